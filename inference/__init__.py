@@ -1,0 +1,1 @@
+"""Qt-free local inference: engines, the model library, hardware detection and meters."""

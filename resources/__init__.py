@@ -1,0 +1,1 @@
+"""Data the app ships: the embedded model manifest, default policy, price catalog."""

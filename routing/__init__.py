@@ -1,0 +1,1 @@
+"""Qt-free routing: which tokens come from where, and what they cost."""
