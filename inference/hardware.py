@@ -1,0 +1,182 @@
+"""What this machine is: CPU, memory, GPUs and the engines that can run on it.
+
+Each probe is cheap and never raises: a missing library or driver is reported, not fatal.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import importlib.util
+import os
+import platform
+import subprocess
+import sys
+from dataclasses import asdict, dataclass, field
+from functools import cache
+from pathlib import Path
+
+import psutil
+
+
+@dataclass(frozen=True, slots=True)
+class GpuInfo:
+    name: str
+    vendor: str
+    memory_bytes: int | None
+    source: str  # how we know: "nvml", "apple-silicon", ...
+
+
+@dataclass(frozen=True, slots=True)
+class EngineAvailability:
+    name: str
+    available: bool
+    version: str | None
+    detail: str
+
+
+@dataclass(frozen=True, slots=True)
+class MachineReport:
+    os: str
+    python: str
+    cpu: str
+    physical_cores: int | None
+    logical_cores: int | None
+    ram_total_bytes: int
+    ram_available_bytes: int
+    gpus: list[GpuInfo] = field(default_factory=list)
+    engines: list[EngineAvailability] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, object]:
+        return asdict(self)
+
+
+def cpu_name() -> str:
+    if sys.platform == "darwin":
+        try:
+            return subprocess.run(
+                ["sysctl", "-n", "machdep.cpu.brand_string"], capture_output=True, text=True,
+                timeout=2, check=True,
+            ).stdout.strip()
+        except (OSError, subprocess.SubprocessError):
+            return platform.processor() or platform.machine()
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.exists():
+        for line in cpuinfo.read_text(errors="replace").splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    return platform.processor() or platform.machine()
+
+
+@cache
+def default_thread_counts() -> tuple[int, int]:
+    """(decode threads, prompt-processing threads).
+
+    Decode is memory-bound and slows down when it shares cores with hyper-threads or
+    efficiency cores, so it gets the physical (on Apple Silicon: performance) cores;
+    prompt processing is compute-bound and takes every logical core.
+    """
+    logical = psutil.cpu_count(logical=True) or os.cpu_count() or 1
+    physical = psutil.cpu_count(logical=False) or logical
+    if sys.platform == "darwin":
+        performance = _sysctl_int("hw.perflevel0.physicalcpu")
+        if performance:
+            physical = performance
+    return max(1, physical), max(1, logical)
+
+
+def _sysctl_int(name: str) -> int | None:
+    try:
+        out = subprocess.run(["sysctl", "-n", name], capture_output=True, text=True, timeout=2)
+        return int(out.stdout.strip())
+    except (OSError, ValueError, subprocess.SubprocessError):
+        return None
+
+
+def detect_gpus() -> list[GpuInfo]:
+    gpus = _nvidia_gpus()
+    if sys.platform == "darwin" and platform.machine() == "arm64":
+        # Apple Silicon shares one memory pool between CPU and GPU.
+        gpus.append(GpuInfo(name=cpu_name(), vendor="Apple",
+                            memory_bytes=psutil.virtual_memory().total, source="apple-silicon"))
+    return gpus
+
+
+def _nvidia_gpus() -> list[GpuInfo]:
+    try:
+        import pynvml
+    except ImportError:
+        return []
+    try:
+        pynvml.nvmlInit()
+    except pynvml.NVMLError:
+        return []
+    try:
+        found = []
+        for index in range(pynvml.nvmlDeviceGetCount()):
+            handle = pynvml.nvmlDeviceGetHandleByIndex(index)
+            name = pynvml.nvmlDeviceGetName(handle)
+            memory = pynvml.nvmlDeviceGetMemoryInfo(handle).total
+            found.append(GpuInfo(name=name if isinstance(name, str) else name.decode(),
+                                 vendor="NVIDIA", memory_bytes=int(memory), source="nvml"))
+        return found
+    except pynvml.NVMLError:
+        return []
+    finally:
+        pynvml.nvmlShutdown()
+
+
+def _package_version(name: str) -> str | None:
+    try:
+        return importlib.metadata.version(name)
+    except importlib.metadata.PackageNotFoundError:
+        return None
+
+
+def detect_engines() -> list[EngineAvailability]:
+    engines = []
+    version = _package_version("llama-cpp-python")
+    if version is None:
+        engines.append(EngineAvailability("llama.cpp", False, None,
+                                          "llama-cpp-python is not installed"))
+    else:
+        engines.append(EngineAvailability("llama.cpp", True, version, _llama_backend()))
+    mlx_version = _package_version("mlx-lm")
+    if mlx_version and importlib.util.find_spec("mlx") is not None:
+        device = "Metal GPU" if sys.platform == "darwin" else "CPU only"
+        engines.append(EngineAvailability("mlx", True, mlx_version, device))
+    else:
+        engines.append(EngineAvailability(
+            "mlx", False, None, "not installed (pip install 'stillroom[mlx]'; Apple Silicon)"))
+    return engines
+
+
+def _llama_backend() -> str:
+    """Which accelerators this llama-cpp-python build was compiled with.
+
+    Reading the shared libraries' names avoids loading llama.cpp (and its backends) just to
+    answer `doctor`.
+    """
+    spec = importlib.util.find_spec("llama_cpp")
+    if spec is None or not spec.submodule_search_locations:
+        return "installed"
+    lib_dir = Path(next(iter(spec.submodule_search_locations))) / "lib"
+    names = {p.name for p in lib_dir.glob("*")} if lib_dir.exists() else set()
+    backends = [label for marker, label in (("cuda", "CUDA"), ("metal", "Metal"),
+                                            ("vulkan", "Vulkan"), ("hip", "ROCm"))
+                if any(marker in n for n in names)]
+    return "GPU offload: " + ", ".join(backends) if backends else "CPU build (no GPU offload)"
+
+
+def probe() -> MachineReport:
+    memory = psutil.virtual_memory()
+    return MachineReport(
+        os=f"{platform.system()} {platform.release()} ({platform.machine()})",
+        python=platform.python_version(),
+        cpu=cpu_name(),
+        physical_cores=psutil.cpu_count(logical=False),
+        logical_cores=psutil.cpu_count(logical=True),
+        ram_total_bytes=memory.total,
+        ram_available_bytes=memory.available,
+        gpus=detect_gpus(),
+        engines=detect_engines(),
+    )

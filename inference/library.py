@@ -1,0 +1,207 @@
+"""The model library: which models are installed, where, and whether they can be trusted.
+
+The embedded default model ships with the app (resources/models/) and is listed in every
+data directory. Other models are registered by reference in `models.json` under the data
+directory; nothing is copied. A model with a known SHA-256 is re-hashed whenever its file's
+size or modification time changed since the last check, and refused on a mismatch.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import re
+import threading
+from collections.abc import Iterator
+from dataclasses import asdict
+from datetime import UTC, datetime
+from pathlib import Path
+
+from inference.files import sha256_file, write_json_atomic
+from inference.gguf_file import GGUFError, read_summary
+from inference.types import EngineError, ModelInfo
+
+REGISTRY_VERSION = 1
+EMBEDDED_DIR = Path(__file__).resolve().parent.parent / "resources" / "models"
+EMBEDDED_MANIFEST = EMBEDDED_DIR / "embedded.json"
+
+
+class ModelNotFoundError(EngineError):
+    pass
+
+
+class ModelIntegrityError(EngineError):
+    pass
+
+
+class LibraryFileError(EngineError):
+    pass
+
+
+def embedded_model() -> ModelInfo:
+    manifest = json.loads(EMBEDDED_MANIFEST.read_text(encoding="utf-8"))
+    return ModelInfo(
+        id=manifest["id"], name=manifest["name"],
+        path=str(EMBEDDED_DIR / manifest["file"]), format=manifest["format"],
+        quantization=manifest["quantization"], size_bytes=manifest["size_bytes"],
+        sha256=manifest["sha256"], context_length=8192, architecture="llama",
+        parameters=134_515_008, builtin=True, extra={"license": manifest["license"]},
+    )
+
+
+def slugify(text: str) -> str:
+    slug = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+    return slug or "model"
+
+
+class ModelLibrary:
+    def __init__(self, data_dir: Path) -> None:
+        self.registry_path = data_dir / "models.json"
+        self._lock = threading.Lock()
+
+    # -- reading -----------------------------------------------------------------------
+    def _load(self) -> dict:
+        try:
+            raw = self.registry_path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return {"version": REGISTRY_VERSION, "models": [], "verified": {}}
+        try:
+            data = json.loads(raw)
+        except json.JSONDecodeError as exc:
+            raise LibraryFileError(
+                f"The model list {self.registry_path} is not valid JSON (line {exc.lineno}). "
+                f"Fix or move the file aside; your model files are untouched."
+            ) from exc
+        if not isinstance(data, dict) or data.get("version") != REGISTRY_VERSION:
+            raise LibraryFileError(
+                f"The model list {self.registry_path} has an unknown format; move it aside."
+            )
+        data.setdefault("models", [])
+        data.setdefault("verified", {})
+        return data
+
+    def list(self) -> list[ModelInfo]:
+        registered = [_model_from_json(entry) for entry in self._load()["models"]]
+        return [embedded_model(), *registered]
+
+    def get(self, model_id: str) -> ModelInfo:
+        """Find a model by id, unique id prefix, or exact name (case-insensitive)."""
+        models = self.list()
+        wanted = model_id.strip().lower()
+        for model in models:
+            if model.id == wanted or model.name.lower() == wanted:
+                return model
+        prefixed = [m for m in models if m.id.startswith(wanted)]
+        if len(prefixed) == 1:
+            return prefixed[0]
+        known = ", ".join(m.id for m in models)
+        if prefixed:
+            raise ModelNotFoundError(f"'{model_id}' matches several models: "
+                                     f"{', '.join(m.id for m in prefixed)}.")
+        raise ModelNotFoundError(f"No model '{model_id}' in the library. Installed: {known}.")
+
+    # -- integrity ---------------------------------------------------------------------
+    def verify(self, model: ModelInfo) -> None:
+        """Raise a user-facing error unless the file is present, whole, and (when its hash
+        is known) the same bytes that were registered."""
+        path = Path(model.path)
+        if not path.exists():
+            hint = (" Run packaging/setup.sh to reinstall it." if model.builtin else
+                    " Re-download it or remove it with `stillroom models rm`.")
+            raise ModelNotFoundError(f"The file of {model.name} is missing: {path}.{hint}")
+        try:
+            read_summary(path)
+        except GGUFError as exc:
+            raise ModelIntegrityError(str(exc)) from exc
+        if model.sha256 is None:
+            return
+        stat = path.stat()
+        stamp = {"size": stat.st_size, "mtime_ns": stat.st_mtime_ns, "sha256": model.sha256}
+        with self._mutating() as data:
+            if data["verified"].get(str(path)) == stamp:
+                return
+            actual = sha256_file(path)
+            if actual != model.sha256:
+                raise ModelIntegrityError(
+                    f"{path.name} is corrupt: its SHA-256 is {actual[:12]}…, expected "
+                    f"{model.sha256[:12]}…. Download it again"
+                    + (" (packaging/setup.sh restores the embedded model)." if model.builtin
+                       else ".")
+                )
+            data["verified"][str(path)] = stamp
+
+    # -- writing -----------------------------------------------------------------------
+    def register(self, path: str | Path, *, name: str | None = None,
+                 sha256: str | None = None, source: str | None = None) -> ModelInfo:
+        """Add a GGUF file by reference; its hash is computed now unless given."""
+        path = Path(path).expanduser().resolve()
+        try:
+            summary = read_summary(path)
+        except GGUFError as exc:
+            raise ModelIntegrityError(str(exc)) from exc
+        actual = sha256_file(path)
+        if sha256 is not None and actual != sha256.lower():
+            raise ModelIntegrityError(
+                f"{path.name} has SHA-256 {actual[:12]}…, expected {sha256[:12]}…; not registered."
+            )
+        with self._mutating() as data:
+            existing = {entry["id"] for entry in data["models"]} | {embedded_model().id}
+            for entry in data["models"]:
+                if entry["path"] == str(path):
+                    return _model_from_json(entry)
+            base = slugify(path.stem)
+            model_id, n = base, 2
+            while model_id in existing:
+                model_id, n = f"{base}-{n}", n + 1
+            model = ModelInfo(
+                id=model_id, name=name or path.stem, path=str(path), format="gguf",
+                quantization=summary.file_type, size_bytes=summary.size_bytes, sha256=actual,
+                context_length=summary.context_length, architecture=summary.architecture,
+                parameters=summary.parameter_count,
+                extra={"source": source or "local file",
+                       "added_at": datetime.now(UTC).isoformat(timespec="seconds")},
+            )
+            data["models"].append(asdict(model))
+            stat = path.stat()
+            data["verified"][str(path)] = {"size": stat.st_size, "mtime_ns": stat.st_mtime_ns,
+                                           "sha256": actual}
+            return model
+
+    def remove(self, model_id: str) -> ModelInfo:
+        model = self.get(model_id)
+        if model.builtin:
+            raise EngineError(f"{model.name} is the embedded default model and cannot be removed.")
+        with self._mutating() as data:
+            data["models"] = [e for e in data["models"] if e["id"] != model.id]
+            data["verified"].pop(model.path, None)
+        return model
+
+    @contextlib.contextmanager
+    def _mutating(self) -> Iterator[dict]:
+        """Read-modify-write the registry under a process lock and an OS file lock."""
+        with self._lock, _file_lock(self.registry_path.with_suffix(".lock")):
+            data = self._load()
+            before = json.dumps(data, sort_keys=True)
+            yield data
+            if json.dumps(data, sort_keys=True) != before:
+                write_json_atomic(self.registry_path, data)
+
+
+@contextlib.contextmanager
+def _file_lock(path: Path) -> Iterator[None]:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a") as handle:
+        try:
+            import fcntl
+        except ImportError:  # Windows: the in-process lock is all we take
+            yield
+            return
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _model_from_json(entry: dict) -> ModelInfo:
+    return ModelInfo(**{k: v for k, v in entry.items() if k in ModelInfo.__slots__})

@@ -1,0 +1,364 @@
+"""The llama.cpp engine, in-process through llama-cpp-python.
+
+`llama_cpp` is imported only when a model loads, so the app starts fast and runs where the
+library is missing. Every call on the model runs on its owner thread; `stream` hands chunks
+back through a queue, so the consumer (CLI, GUI worker, HTTP handler) never blocks the model
+and the model never waits on the consumer.
+"""
+
+from __future__ import annotations
+
+import codecs
+import ctypes
+import logging
+import queue
+import threading
+import time
+from collections import deque
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from inference.gguf_file import GGUFError, read_summary
+from inference.hardware import default_thread_counts
+from inference.owner_thread import OwnerThread
+from inference.types import (
+    ChatMessage,
+    Chunk,
+    ContextOverflowError,
+    FinishReason,
+    GenerationRequest,
+    ModelInfo,
+    ModelLoadError,
+    Timings,
+    TokenLogprob,
+)
+
+log = logging.getLogger(__name__)
+
+DEFAULT_CONTEXT = 4096
+# ChatML: the most common template, used only when a GGUF carries none.
+FALLBACK_TEMPLATE = (
+    "{% for message in messages %}{{'<|im_start|>' + message['role'] + '\n' + "
+    "message['content'] + '<|im_end|>' + '\n'}}{% endfor %}"
+    "{% if add_generation_prompt %}{{ '<|im_start|>assistant\n' }}{% endif %}"
+)
+_END = object()
+
+
+@dataclass(frozen=True, slots=True)
+class LlamaSettings:
+    context_length: int | None = None  # None: min(model's training context, DEFAULT_CONTEXT)
+    n_threads: int | None = None
+    n_threads_batch: int | None = None
+    n_gpu_layers: int = -1  # all layers when the build can offload; ignored on CPU builds
+    n_batch: int = 512
+
+
+class _NativeLog:
+    """Routes llama.cpp's own log lines to `logging` and keeps the last errors.
+
+    The recent errors explain a failed load ("unknown model architecture ...") better than
+    llama-cpp-python's generic "Failed to load model from file".
+    """
+
+    recent_errors: ClassVar[deque[str]] = deque(maxlen=8)
+    _installed = False
+    _callback: Any = None
+
+    @classmethod
+    def install(cls, llama_cpp: Any) -> None:
+        if cls._installed:
+            return
+        native = logging.getLogger("llama.cpp")
+
+        @llama_cpp.llama_log_callback
+        def forward(level: int, text: bytes, _user_data: ctypes.c_void_p) -> None:
+            line = text.decode("utf-8", errors="replace").rstrip()
+            if not line:
+                return
+            if level == 3:  # GGML_LOG_LEVEL_ERROR
+                cls.recent_errors.append(line)
+                native.warning(line)
+            else:
+                native.debug(line)
+
+        cls._callback = forward  # keep the ctypes thunk alive for the process
+        llama_cpp.llama_log_set(forward, ctypes.c_void_p(0))
+        cls._installed = True
+
+
+class _StreamJob:
+    __slots__ = ("abandoned", "cancel", "chunks", "request", "started")
+
+    def __init__(self, request: GenerationRequest, cancel: threading.Event | None) -> None:
+        self.request = request
+        self.cancel = cancel or threading.Event()
+        self.abandoned = threading.Event()
+        self.chunks: queue.SimpleQueue[object] = queue.SimpleQueue()
+        self.started = time.perf_counter()
+
+    def stopped(self) -> bool:
+        return self.cancel.is_set() or self.abandoned.is_set()
+
+
+class LlamaCppEngine:
+    """One GGUF model loaded in llama.cpp, owned by one thread."""
+
+    def __init__(self, model: ModelInfo, settings: LlamaSettings | None = None) -> None:
+        self.model = model
+        self.settings = settings or LlamaSettings()
+        self._owner: OwnerThread | None = None
+        self._llama: Any = None
+        self._formatter: Any = None
+        self._context_length = 0
+        self._pieces: dict[int, bytes] = {}
+
+    # -- lifecycle ---------------------------------------------------------------------
+    @property
+    def loaded(self) -> bool:
+        return self._llama is not None
+
+    @property
+    def context_length(self) -> int:
+        return self._context_length
+
+    def load(self) -> None:
+        if self.loaded:
+            return
+        try:
+            summary = read_summary(self.model.path)
+        except GGUFError as exc:
+            raise ModelLoadError(str(exc)) from exc
+        self._owner = OwnerThread(f"model-owner:{self.model.id}")
+        try:
+            self._owner.call(lambda: self._load_on_owner(summary.context_length))
+        except BaseException:
+            self._owner.stop()
+            self._owner = None
+            raise
+
+    def unload(self) -> None:
+        owner, self._owner = self._owner, None
+        if owner is None:
+            return
+        owner.call(self._close_on_owner)
+        owner.stop()
+
+    def _load_on_owner(self, trained_context: int | None) -> None:
+        try:
+            import llama_cpp
+        except ImportError as exc:
+            raise ModelLoadError(
+                "llama-cpp-python is not installed; run packaging/setup.sh again."
+            ) from exc
+        from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+        _NativeLog.install(llama_cpp)
+        _NativeLog.recent_errors.clear()
+        settings = self.settings
+        threads, batch_threads = default_thread_counts()
+        context = settings.context_length or min(trained_context or DEFAULT_CONTEXT,
+                                                 DEFAULT_CONTEXT)
+        try:
+            llama = llama_cpp.Llama(
+                model_path=self.model.path,
+                n_ctx=context,
+                n_batch=settings.n_batch,
+                n_threads=settings.n_threads or threads,
+                n_threads_batch=settings.n_threads_batch or batch_threads,
+                n_gpu_layers=settings.n_gpu_layers if llama_cpp.llama_supports_gpu_offload()
+                else 0,
+                verbose=False,
+            )
+        except (ValueError, RuntimeError, OSError) as exc:
+            detail = "; ".join(_NativeLog.recent_errors) or str(exc)
+            raise ModelLoadError(
+                f"llama.cpp could not load {self.model.name}: {detail}"
+            ) from exc
+        template = llama.metadata.get("tokenizer.chat_template") or FALLBACK_TEMPLATE
+        vocab = llama._model  # the tokenizer's special-token texts live on the model
+        eos_id, bos_id = llama.token_eos(), llama.token_bos()
+        self._formatter = Jinja2ChatFormatter(
+            template=template,
+            eos_token=vocab.token_get_text(eos_id) if eos_id != -1 else "",
+            bos_token=vocab.token_get_text(bos_id) if bos_id != -1 else "",
+        )
+        self._is_eog = _eog_checker(llama_cpp, llama)
+        self._llama = llama
+        self._context_length = llama.n_ctx()
+        self._pieces.clear()
+
+    def _close_on_owner(self) -> None:
+        llama, self._llama = self._llama, None
+        if llama is not None:
+            llama.close()
+
+    # -- prompts -----------------------------------------------------------------------
+    def _prompt_tokens(self, messages: Sequence[ChatMessage]) -> list[int]:
+        rendered = self._formatter(
+            messages=[{"role": m.role, "content": m.content} for m in messages]
+        )
+        return self._llama.tokenize(rendered.prompt.encode("utf-8"), add_bos=False, special=True)
+
+    def count_tokens(self, messages: Sequence[ChatMessage]) -> int:
+        self._require_loaded()
+        assert self._owner is not None
+        return self._owner.call(lambda: len(self._prompt_tokens(messages)))
+
+    def _require_loaded(self) -> None:
+        if not self.loaded or self._owner is None:
+            raise ModelLoadError(f"{self.model.name} is not loaded.")
+
+    # -- generation --------------------------------------------------------------------
+    def stream(
+        self, request: GenerationRequest, cancel: threading.Event | None = None
+    ) -> Iterator[Chunk]:
+        """Yield the answer chunk by chunk; stops between tokens once `cancel` is set.
+
+        Closing the iterator early (a consumer that stops reading) stops the generation too.
+        """
+        self._require_loaded()
+        assert self._owner is not None
+        job = _StreamJob(request, cancel)
+        done = self._owner.submit(lambda: self._generate_on_owner(job))
+        try:
+            while True:
+                item = job.chunks.get()
+                if item is _END:
+                    break
+                yield item  # type: ignore[misc]
+            done.result()  # re-raises what went wrong on the owner thread
+        finally:
+            job.abandoned.set()
+
+    def _generate_on_owner(self, job: _StreamJob) -> None:
+        try:
+            self._generate(job)
+        finally:
+            job.chunks.put(_END)
+
+    def _generate(self, job: _StreamJob) -> None:
+        llama, request = self._llama, job.request
+        if llama is None:
+            raise ModelLoadError(f"{self.model.name} was unloaded.")
+        prompt = self._prompt_tokens(request.messages)
+        n_prompt = len(prompt)
+        if n_prompt >= self._context_length:
+            raise ContextOverflowError(n_prompt, self._context_length)
+        reused = self._reusable_prefix(prompt)
+        budget = self._context_length - n_prompt
+        max_tokens = budget if request.max_tokens is None else min(request.max_tokens, budget)
+        seed = request.seed if request.seed is not None else time.time_ns() & 0x7FFFFFFF
+        llama.set_seed(seed)
+
+        decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        stops = tuple(s for s in request.stop if s)
+        held = ""  # text withheld because it may be the start of a stop string
+        pieces = self._pieces
+        started, first_at = job.started, None
+        generated = 0
+        finish: FinishReason | None = None
+        tokens = llama.generate(
+            prompt, top_k=request.top_k, top_p=request.top_p, temp=request.temperature,
+            repeat_penalty=1.0, reset=True,
+        )
+        try:
+            for token in tokens:
+                now = time.perf_counter()
+                if first_at is None:
+                    first_at = now
+                if self._is_eog(token):
+                    finish = "stop"
+                    break
+                generated += 1
+                piece = pieces.get(token)
+                if piece is None:
+                    piece = pieces[token] = llama.detokenize([token])
+                text = decoder.decode(piece)
+                logprobs = self._logprob(llama, token, text) if request.logprobs else None
+                if stops:
+                    text, held, hit = _split_at_stop(held + text, stops)
+                    if hit:
+                        finish = "stop"
+                if generated >= max_tokens and finish is None:
+                    finish = "length" if generated < budget else "context"
+                if finish is None and job.stopped():
+                    finish = "cancelled"
+                job.chunks.put(Chunk(
+                    text=text, prompt_tokens=n_prompt, completion_tokens=generated,
+                    timings=_timings(started, first_at, now, n_prompt, reused, generated),
+                    finish_reason=finish, logprobs=logprobs,
+                ))
+                if finish is not None:
+                    return
+        finally:
+            tokens.close()
+        now = time.perf_counter()
+        tail = decoder.decode(b"", final=True) + held
+        job.chunks.put(Chunk(
+            text=tail, prompt_tokens=n_prompt, completion_tokens=generated,
+            timings=_timings(started, first_at or now, now, n_prompt, reused, generated),
+            finish_reason=finish or "stop",
+        ))
+
+    def _reusable_prefix(self, prompt: list[int]) -> int:
+        """How many prompt tokens llama-cpp-python will take from the KV cache, not re-run."""
+        llama = self._llama
+        cached = llama.input_ids[: llama.n_tokens]
+        limit = min(len(cached), len(prompt))
+        shared = 0
+        while shared < limit and cached[shared] == prompt[shared]:
+            shared += 1
+        # A fully cached prompt still replays its last token to get fresh logits.
+        return shared - 1 if shared == len(prompt) and shared > 0 else shared
+
+    @staticmethod
+    def _logprob(llama: Any, token: int, text: str) -> tuple[TokenLogprob, ...]:
+        """Log-probability of the sampled token, from the logits it was sampled from.
+
+        The logits of the last evaluated position are still in the context when the
+        generator yields, so one log-softmax costs a vocabulary-sized pass, far cheaper than
+        `logits_all=True`, which copies every position's logits on every step.
+        """
+        import numpy as np
+
+        logits = np.ctypeslib.as_array(llama._ctx.get_logits_ith(-1), shape=(llama.n_vocab(),))
+        peak = float(logits.max())
+        log_total = peak + float(np.log(np.exp(logits - peak).sum()))
+        return (TokenLogprob(token=text, logprob=float(logits[token]) - log_total),)
+
+
+def _eog_checker(llama_cpp: Any, llama: Any) -> Any:
+    vocab = llama._model.vocab
+    is_eog = llama_cpp.llama_vocab_is_eog
+    return lambda token: is_eog(vocab, token)
+
+
+def _split_at_stop(text: str, stops: tuple[str, ...]) -> tuple[str, str, bool]:
+    """Return (text to emit, text to hold back, whether a stop string was reached)."""
+    cut = min((i for i in (text.find(s) for s in stops) if i >= 0), default=-1)
+    if cut >= 0:
+        return text[:cut], "", True
+    hold = 0
+    for stop in stops:
+        for size in range(min(len(stop) - 1, len(text)), 0, -1):
+            if text.endswith(stop[:size]):
+                hold = max(hold, size)
+                break
+    return (text[: len(text) - hold], text[len(text) - hold:], False) if hold else (text, "", False)
+
+
+def _timings(started: float, first_at: float, now: float, n_prompt: int, reused: int,
+             generated: int) -> Timings:
+    evaluated = n_prompt - reused
+    prefill_s = first_at - started
+    decode_s = now - first_at
+    return Timings(
+        ttft_s=prefill_s,
+        prefill_tps=evaluated / prefill_s if prefill_s > 0 else None,
+        decode_tps=(generated - 1) / decode_s if generated > 1 and decode_s > 0 else None,
+        total_s=now - started,
+        prompt_tokens_evaluated=evaluated,
+        prompt_tokens_reused=reused,
+    )

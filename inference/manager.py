@@ -1,0 +1,59 @@
+"""Which models are loaded: load on first use, keep the most recent ones, unload the rest."""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+
+from inference.llama_engine import LlamaCppEngine, LlamaSettings
+from inference.types import Engine, ModelInfo, ModelLoadError
+
+
+class EngineManager:
+    def __init__(self, settings: LlamaSettings | None = None, max_loaded: int = 1) -> None:
+        self.settings = settings or LlamaSettings()
+        self.max_loaded = max_loaded
+        self._engines: OrderedDict[str, Engine] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def engine_for(self, model: ModelInfo) -> Engine:
+        """The loaded engine for `model`, loading it (and unloading the oldest) if needed."""
+        with self._lock:
+            engine = self._engines.get(model.id)
+            if engine is not None and engine.model.path == model.path:
+                self._engines.move_to_end(model.id)
+                return engine
+            if engine is not None:
+                self._engines.pop(model.id).unload()
+            while len(self._engines) >= self.max_loaded:
+                _, oldest = self._engines.popitem(last=False)
+                oldest.unload()
+            engine = self._create(model)
+            engine.load()
+            self._engines[model.id] = engine
+            return engine
+
+    def _create(self, model: ModelInfo) -> Engine:
+        if model.format == "gguf":
+            return LlamaCppEngine(model, self.settings)
+        raise ModelLoadError(f"{model.name} is in {model.format} format, which this build of "
+                             f"Stillroom cannot run yet.")
+
+    def loaded(self) -> list[ModelInfo]:
+        with self._lock:
+            return [engine.model for engine in self._engines.values()]
+
+    def unload(self, model_id: str) -> bool:
+        with self._lock:
+            engine = self._engines.pop(model_id, None)
+        if engine is None:
+            return False
+        engine.unload()
+        return True
+
+    def close(self) -> None:
+        with self._lock:
+            engines = list(self._engines.values())
+            self._engines.clear()
+        for engine in engines:
+            engine.unload()

@@ -1,0 +1,58 @@
+"""A single thread that owns a loaded model and runs every call on it, one at a time.
+
+llama.cpp contexts (and MLX models) are not safe to drive from two threads; handing each call
+to the owner keeps that rule in one place, whichever surface (CLI, GUI worker, HTTP handler)
+asks.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future
+from typing import TypeVar
+
+T = TypeVar("T")
+_STOP = object()
+
+
+class OwnerThread:
+    def __init__(self, name: str) -> None:
+        self._calls: queue.SimpleQueue[object] = queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
+        self._thread.start()
+
+    def submit(self, function: Callable[[], T]) -> Future[T]:
+        if not self._thread.is_alive():
+            raise RuntimeError(f"{self._thread.name} has stopped")
+        future: Future[T] = Future()
+        self._calls.put((function, future))
+        return future
+
+    def call(self, function: Callable[[], T]) -> T:
+        return self.submit(function).result()
+
+    @property
+    def is_current(self) -> bool:
+        return threading.current_thread() is self._thread
+
+    def stop(self, timeout: float | None = None) -> None:
+        """Finish the calls already queued, then end the thread."""
+        if self._thread.is_alive():
+            self._calls.put(_STOP)
+            if not self.is_current:
+                self._thread.join(timeout)
+
+    def _run(self) -> None:
+        while True:
+            item = self._calls.get()
+            if item is _STOP:
+                return
+            function, future = item  # type: ignore[misc]
+            if not future.set_running_or_notify_cancel():
+                continue
+            try:
+                future.set_result(function())
+            except BaseException as exc:  # handed to the caller, who re-raises it
+                future.set_exception(exc)
