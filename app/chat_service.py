@@ -1,0 +1,159 @@
+"""One chat turn, the same for every surface: persist the question, route it, stream the
+answer to disk and to the caller, and record its usage."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from app.store.conversations import AnswerWriter, ConversationSummary, UsageFigures
+from inference.types import ChatMessage, Chunk, GenerationRequest, ModelInfo, Timings
+from routing.decision import RouteDecision, RouteRequest
+
+if TYPE_CHECKING:
+    from app.services import Services
+
+# Answers that stopped early still hold text the model should see in the next turn.
+_HISTORY_STATUSES = {"complete", "cancelled", "interrupted"}
+
+
+@dataclass(frozen=True, slots=True)
+class ChatOptions:
+    model: str | None = None
+    system_prompt: str | None = None
+    max_tokens: int | None = None
+    temperature: float | None = None
+    seed: int | None = None
+    logprobs: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class TurnResult:
+    message_id: int
+    text: str
+    finish_reason: str
+    prompt_tokens: int
+    completion_tokens: int
+    timings: Timings
+
+
+class ChatTurn:
+    """A started turn; iterate it once to stream the answer."""
+
+    def __init__(self, *, conversation: ConversationSummary, model: ModelInfo,
+                 decision: RouteDecision, request: GenerationRequest, writer: AnswerWriter,
+                 chunks: Iterator[Chunk]) -> None:
+        self.conversation = conversation
+        self.model = model
+        self.decision = decision
+        self.request = request
+        self.result: TurnResult | None = None
+        self._writer = writer
+        self._chunks = chunks
+
+    @property
+    def conversation_id(self) -> str:
+        return self.conversation.id
+
+    def __iter__(self) -> Iterator[Chunk]:
+        writer, last = self._writer, None
+        try:
+            for chunk in self._chunks:
+                writer.append(chunk.text)
+                last = chunk
+                yield chunk
+        except BaseException as exc:
+            status = "cancelled" if isinstance(exc, GeneratorExit | KeyboardInterrupt) else "error"
+            writer.finish(status, self._usage(last, status), error=None if status ==
+                          "cancelled" else str(exc))
+            raise
+        finally:
+            self._chunks.close()  # stops the engine at its next token if we left early
+        finish = last.finish_reason if last and last.finish_reason else "stop"
+        status = "cancelled" if finish == "cancelled" else "complete"
+        writer.finish(status, self._usage(last, finish))
+        if last is not None:
+            self.result = TurnResult(writer.message_id, writer.text, finish, last.prompt_tokens,
+                                     last.completion_tokens, last.timings)
+
+    def _usage(self, last: Chunk | None, finish: str) -> UsageFigures | None:
+        if last is None:
+            return None
+        timings = last.timings
+        return UsageFigures(
+            model_id=self.model.id, route_target=self.decision.target,
+            route_rule=self.decision.rule, finish_reason=finish,
+            prompt_tokens=last.prompt_tokens, completion_tokens=last.completion_tokens,
+            ttft_s=timings.ttft_s, prefill_tps=timings.prefill_tps,
+            decode_tps=timings.decode_tps, total_s=timings.total_s)
+
+
+class ChatService:
+    def __init__(self, services: Services) -> None:
+        self.services = services
+
+    def resolve_model(self, requested: str | None,
+                      conversation: ConversationSummary | None = None) -> ModelInfo:
+        library = self.services.library
+        wanted = requested or (conversation.model_id if conversation else None) \
+            or self.services.settings.default_model
+        return library.get(wanted) if wanted else library.list()[0]
+
+    def start(self, prompt: str, *, conversation_id: str | None = None,
+              options: ChatOptions | None = None,
+              cancel: threading.Event | None = None) -> ChatTurn:
+        """Save the question, then route, load and begin the answer.
+
+        The question is committed before anything that can fail, so it is never lost; an
+        error after that leaves it in the conversation to retry.
+        """
+        options = options or ChatOptions()
+        if not prompt.strip():
+            raise ValueError("The message is empty; type something to ask.")
+        store, settings = self.services.store, self.services.settings
+        if conversation_id:
+            conversation = store.get(conversation_id)
+            model = self.resolve_model(options.model, conversation)
+            if options.model and model.id != conversation.model_id:
+                store.update(conversation.id, model_id=model.id)
+            if options.system_prompt is not None:
+                store.update(conversation.id, system_prompt=options.system_prompt)
+                conversation = store.get(conversation.id)
+        else:
+            model = self.resolve_model(options.model)
+            conversation = store.create(
+                model_id=model.id,
+                system_prompt=options.system_prompt if options.system_prompt is not None
+                else settings.system_prompt)
+        store.add_user_message(conversation.id, prompt)
+        decision = self.services.router.decide(
+            RouteRequest(text=prompt, conversation_id=conversation.id), local_model=model.id)
+
+        self.services.library.verify(model)
+        engine = self.services.engines.engine_for(model)
+        request = GenerationRequest(
+            messages=self.history(conversation),
+            max_tokens=options.max_tokens or settings.max_tokens,
+            temperature=settings.temperature if options.temperature is None
+            else options.temperature,
+            seed=options.seed, logprobs=options.logprobs,
+        )
+        writer = store.start_answer(conversation.id, model_id=model.id,
+                                    route_target=decision.target, route_rule=decision.rule,
+                                    route_reason=decision.reason)
+        return ChatTurn(conversation=conversation, model=model, decision=decision,
+                        request=request, writer=writer, chunks=engine.stream(request, cancel))
+
+    def history(self, conversation: ConversationSummary) -> list[ChatMessage]:
+        messages = []
+        if conversation.system_prompt:
+            messages.append(ChatMessage("system", conversation.system_prompt))
+        for stored in self.services.store.messages(conversation.id):
+            if stored.role == "user":
+                messages.append(ChatMessage("user", stored.content))
+            elif stored.role == "assistant" and stored.status in _HISTORY_STATUSES \
+                    and stored.content:
+                messages.append(ChatMessage("assistant", stored.content))
+        return messages

@@ -1,0 +1,1 @@
+"""The `stillroom` command line."""

@@ -1,0 +1,91 @@
+"""`stillroom chat`: one-shot answers and the interactive terminal chat."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import TextIO
+
+from app.chat_service import ChatOptions, ChatService, ChatTurn
+from app.cli.errors import EXIT_INTERRUPTED, print_error
+from app.cli.render import describe_turn
+from app.services import Services
+
+
+def run_chat(args: argparse.Namespace) -> int:
+    prompt = " ".join(args.prompt).strip()
+    if not prompt and not sys.stdin.isatty():
+        prompt = sys.stdin.read().strip()
+        if not prompt:
+            print_error("no prompt given: pass PROMPT or pipe text on stdin.")
+            return 2
+    if args.json and not prompt:
+        print_error("--json needs a PROMPT (or text on stdin).")
+        return 2
+    services = Services.open()
+    try:
+        for warning in services.warnings:
+            print_error(f"warning: {warning}")
+        options = ChatOptions(model=args.model, system_prompt=args.system,
+                              max_tokens=args.max_tokens, temperature=args.temperature,
+                              seed=args.seed)
+        chat = services.chat()
+        if prompt:
+            return _one_shot(chat, prompt, args, options)
+        from app.cli.interactive import InteractiveChat
+
+        return InteractiveChat(services, options, args.conversation).run()
+    finally:
+        services.close()
+
+
+def _one_shot(chat: ChatService, prompt: str, args: argparse.Namespace,
+              options: ChatOptions) -> int:
+    turn = chat.start(prompt, conversation_id=args.conversation, options=options)
+    if args.json:
+        try:
+            for _ in turn:
+                pass
+        except KeyboardInterrupt:
+            return EXIT_INTERRUPTED
+        print(json.dumps(turn_json(turn), ensure_ascii=False))
+        return 0
+    interrupted = stream_to(turn, sys.stdout)
+    print(describe_turn(turn), file=sys.stderr)
+    return EXIT_INTERRUPTED if interrupted else 0
+
+
+def stream_to(turn: ChatTurn, out: TextIO) -> bool:
+    """Print the answer as it arrives; Ctrl-C stops it (keeping the text). True if stopped."""
+    try:
+        for chunk in turn:
+            if chunk.text:
+                out.write(chunk.text)
+                out.flush()
+    except KeyboardInterrupt:
+        out.write("\n[stopped]\n")
+        return True
+    out.write("\n")
+    return False
+
+
+def turn_json(turn: ChatTurn) -> dict[str, object]:
+    result = turn.result
+    timings = result.timings if result else None
+    return {
+        "text": result.text if result else "",
+        "model": turn.model.id,
+        "conversation_id": turn.conversation_id,
+        "route": {"target": turn.decision.target, "rule": turn.decision.rule,
+                  "reason": turn.decision.reason},
+        "usage": {"prompt_tokens": result.prompt_tokens if result else 0,
+                  "completion_tokens": result.completion_tokens if result else 0},
+        "timings": {
+            "ttft_s": timings.ttft_s if timings else None,
+            "prefill_tps": timings.prefill_tps if timings else None,
+            "decode_tps": timings.decode_tps if timings else None,
+            "total_s": timings.total_s if timings else None,
+        },
+        "finish_reason": result.finish_reason if result else None,
+    }

@@ -1,0 +1,101 @@
+"""`stillroom`: the command line. Parsing is here; each command lives in its own module and
+imports what it needs only when it runs, so `stillroom --help` answers at once."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+
+from app.cli.errors import run_guarded
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="stillroom",
+        description="Private LLM workstation. With no command: open the app (the terminal "
+                    "chat where there is no desktop window).")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    chat = commands.add_parser(
+        "chat", help="chat with a model (interactive, or one-shot with PROMPT or stdin)",
+        description="Without PROMPT on a terminal: an interactive chat (/help lists its "
+                    "commands). With PROMPT, or text piped on stdin: one answer, then exit.")
+    chat.add_argument("prompt", nargs="*", metavar="PROMPT", help="the message (one-shot)")
+    chat.add_argument("--model", "-m", metavar="ID", help="model id (see `stillroom models list`)")
+    chat.add_argument("--system", "-s", metavar="TEXT", help="system prompt")
+    chat.add_argument("--max-tokens", type=_positive_int, metavar="N",
+                      help="longest answer, in tokens")
+    chat.add_argument("--temperature", "-t", type=_temperature, metavar="T",
+                      help="sampling temperature, 0 (deterministic) to 2")
+    chat.add_argument("--seed", type=int, metavar="N", help="sampling seed, for repeatable runs")
+    chat.add_argument("--conversation", "-c", metavar="ID",
+                      help="continue a conversation (id or unique prefix)")
+    chat.add_argument("--json", action="store_true", help="print one JSON object (one-shot)")
+
+    models = commands.add_parser("models", help="the model library")
+    model_commands = models.add_subparsers(dest="models_command", metavar="ACTION",
+                                           required=True)
+    listing = model_commands.add_parser("list", help="installed models")
+    listing.add_argument("--json", action="store_true")
+
+    doctor = commands.add_parser("doctor", help="what this machine can run and measure")
+    doctor.add_argument("--json", action="store_true")
+
+    commands.add_parser("gui", help="open the desktop window")
+    return parser
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def _temperature(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a number") from None
+    if not 0 <= value <= 2:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 2, got {value}")
+    return value
+
+
+def _why_no_window() -> str:
+    if sys.platform.startswith("linux") and not (os.environ.get("DISPLAY")
+                                                 or os.environ.get("WAYLAND_DISPLAY")):
+        return "no display found (DISPLAY and WAYLAND_DISPLAY are unset)"
+    return "the desktop window is not part of this version yet"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    command = args.command
+    if command is None or command == "gui":
+        reason = _why_no_window()
+        if command == "gui":
+            print(f"stillroom: cannot open the desktop window: {reason}.", file=sys.stderr)
+            return 2
+        print(f"Starting the terminal chat: {reason}.", file=sys.stderr)
+        args = _parser().parse_args(["chat"])
+    if args.command == "chat":
+        from app.cli.chat_cmd import run_chat
+
+        return run_guarded(run_chat, args)
+    if args.command == "models":
+        from app.cli.models_cmd import run_models
+
+        return run_guarded(run_models, args)
+    from app.cli.doctor_cmd import run_doctor
+
+    return run_guarded(run_doctor, args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,52 @@
+"""The composition root: builds the store, model library, engines and router once, for the
+CLI, the GUI and the office server alike. Surfaces stay thin and ask this for everything."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from app.chat_service import ChatService
+from app.config import Settings, data_dir, database_url, ensure_writable, load_settings
+from app.store.conversations import ConversationStore
+from app.store.db import open_engine
+from inference.library import ModelLibrary
+from inference.llama_engine import LlamaSettings
+from inference.manager import EngineManager
+from routing.router import Router
+
+
+@dataclass
+class Services:
+    data_dir: Path
+    settings: Settings
+    store: ConversationStore
+    library: ModelLibrary
+    engines: EngineManager
+    router: Router
+    warnings: list[str] = field(default_factory=list)
+    recovered_answers: int = 0
+
+    @classmethod
+    def open(cls, directory: Path | None = None) -> Services:
+        """Raise ConfigError or StoreError (both user-facing) when the app cannot start."""
+        directory = ensure_writable(directory or data_dir())
+        settings, warnings = load_settings(directory / "settings.json")
+        store = ConversationStore(open_engine(database_url(directory)))
+        recovered = store.recover_interrupted()
+        engines = EngineManager(LlamaSettings(context_length=settings.context_length,
+                                              n_threads=settings.threads))
+        return cls(data_dir=directory, settings=settings, store=store,
+                   library=ModelLibrary(directory), engines=engines, router=Router(),
+                   warnings=warnings, recovered_answers=recovered)
+
+    @property
+    def settings_path(self) -> Path:
+        return self.data_dir / "settings.json"
+
+    def chat(self) -> ChatService:
+        return ChatService(self)
+
+    def close(self) -> None:
+        self.engines.close()
+        self.store.engine.dispose()

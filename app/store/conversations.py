@@ -1,0 +1,218 @@
+"""Conversations and messages, with answers written to disk while they stream."""
+
+from __future__ import annotations
+
+import secrets
+import time
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Engine, func, select, update
+from sqlalchemy.orm import Session
+
+from app.store.schema import Conversation, Message, Usage, utcnow
+
+# An answer's text reaches the database at least this often while it streams; a crash
+# loses at most this much of it.
+FLUSH_INTERVAL_S = 0.2
+TITLE_LENGTH = 60
+
+
+class ConversationNotFoundError(LookupError):
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class ConversationSummary:
+    id: str
+    title: str | None
+    model_id: str | None
+    system_prompt: str | None
+    created_at: datetime
+    updated_at: datetime
+    message_count: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class StoredMessage:
+    id: int
+    role: str
+    content: str
+    status: str
+    model_id: str | None
+    route_target: str | None
+    route_rule: str | None
+    route_reason: str | None
+    error: str | None
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class UsageFigures:
+    model_id: str
+    route_target: str
+    route_rule: str
+    finish_reason: str
+    prompt_tokens: int
+    completion_tokens: int
+    ttft_s: float | None
+    prefill_tps: float | None
+    decode_tps: float | None
+    total_s: float
+
+
+def _summary(row: Conversation, count: int = 0) -> ConversationSummary:
+    return ConversationSummary(row.id, row.title, row.model_id, row.system_prompt,
+                               row.created_at, row.updated_at, count)
+
+
+def _title_from(text: str) -> str:
+    line = " ".join(text.split())
+    return line if len(line) <= TITLE_LENGTH else line[: TITLE_LENGTH - 1].rstrip() + "…"
+
+
+class ConversationStore:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def recover_interrupted(self) -> int:
+        """Mark answers that were streaming when the app last died; their text is kept."""
+        with Session(self.engine) as session, session.begin():
+            result = session.execute(
+                update(Message).where(Message.status == "streaming")
+                .values(status="interrupted", finished_at=utcnow()))
+            return result.rowcount or 0
+
+    # -- conversations -----------------------------------------------------------------
+    def create(self, *, model_id: str | None, system_prompt: str | None,
+               title: str | None = None) -> ConversationSummary:
+        row = Conversation(id=secrets.token_hex(6), title=title, model_id=model_id,
+                           system_prompt=system_prompt)
+        with Session(self.engine, expire_on_commit=False) as session, session.begin():
+            session.add(row)
+        return _summary(row)
+
+    def get(self, conversation_id: str) -> ConversationSummary:
+        """Look up by id or by a unique id prefix, as git does with commits."""
+        wanted = conversation_id.strip().lower()
+        if not wanted:
+            raise ConversationNotFoundError("No conversation id given.")
+        with Session(self.engine) as session:
+            rows = session.scalars(
+                select(Conversation).where(Conversation.id.startswith(wanted, autoescape=True))
+                .limit(2)).all()
+            if len(rows) != 1:
+                why = "matches several conversations" if rows else "does not exist"
+                raise ConversationNotFoundError(
+                    f"Conversation '{conversation_id}' {why}; `stillroom chat` then "
+                    f"/history lists them.")
+            count = session.scalar(select(func.count()).select_from(Message)
+                                   .where(Message.conversation_id == rows[0].id)) or 0
+            return _summary(rows[0], count)
+
+    def list(self, limit: int = 50) -> list[ConversationSummary]:
+        counts = (select(Message.conversation_id, func.count().label("n"))
+                  .group_by(Message.conversation_id).subquery())
+        with Session(self.engine) as session:
+            rows = session.execute(
+                select(Conversation, func.coalesce(counts.c.n, 0))
+                .outerjoin(counts, counts.c.conversation_id == Conversation.id)
+                .order_by(Conversation.updated_at.desc()).limit(limit)).all()
+            return [_summary(row, count) for row, count in rows]
+
+    def update(self, conversation_id: str, **values: str | None) -> None:
+        allowed = {"title", "model_id", "system_prompt"}
+        if not values.keys() <= allowed:
+            raise ValueError(f"cannot update {sorted(values.keys() - allowed)}")
+        with Session(self.engine) as session, session.begin():
+            session.execute(update(Conversation).where(Conversation.id == conversation_id)
+                            .values(**values, updated_at=utcnow()))
+
+    def delete(self, conversation_id: str) -> None:
+        with Session(self.engine) as session, session.begin():
+            row = session.get(Conversation, conversation_id)
+            if row is not None:
+                session.delete(row)
+
+    # -- messages ----------------------------------------------------------------------
+    def messages(self, conversation_id: str) -> list[StoredMessage]:
+        with Session(self.engine) as session:
+            rows = session.scalars(select(Message).where(Message.conversation_id ==
+                                                         conversation_id).order_by(Message.id))
+            return [StoredMessage(r.id, r.role, r.content, r.status, r.model_id, r.route_target,
+                                  r.route_rule, r.route_reason, r.error, r.created_at)
+                    for r in rows]
+
+    def add_user_message(self, conversation_id: str, content: str) -> int:
+        with Session(self.engine) as session, session.begin():
+            conversation = session.get(Conversation, conversation_id)
+            if conversation is None:
+                raise ConversationNotFoundError(f"Conversation '{conversation_id}' is gone.")
+            if conversation.title is None:
+                conversation.title = _title_from(content)
+            conversation.updated_at = utcnow()
+            message = Message(conversation_id=conversation_id, role="user", content=content)
+            session.add(message)
+            session.flush()
+            return message.id
+
+    def start_answer(self, conversation_id: str, *, model_id: str, route_target: str,
+                     route_rule: str, route_reason: str) -> AnswerWriter:
+        with Session(self.engine) as session, session.begin():
+            message = Message(conversation_id=conversation_id, role="assistant", content="",
+                              status="streaming", model_id=model_id, route_target=route_target,
+                              route_rule=route_rule, route_reason=route_reason)
+            session.add(message)
+            session.flush()
+            message_id = message.id
+        return AnswerWriter(self.engine, conversation_id, message_id)
+
+
+class AnswerWriter:
+    """Accumulates a streaming answer and writes it through at FLUSH_INTERVAL_S."""
+
+    def __init__(self, engine: Engine, conversation_id: str, message_id: int) -> None:
+        self.engine = engine
+        self.conversation_id = conversation_id
+        self.message_id = message_id
+        self._parts: list[str] = []
+        self._flushed_parts = 0
+        self._last_flush = time.monotonic()
+
+    @property
+    def text(self) -> str:
+        return "".join(self._parts)
+
+    def append(self, text: str) -> None:
+        if text:
+            self._parts.append(text)
+        if time.monotonic() - self._last_flush >= FLUSH_INTERVAL_S:
+            self.flush()
+
+    def flush(self) -> None:
+        self._last_flush = time.monotonic()
+        if self._flushed_parts == len(self._parts):
+            return
+        with self.engine.begin() as connection:
+            connection.execute(update(Message).where(Message.id == self.message_id)
+                               .values(content=self.text))
+        self._flushed_parts = len(self._parts)
+
+    def finish(self, status: str, usage: UsageFigures | None = None,
+               error: str | None = None) -> None:
+        """Write the final text, status and ledger row in one transaction."""
+        now = utcnow()
+        with Session(self.engine) as session, session.begin():
+            session.execute(update(Message).where(Message.id == self.message_id).values(
+                content=self.text, status=status, error=error, finished_at=now))
+            session.execute(update(Conversation).where(Conversation.id == self.conversation_id)
+                            .values(updated_at=now))
+            if usage is not None:
+                session.add(Usage(message_id=self.message_id,
+                                  conversation_id=self.conversation_id,
+                                  **_fields(usage)))
+        self._flushed_parts = len(self._parts)
+
+
+def _fields(usage: UsageFigures) -> dict[str, object]:
+    return {name: getattr(usage, name) for name in UsageFigures.__slots__}
