@@ -105,22 +105,23 @@ class ModelLibrary:
         """Raise a user-facing error unless the file is present, whole, and (when its hash
         is known) the same bytes that were registered."""
         path = Path(model.path)
-        if not path.exists():
+        try:
+            stat = path.stat()
+        except FileNotFoundError:
             hint = (" Run packaging/setup.sh to reinstall it." if model.builtin else
                     " Re-download it or remove it with `stillroom models rm`.")
-            raise ModelNotFoundError(f"The file of {model.name} is missing: {path}.{hint}")
+            raise ModelNotFoundError(
+                f"The file of {model.name} is missing: {path}.{hint}") from None
+        # Checked once per version of the file: a chat turn must not re-read the header.
+        stamp = {"size": stat.st_size, "mtime_ns": stat.st_mtime_ns, "sha256": model.sha256}
+        if self._load()["verified"].get(str(path)) == stamp:
+            return
         try:
             read_summary(path)
         except GGUFError as exc:
             raise ModelIntegrityError(str(exc)) from exc
-        if model.sha256 is None:
-            return
-        stat = path.stat()
-        stamp = {"size": stat.st_size, "mtime_ns": stat.st_mtime_ns, "sha256": model.sha256}
         with self._mutating() as data:
-            if data["verified"].get(str(path)) == stamp:
-                return
-            actual = sha256_file(path)
+            actual = sha256_file(path) if model.sha256 else None
             if actual != model.sha256:
                 raise ModelIntegrityError(
                     f"{path.name} is corrupt: its SHA-256 is {actual[:12]}…, expected "

@@ -1,0 +1,57 @@
+"""Shared fixtures: a private data directory per test and the real embedded model."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from inference.library import embedded_model
+from inference.llama_engine import LlamaCppEngine
+from inference.types import ModelInfo
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(autouse=True)
+def stillroom_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Every test gets its own empty data directory, as a brand-new user would."""
+    home = tmp_path / "home"
+    monkeypatch.setenv("STILLROOM_HOME", str(home))
+    monkeypatch.delenv("STILLROOM_DATABASE_URL", raising=False)
+    return home
+
+
+@pytest.fixture(scope="session")
+def model() -> ModelInfo:
+    info = embedded_model()
+    if not Path(info.path).exists():
+        pytest.fail("The embedded model is missing: run `bash packaging/setup.sh --dev`.")
+    return info
+
+
+@pytest.fixture(scope="session")
+def engine(model: ModelInfo):
+    """One loaded engine shared by the engine tests (loading is the slow part)."""
+    loaded = LlamaCppEngine(model)
+    loaded.load()
+    yield loaded
+    loaded.unload()
+
+
+def run_cli(*args: str, home: Path, input: str | None = None, timeout: float = 300,
+            env: dict[str, str] | None = None,
+            prefix: tuple[str, ...] = ()) -> subprocess.CompletedProcess[str]:
+    """Run `stillroom` as a user would, in a fresh process."""
+    environment = {**os.environ, "STILLROOM_HOME": str(home), **(env or {})}
+    environment.pop("DISPLAY", None)
+    environment.pop("WAYLAND_DISPLAY", None)
+    stdin = {"input": input} if input is not None else {"stdin": subprocess.DEVNULL}
+    return subprocess.run(
+        [*prefix, sys.executable, "-m", "app.cli.main", *args],
+        capture_output=True, text=True, timeout=timeout, env=environment, cwd=REPO_ROOT,
+        **stdin,
+    )
