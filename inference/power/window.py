@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass, field
 from types import TracebackType
 from typing import Any, Literal, Self
 
-from inference.power.sensor import PowerSensor, Scope, SensorReadError
+from inference.power.sensor import Kind, PowerSensor, Scope, SensorReadError
 
 Clock = Callable[[], float]
 Sleep = Callable[[float], None]
@@ -76,7 +76,7 @@ class SensorEnergy:
 
     sensor: str
     scope: Scope
-    kind: str
+    kind: Kind
     source: str
     gross_joules: float | None = None
     baseline_watts: float | None = None
@@ -302,6 +302,9 @@ class EnergyWindow:
             else:
                 prefill = max(middle - start - idle * prefill_s, 0.0)
                 decode = max(end - middle - idle * decode_s, 0.0)
+                # Clamping the phases separately can differ from clamping the whole; the
+                # phases win so that prefill + decode always equals the total shown.
+                joules = prefill + decode
         return SensorEnergy(
             **identity,
             gross_joules=gross,

@@ -312,3 +312,19 @@ def test_marks_out_of_order_are_refused():
         window.mark_first_token()
     with pytest.raises(RuntimeError):
         window.stop()
+
+
+def test_prefill_and_decode_always_add_up_to_the_total():
+    gpu = FakeCounter("gpu")
+    machine = FakeMachine(gpu)
+    window = machine.window(baseline=IdleBaseline(seconds=1.0, watts_by_sensor={"gpu": 50.0}))
+
+    window.start()
+    machine.run(1.0, gpu=10.0)  # below idle: this phase clamps to 0 J
+    window.mark_first_token()
+    machine.run(1.0, gpu=150.0)
+    report = window.stop(prompt_tokens=1, generated_tokens=1)
+
+    assert report.prefill_joules == 0.0
+    assert report.decode_joules == pytest.approx(100.0)
+    assert report.total_joules == pytest.approx(report.prefill_joules + report.decode_joules)
