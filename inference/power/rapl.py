@@ -177,11 +177,11 @@ def discover_rapl(
             failures.append(f"{zone.energy_file}: {exc}")
 
     if denied and not sensors:
-        # Partial access would silently under-count a multi-socket machine, hence all or none.
         return [], _unavailable(
             f"permission denied reading {denied[0]}; " + PERMISSION_HINT.format(root=root)
         )
     if failures or denied:
+        # Reading only some sockets would silently under-count the machine: all or none.
         for sensor in sensors:
             sensor.close()
         unreadable = [str(path) for path in denied] + failures
