@@ -171,7 +171,10 @@ def discover_estimate(
     except (OSError, ValueError) as exc:
         return [], _unavailable(str(exc))
     return [sensor], SensorFamilyStatus(
-        family=FAMILY, state="live", reason=sensor.method, sensors=[sensor.describe()]
+        family=FAMILY,
+        state="live",
+        reason="no measured sensor covers the CPU, so its energy is estimated",
+        sensors=[sensor.describe()],
     )
 
 

@@ -83,5 +83,7 @@ class SensorFamilyStatus:
         return asdict(self)
 
     def line(self) -> str:
-        detail = "; ".join(self.sensors) if self.sensors else self.reason
-        return f"{self.family:<9} {self.state:<11} {detail}"
+        """Human text for `doctor`: the family's state and reason, then one line per sensor."""
+        lines = [f"{self.family:<9} {self.state:<11} {self.reason}"]
+        lines.extend(f"    {sensor}" for sensor in self.sensors)
+        return "\n".join(lines)

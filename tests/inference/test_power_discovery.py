@@ -130,3 +130,16 @@ def test_a_family_turned_off_is_reported_as_disabled(family_flag):
     statuses = describe_sensors(PowerConfig(**{family_flag: False}, allow_estimates=False))
 
     assert sum(status.state == "disabled" for status in statuses) == 2  # it and the estimate
+
+
+def test_doctor_text_names_each_live_sensor_under_its_family(tmp_path):
+    config = only_rapl_and_estimate(powercap_root=fabricated_powercap(tmp_path / "powercap"))
+
+    rapl_status = describe_sensors(config)[1]
+
+    first, *sensor_lines = rapl_status.line().splitlines()
+    assert first.startswith("RAPL      live")
+    assert sensor_lines == [
+        "    rapl:package-0 [cpu-package, measured]: RAPL energy counter "
+        "intel-rapl:0/energy_uj (µJ, wraps at 262143328850 µJ)"
+    ]
