@@ -66,6 +66,8 @@ class Settings:
     max_tokens: int = 512
     context_length: int | None = None
     threads: int | None = None
+    # The CPU's rated power, for the labelled energy estimate where no sensor measures it.
+    cpu_tdp_watts: float | None = None
 
 
 def load_settings(path: Path) -> tuple[Settings, list[str]]:
@@ -100,6 +102,8 @@ def load_settings(path: Path) -> tuple[Settings, list[str]]:
 def _fits(value: object, default: object, key: str) -> bool:
     if value is None:
         return key not in {"temperature", "max_tokens"}
+    if key == "cpu_tdp_watts":
+        return isinstance(value, int | float) and not isinstance(value, bool) and value > 0
     if key == "temperature":
         return isinstance(value, int | float) and not isinstance(value, bool) and 0 <= value <= 2
     if key in {"max_tokens", "context_length", "threads"}:

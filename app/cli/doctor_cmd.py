@@ -6,8 +6,9 @@ import argparse
 import json
 
 from app.cli.render import human_bytes
-from app.config import data_dir, database_url
+from app.config import data_dir, database_url, load_settings
 from inference.hardware import probe
+from inference.power import PowerConfig, SensorFamilyStatus, describe_sensors
 
 
 def collect() -> dict[str, object]:
@@ -15,7 +16,9 @@ def collect() -> dict[str, object]:
     directory = data_dir()
     report["data_dir"] = str(directory)
     report["database"] = database_url(directory).split("://", 1)[0]
-    report["sensors"] = []
+    settings, _ = load_settings(directory / "settings.json")
+    power = PowerConfig(cpu_tdp_watts=settings.cpu_tdp_watts)
+    report["sensors"] = [status.to_dict() for status in describe_sensors(power)]
     return report
 
 
@@ -37,7 +40,8 @@ def run_doctor(args: argparse.Namespace) -> int:
     for engine in report["engines"]:
         state = f"yes, {engine['version']}" if engine["available"] else "no"
         print(f"Engine    {engine['name']:10} {state} — {engine['detail']}")
-    for sensor in report["sensors"]:
-        print(f"Sensor    {sensor['name']:10} {sensor['status']} — {sensor['detail']}")
+    print("Power sensors (energy per answer is measured only where one is live):")
+    for status in report["sensors"]:
+        print("  " + SensorFamilyStatus(**status).line().replace("\n", "\n  "))
     print(f"Data      {report['data_dir']}  (database: {report['database']})")
     return 0
