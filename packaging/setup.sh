@@ -37,8 +37,8 @@ fingerprint=$(cat pyproject.toml <(echo "extras=$extras cmake=${CMAKE_ARGS:-}") 
 stamp=".venv/.stillroom-installed-$fingerprint"
 if [ ! -f "$stamp" ]; then
   echo "Installing Stillroom$extras into .venv (the first run compiles llama.cpp: about 7 minutes on 2 cores)..."
-  .venv/bin/python -m pip install --quiet --upgrade pip
-  .venv/bin/python -m pip install --quiet -e ".$extras"
+  .venv/bin/python -m pip install -qq --upgrade pip
+  .venv/bin/python -m pip install -qq -e ".$extras"
   rm -f .venv/.stillroom-installed-*
   touch "$stamp"
 fi
