@@ -112,7 +112,7 @@ def _print_estimate(result: CloudCost) -> None:
     elif price.batch_discount is None:
         batch = "requested, but unknown for this model"
     else:
-        batch = f"{price.batch_discount * 100:g}% off every part"
+        batch = f"{_plain(price.batch_discount * 100)}% off every part"
     _print_rows(
         f"Cloud estimate: {price.model_id} ({price.provider}), list prices as of {price.as_of}",
         [

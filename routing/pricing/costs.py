@@ -164,6 +164,18 @@ def energy_monthly_usd(
     return kilowatts * hours * DAYS_PER_MONTH * tariff
 
 
+def cost_per_million_tokens(monthly_usd: Decimal | int | str, tokens_per_day: int) -> Money:
+    """A monthly cost spread over a month of tokens (30 x tokens_per_day), per 1M tokens."""
+    monthly = to_decimal(monthly_usd, "monthly cost")
+    if isinstance(tokens_per_day, bool) or not isinstance(tokens_per_day, int):
+        raise PricingInputError(f"tokens per day must be a whole number, got {tokens_per_day!r}")
+    if tokens_per_day < 0:
+        raise PricingInputError(f"tokens per day must not be negative, got {tokens_per_day}")
+    if tokens_per_day == 0:
+        return Money.unknown("no tokens per day, so no cost per token")
+    return Money(monthly * TOKENS_PER_MILLION / (tokens_per_day * DAYS_PER_MONTH))
+
+
 @dataclass(frozen=True)
 class LocalCost:
     """A month of running local hardware: its amortization, its electricity, and per 1M tokens."""
@@ -196,15 +208,8 @@ def local_cost(
     monthly = amortization + energy
     if tokens_per_day is None:
         return LocalCost(amortization, energy, Money.unknown("tokens per day not given"), None)
-    if isinstance(tokens_per_day, bool) or not isinstance(tokens_per_day, int):
-        raise PricingInputError(f"tokens per day must be a whole number, got {tokens_per_day!r}")
-    if tokens_per_day < 0:
-        raise PricingInputError(f"tokens per day must not be negative, got {tokens_per_day}")
+    per_million = cost_per_million_tokens(monthly, tokens_per_day)
     tokens_per_month = int(tokens_per_day * DAYS_PER_MONTH)
-    if tokens_per_month == 0:
-        per_million = Money.unknown("no tokens per day, so no cost per token")
-    else:
-        per_million = Money(monthly * TOKENS_PER_MILLION / tokens_per_month)
     return LocalCost(amortization, energy, per_million, tokens_per_month)
 
 
