@@ -121,7 +121,7 @@ class PriceCatalog:
         # An incoming id may equal an alias of another entry (LiteLLM lists dated snapshots
         # as models); the exact id wins, so the stale alias is dropped.
         for model_id, entry in list(entries.items()):
-            kept = tuple(a for a in entry.aliases if a not in incoming or a == model_id)
+            kept = tuple(alias for alias in entry.aliases if alias not in incoming)
             if kept != entry.aliases:
                 entries[model_id] = replace(entry, aliases=kept)
         return PriceCatalog(entries)

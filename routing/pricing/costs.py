@@ -288,10 +288,6 @@ class Breakeven:
         savings = self.savings_monthly_usd.usd
         return None if savings is None else savings > 0
 
-    @property
-    def tokens_per_month(self) -> int:
-        return self.cloud.usage.input_tokens + self.cloud.usage.output_tokens
-
 
 def decide_verdict(
     tokens_per_month: int,

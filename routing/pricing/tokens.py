@@ -100,7 +100,7 @@ class TokenUsage:
             input_tokens = usage.get("input_tokens") or 0
             output_tokens = usage.get("output_tokens") or 0
             details = usage.get("input_tokens_details") or {}
-        cached = details.get("cached_tokens") or 0 if isinstance(details, Mapping) else 0
+        cached = (details.get("cached_tokens") or 0) if isinstance(details, Mapping) else 0
         return cls(
             input_tokens=int(input_tokens),
             output_tokens=int(output_tokens),
