@@ -1,0 +1,1 @@
+"""The dated cloud price catalog (catalog.json), read with importlib.resources."""
