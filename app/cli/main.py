@@ -43,6 +43,10 @@ def _parser() -> argparse.ArgumentParser:
     doctor = commands.add_parser("doctor", help="what this machine can run and measure")
     doctor.add_argument("--json", action="store_true")
 
+    from routing.pricing.cli import add_cost_commands
+
+    add_cost_commands(commands)
+
     commands.add_parser("gui", help="open the desktop window")
     return parser
 
@@ -88,6 +92,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         from app.cli.chat_cmd import run_chat
 
         return run_guarded(run_chat, args)
+    if args.command == "cost":
+        return args.func(args)
     if args.command == "models":
         from app.cli.models_cmd import run_models
 

@@ -72,7 +72,7 @@ def _guarded(handler: Callable[[argparse.Namespace], int], args: argparse.Namesp
     try:
         return handler(args)
     except PricingError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"stillroom: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
 
 
