@@ -115,15 +115,15 @@ def test_estimate_with_an_unknown_price_prints_unknown_not_zero(capsys):
     [
         (
             [*ESTIMATE, "gpt-4x", "--input-tokens", "5", "--output-tokens", "5"],
-            "error: unknown cloud model 'gpt-4x'; did you mean gpt-4o",
+            "stillroom: unknown cloud model 'gpt-4x'; did you mean gpt-4o",
         ),
         (
             [*ESTIMATE, "gpt-4o", "--input-tokens", "5X", "--output-tokens", "5"],
-            "error: --input-tokens: unknown suffix 'X' in '5X'; use K, M or B",
+            "stillroom: --input-tokens: unknown suffix 'X' in '5X'; use K, M or B",
         ),
         (
             [*ESTIMATE, "gpt-4o", "--input-tokens", "-5", "--output-tokens", "5"],
-            "error: --input-tokens must not be negative, got '-5'",
+            "stillroom: --input-tokens must not be negative, got '-5'",
         ),
         (
             [
@@ -136,15 +136,15 @@ def test_estimate_with_an_unknown_price_prints_unknown_not_zero(capsys):
                 "--cached-input-tokens",
                 "6",
             ],
-            "error: cached input tokens (6) cannot exceed input tokens (5)",
+            "stillroom: cached input tokens (6) cannot exceed input tokens (5)",
         ),
         (
             ["cost", "local", "--hardware-usd", "-1", *LOCAL_FLAGS, "--kwh-usd", "0.12"],
-            "error: --hardware-usd must not be negative, got -1",
+            "stillroom: --hardware-usd must not be negative, got -1",
         ),
         (
             ["cost", "local", "--hardware-usd", "1", *LOCAL_FLAGS, "--kwh-usd", "cheap"],
-            "error: --kwh-usd must be a number, got 'cheap'",
+            "stillroom: --kwh-usd must be a number, got 'cheap'",
         ),
         (
             [
@@ -159,7 +159,7 @@ def test_estimate_with_an_unknown_price_prints_unknown_not_zero(capsys):
                 "--hardware-usd",
                 "100",
             ],
-            "error: give --local-monthly-usd, or --watts, --hours-per-day and --kwh-usd",
+            "stillroom: give --local-monthly-usd, or --watts, --hours-per-day and --kwh-usd",
         ),
     ],
 )
@@ -311,7 +311,7 @@ def test_breakeven_refuses_both_a_figure_and_the_local_flags(capsys):
 def test_breakeven_names_the_missing_local_flag(capsys):
     code, _, err = run(capsys, [*BREAKEVEN, "--watts", "350", "--hours-per-day", "8"])
     assert code == 2
-    assert err.startswith("error: missing --kwh-usd")
+    assert err.startswith("stillroom: missing --kwh-usd")
 
 
 def test_add_cost_commands_plugs_into_a_parent_cli(capsys):
@@ -356,7 +356,7 @@ def test_module_entry_point_runs_without_a_traceback():
         check=False,
     )
     assert completed.returncode == 2
-    assert completed.stderr.startswith("error: unknown cloud model 'nope'")
+    assert completed.stderr.startswith("stillroom: unknown cloud model 'nope'")
     assert "Traceback" not in completed.stderr
 
 
