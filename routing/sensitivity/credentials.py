@@ -82,7 +82,8 @@ _ASSIGNMENT_NEEDLES = (
 
 
 def find(text: str, folded: str) -> Iterator[Span]:
-    yield from _tokens(text)
+    tokens = list(_tokens(text))
+    yield from tokens
     if "-----BEGIN " in text:
         yield from _private_keys(text)
     if "://" in text:
@@ -93,7 +94,11 @@ def find(text: str, folded: str) -> Iterator[Span]:
         for match in _AWS_SECRET.finditer(folded):
             if "EXAMPLE" not in text[match.start("value") : match.end("value")]:
                 yield Span(match.start("value"), match.end("value"), "secret", "aws_secret_key")
-        yield from _assignments(text, folded)
+        # A provider key assigned to a variable is reported once, under its specific kind.
+        known = {(span.start, span.end) for span in tokens}
+        for span in _assignments(text, folded):
+            if (span.start, span.end) not in known:
+                yield span
 
 
 def _tokens(text: str) -> Iterator[Span]:

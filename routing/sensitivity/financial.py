@@ -41,7 +41,8 @@ _SORT_CODE = re.compile(r"\bsort\s+code\s*[:#]?\s*(?P<value>\d{2}-\d{2}-\d{2})(?
 
 
 def find(text: str, folded: str) -> Iterator[Span]:
-    """Financial spans; call only when the text has digits (every identifier here has some)."""
+    """Financial spans; every identifier here has a run of six or more digits, so the scanner
+    calls this only for texts that have one."""
     yield from _cards(text)
     yield from _ibans(text)
     if contains_any(folded, _BANKING_NEEDLES):

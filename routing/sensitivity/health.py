@@ -44,22 +44,20 @@ _CLINICAL = re.compile(
 # ICD-10-CM shape; U codes are reserved for emergency use and rarely seen in notes.
 _ICD10 = re.compile(r"(?<![\w.\-])[A-TV-Z]\d[0-9AB](?:\.[0-9A-Z]{1,4})?(?![\w]|\.\w)")
 
-# Somebody identifiable: an honorific or a role label followed by a capitalised name.
-_NAMED_PERSON = re.compile(
-    r"\b(?:Mr|Mrs|Ms|Miss|Mx)\.?\s+[A-ZÀ-Ý][\w'’\-]+"
-    r"|\b(?i:patient|pt|client|claimant|plaintiff|member|employee|resident|name)\b\.?:?\s+"
+# Somebody identifiable: an honorific, or a role label, followed by a capitalised name. The
+# honorific pattern starts with its literal "M" so the engine can skip to candidates.
+_HONORIFIC_NAME = re.compile(r"M(?<![\w]M)(?:rs?|s|iss|x)\.?\s+[A-ZÀ-Ý][\w'’\-]+")
+_LABELLED_NAME = re.compile(
+    r"\b(?i:patient|pt|client|claimant|plaintiff|member|employee|resident|name)\b\.?:?\s+"
     r"[A-ZÀ-Ý][a-zà-ÿ'’\-]+\s+[A-ZÀ-Ý][\w'’\-]+"
 )
-
-
+_LABEL_NEEDLES = (
+    "patient", "pt ", "pt.", "client", "claimant", "plaintiff", "member", "employee", "resident",
+    "name",
+)  # fmt: skip
 _IDENTIFIER_NEEDLES = (
     "mrn", "medical record", "med rec", "med. rec", "chart", "patient id", "hospital",
 )  # fmt: skip
-_PERSON_NEEDLES = (
-    "mr", "ms", "miss", "mx", "patient", "pt", "client", "claimant", "plaintiff", "member",
-    "employee", "resident", "name",
-)  # fmt: skip
-
 
 def find(
     text: str, folded: str, *, has_digits: bool, identifies_person: bool
@@ -70,7 +68,8 @@ def find(
     if not (
         identifies_person
         or identifiers
-        or (contains_any(folded, _PERSON_NEEDLES) and _NAMED_PERSON.search(text))
+        or ("M" in text and _HONORIFIC_NAME.search(text))
+        or (contains_any(folded, _LABEL_NEEDLES) and _LABELLED_NAME.search(text))
     ):
         return
     clinical = [

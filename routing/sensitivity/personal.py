@@ -60,24 +60,30 @@ _NUMBER_FIRST_ADDRESS = re.compile(
     r"|,?\s+(?i:rue|avenue|boulevard|bd|place|allée|chemin|impasse|quai)\s+"
     r"(?:(?:de|du|des|la|le|l['’]|d['’])\s*){0,2}[A-ZÀ-Ý][\w'’\-]+)"
 )
-# Street name first (Via Garibaldi 12, Hauptstraße 5) and PO boxes: rare words, so guarded.
+# Street name first: Via Garibaldi 12, Calle Mayor 5, PO Box 4471. Literal-led (see text.py);
+# the word boundary before the match is checked in _addresses.
 _NAME_FIRST_ADDRESS = re.compile(
-    r"\b(?:Via|Viale|Piazza|Corso|Calle|Avenida|Rua|Carrer|Paseo)\s+[A-Z][\w'’\-]+"
+    r"(?:Via|Viale|Piazza|Corso|Calle|Avenida|Rua|Carrer|Paseo)\s+[A-Z][\w'’\-]+"
     r"(?:\s+[A-Z][\w'’\-]+){0,2},?\s+\d{1,4}\b"
-    r"|\b[A-ZÄÖÜ][\wäöüß]*(?:straße|strasse|gasse|platz|allee|weg)\s+\d{1,4}[a-z]?\b"
-    r"|\b(?i:p\.?\s?o\.?\s+box)\s+\d{1,6}\b"
+    r"|[Pp]\.?\s?[Oo]\.?\s+[Bb][Oo][Xx]\s+\d{1,6}\b"
 )
-_NAME_FIRST_NEEDLES = (
-    "via", "piazza", "corso", "calle", "avenida", "rua ", "carrer", "paseo", "straße", "strasse",
-    "gasse", "platz", "allee", "weg ", "box",
-)  # fmt: skip
+# German street names end in the street type: Hauptstraße 5.
+_GERMAN_STREET = re.compile(
+    r"\b[A-ZÄÖÜ][\wäöüß]*(?:straße|strasse|gasse|platz|allee|weg)\s+\d{1,4}[a-z]?\b"
+)
+_GERMAN_NEEDLES = ("straße", "strasse", "gasse", "platz", "allee", "weg ")
 # "Columbus, OH 43215": a US state code and ZIP after a comma.
 _STATE_AND_ZIP = re.compile(
     r",\s+(?:A[KLRZ]|C[AOT]|D[CE]|FL|GA|HI|I[ADLN]|K[SY]|LA|M[ADEINOST]|N[CDEHJMVY]|O[HKR]|PA|"
     r"RI|S[CD]|T[NX]|UT|V[AT]|W[AIVY])\s+\d{5}(?:-\d{4})?\b"
 )
-# A full UK postcode, NW8 9AY; the inward letters never use C, I, K, M, O or V.
-_UK_POSTCODE = re.compile(r"[A-Z](?<![\w][A-Z])[A-Z]?\d[A-Z\d]?\s\d[ABD-HJLNP-UW-Z]{2}\b")
+# Two UK shapes that start with a capital share a pass: a full postcode, NW8 9AY (the inward
+# letters never use C, I, K, M, O or V), and a National Insurance number, AB 12 34 56 C.
+_UK_CAPITAL_LED = re.compile(
+    r"[A-Z](?<![A-Za-z0-9][A-Z])(?:"
+    r"(?P<ni>[A-Z]\s?\d{2}\s?\d{2}\s?\d{2}\s?[A-D])(?![A-Za-z0-9])"
+    r"|[A-Z]?\d[A-Z\d]?\s\d[ABD-HJLNP-UW-Z]{2}\b)"
+)
 
 # --- dates of birth --------------------------------------------------------------------------
 _BIRTH_NEEDLES = ("dob", "d.o.b", "birth", "born", "geb.", "né")
@@ -104,25 +110,26 @@ _NINE_DIGITS = re.compile(r"\d(?<![\w\-]\d)\d{8}(?![\w]|-\d)")
 _ID_NEEDLES = ("ssn", "social", "itin", "taxpayer", " tin", " sin", "(sin", " nas")
 _SSN_WORD = re.compile(r"\b(?:ssn|social\s+security|itin|taxpayer\s+id|tin)\b")
 _SIN_WORD = re.compile(r"\b(?:sin|social\s+insurance|nas)\b")
-_UK_NI = re.compile(
-    r"([A-CEGHJ-PR-TW-Z](?<![A-Za-z0-9].)[A-CEGHJ-NPR-TW-Z])\s?(\d{2})\s?(\d{2})\s?(\d{2})\s?"
-    r"([A-D])(?![A-Za-z0-9])"
-)
 _PASSPORT_WORD = re.compile(r"\bpassport\b")
 _PASSPORT_NUMBER = re.compile(r"(?<![A-Za-z0-9])[A-Z]{0,2}\d{6,9}(?![A-Za-z0-9])")
 _CONTEXT_REACH = 40
 
 
-def find(text: str, folded: str, *, has_digits: bool) -> Iterator[Span]:
+def find(
+    text: str, folded: str, *, has_digits: bool, has_long_number: bool
+) -> Iterator[Span]:
+    """Personal spans. has_long_number: the text has a run of six or more digits, which every
+    phone number and national ID has; without one those detectors are skipped."""
     if "@" in text:
         yield from _emails(text)
     if not has_digits:
         return  # everything below is built on digits
-    yield from _phones(text, folded)
     yield from _addresses(text, folded)
     if contains_any(folded, _BIRTH_NEEDLES):
         yield from _dates_of_birth(folded)
-    yield from _national_ids(text, folded)
+    if has_long_number:
+        yield from _phones(text, folded)
+        yield from _national_ids(text, folded)
 
 
 def _emails(text: str) -> Iterator[Span]:
@@ -164,16 +171,22 @@ def _phones(text: str, folded: str) -> Iterator[Span]:
 def _addresses(text: str, folded: str) -> Iterator[Span]:
     for match in _NUMBER_FIRST_ADDRESS.finditer(text):
         yield Span(match.start(), match.end(), "personal", "address")
-    if contains_any(folded, _NAME_FIRST_NEEDLES):
-        for match in _NAME_FIRST_ADDRESS.finditer(text):
+    for match in _NAME_FIRST_ADDRESS.finditer(text):
+        if not (match.start() and text[match.start() - 1].isalnum()):
+            yield Span(match.start(), match.end(), "personal", "address")
+    if contains_any(folded, _GERMAN_NEEDLES):
+        for match in _GERMAN_STREET.finditer(text):
             yield Span(match.start(), match.end(), "personal", "address")
     if ", " in text:
         for match in _STATE_AND_ZIP.finditer(text):
             # Report "OH 43215" without the comma that introduced it.
             start = match.start() + len(match.group()) - len(match.group().lstrip(", \t\n"))
             yield Span(start, match.end(), "personal", "address")
-    for match in _UK_POSTCODE.finditer(text):
-        yield Span(match.start(), match.end(), "personal", "address")
+    for match in _UK_CAPITAL_LED.finditer(text):
+        if match.group("ni") is None:
+            yield Span(match.start(), match.end(), "personal", "address")
+        elif checksums.uk_ni_valid(match.group()[0] + match.group("ni").replace(" ", "")):
+            yield Span(match.start(), match.end(), "personal", "uk_ni")
 
 
 def _dates_of_birth(folded: str) -> Iterator[Span]:
@@ -203,10 +216,6 @@ def _national_ids(text: str, folded: str) -> Iterator[Span]:
             yield Span(match.start(), match.end(), "personal", "ca_sin")
     if contains_any(folded, _ID_NEEDLES):
         yield from _unformatted_ids(text, folded)
-    for match in _UK_NI.finditer(text):
-        compact = "".join(match.groups())
-        if checksums.uk_ni_valid(compact):
-            yield Span(match.start(), match.end(), "personal", "uk_ni")
     if "passport" in folded:
         for word in _PASSPORT_WORD.finditer(folded):
             number = _PASSPORT_NUMBER.search(text, word.end(), word.end() + 25)
