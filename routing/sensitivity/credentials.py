@@ -1,0 +1,170 @@
+"""Secrets: provider API keys and tokens, private keys, and passwords written into code/config.
+
+Deliberately not caught: placeholders ("sk-your-key-here", "password", "${DB_PASSWORD}",
+"<token>"), AWS's documented example keys, code that reads a secret from elsewhere
+(os.environ[...], settings.password), public keys and certificates, and unlabelled
+high-entropy strings such as hashes and commit ids.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from routing.sensitivity.report import Span
+from routing.sensitivity.text import contains_any
+
+_TOKEN_CHARS = r"A-Za-z0-9_\-"
+# One alternation whose branches all start with a literal, so the regex engine jumps between
+# candidate first letters (see text.py); the kind is read from the prefix afterwards. The
+# characters either side are checked in _tokens, so a key inside a longer identifier is refused.
+_TOKENS = re.compile(
+    rf"sk-ant-[a-z0-9]{{2,12}}-[{_TOKEN_CHARS}]{{20,300}}"
+    rf"|sk-(?!ant-)[{_TOKEN_CHARS}]{{20,300}}"
+    r"|A(?:KIA|SIA|BIA|CCA)[A-Z2-7]{16}"
+    r"|gh[pousr]_[A-Za-z0-9]{36,255}"
+    r"|github_pat_[A-Za-z0-9_]{40,255}"
+    r"|xox[abposr]-[A-Za-z0-9\-]{10,250}"
+    rf"|AIza[{_TOKEN_CHARS}]{{35}}"
+    r"|sk_(?:live|test)_[A-Za-z0-9]{16,247}"
+    r"|rk_(?:live|test)_[A-Za-z0-9]{16,247}"
+    # A JWT can run thousands of characters before failing on a missing dot, so its start is
+    # pinned (the lookbehind refuses an "eyJ" inside a longer token) to keep the scan linear on
+    # input such as "eyJeyJeyJ...".
+    rf"|eyJ(?<![{_TOKEN_CHARS}]eyJ)[{_TOKEN_CHARS}]{{8,4096}}\."
+    rf"eyJ[{_TOKEN_CHARS}]{{8,8192}}\.[{_TOKEN_CHARS}]{{8,4096}}"
+)
+_KIND_BY_PREFIX = (
+    ("sk-ant-", "anthropic_key"), ("sk-", "openai_key"), ("A", "aws_access_key_id"),
+    ("gh", "github_token"), ("github_pat_", "github_token"), ("xox", "slack_token"),
+    ("sk_", "stripe_key"), ("rk_", "stripe_key"), ("eyJ", "jwt"),
+)  # fmt: skip
+_TOKEN_CHAR = re.compile(rf"[{_TOKEN_CHARS}]")
+
+_PEM_PRIVATE = re.compile(r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----")
+_PEM_END = re.compile(r"-----END (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----")
+_PEM_REACH = 20_000
+
+# Searched in the case-folded text; the value's case is read back from the original.
+_AWS_SECRET = re.compile(
+    r"secret_?access_?key[\"']?\s*[:=]\s*[\"']?(?P<value>[a-z0-9/+]{40})(?![a-z0-9/+])"
+)
+# Searched in the case-folded text.
+_ASSIGNMENT = re.compile(
+    r"(?:password|passwd|pwd|passphrase|secret[_\-]?key|client[_\-]?secret|secret|"
+    r"api[_\-]?key|access[_\-]?token|auth[_\-]?token|token)[\"']?\s*(?::=|=>|[:=])[ \t]*"
+    r"(?P<value>\"[^\"\n]{1,200}\"|'[^'\n]{1,200}'|[^\s\"',;)}\]]{1,200})"
+)
+_SPOKEN_PASSWORD = re.compile(r"\b(?:my|the|our)\s+password\s+is\s+(?P<value>\S{4,100})")
+_LOGIN_CALL = re.compile(
+    r"\b(?:login|authenticate|auth|basic_auth|httpbasicauth)\(\s*([\"'])[^\"'\n]{1,100}\1\s*,"
+    r"\s*([\"'])(?P<value>[^\"'\n]{4,100})\2"
+)
+_URL_CREDENTIALS = re.compile(r"://[^\s:/@'\"]{0,128}:(?P<value>[^\s@/'\"]{1,256})@(?=[\w\[])")
+
+_PLACEHOLDER = re.compile(
+    r"your|here|example|placeholder|changeme|redacted|dummy|xxxx|\*\*\*|\.\.\.|<|>|\{|\}|^\$|^%",
+    re.IGNORECASE,
+)
+_PLACEHOLDER_WORDS = frozenset(
+    {"password", "passwd", "pass", "pwd", "secret", "token", "apikey", "api_key", "none",
+     "null", "nil", "true", "false", "undefined", "string", "str", "required", "optional"}
+)  # fmt: skip
+# An unquoted value that is a (dotted) name, possibly called or indexed, is code reading the
+# secret from somewhere else: os.environ["X"], settings.password, getpass().
+_CODE_REFERENCE = re.compile(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*(?:\(|\[)?")
+
+
+_ASSIGNMENT_NEEDLES = (
+    "passw", "passwd", "pwd", "passphrase", "secret", "api_key", "apikey", "api-key", "token",
+    "login(", "auth(",
+)  # fmt: skip
+
+
+def find(text: str, folded: str) -> Iterator[Span]:
+    tokens = list(_tokens(text))
+    yield from tokens
+    if "-----BEGIN " in text:
+        yield from _private_keys(text)
+    if "://" in text:
+        for match in _URL_CREDENTIALS.finditer(text):
+            if _is_literal_secret(match.group("value"), quoted=True):
+                yield Span(match.start("value"), match.end("value"), "secret", "url_password")
+    if contains_any(folded, _ASSIGNMENT_NEEDLES):
+        for match in _AWS_SECRET.finditer(folded):
+            if "EXAMPLE" not in text[match.start("value") : match.end("value")]:
+                yield Span(match.start("value"), match.end("value"), "secret", "aws_secret_key")
+        # A provider key assigned to a variable is reported once, under its specific kind.
+        known = {(span.start, span.end) for span in tokens}
+        for span in _assignments(text, folded):
+            if (span.start, span.end) not in known:
+                yield span
+
+
+def _tokens(text: str) -> Iterator[Span]:
+    for match in _TOKENS.finditer(text):
+        start, end = match.span()
+        if (start and _TOKEN_CHAR.match(text, start - 1)) or _TOKEN_CHAR.match(text, end):
+            continue  # part of a longer identifier, not a key of this shape
+        token = match.group()
+        if "EXAMPLE" in token or not _looks_random(token):
+            continue
+        yield Span(start, end, "secret", _token_kind(token))
+
+
+def _token_kind(token: str) -> str:
+    if token.startswith("AIza"):
+        return "google_api_key"
+    return next(kind for prefix, kind in _KIND_BY_PREFIX if token.startswith(prefix))
+
+
+def _looks_random(token: str) -> bool:
+    """Keys are random; "sk-xxxxxxxxxxxxxxxxxxxxxxxx" and "sk-your-api-key-here" are not."""
+    return len(set(token)) >= min(8, len(token) // 3) and not _PLACEHOLDER.search(token)
+
+
+def _private_keys(text: str) -> Iterator[Span]:
+    for match in _PEM_PRIVATE.finditer(text):
+        end_marker = _PEM_END.search(text, match.end(), match.end() + _PEM_REACH)
+        end = end_marker.end() if end_marker else match.end()
+        yield Span(match.start(), end, "secret", "private_key")
+
+
+def _assignments(text: str, folded: str) -> Iterator[Span]:
+    for pattern, kind in (
+        (_ASSIGNMENT, "assigned_secret"),
+        (_SPOKEN_PASSWORD, "assigned_secret"),
+        (_LOGIN_CALL, "login_password"),
+    ):
+        for match in pattern.finditer(folded):
+            start, end = match.start("value"), match.end("value")
+            raw = text[start:end]
+            quoted = raw[:1] in "\"'" and raw[-1:] == raw[:1] and len(raw) >= 2
+            if quoted:
+                start, end, raw = start + 1, end - 1, raw[1:-1]
+            if pattern is _LOGIN_CALL:
+                quoted = True
+            if _is_literal_secret(raw, quoted=quoted):
+                yield Span(start, end, "secret", kind)
+
+
+def _is_literal_secret(value: str, *, quoted: bool) -> bool:
+    if len(value) < 4 or value.lower() in _PLACEHOLDER_WORDS or _PLACEHOLDER.search(value):
+        return False
+    if len(set(value)) < 3:
+        return False  # "****", "aaaa"
+    if quoted:
+        return True
+    reference = _CODE_REFERENCE.match(value)
+    if reference is None:
+        return True  # starts with a digit or a symbol: nothing in code looks like that
+    name = reference.group()
+    if name.endswith(("(", "[")):
+        return False  # called or indexed: getpass(), os.environ["X"]
+    if reference.end() < len(value):
+        return True  # a name followed by symbols, such as "Tr0ub4dor&3"
+    if "." in name:
+        return False  # settings.password, process.env.DB_PASS
+    # A bare word: letters and underscores read as a variable (db_password), letters with
+    # digits as a password (hunter22).
+    return any(ch.isdigit() for ch in name)

@@ -1,0 +1,111 @@
+"""Financial identifiers, each confirmed by its checksum: payment cards, IBANs, ABA routing
+numbers; plus bank account numbers and sort codes introduced by their label.
+
+Not caught on purpose: numbers that fail their checksum (order numbers, ISBNs, serials), the
+card and IBAN numbers published in providers' test documentation, a nine-digit number that
+passes the ABA checksum but has no banking word nearby, and "card ending 4412".
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from routing.sensitivity import checksums
+from routing.sensitivity.report import Span
+from routing.sensitivity.text import contains_any, near
+
+# Contiguous, or grouped as printed: 4-4-4-4(-3) or, for Amex and Diners, 4-6-5 / 4-6-4.
+_CARD = re.compile(
+    r"\d(?<![\w\-.]\d)(?:\d{11,18}|\d{3}(?P<sep>[ \-])"
+    r"(?:\d{4}(?P=sep)\d{4}(?P=sep)\d{4}(?:(?P=sep)\d{3})?|\d{6}(?P=sep)\d{4,5}))"
+    r"(?![\w]|[.\-]\d)"
+)
+
+# Found from its check digits backwards (digits are rarer than letters, see text.py): two
+# digits preceded by exactly two letters at the start of a word.
+_IBAN_START = re.compile(
+    r"\d(?<=[A-Za-z]{2}\d)(?<![A-Za-z0-9][A-Za-z]{2}\d)\d(?=\s?[A-Za-z0-9])"
+)
+
+_NINE_DIGITS = re.compile(r"\d(?<![\w\-]\d)\d{8}(?![\w]|-\d)")
+_BANKING_NEEDLES = ("routing", " aba", "rtn", "transit", "wire", " ach", "bank")
+_BANKING_WORD = re.compile(r"\b(?:routing|aba|rtn|transit|wire|ach|bank(?:ing)?)\b")
+_BANKING_REACH = 40
+
+_ACCOUNT = re.compile(
+    r"\b(?:account|acct|a/c)\.?(?:\s*(?:number|no\.?|num|#))?\s*[:#]?\s*"
+    r"(?P<value>\d[\d\- ]{4,22}\d)(?![\w]|[.\-]\d)"
+)
+_SORT_CODE = re.compile(r"\bsort\s+code\s*[:#]?\s*(?P<value>\d{2}-\d{2}-\d{2})(?![\w\-])")
+
+
+def find(text: str, folded: str) -> Iterator[Span]:
+    """Financial spans; every identifier here has a run of six or more digits, so the scanner
+    calls this only for texts that have one."""
+    yield from _cards(text)
+    yield from _ibans(text)
+    if contains_any(folded, _BANKING_NEEDLES):
+        yield from _routing_numbers(text, folded)
+    if contains_any(folded, ("account", "acct", "a/c")):
+        for match in _ACCOUNT.finditer(folded):
+            value = match.group("value").rstrip(" -")
+            if 6 <= sum(ch.isdigit() for ch in value) <= 17:
+                start = match.start("value")
+                yield Span(start, start + len(value), "financial", "account_number")
+    if "sort code" in folded:
+        for match in _SORT_CODE.finditer(folded):
+            yield Span(match.start("value"), match.end("value"), "financial", "sort_code")
+
+
+def _cards(text: str) -> Iterator[Span]:
+    for match in _CARD.finditer(text):
+        separator = match.group("sep")
+        digits = match.group().replace(separator, "") if separator else match.group()
+        if checksums.is_payment_card(digits):
+            yield Span(match.start(), match.end(), "financial", "payment_card")
+        elif separator and len(digits) == 19 and checksums.is_payment_card(digits[:16]):
+            # The trailing group was something else (a CVV, a year): keep the 16-digit card.
+            yield Span(match.start(), match.start() + 19, "financial", "payment_card")
+
+
+def _ibans(text: str) -> Iterator[Span]:
+    """Take exactly as many characters as the country's IBAN has, allowing single spaces.
+
+    Reading the length from the registry instead of from the regex means a following word
+    ("... 3000 EUR") can never be swallowed into the candidate.
+    """
+    for match in _IBAN_START.finditer(text):
+        begin = match.start() - 2
+        country = text[begin : match.start()].upper()
+        length = checksums.IBAN_LENGTHS.get(country)
+        if length is None:
+            continue
+        chars = [country, match.group()]
+        needed = length - 4
+        position = match.end()
+        while needed and position < len(text):
+            char = text[position]
+            if char.isascii() and char.isalnum():
+                chars.append(char)
+                needed -= 1
+                position += 1
+            elif char == " " and position + 1 < len(text) and text[position + 1] != " ":
+                position += 1
+            else:
+                break
+        if needed:
+            continue
+        if position < len(text) and text[position].isascii() and text[position].isalnum():
+            continue
+        if checksums.iban_valid("".join(chars)):
+            yield Span(begin, position, "financial", "iban")
+
+
+def _routing_numbers(text: str, folded: str) -> Iterator[Span]:
+    for match in _NINE_DIGITS.finditer(text):
+        start = match.start()
+        if checksums.aba_valid(match.group()) and near(
+            _BANKING_WORD, folded, start - _BANKING_REACH, start
+        ):
+            yield Span(start, match.end(), "financial", "aba_routing")

@@ -1,0 +1,104 @@
+"""Health data: medical identifiers, and clinical facts about an identifiable person.
+
+Medical record, chart, NHS and NPI numbers count on their own. Clinical words (diagnoses,
+medication doses, ICD-10 codes) count only when the text also names or identifies somebody:
+"what are the side effects of metformin?" is a general question, "Ms. Shaw was prescribed
+oxycodone 10 mg" is health information about a person.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from routing.sensitivity import checksums
+from routing.sensitivity.report import Span
+from routing.sensitivity.text import contains_any
+
+_RECORD_NUMBER = re.compile(
+    r"\b(?:mrn|medical\s+record\s+(?:number|no\.?|#)|med\.?\s+rec(?:ord)?\.?\s*(?:no\.?|#)|"
+    r"chart\s*(?:number|no\.?|#)|patient\s+id|hospital\s+(?:number|no\.?))"
+    r"\s*[:#]?\s*(?P<value>[a-z0-9][a-z0-9\-]{3,14})(?![\w\-])"
+)
+_NPI = re.compile(r"\bnpi\b[^\n\d]{0,25}(?P<value>\d{10})(?!\d)")
+_NHS = re.compile(
+    r"\bnhs\s*(?:number|no\.?|#)?[^\n\d]{0,12}(?P<value>\d{3}[ \-]?\d{3}[ \-]?\d{4})(?![\d])"
+)
+# Insurance identifiers are health data only next to clinical content (a gym also has members).
+_INSURANCE_ID = re.compile(
+    r"\b(?:member\s+id|insurance\s+id|subscriber\s+id|policy\s+(?:number|no\.?))"
+    r"\s*[:#]?\s*(?P<value>[a-z0-9][a-z0-9\-]{5,19})(?![\w\-])"
+)
+
+_CLINICAL = re.compile(
+    r"\b(?:diagnos[ei]s|diagnosed|dx|prescribed|prescription|medications?|\d+\s?mg|"
+    r"presents?\s+with|presenting\s+with|history\s+of|hx\s+of|chief\s+complaint|admitted|"
+    r"discharged?|discharge\s+summary|biopsy|carcinoma|cancer|tumou?r|oncology|chemotherapy|"
+    r"radiotherapy|hiv|hepatitis|pregnan\w*|gestational|psychiatr\w*|psychotherapy|therapy|"
+    r"progress\s+note|depressi\w*|bipolar|schizophreni\w*|ptsd|anxiety|diabet\w*|hypertension|"
+    r"asthma|copd|ckd|dementia|allerg\w*|epipen|insulin|lab\s+results|hba1c|a1c|blood\s+pressure|"
+    r"viral\s+load|treated\s+(?:for|with)|surgery|fracture[ds]?|post-?op|triage|referral|"
+    r"prior\s+authori[sz]ation|care\s+plan|pneumonia|arthritis|sclerosis|overdose|"
+    r"substance\s+use|rehab\w*)\b"
+)
+# ICD-10-CM shape; U codes are reserved for emergency use and rarely seen in notes.
+_ICD10 = re.compile(r"(?<![\w.\-])[A-TV-Z]\d[0-9AB](?:\.[0-9A-Z]{1,4})?(?![\w]|\.\w)")
+
+# Somebody identifiable: an honorific, or a role label, followed by a capitalised name. The
+# honorific pattern starts with its literal "M" so the engine can skip to candidates.
+_HONORIFIC_NAME = re.compile(r"M(?<![\w]M)(?:rs?|s|iss|x)\.?\s+[A-ZÀ-Ý][\w'’\-]+")
+_LABELLED_NAME = re.compile(
+    r"\b(?i:patient|pt|client|claimant|plaintiff|member|employee|resident|name)\b\.?:?\s+"
+    r"[A-ZÀ-Ý][a-zà-ÿ'’\-]+\s+[A-ZÀ-Ý][\w'’\-]+"
+)
+_LABEL_NEEDLES = (
+    "patient", "pt ", "pt.", "client", "claimant", "plaintiff", "member", "employee", "resident",
+    "name",
+)  # fmt: skip
+_IDENTIFIER_NEEDLES = (
+    "mrn", "medical record", "med rec", "med. rec", "chart", "patient id", "hospital",
+)  # fmt: skip
+
+def find(
+    text: str, folded: str, *, has_digits: bool, identifies_person: bool
+) -> Iterator[Span]:
+    """Health spans; identifies_person says whether other detectors found personal data."""
+    identifiers = list(_identifiers(folded)) if has_digits else []
+    yield from identifiers
+    if not (
+        identifies_person
+        or identifiers
+        or ("M" in text and _HONORIFIC_NAME.search(text))
+        or (contains_any(folded, _LABEL_NEEDLES) and _LABELLED_NAME.search(text))
+    ):
+        return
+    clinical = [
+        Span(match.start(), match.end(), "health", "clinical_context")
+        for match in _CLINICAL.finditer(folded)
+    ]
+    if not clinical:
+        return
+    yield from clinical
+    if not has_digits:
+        return
+    for match in _ICD10.finditer(text):
+        yield Span(match.start(), match.end(), "health", "icd10")
+    for match in _INSURANCE_ID.finditer(folded):
+        if sum(ch.isdigit() for ch in match.group("value")) >= 4:
+            yield Span(match.start("value"), match.end("value"), "health", "insurance_id")
+
+
+def _identifiers(folded: str) -> Iterator[Span]:
+    if contains_any(folded, _IDENTIFIER_NEEDLES):
+        for match in _RECORD_NUMBER.finditer(folded):
+            if sum(ch.isdigit() for ch in match.group("value")) >= 4:
+                yield Span(match.start("value"), match.end("value"), "health", "medical_record")
+    if "npi" in folded:
+        for match in _NPI.finditer(folded):
+            if checksums.npi_valid(match.group("value")):
+                yield Span(match.start("value"), match.end("value"), "health", "npi")
+    if "nhs" in folded:
+        for match in _NHS.finditer(folded):
+            digits = re.sub(r"\D", "", match.group("value"))
+            if checksums.nhs_number_valid(digits):
+                yield Span(match.start("value"), match.end("value"), "health", "nhs_number")

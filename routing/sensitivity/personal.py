@@ -1,0 +1,238 @@
+"""Personal data: e-mail addresses, phone numbers, postal addresses, dates of birth, national IDs.
+
+What is deliberately not caught: names on their own (no reliable offline signal without a
+model), bare dates and years, and numbers that only look like phone numbers in arithmetic.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from routing.sensitivity import checksums
+from routing.sensitivity.report import Span
+from routing.sensitivity.text import contains_any, near
+
+# --- e-mail ----------------------------------------------------------------------------------
+# The local part is bounded and may not start in the middle of a word, a URL or a password
+# ("postgres://u:pw@host" is a secret, not an address), which also keeps the scan linear.
+_EMAIL = re.compile(
+    r"(?<![\w.%+\-:/])[\w.%+\-]{1,64}@"
+    r"(?P<domain>[A-Za-z0-9\-]{1,63}(?:\.[A-Za-z0-9\-]{1,63}){0,8}\.[A-Za-z]{2,24})(?![\w\-])"
+)
+# RFC 2606/6761 names reserved for documentation and tests: nobody's real mailbox.
+_RESERVED_DOMAIN = re.compile(
+    r"(?:^|\.)(?:example\.(?:com|org|net)|[a-z0-9\-]+\.(?:example|test|invalid|localhost))$"
+)
+
+# --- phone numbers ---------------------------------------------------------------------------
+# Every group after the first must be introduced by a separator, so a run of digits has exactly
+# one way to split and a failed match cannot backtrack through combinations.
+_INTERNATIONAL = re.compile(
+    r"(?<![\w+\-.])\+(?:\d{8,15}|\d{1,3}(?:[ .\-]?\(\d{1,5}\))?(?:[ .\-]\d{1,6}){1,6})"
+    r"(?![\w]|[.\-]\d)"
+)
+# North American (415) 555-0132 / 415.555.0132, or a national number with a trunk 0:
+# UK 020 7946 0321, FR 06 12 34 56 78, DE 030 1234567. Starts with a class, see text.py.
+_NATIONAL_PHONE = re.compile(
+    r"[(\d](?<![\w+\-.][(\d])(?:"
+    r"(?<=\()(?P<area>\d{3})\)[ .\-]?(?P<exchange>\d{3})[ .\-]\d{4}"
+    r"|(?<=\d)(?P<area2>\d{2})[ .\-](?P<exchange2>\d{3})[ .\-]\d{4}"
+    r"|(?<=0)(?P<trunk>\d{1,4}(?:[ \-]\d{2,8}){1,4})"
+    r")(?![\w]|[.\-]\d)"
+)
+_PHONE_NEEDLES = ("tel", "phone", "mobile", "cell", "fax", "whatsapp", "call me", "reach me")
+_PHONE_WORD = re.compile(
+    r"\b(?:tel|telephone|phone|mobile|cell|fax|whatsapp|call\s+me\s+(?:on|at)|reach\s+me\s+at)\b"
+)
+_DIGITS_AFTER_WORD = re.compile(r"[:.]?\s*(\+?\d[\d .\-()]{5,18}\d)")
+
+# --- postal addresses ------------------------------------------------------------------------
+_STREET_TYPES = (
+    r"(?:Street|St|Avenue|Ave|Road|Rd|Boulevard|Blvd|Lane|Ln|Drive|Dr|Court|Ct|Place|Pl|Way|"
+    r"Terrace|Parkway|Pkwy|Circle|Crescent|Close|Highway|Hwy|Square|Sq|Row|Mews|Gardens|Grove)"
+)
+# House number first: 42 Kensington Gardens Road, 3-14 Shibuya Place, 221B Baker Street,
+# 8 rue des Lilas. Starts with a class, see text.py.
+_NUMBER_FIRST_ADDRESS = re.compile(
+    rf"\d(?<![\w.,\-]\d)\d{{0,4}}[A-Za-z]?(?:-\d{{1,4}})?(?:"
+    rf"\s+(?:[A-Z][\w'’.\-]*\s+){{1,4}}{_STREET_TYPES}\b\.?"
+    r"|,?\s+(?i:rue|avenue|boulevard|bd|place|allée|chemin|impasse|quai)\s+"
+    r"(?:(?:de|du|des|la|le|l['’]|d['’])\s*){0,2}[A-ZÀ-Ý][\w'’\-]+)"
+)
+# Street name first: Via Garibaldi 12, Calle Mayor 5, PO Box 4471. Literal-led (see text.py);
+# the word boundary before the match is checked in _addresses.
+_NAME_FIRST_ADDRESS = re.compile(
+    r"(?:Via|Viale|Piazza|Corso|Calle|Avenida|Rua|Carrer|Paseo)\s+[A-Z][\w'’\-]+"
+    r"(?:\s+[A-Z][\w'’\-]+){0,2},?\s+\d{1,4}\b"
+    r"|[Pp]\.?\s?[Oo]\.?\s+[Bb][Oo][Xx]\s+\d{1,6}\b"
+)
+# German street names end in the street type: Hauptstraße 5.
+_GERMAN_STREET = re.compile(
+    r"\b[A-ZÄÖÜ][\wäöüß]*(?:straße|strasse|gasse|platz|allee|weg)\s+\d{1,4}[a-z]?\b"
+)
+_GERMAN_NEEDLES = ("straße", "strasse", "gasse", "platz", "allee", "weg ")
+# "Columbus, OH 43215": a US state code and ZIP after a comma.
+_STATE_AND_ZIP = re.compile(
+    r",\s+(?:A[KLRZ]|C[AOT]|D[CE]|FL|GA|HI|I[ADLN]|K[SY]|LA|M[ADEINOST]|N[CDEHJMVY]|O[HKR]|PA|"
+    r"RI|S[CD]|T[NX]|UT|V[AT]|W[AIVY])\s+\d{5}(?:-\d{4})?\b"
+)
+# Two UK shapes that start with a capital share a pass: a full postcode, NW8 9AY (the inward
+# letters never use C, I, K, M, O or V), and a National Insurance number, AB 12 34 56 C.
+_UK_CAPITAL_LED = re.compile(
+    r"[A-Z](?<![A-Za-z0-9][A-Z])(?:"
+    r"(?P<ni>[A-Z]\s?\d{2}\s?\d{2}\s?\d{2}\s?[A-D])(?![A-Za-z0-9])"
+    r"|[A-Z]?\d[A-Z\d]?\s\d[ABD-HJLNP-UW-Z]{2}\b)"
+)
+
+# --- dates of birth --------------------------------------------------------------------------
+_BIRTH_NEEDLES = ("dob", "d.o.b", "birth", "born", "geb.", "né")
+_BIRTH_WORD = re.compile(
+    r"\b(?:dob|d\.o\.b\.?|date\s+of\s+birth|birth\s*date|born(?:\s+on)?|birthday|geb\.|née?)"
+    r"(?![\w])"
+)
+_MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?"
+_DATE = re.compile(
+    rf"\b(?:\d{{1,2}}[/.\-]\d{{1,2}}[/.\-](?:\d{{4}}|\d{{2}})|\d{{4}}-\d{{2}}-\d{{2}}"
+    rf"|\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?{_MONTH},?\s+\d{{4}}"
+    rf"|{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{4}})\b"
+)
+_BIRTH_REACH = 30
+
+# --- national identifiers --------------------------------------------------------------------
+# SSN 123-45-6789 and SIN 046-454-286 share a pass: three digits, then either shape.
+_GROUPED_ID = re.compile(
+    r"\d(?<![\w\-]\d)\d\d(?P<sep>[\- ])"
+    r"(?:(?P<group>\d{2})(?P=sep)(?P<serial>\d{4})|(?P<middle>\d{3})(?P=sep)(?P<last>\d{3}))"
+    r"(?![\w]|-\d)"
+)
+_NINE_DIGITS = re.compile(r"\d(?<![\w\-]\d)\d{8}(?![\w]|-\d)")
+_ID_NEEDLES = ("ssn", "social", "itin", "taxpayer", " tin", " sin", "(sin", " nas")
+_SSN_WORD = re.compile(r"\b(?:ssn|social\s+security|itin|taxpayer\s+id|tin)\b")
+_SIN_WORD = re.compile(r"\b(?:sin|social\s+insurance|nas)\b")
+_PASSPORT_WORD = re.compile(r"\bpassport\b")
+_PASSPORT_NUMBER = re.compile(r"(?<![A-Za-z0-9])[A-Z]{0,2}\d{6,9}(?![A-Za-z0-9])")
+_CONTEXT_REACH = 40
+
+
+def find(
+    text: str, folded: str, *, has_digits: bool, has_long_number: bool
+) -> Iterator[Span]:
+    """Personal spans. has_long_number: the text has a run of six or more digits, which every
+    phone number and national ID has; without one those detectors are skipped."""
+    if "@" in text:
+        yield from _emails(text)
+    if not has_digits:
+        return  # everything below is built on digits
+    yield from _addresses(text, folded)
+    if contains_any(folded, _BIRTH_NEEDLES):
+        yield from _dates_of_birth(folded)
+    if has_long_number:
+        yield from _phones(text, folded)
+        yield from _national_ids(text, folded)
+
+
+def _emails(text: str) -> Iterator[Span]:
+    for match in _EMAIL.finditer(text):
+        domain = match.group("domain").lower()
+        local = text[match.start() : match.start("domain") - 1]
+        # git@github.com:org/repo is an SSH remote, not somebody's mailbox.
+        if _RESERVED_DOMAIN.search(domain) or local == "git":
+            continue
+        yield Span(match.start(), match.end(), "personal", "email")
+
+
+def _digit_count(candidate: str) -> int:
+    return sum(ch.isdigit() for ch in candidate)
+
+
+def _phones(text: str, folded: str) -> Iterator[Span]:
+    if "+" in text:
+        for match in _INTERNATIONAL.finditer(text):
+            if 8 <= _digit_count(match.group()) <= 15:
+                yield Span(match.start(), match.end(), "personal", "phone")
+    for match in _NATIONAL_PHONE.finditer(text):
+        if match.group("trunk"):
+            valid = 10 <= _digit_count(match.group()) <= 11
+        else:
+            # NANP: neither the area code nor the exchange may start with 0 or 1.
+            area = match.group("area") or match.group()[0]
+            exchange = match.group("exchange") or match.group("exchange2")
+            valid = area[0] not in "01" and exchange[0] not in "01"
+        if valid:
+            yield Span(match.start(), match.end(), "personal", "phone")
+    if contains_any(folded, _PHONE_NEEDLES):
+        for word in _PHONE_WORD.finditer(folded):
+            digits = _DIGITS_AFTER_WORD.match(text, word.end(), word.end() + 24)
+            if digits and 7 <= _digit_count(digits.group(1)) <= 15:
+                yield Span(digits.start(1), digits.end(1), "personal", "phone")
+
+
+def _addresses(text: str, folded: str) -> Iterator[Span]:
+    for match in _NUMBER_FIRST_ADDRESS.finditer(text):
+        yield Span(match.start(), match.end(), "personal", "address")
+    for match in _NAME_FIRST_ADDRESS.finditer(text):
+        if not (match.start() and text[match.start() - 1].isalnum()):
+            yield Span(match.start(), match.end(), "personal", "address")
+    if contains_any(folded, _GERMAN_NEEDLES):
+        for match in _GERMAN_STREET.finditer(text):
+            yield Span(match.start(), match.end(), "personal", "address")
+    if ", " in text:
+        for match in _STATE_AND_ZIP.finditer(text):
+            # Report "OH 43215" without the comma that introduced it.
+            start = match.start() + len(match.group()) - len(match.group().lstrip(", \t\n"))
+            yield Span(start, match.end(), "personal", "address")
+    for match in _UK_CAPITAL_LED.finditer(text):
+        if match.group("ni") is None:
+            yield Span(match.start(), match.end(), "personal", "address")
+        elif checksums.uk_ni_valid(match.group()[0] + match.group("ni").replace(" ", "")):
+            yield Span(match.start(), match.end(), "personal", "uk_ni")
+
+
+def _dates_of_birth(folded: str) -> Iterator[Span]:
+    for word in _BIRTH_WORD.finditer(folded):
+        date = _DATE.search(folded, word.end(), word.end() + _BIRTH_REACH)
+        if date and "\n" not in folded[word.end() : date.start()]:
+            yield Span(date.start(), date.end(), "personal", "date_of_birth")
+
+
+def _national_ids(text: str, folded: str) -> Iterator[Span]:
+    for match in _GROUPED_ID.finditer(text):
+        area = match.group()[:3]
+        if match.group("group"):
+            digits = area + match.group("group") + match.group("serial")
+            if checksums.ssn_valid(digits):
+                yield Span(match.start(), match.end(), "personal", "us_ssn")
+            elif checksums.itin_valid(digits):
+                yield Span(match.start(), match.end(), "personal", "us_itin")
+            continue
+        digits = area + match.group("middle") + match.group("last")
+        # Dashed 3-3-3 is the SIN's printed form; spaced groups are too common in other
+        # numbers to count without the word SIN nearby.
+        if checksums.canadian_sin_valid(digits) and (
+            match.group("sep") == "-"
+            or near(_SIN_WORD, folded, match.start() - _CONTEXT_REACH, match.start())
+        ):
+            yield Span(match.start(), match.end(), "personal", "ca_sin")
+    if contains_any(folded, _ID_NEEDLES):
+        yield from _unformatted_ids(text, folded)
+    if "passport" in folded:
+        for word in _PASSPORT_WORD.finditer(folded):
+            number = _PASSPORT_NUMBER.search(text, word.end(), word.end() + 25)
+            if number:
+                yield Span(number.start(), number.end(), "personal", "passport")
+
+
+def _unformatted_ids(text: str, folded: str) -> Iterator[Span]:
+    """Nine bare digits are an SSN or SIN only with the word for it just before."""
+    for match in _NINE_DIGITS.finditer(text):
+        digits, start = match.group(), match.start()
+        if near(_SSN_WORD, folded, start - _CONTEXT_REACH, start):
+            if checksums.ssn_valid(digits):
+                yield Span(start, match.end(), "personal", "us_ssn")
+            elif checksums.itin_valid(digits):
+                yield Span(start, match.end(), "personal", "us_itin")
+        if checksums.canadian_sin_valid(digits) and near(
+            _SIN_WORD, folded, start - _CONTEXT_REACH, start
+        ):
+            yield Span(start, match.end(), "personal", "ca_sin")

@@ -1,0 +1,78 @@
+r"""Text helpers shared by the detectors: case folding that keeps offsets, and sentence context.
+
+A note on the patterns in this package: several begin with a character class and only then
+look behind, as in r"\d(?<![\w.]\d)" instead of r"(?<![\w.])\d". Both mean "a digit not
+preceded by a word character or a dot", but Python's regex engine can skip straight to the
+candidates only when a pattern starts with a literal or a class, which makes the second form
+several times slower on text where candidates are rare.
+"""
+
+from __future__ import annotations
+
+import re
+
+
+def fold_case(text: str) -> str:
+    """Lower-case text without moving any character.
+
+    Detectors search the folded copy with lower-case patterns (faster than IGNORECASE) and report
+    offsets into the original, so the two must line up. str.lower() never shortens a character,
+    but a few (such as 'İ') lengthen; those are left as they are.
+    """
+    folded = text.lower()
+    if len(folded) == len(text):
+        return folded
+    return "".join(low if len(low := ch.lower()) == 1 else ch for ch in text)
+
+
+_SENTENCE_ENDS = ".!?\n"
+# How far a sentence may reach from a match; keeps each lookup bounded, so scanning stays
+# linear in the text's length however many matches there are.
+_SENTENCE_REACH = 300
+
+# A sentence that opens like a question or a request for an explanation is about the topic, not
+# an instance of it: "what is attorney work product?", "explain what MNPI means".
+_DISCUSSION_OPENER = re.compile(
+    r"(?:what|what's|how|why|when|which|who|whether|is|are|was|were|does|do|did|can|could|"
+    r"should|would|will|may|explain|define|describe|tell me|teach me|compare)\b"
+)
+# ...unless it points at a concrete document: "is this memo attorney-client privileged?"
+_DEICTIC = re.compile(
+    r"\b(?:this|these|attached|enclosed|below|following|above|pasted|here's|here is)\b"
+)
+_LEADING_PUNCTUATION = " \t\"'“”‘’([{-*•>#"
+
+
+def sentence_around(folded: str, start: int, end: int) -> tuple[int, int, str]:
+    """Bounds of the sentence holding [start, end) and the character that ends it ('' at EOF)."""
+    low = max(0, start - _SENTENCE_REACH)
+    begin = max(folded.rfind(mark, low, start) for mark in _SENTENCE_ENDS) + 1
+    begin = max(begin, low)
+    high = min(len(folded), end + _SENTENCE_REACH)
+    stops = [i for i in (folded.find(mark, end, high) for mark in _SENTENCE_ENDS) if i >= 0]
+    stop = min(stops) if stops else high
+    terminator = folded[stop] if stop < len(folded) else ""
+    return begin, stop, terminator
+
+
+def is_discussion(folded: str, start: int, end: int) -> bool:
+    """True when the match sits in a general question about the topic rather than in content."""
+    begin, stop, terminator = sentence_around(folded, start, end)
+    sentence = folded[begin:stop].lstrip(_LEADING_PUNCTUATION)
+    if _DEICTIC.search(sentence):
+        return False
+    return terminator == "?" or _DISCUSSION_OPENER.match(sentence) is not None
+
+
+def near(pattern: re.Pattern[str], folded: str, start: int, end: int) -> bool:
+    """Whether pattern occurs in folded[start:end], clamped to the text."""
+    return pattern.search(folded, max(0, start), min(len(folded), end)) is not None
+
+
+def contains_any(haystack: str, needles: tuple[str, ...]) -> bool:
+    """Cheap pre-check before a regex pass: a substring search costs a fraction of a scan."""
+    # A plain loop: on short prompts any() with a generator costs more than the searches.
+    for needle in needles:  # noqa: SIM110
+        if needle in haystack:
+            return True
+    return False
