@@ -68,6 +68,8 @@ class Settings:
     threads: int | None = None
     # The CPU's rated power, for the labelled energy estimate where no sensor measures it.
     cpu_tdp_watts: float | None = None
+    # Offline mode: the whole process may reach nothing but loopback (routing.offline).
+    offline: bool = False
 
 
 def load_settings(path: Path) -> tuple[Settings, list[str]]:
@@ -100,6 +102,8 @@ def load_settings(path: Path) -> tuple[Settings, list[str]]:
 
 
 def _fits(value: object, default: object, key: str) -> bool:
+    if isinstance(default, bool):
+        return isinstance(value, bool)
     if value is None:
         return key not in {"temperature", "max_tokens"}
     if key == "cpu_tdp_watts":

@@ -13,7 +13,16 @@ from app.store.db import open_engine
 from inference.library import ModelLibrary
 from inference.llama_engine import LlamaSettings
 from inference.manager import EngineManager
+from routing import offline
 from routing.router import Router
+
+
+def apply_offline_mode(enabled: bool) -> None:
+    """Offline mode holds for the whole process, whichever surface turned it on."""
+    if enabled:
+        offline.enable()
+    else:
+        offline.disable()
 
 
 @dataclass
@@ -32,6 +41,7 @@ class Services:
         """Raise ConfigError or StoreError (both user-facing) when the app cannot start."""
         directory = ensure_writable(directory or data_dir())
         settings, warnings = load_settings(directory / "settings.json")
+        apply_offline_mode(settings.offline)
         store = ConversationStore(open_engine(database_url(directory)))
         recovered = store.recover_interrupted()
         engines = EngineManager(LlamaSettings(context_length=settings.context_length,

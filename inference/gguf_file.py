@@ -41,6 +41,11 @@ class GGUFSummary:
     size_label: str | None
     tensor_count: int
     parameter_count: int
+    # Shape of the attention stack: what the KV cache costs per token of context.
+    block_count: int | None = None
+    embedding_length: int | None = None
+    head_count: int | None = None
+    head_count_kv: int | None = None
 
 
 class _Cursor:
@@ -178,7 +183,11 @@ def read_summary(path: str | Path) -> GGUFSummary:
             f"{size:,}. The download was probably cut short; download it again."
         )
     architecture = fields.get("general.architecture")
-    context = fields.get(f"{architecture}.context_length") if architecture else None
+
+    def arch_int(key: str) -> int | None:
+        value = fields.get(f"{architecture}.{key}") if architecture else None
+        return int(value) if isinstance(value, int) and not isinstance(value, bool) else None
+
     return GGUFSummary(
         path=path,
         version=version,
@@ -187,11 +196,15 @@ def read_summary(path: str | Path) -> GGUFSummary:
         architecture=architecture if isinstance(architecture, str) else None,
         name=_str_or_none(fields.get("general.name")),
         file_type=_file_type_name(fields.get("general.file_type")),
-        context_length=int(context) if isinstance(context, int) else None,
+        context_length=arch_int("context_length"),
         chat_template=_str_or_none(fields.get("tokenizer.chat_template")),
         size_label=_str_or_none(fields.get("general.size_label")),
         tensor_count=tensor_count,
         parameter_count=parameters,
+        block_count=arch_int("block_count"),
+        embedding_length=arch_int("embedding_length"),
+        head_count=arch_int("attention.head_count"),
+        head_count_kv=arch_int("attention.head_count_kv"),
     )
 
 

@@ -49,6 +49,7 @@ def run_cli(*args: str, home: Path, input: str | None = None, timeout: float = 3
     environment = {**os.environ, "STILLROOM_HOME": str(home), **(env or {})}
     environment.pop("DISPLAY", None)
     environment.pop("WAYLAND_DISPLAY", None)
+    environment.pop("QT_QPA_PLATFORM", None)
     stdin = {"input": input} if input is not None else {"stdin": subprocess.DEVNULL}
     return subprocess.run(
         [*prefix, sys.executable, "-m", "app.cli.main", *args],

@@ -71,11 +71,18 @@ def _temperature(text: str) -> float:
     return value
 
 
-def _why_no_window() -> str:
+def _why_no_window() -> str | None:
+    """None when the desktop window can open here, else the reason it cannot."""
+    import importlib.util
+
+    if importlib.util.find_spec("PySide6") is None:
+        return "PySide6 is not installed (run packaging/setup.sh again)"
+    if os.environ.get("QT_QPA_PLATFORM"):
+        return None
     if sys.platform.startswith("linux") and not (os.environ.get("DISPLAY")
                                                  or os.environ.get("WAYLAND_DISPLAY")):
         return "no display found (DISPLAY and WAYLAND_DISPLAY are unset)"
-    return "the desktop window is not part of this version yet"
+    return None
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -83,6 +90,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     command = args.command
     if command is None or command == "gui":
         reason = _why_no_window()
+        if reason is None:
+            from app.gui.app import run_gui
+
+            return run_gui()
         if command == "gui":
             print(f"stillroom: cannot open the desktop window: {reason}.", file=sys.stderr)
             return 2

@@ -7,7 +7,7 @@ import time
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Engine, func, select, update
+from sqlalchemy import ColumnElement, Engine, func, select, update
 from sqlalchemy.orm import Session
 
 from app.store.schema import Conversation, Message, Usage, utcnow
@@ -111,14 +111,31 @@ class ConversationStore:
             return _summary(rows[0], count)
 
     def list(self, limit: int = 50) -> list[ConversationSummary]:
+        return self._summaries(None, limit)
+
+    def _summaries(self, condition: ColumnElement[bool] | None,
+                   limit: int) -> list[ConversationSummary]:
+        """Newest first, with message counts."""
         counts = (select(Message.conversation_id, func.count().label("n"))
                   .group_by(Message.conversation_id).subquery())
+        query = (select(Conversation, func.coalesce(counts.c.n, 0))
+                 .outerjoin(counts, counts.c.conversation_id == Conversation.id))
+        if condition is not None:
+            query = query.where(condition)
         with Session(self.engine) as session:
             rows = session.execute(
-                select(Conversation, func.coalesce(counts.c.n, 0))
-                .outerjoin(counts, counts.c.conversation_id == Conversation.id)
-                .order_by(Conversation.updated_at.desc()).limit(limit)).all()
+                query.order_by(Conversation.updated_at.desc()).limit(limit)).all()
             return [_summary(row, count) for row, count in rows]
+
+    def search(self, text: str, limit: int = 200) -> list[ConversationSummary]:
+        """Conversations whose title or any message contains `text` (case-insensitive)."""
+        literal = text.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        pattern = f"%{literal}%"
+        matching = select(Message.conversation_id).where(
+            Message.content.ilike(pattern, escape="\\"))
+        return self._summaries(
+            Conversation.title.ilike(pattern, escape="\\") | Conversation.id.in_(matching),
+            limit)
 
     def update(self, conversation_id: str, **values: str | None) -> None:
         allowed = {"title", "model_id", "system_prompt"}
@@ -142,6 +159,17 @@ class ConversationStore:
             return [StoredMessage(r.id, r.role, r.content, r.status, r.model_id, r.route_target,
                                   r.route_rule, r.route_reason, r.error, r.created_at)
                     for r in rows]
+
+    def delete_messages_from(self, conversation_id: str, message_id: int) -> int:
+        """Drop a message and everything after it (regenerate, edit-and-resend).
+
+        Their usage rows stay in the ledger: the tokens were spent."""
+        with Session(self.engine) as session, session.begin():
+            rows = session.scalars(select(Message).where(
+                Message.conversation_id == conversation_id, Message.id >= message_id)).all()
+            for row in rows:
+                session.delete(row)
+            return len(rows)
 
     def add_user_message(self, conversation_id: str, content: str) -> int:
         with Session(self.engine) as session, session.begin():

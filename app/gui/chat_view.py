@@ -1,0 +1,194 @@
+"""The conversation pane: message bubbles with route badges, actions, and an empty state."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import (
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QPlainTextEdit,
+    QPushButton,
+    QScrollArea,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.gui.markdown_view import MarkdownView
+
+STATUS_NOTES = {"cancelled": "stopped", "interrupted": "cut off by a crash",
+                "error": "failed", "streaming": "writing…"}
+
+
+def route_badge_text(route: dict) -> str:
+    """e.g. "Local · SmolLM2-135M-Instruct · no cloud or on-premises provider is configured"."""
+    target = str(route.get("target") or "local").capitalize()
+    parts = [target, route.get("model") or ""]
+    if route.get("reason"):
+        parts.append(route["reason"])
+    return " · ".join(p for p in parts if p)
+
+
+class MessageWidget(QFrame):
+    sig_edit_requested = Signal(object)
+    sig_regenerate_requested = Signal(object)
+
+    def __init__(self, role: str, text: str = "", *, message_id: int | None = None,
+                 title: str = "", status: str = "complete") -> None:
+        super().__init__()
+        self.role = role
+        self.message_id = message_id
+        self.setObjectName("userMessage" if role == "user" else "assistantMessage")
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(10, 8, 10, 8)
+        header = QHBoxLayout()
+        self.title = QLabel(f"<b>{title or ('You' if role == 'user' else 'Assistant')}</b>")
+        header.addWidget(self.title)
+        self.badge = QLabel()
+        self.badge.setObjectName("routeBadge")
+        self.badge.setAccessibleName("Where this answer ran and why")
+        self.badge.hide()
+        header.addWidget(self.badge)
+        self.status = QLabel()
+        self.status.setObjectName("messageStatus")
+        header.addWidget(self.status)
+        header.addStretch()
+        self.copy_button = self._action(header, "Copy", "Copy message", self._copy)
+        if role == "user":
+            self.edit_button = self._action(header, "Edit", "Edit and resend",
+                                            lambda: self._start_edit())
+        else:
+            self.regenerate_button = self._action(header, "Regenerate", "Regenerate answer",
+                                                  lambda: self.sig_regenerate_requested.emit(self))
+            self.regenerate_button.hide()
+        layout.addLayout(header)
+        self.body = MarkdownView()
+        layout.addWidget(self.body)
+        self.editor: QPlainTextEdit | None = None
+        self.body.set_text(text)
+        self.set_status(status)
+
+    def _action(self, layout: QHBoxLayout, label: str, name: str, slot) -> QPushButton:  # noqa: ANN001
+        button = QPushButton(label)
+        button.setFlat(True)
+        button.setAccessibleName(name)
+        button.clicked.connect(slot)
+        layout.addWidget(button)
+        return button
+
+    def text(self) -> str:
+        return self.body.text()
+
+    def set_text(self, text: str) -> None:
+        self.body.set_text(text)
+
+    def set_route(self, route: dict) -> None:
+        self.badge.setText(route_badge_text(route))
+        self.badge.setToolTip(f"rule: {route.get('rule')} — {route.get('reason')}")
+        self.badge.show()
+
+    def set_status(self, status: str) -> None:
+        note = STATUS_NOTES.get(status, "")
+        self.status.setText(f"({note})" if note else "")
+
+    def _copy(self) -> None:
+        QGuiApplication.clipboard().setText(self.text())
+
+    def _start_edit(self) -> None:
+        if self.editor is not None:
+            return
+        self.editor = QPlainTextEdit(self.text())
+        self.editor.setAccessibleName("Edit message")
+        self.layout().addWidget(self.editor)
+        buttons = QHBoxLayout()
+        send = QPushButton("Send edited")
+        cancel = QPushButton("Cancel")
+        buttons.addStretch()
+        buttons.addWidget(cancel)
+        buttons.addWidget(send)
+        holder = QWidget()
+        holder.setLayout(buttons)
+        self.layout().addWidget(holder)
+        self.body.hide()
+
+        def finish(resend: bool) -> None:
+            new_text = self.editor.toPlainText().strip() if self.editor else ""
+            holder.deleteLater()
+            if self.editor is not None:
+                self.editor.deleteLater()
+            self.editor = None
+            self.body.show()
+            if resend and new_text:
+                self.sig_edit_requested.emit((self, new_text))
+
+        send.clicked.connect(lambda: finish(True))
+        cancel.clicked.connect(lambda: finish(False))
+        self.editor.setFocus()
+
+
+class ChatView(QScrollArea):
+    """A column of messages that follows the newest text unless the user scrolled up."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setWidgetResizable(True)
+        self.setAccessibleName("Conversation")
+        self._content = QWidget()
+        self._layout = QVBoxLayout(self._content)
+        self._layout.setAlignment(Qt.AlignmentFlag.AlignTop)
+        self._layout.setSpacing(10)
+        self.setWidget(self._content)
+        self.empty_state = QLabel()
+        self.empty_state.setObjectName("emptyState")
+        self.empty_state.setWordWrap(True)
+        self.empty_state.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self._layout.addWidget(self.empty_state)
+        self.messages: list[MessageWidget] = []
+        self._follow = True
+        self.verticalScrollBar().valueChanged.connect(self._on_scrolled)
+        self.verticalScrollBar().rangeChanged.connect(self._on_range_changed)
+
+    def set_empty_text(self, html: str) -> None:
+        self.empty_state.setText(html)
+
+    def clear(self) -> None:
+        for widget in self.messages:
+            self._layout.removeWidget(widget)
+            widget.deleteLater()
+        self.messages.clear()
+        self.empty_state.show()
+        self._follow = True
+
+    def add(self, widget: MessageWidget) -> MessageWidget:
+        self.empty_state.hide()
+        self.messages.append(widget)
+        self._layout.addWidget(widget)
+        self._follow = True
+        self._refresh_regenerate()
+        return widget
+
+    def remove_from(self, widget: MessageWidget) -> None:
+        index = self.messages.index(widget)
+        for doomed in self.messages[index:]:
+            self._layout.removeWidget(doomed)
+            doomed.deleteLater()
+        del self.messages[index:]
+        if not self.messages:
+            self.empty_state.show()
+        self._refresh_regenerate()
+
+    def _refresh_regenerate(self) -> None:
+        for widget in self.messages:
+            if widget.role == "assistant":
+                widget.regenerate_button.setVisible(widget is self.messages[-1])
+
+    def _on_scrolled(self, value: int) -> None:
+        bar = self.verticalScrollBar()
+        self._follow = value >= bar.maximum() - 24
+
+    def _on_range_changed(self, _minimum: int, maximum: int) -> None:
+        if self._follow:
+            QTimer.singleShot(0, lambda: self.verticalScrollBar().setValue(
+                self.verticalScrollBar().maximum()))

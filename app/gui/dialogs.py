@@ -1,0 +1,253 @@
+"""Dialogs: the system prompt with saved presets, and the settings."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import fields
+
+from PySide6.QtCore import QSettings
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QHBoxLayout,
+    QInputDialog,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QPlainTextEdit,
+    QPushButton,
+    QSpinBox,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.config import Settings
+from inference.types import ModelInfo
+
+BUILTIN_PRESETS = {
+    "Concise assistant": "You are a concise, accurate assistant. Answer briefly.",
+    "Legal drafting": "You help a lawyer draft clear, precise text. Flag assumptions and "
+                      "never invent citations.",
+    "Code reviewer": "You review code for bugs, clarity and security. Quote the lines you "
+                     "discuss.",
+}
+
+
+class SystemPromptDialog(QDialog):
+    def __init__(self, current: str | None, ui_state: QSettings, parent: QWidget) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("System prompt")
+        self.ui_state = ui_state
+        layout = QVBoxLayout(self)
+        row = QHBoxLayout()
+        self.presets = QComboBox()
+        self.presets.setAccessibleName("Presets")
+        row.addWidget(QLabel("Preset:"))
+        row.addWidget(self.presets, 1)
+        save = QPushButton("Save as preset…")
+        save.clicked.connect(self._save_preset)
+        row.addWidget(save)
+        layout.addLayout(row)
+        self.editor = QPlainTextEdit(current or "")
+        self.editor.setAccessibleName("System prompt text")
+        self.editor.setPlaceholderText("Empty: the model's own default.")
+        layout.addWidget(self.editor)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
+                                   | QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        layout.addWidget(buttons)
+        self._load_presets()
+        self.presets.activated.connect(self._apply_preset)
+
+    def user_presets(self) -> dict[str, str]:
+        try:
+            saved = json.loads(str(self.ui_state.value("presets", "{}")))
+        except json.JSONDecodeError:
+            return {}
+        return saved if isinstance(saved, dict) else {}
+
+    def _load_presets(self) -> None:
+        self.presets.clear()
+        self.presets.addItem("(choose a preset)", None)
+        for name, text in {**BUILTIN_PRESETS, **self.user_presets()}.items():
+            self.presets.addItem(name, text)
+
+    def _apply_preset(self, index: int) -> None:
+        text = self.presets.itemData(index)
+        if text:
+            self.editor.setPlainText(text)
+
+    def _save_preset(self) -> None:
+        name, accepted = QInputDialog.getText(self, "Save preset", "Name:")
+        if accepted and name.strip():
+            presets = self.user_presets()
+            presets[name.strip()] = self.editor.toPlainText()
+            self.ui_state.setValue("presets", json.dumps(presets))
+            self._load_presets()
+
+    def text(self) -> str | None:
+        return self.editor.toPlainText().strip() or None
+
+
+class SettingsDialog(QDialog):
+    """Edits Settings (settings.json), cloud keys (the OS keyring) and offline mode."""
+
+    def __init__(self, settings: Settings, models: list[ModelInfo], data_dir: str,
+                 key_store, parent: QWidget) -> None:  # noqa: ANN001
+        super().__init__(parent)
+        self.setWindowTitle("Settings")
+        self.settings = settings
+        self.key_store = key_store
+        names = {f.name for f in fields(Settings)}
+        tabs = QTabWidget()
+        layout = QVBoxLayout(self)
+        layout.addWidget(tabs)
+
+        general = QWidget()
+        form = QFormLayout(general)
+        self.default_model = QComboBox()
+        self.default_model.setAccessibleName("Default model")
+        for model in models:
+            self.default_model.addItem(model.name, model.id)
+        if settings.default_model:
+            self.default_model.setCurrentIndex(max(0, self.default_model.findData(
+                settings.default_model)))
+        form.addRow("Default model", self.default_model)
+        location = QLabel(f"{data_dir}<br><small>Set STILLROOM_HOME to use another folder "
+                          f"(takes effect at the next start).</small>")
+        location.setWordWrap(True)
+        form.addRow("Data directory", location)
+        self.system_prompt = QPlainTextEdit(settings.system_prompt or "")
+        self.system_prompt.setAccessibleName("Default system prompt")
+        self.system_prompt.setMaximumHeight(80)
+        form.addRow("Default system prompt", self.system_prompt)
+        tabs.addTab(general, "General")
+
+        costs = QWidget()
+        cost_form = QFormLayout(costs)
+        self.numbers: dict[str, QDoubleSpinBox | QSpinBox] = {}
+        for name, label, maximum, decimals, suffix in (
+                ("kwh_usd", "Electricity tariff", 10.0, 3, " $/kWh"),
+                ("hardware_usd", "Hardware price", 1_000_000.0, 0, " $"),
+                ("amortize_months", "Amortize over", 240, 0, " months"),
+                ("cpu_tdp_watts", "CPU TDP (for the estimate)", 2000.0, 0, " W")):
+            if name not in names:
+                continue
+            box = QSpinBox() if decimals == 0 and name == "amortize_months" \
+                else QDoubleSpinBox()
+            box.setRange(0, maximum)
+            if isinstance(box, QDoubleSpinBox):
+                box.setDecimals(decimals)
+            box.setSuffix(suffix)
+            box.setSpecialValueText("not set")
+            box.setAccessibleName(label)
+            box.setValue(getattr(settings, name) or 0)
+            cost_form.addRow(label, box)
+            self.numbers[name] = box
+        if "reference_cloud_model" in names:
+            self.reference = QLineEdit(settings.reference_cloud_model or "")
+            self.reference.setAccessibleName("Reference cloud model")
+            cost_form.addRow("Reference cloud model", self.reference)
+        tabs.addTab(costs, "Costs")
+
+        keys = QWidget()
+        key_layout = QVBoxLayout(keys)
+        key_layout.addWidget(QLabel("API keys are stored in the OS keyring, never on disk."))
+        self.key_list = QListWidget()
+        self.key_list.setAccessibleName("Stored keys (masked)")
+        key_layout.addWidget(self.key_list)
+        row = QHBoxLayout()
+        self.provider = QLineEdit()
+        self.provider.setPlaceholderText("provider, e.g. openai")
+        self.provider.setAccessibleName("Provider name")
+        self.secret = QLineEdit()
+        self.secret.setEchoMode(QLineEdit.EchoMode.Password)
+        self.secret.setPlaceholderText("API key")
+        self.secret.setAccessibleName("API key")
+        store = QPushButton("Save to keyring")
+        store.clicked.connect(self._store_key)
+        remove = QPushButton("Remove selected")
+        remove.clicked.connect(self._remove_key)
+        for widget in (self.provider, self.secret, store, remove):
+            row.addWidget(widget)
+        key_layout.addLayout(row)
+        self.key_message = QLabel()
+        self.key_message.setWordWrap(True)
+        key_layout.addWidget(self.key_message)
+        tabs.addTab(keys, "Cloud keys")
+        self._refresh_keys()
+
+        privacy = QWidget()
+        privacy_layout = QVBoxLayout(privacy)
+        self.offline = QCheckBox("Offline mode: nothing may connect beyond this machine")
+        self.offline.setAccessibleName("Offline mode")
+        self.offline.setChecked(bool(getattr(settings, "offline", False)))
+        privacy_layout.addWidget(self.offline)
+        privacy_layout.addWidget(QLabel("Enforced for the whole app at the socket layer; "
+                                        "local chat keeps working."))
+        privacy_layout.addStretch()
+        tabs.addTab(privacy, "Privacy")
+
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save
+                                   | QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        layout.addWidget(buttons)
+
+    def _refresh_keys(self) -> None:
+        from routing.keys import KeyringUnavailableError
+
+        self.key_list.clear()
+        try:
+            for provider, shown in self.key_store.list_masked().items():
+                self.key_list.addItem(f"{provider}: {shown}")
+        except KeyringUnavailableError as exc:
+            self.key_message.setText(str(exc))
+
+    def _store_key(self) -> None:
+        from routing.keys import KeyringUnavailableError
+
+        provider = self.provider.text().strip().lower()
+        if not provider:
+            self.key_message.setText("Name the provider first (for example: openai).")
+            return
+        try:
+            self.key_store.set(provider, self.secret.text())
+        except (KeyringUnavailableError, ValueError) as exc:
+            self.key_message.setText(str(exc))
+            return
+        self.secret.clear()
+        self.key_message.setText(f"Key for {provider} saved in the OS keyring.")
+        self._refresh_keys()
+
+    def _remove_key(self) -> None:
+        from routing.keys import KeyringUnavailableError
+
+        item = self.key_list.currentItem()
+        if item is None:
+            return
+        provider = item.text().split(":", 1)[0]
+        try:
+            self.key_store.delete(provider)
+        except KeyringUnavailableError as exc:
+            self.key_message.setText(str(exc))
+            return
+        self._refresh_keys()
+
+    def apply_to(self, settings: Settings) -> None:
+        settings.default_model = self.default_model.currentData()
+        settings.system_prompt = self.system_prompt.toPlainText().strip() or None
+        for name, box in self.numbers.items():
+            value = box.value()
+            setattr(settings, name, (int(value) if isinstance(box, QSpinBox) else value)
+                    if value > 0 else None)
+        if hasattr(self, "reference"):
+            settings.reference_cloud_model = self.reference.text().strip() or None
+        if hasattr(settings, "offline"):
+            settings.offline = self.offline.isChecked()

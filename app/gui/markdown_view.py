@@ -1,0 +1,177 @@
+"""Render an answer's markdown as it streams: prose through Qt's own CommonMark renderer,
+fenced code blocks as monospace blocks with a Copy button.
+
+The text is split into segments at code fences; on each repaint only segments whose text
+changed are touched, so a long answer costs the same per frame as a short one.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QFontDatabase, QGuiApplication
+from PySide6.QtWidgets import (
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QPlainTextEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+FENCE = re.compile(r"^(```|~~~)[ \t]*([\w+#.-]*)[^\n]*$", re.MULTILINE)
+PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n")
+MAX_CODE_LINES = 24
+
+
+@dataclass(frozen=True, slots=True)
+class Segment:
+    kind: str  # "prose" or "code"
+    text: str
+    language: str = ""
+
+
+def split_segments(text: str) -> list[Segment]:
+    """Prose and fenced code, in order; an unclosed fence (still streaming) is code."""
+    segments: list[Segment] = []
+    position = 0
+    while True:
+        opening = FENCE.search(text, position)
+        if opening is None:
+            break
+        if opening.start() > position:
+            segments.append(Segment("prose", text[position:opening.start()]))
+        body_start = opening.end() + 1
+        closing = re.compile(rf"^{re.escape(opening.group(1))}[ \t]*$", re.MULTILINE)
+        end = closing.search(text, body_start)
+        body = text[body_start:end.start() if end else len(text)]
+        segments.append(Segment("code", body.rstrip("\n"), opening.group(2)))
+        if end is None:
+            return segments
+        position = end.end() + 1
+    if position < len(text):
+        segments.append(Segment("prose", text[position:]))
+    return [piece for segment in segments for piece in _paragraphs(segment)]
+
+
+def _paragraphs(segment: Segment) -> list[Segment]:
+    """Prose split at blank lines, so a growing answer re-lays out only its last paragraph.
+
+    A list or quote that spans a blank line renders as two blocks, which looks the same.
+    """
+    if segment.kind == "code":
+        return [segment]
+    return [Segment("prose", part) for part in PARAGRAPH_BREAK.split(segment.text)
+            if part.strip()]
+
+
+class CodeBlock(QFrame):
+    def __init__(self, language: str) -> None:
+        super().__init__()
+        self.setObjectName("codeBlock")
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 4, 6, 6)
+        header = QHBoxLayout()
+        self.language = QLabel(language or "code")
+        self.language.setObjectName("codeLanguage")
+        header.addWidget(self.language)
+        header.addStretch()
+        self.copy_button = QPushButton("Copy")
+        self.copy_button.setAccessibleName("Copy code")
+        self.copy_button.setFlat(True)
+        self.copy_button.clicked.connect(self.copy)
+        header.addWidget(self.copy_button)
+        layout.addLayout(header)
+        self.editor = QPlainTextEdit()
+        self.editor.setReadOnly(True)
+        self.editor.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
+        self.editor.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
+        self.editor.setAccessibleName(f"{language or 'Code'} block")
+        layout.addWidget(self.editor)
+        self._text = ""
+
+    def set_text(self, text: str) -> None:
+        if text == self._text:
+            return
+        if text.startswith(self._text) and self._text:
+            cursor = self.editor.textCursor()
+            cursor.movePosition(cursor.MoveOperation.End)
+            cursor.insertText(text[len(self._text):])
+        else:
+            self.editor.setPlainText(text)
+        self._text = text
+        lines = min(text.count("\n") + 1, MAX_CODE_LINES)
+        metrics = self.editor.fontMetrics()
+        self.editor.setFixedHeight(lines * metrics.lineSpacing() + 16)
+
+    def text(self) -> str:
+        return self._text
+
+    def copy(self) -> None:
+        QGuiApplication.clipboard().setText(self._text)
+        self.copy_button.setText("Copied")
+
+
+class MarkdownView(QWidget):
+    def __init__(self) -> None:
+        super().__init__()
+        self._layout = QVBoxLayout(self)
+        self._layout.setContentsMargins(0, 0, 0, 0)
+        self._layout.setSpacing(6)
+        self._segments: list[Segment] = []
+        self._widgets: list[QWidget] = []
+        self._text = ""
+
+    def text(self) -> str:
+        return self._text
+
+    def set_text(self, text: str) -> None:
+        if text == self._text:
+            return
+        self._text = text
+        segments = split_segments(text)
+        for index, segment in enumerate(segments):
+            if index < len(self._segments) and self._segments[index] == segment:
+                continue
+            if index < len(self._widgets) and self._segments[index].kind == segment.kind \
+                    and (segment.kind == "prose"
+                         or self._segments[index].language == segment.language):
+                self._update(self._widgets[index], segment)
+            else:
+                self._replace_from(index)
+                self._widgets.append(self._create(segment))
+                self._layout.addWidget(self._widgets[-1])
+        self._replace_from(len(segments))
+        self._segments = segments
+
+    def _replace_from(self, index: int) -> None:
+        while len(self._widgets) > index:
+            widget = self._widgets.pop()
+            self._layout.removeWidget(widget)
+            widget.deleteLater()
+        del self._segments[index:]
+
+    def _create(self, segment: Segment) -> QWidget:
+        if segment.kind == "code":
+            block = CodeBlock(segment.language)
+            block.set_text(segment.text)
+            return block
+        label = QLabel()
+        label.setTextFormat(Qt.TextFormat.MarkdownText)
+        label.setWordWrap(True)
+        label.setOpenExternalLinks(False)
+        label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse
+                                      | Qt.TextInteractionFlag.TextSelectableByKeyboard)
+        label.setText(segment.text)
+        return label
+
+    @staticmethod
+    def _update(widget: QWidget, segment: Segment) -> None:
+        if isinstance(widget, CodeBlock):
+            widget.set_text(segment.text)
+        elif isinstance(widget, QLabel):
+            widget.setText(segment.text)

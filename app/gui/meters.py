@@ -1,0 +1,236 @@
+"""The live meters panel: every figure with its source, and a rolling chart.
+
+Throughput comes from the engine's clock; CPU and RAM from psutil; power from the power
+sensors (inference.power) found at start-up in the background; the cloud-equivalent price
+from the dated catalog (routing.pricing). What nobody measures says so.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import time
+from collections import deque
+
+import psutil
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
+from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+
+from app.cli.render import human_bytes
+
+CHART_SECONDS = 300
+TOUR = ("<b>What these figures mean.</b> <i>Decode</i> is how fast the answer is written; "
+        "<i>prefill</i> how fast your prompt is read; <i>TTFT</i> the wait before the first "
+        "word. Power and energy come from a hardware sensor when this machine has one, an "
+        "estimate when you allow it, and otherwise say “not measured”. The cloud price is "
+        "what the same tokens would cost at your reference model, from a dated price list.")
+
+
+class _SensorLoader(QObject):
+    sig_ready = Signal(object, object)  # sensors, statuses
+
+
+class MetersPanel(QWidget):
+    sig_tour_dismissed = Signal()
+
+    def __init__(self, reference_model: str, show_tour: bool) -> None:
+        super().__init__()
+        self.setAccessibleName("Live meters")
+        self.reference_model = reference_model
+        layout = QVBoxLayout(self)
+        self.tour = QFrame()
+        self.tour.setObjectName("tour")
+        tour_layout = QVBoxLayout(self.tour)
+        tour_text = QLabel(TOUR)
+        tour_text.setWordWrap(True)
+        tour_layout.addWidget(tour_text)
+        dismiss = QPushButton("Got it")
+        dismiss.setAccessibleName("Dismiss the meters tour")
+        dismiss.clicked.connect(self._dismiss_tour)
+        tour_layout.addWidget(dismiss, alignment=Qt.AlignmentFlag.AlignRight)
+        self.tour.setVisible(show_tour)
+        layout.addWidget(self.tour)
+
+        grid = QGridLayout()
+        grid.setColumnStretch(1, 1)
+        self.values: dict[str, QLabel] = {}
+        self.sources: dict[str, QLabel] = {}
+        rows = [("decode", "Decode"), ("prefill", "Prefill"), ("ttft", "Time to first token"),
+                ("tokens", "Tokens in / out"), ("cpu", "CPU"), ("ram", "RAM"),
+                ("gpu", "GPU / VRAM"), ("power", "Power"), ("energy", "Energy per token"),
+                ("local_cost", "This answer, local"), ("cloud_cost", "Same tokens, cloud")]
+        for index, (key, title) in enumerate(rows):
+            name = QLabel(title)
+            value = QLabel("—")
+            value.setObjectName("meterValue")
+            value.setAccessibleName(title)
+            value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            source = QLabel("")
+            source.setObjectName("meterSource")
+            source.setWordWrap(True)
+            grid.addWidget(name, index * 2, 0)
+            grid.addWidget(value, index * 2, 1)
+            grid.addWidget(source, index * 2 + 1, 0, 1, 2)
+            self.values[key], self.sources[key] = value, source
+        layout.addLayout(grid)
+        self.chart_holder = QVBoxLayout()
+        layout.addLayout(self.chart_holder)
+        layout.addStretch()
+
+        self._set("power", "…", "looking for power sensors")
+        self._set("energy", "not measured yet", "needs a power sensor or an allowed estimate")
+        self._set("local_cost", "not measured yet", "needs energy and an electricity tariff")
+        self._set("cloud_cost", "—", f"estimated at {reference_model}'s catalog price")
+        self._set("gpu", "—", "")
+        self.sensors: list = []
+        self._last_energy: tuple[float, float] | None = None
+        self.tps_history: deque[tuple[float, float]] = deque()
+        self.watts_history: deque[tuple[float, float]] = deque()
+        self._chart = None
+        self._started = time.monotonic()
+        psutil.cpu_percent(None)  # primes the counter; the first real reading comes in 1 s
+        self.timer = QTimer(self)
+        self.timer.setInterval(1000)
+        self.timer.timeout.connect(self.sample_system)
+        self.timer.start()
+        self._loader = _SensorLoader()
+        self._loader.sig_ready.connect(self._on_sensors)
+        threading.Thread(target=self._discover_sensors, name="sensor-discovery",
+                         daemon=True).start()
+        QTimer.singleShot(300, self._create_chart)  # pyqtgraph loads after the first paint
+
+    # -- figure helpers ----------------------------------------------------------------
+    def _set(self, key: str, value: str, source: str) -> None:
+        self.values[key].setText(value)
+        self.sources[key].setText(source)
+
+    def value(self, key: str) -> str:
+        return self.values[key].text()
+
+    def _dismiss_tour(self) -> None:
+        self.tour.hide()
+        self.sig_tour_dismissed.emit()
+
+    # -- per answer --------------------------------------------------------------------
+    def show_turn(self, figures: dict, *, final: bool = False) -> None:
+        decode, prefill, ttft = (figures.get("decode_tps"), figures.get("prefill_tps"),
+                                 figures.get("ttft_s"))
+        clock = "measured: Stillroom's clock around the engine"
+        self._set("decode", f"{decode:.1f} tok/s" if decode else "—", clock)
+        self._set("prefill", f"{prefill:.0f} tok/s" if prefill else "—",
+                  clock + (f"; {figures.get('prompt_tokens_reused')} prompt tokens reused"
+                           if figures.get("prompt_tokens_reused") else ""))
+        self._set("ttft", f"{ttft * 1000:.0f} ms" if ttft is not None else "—", clock)
+        prompt, completion = figures.get("prompt_tokens", 0), figures.get("completion_tokens", 0)
+        self._set("tokens", f"{prompt} / {completion}", "counted by the model's tokenizer")
+        if decode:
+            self.tps_history.append((time.monotonic(), float(decode)))
+        if final:
+            self._show_costs(figures)
+
+    def _show_costs(self, figures: dict) -> None:
+        from routing.pricing import cloud_cost
+        from routing.pricing.errors import PricingError
+        from routing.pricing.money import format_usd
+
+        try:
+            cost = cloud_cost(self.reference_model, figures.get("prompt_tokens", 0),
+                              figures.get("completion_tokens", 0))
+            self._set("cloud_cost", format_usd(cost.cloud_usd),
+                      f"estimated: {self.reference_model} catalog price as of "
+                      f"{cost.price.as_of:%Y-%m-%d}")
+        except PricingError as exc:
+            self._set("cloud_cost", "unknown", str(exc))
+        joules = figures.get("joules")
+        if joules is not None:
+            tokens = max(1, figures.get("completion_tokens", 0) + figures.get("prompt_tokens", 0))
+            self._set("energy", f"{joules / tokens:.3f} J/token",
+                      figures.get("energy_source") or "energy window over the answer")
+        if figures.get("local_cost_usd") is not None:
+            self._set("local_cost", figures["local_cost_usd"],
+                      figures.get("local_cost_source") or "energy x tariff + hardware share")
+
+    # -- machine -----------------------------------------------------------------------
+    def sample_system(self) -> None:
+        cpu = psutil.cpu_percent(None)
+        memory = psutil.virtual_memory()
+        self._set("cpu", f"{cpu:.0f} %", "measured: psutil, all cores")
+        self._set("ram", f"{human_bytes(memory.used)} of {human_bytes(memory.total)}",
+                  "measured: psutil, whole machine")
+        self._sample_power()
+        self._prune_and_plot()
+
+    def _discover_sensors(self) -> None:
+        from inference.power import probe_sensors
+
+        try:
+            probe = probe_sensors()
+            self._loader.sig_ready.emit(probe.sensors, probe.statuses)
+        except Exception as exc:  # a broken driver must not take the panel down
+            self._loader.sig_ready.emit([], [f"sensor discovery failed: {exc}"])
+
+    def _on_sensors(self, sensors: list, statuses: list) -> None:
+        self.sensors = sensors
+        if not sensors:
+            reasons = "; ".join(getattr(s, "reason", str(s)) for s in statuses)
+            self._set("power", "not measured", f"no sensor on this machine ({reasons})")
+        gpus = [s for s in sensors if getattr(s, "scope", "") == "gpu-board"]
+        if not gpus:
+            self._set("gpu", "no GPU in use", "no NVIDIA driver or Apple GPU found")
+
+    def _sample_power(self) -> None:
+        if not self.sensors:
+            return
+        now = time.monotonic()
+        try:
+            total = sum(sensor.read_energy_j() for sensor in self.sensors)
+        except Exception as exc:
+            self._set("power", "not measured", f"sensor read failed: {exc}")
+            return
+        if self._last_energy is not None:
+            then, before = self._last_energy
+            watts = (total - before) / (now - then) if now > then else 0.0
+            kinds = {getattr(s, "kind", "measured") for s in self.sensors}
+            label = "estimated" if kinds == {"estimated"} else "measured"
+            names = ", ".join(s.name for s in self.sensors)
+            self._set("power", f"{watts:.1f} W", f"{label}: energy counters of {names}")
+            self.watts_history.append((now, watts))
+        self._last_energy = (now, total)
+
+    # -- chart -------------------------------------------------------------------------
+    def _create_chart(self) -> None:
+        try:
+            import pyqtgraph
+        except ImportError:
+            return
+        pyqtgraph.setConfigOptions(antialias=True)
+        plot = pyqtgraph.PlotWidget()
+        plot.setAccessibleName("Throughput and power over the last five minutes")
+        plot.setMinimumHeight(140)
+        plot.setLabel("left", "tok/s")
+        plot.setLabel("bottom", "seconds ago")
+        plot.addLegend(offset=(5, 5))
+        self._tps_curve = plot.plot([], [], name="decode tok/s", pen=pyqtgraph.mkPen(width=2))
+        self._watts_curve = plot.plot([], [], name="watts",
+                                      pen=pyqtgraph.mkPen(width=2, style=Qt.PenStyle.DashLine))
+        self.chart_holder.addWidget(plot)
+        self._chart = plot
+
+    def _prune_and_plot(self) -> None:
+        now = time.monotonic()
+        for history in (self.tps_history, self.watts_history):
+            while history and now - history[0][0] > CHART_SECONDS:
+                history.popleft()
+        if self._chart is None:
+            return
+        self._tps_curve.setData([t - now for t, _ in self.tps_history],
+                                [v for _, v in self.tps_history])
+        self._watts_curve.setData([t - now for t, _ in self.watts_history],
+                                  [v for _, v in self.watts_history])
+
+    def close_sensors(self) -> None:
+        self.timer.stop()
+        for sensor in self.sensors:
+            with contextlib.suppress(Exception):  # closing is best effort at shutdown
+                sensor.close()
+        self.sensors = []

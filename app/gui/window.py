@@ -1,0 +1,558 @@
+"""The main window: conversations on the left, the chat in the middle, meters on the right."""
+
+from __future__ import annotations
+
+import itertools
+import threading
+from dataclasses import replace
+
+from PySide6.QtCore import QSettings, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QKeyEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDockWidget,
+    QDoubleSpinBox,
+    QHBoxLayout,
+    QLabel,
+    QMainWindow,
+    QPlainTextEdit,
+    QProgressBar,
+    QPushButton,
+    QSpinBox,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.chat_service import ChatOptions
+from app.cli.render import human_bytes
+from app.config import save_settings
+from app.gui.chat_view import ChatView, MessageWidget
+from app.gui.dialogs import SettingsDialog, SystemPromptDialog
+from app.gui.meters import MetersPanel
+from app.gui.sidebar import ConversationSidebar
+from app.gui.worker import TurnRequest, WorkerThread
+from app.services import Services, apply_offline_mode
+
+REPAINT_MS = 33  # ~30 frames a second: smooth text without a repaint per token
+METERS_EVERY = 8  # repaints between meter refreshes (~4 a second): readable, and cheap
+DEFAULT_REFERENCE_MODEL = "gpt-4o-mini"
+EMPTY_STATE = ("<h2>Private chat, on this machine</h2><p>{model} is ready. Nothing you type "
+               "leaves this computer.</p><p><small>Enter sends · Shift+Enter adds a line · "
+               "Esc stops · Ctrl+N new chat · Ctrl+F search</small></p>")
+
+
+class Composer(QPlainTextEdit):
+    """Enter sends, Shift+Enter starts a new line."""
+
+    sig_submit = Signal()
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and not (
+                event.modifiers() & Qt.KeyboardModifier.ShiftModifier):
+            self.sig_submit.emit()
+            return
+        super().keyPressEvent(event)
+
+
+class MainWindow(QMainWindow):
+    sig_run_turn = Signal(object)
+    sig_load_model = Signal(str)
+    sig_unload_model = Signal(str)
+
+    def __init__(self, services: Services, ui_state: QSettings) -> None:
+        super().__init__()
+        self.services = services
+        self.ui_state = ui_state
+        self.setWindowTitle("Stillroom")
+        self.conversation_id: str | None = None
+        self.pending_system_prompt: str | None = None
+        self._request_ids = itertools.count(1)
+        self.active: dict | None = None  # the turn being generated, if any
+        self._deleted_banner: str | None = None
+
+        self.workers = WorkerThread(services)
+        worker = self.workers.worker
+        self.sig_run_turn.connect(worker.run_turn)
+        self.sig_load_model.connect(worker.load_model)
+        self.sig_unload_model.connect(worker.unload_model)
+        worker.sig_model_loading.connect(self._on_model_loading)
+        worker.sig_model_ready.connect(self._on_model_ready)
+        worker.sig_turn_started.connect(self._on_turn_started)
+        worker.sig_chunk.connect(self._on_chunk)
+        worker.sig_turn_finished.connect(self._on_turn_finished)
+        worker.sig_turn_failed.connect(self._on_turn_failed)
+        worker.sig_unloaded.connect(self._on_unloaded)
+
+        self._build()
+        self._build_menus()
+        self.repaint_timer = QTimer(self, interval=REPAINT_MS)
+        self.repaint_timer.timeout.connect(self._repaint_stream)
+        self.sidebar.refresh()
+        self.new_chat()
+        geometry = ui_state.value("window/geometry")
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        else:
+            self.resize(1280, 800)
+        state = ui_state.value("window/state")
+        if state is not None:
+            self.restoreState(state)
+
+    # -- layout ------------------------------------------------------------------------
+    def _build(self) -> None:
+        self.sidebar = ConversationSidebar(self.services.store)
+        self.sidebar.sig_selected.connect(self.open_conversation)
+        self.sidebar.sig_new_chat.connect(self.new_chat)
+        self.sidebar.sig_deleted.connect(self._on_deleted)
+
+        centre = QWidget()
+        column = QVBoxLayout(centre)
+        toolbar = QHBoxLayout()
+        self.model_picker = QComboBox()
+        self.model_picker.setAccessibleName("Model")
+        self.model_picker.setMinimumWidth(220)
+        toolbar.addWidget(self.model_picker, 1)
+        self.load_button = QPushButton("Load")
+        self.load_button.setAccessibleName("Load model")
+        self.load_button.clicked.connect(
+            lambda: self.sig_load_model.emit(self.model_picker.currentData()))
+        self.unload_button = QPushButton("Unload")
+        self.unload_button.setAccessibleName("Unload model")
+        self.unload_button.clicked.connect(
+            lambda: self.sig_unload_model.emit(self.model_picker.currentData()))
+        toolbar.addWidget(self.load_button)
+        toolbar.addWidget(self.unload_button)
+        self.temperature = QDoubleSpinBox(decimals=2, minimum=0.0, maximum=2.0, singleStep=0.1)
+        self.temperature.setPrefix("temp ")
+        self.temperature.setAccessibleName("Temperature")
+        self.max_tokens = QSpinBox(minimum=16, maximum=32768, singleStep=64)
+        self.max_tokens.setPrefix("max ")
+        self.max_tokens.setSuffix(" tok")
+        self.max_tokens.setAccessibleName("Maximum answer tokens")
+        self.context = QSpinBox(minimum=256, maximum=131072, singleStep=1024)
+        self.context.setPrefix("ctx ")
+        self.context.setAccessibleName("Context length")
+        self.context.setToolTip("Context length: applies when the model is next loaded")
+        self.context.setValue(self.services.settings.context_length or 4096)
+        self.context.editingFinished.connect(self._context_changed)
+        self.system_button = QPushButton("System prompt…")
+        self.system_button.setAccessibleName("System prompt and presets")
+        self.system_button.clicked.connect(self.edit_system_prompt)
+        column.addLayout(toolbar)
+        parameters = QHBoxLayout()
+        for widget in (self.temperature, self.max_tokens, self.context, self.system_button):
+            parameters.addWidget(widget)
+        parameters.addStretch()
+        column.addLayout(parameters)
+
+        self.chat_view = ChatView()
+        column.addWidget(self.chat_view, 1)
+        composer_row = QHBoxLayout()
+        self.composer = Composer()
+        self.composer.setAccessibleName("Message")
+        self.composer.setPlaceholderText("Ask anything — it stays on this machine")
+        self.composer.setMaximumHeight(110)
+        self.composer.sig_submit.connect(self.send)
+        composer_row.addWidget(self.composer, 1)
+        buttons = QVBoxLayout()
+        self.send_button = QPushButton("Send")
+        self.send_button.setAccessibleName("Send")
+        self.send_button.clicked.connect(self.send)
+        self.stop_button = QPushButton("Stop")
+        self.stop_button.setAccessibleName("Stop answer")
+        self.stop_button.clicked.connect(self.stop)
+        self.stop_button.setEnabled(False)
+        buttons.addWidget(self.send_button)
+        buttons.addWidget(self.stop_button)
+        composer_row.addLayout(buttons)
+        column.addLayout(composer_row)
+
+        splitter = QSplitter()
+        splitter.addWidget(self.sidebar)
+        splitter.addWidget(centre)
+        splitter.setStretchFactor(1, 1)
+        splitter.setSizes([260, 900])
+        self.setCentralWidget(splitter)
+        self.splitter = splitter
+
+        reference = getattr(self.services.settings, "reference_cloud_model", None) \
+            or DEFAULT_REFERENCE_MODEL
+        self.meters = MetersPanel(reference, show_tour=not self.ui_state.value(
+            "tour/dismissed", False, type=bool))
+        self.meters.sig_tour_dismissed.connect(
+            lambda: self.ui_state.setValue("tour/dismissed", True))
+        dock = QDockWidget("Meters")
+        dock.setObjectName("metersDock")
+        dock.setWidget(self.meters)
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
+
+        status = self.statusBar()
+        self.model_status = QLabel()
+        self.model_status.setAccessibleName("Model status")
+        self.load_progress = QProgressBar()
+        self.load_progress.setRange(0, 0)  # busy: llama.cpp reports no load fraction
+        self.load_progress.setMaximumWidth(120)
+        self.load_progress.hide()
+        self.offline_status = QLabel()
+        self.offline_status.setAccessibleName("Network status")
+        self.undo_button = QPushButton("Undo delete")
+        self.undo_button.hide()
+        self.undo_button.clicked.connect(self._undo_delete)
+        status.addPermanentWidget(self.undo_button)
+        status.addPermanentWidget(self.load_progress)
+        status.addPermanentWidget(self.model_status)
+        status.addPermanentWidget(self.offline_status)
+        self._refresh_offline_status()
+        self._populate_models()
+
+    def _build_menus(self) -> None:
+        def action(menu, text: str, keys, slot) -> QAction:  # noqa: ANN001
+            item = QAction(text, self)
+            item.setShortcut(keys)
+            item.triggered.connect(slot)
+            menu.addAction(item)
+            return item
+
+        file_menu = self.menuBar().addMenu("&File")
+        action(file_menu, "New chat", QKeySequence.StandardKey.New, self.new_chat)
+        action(file_menu, "Settings…", QKeySequence("Ctrl+,"), self.open_settings)
+        action(file_menu, "Quit", QKeySequence.StandardKey.Quit, self.close)
+        chat_menu = self.menuBar().addMenu("&Chat")
+        action(chat_menu, "Send", QKeySequence("Ctrl+Return"), self.send)
+        action(chat_menu, "Stop", QKeySequence(Qt.Key.Key_Escape), self.stop)
+        action(chat_menu, "Regenerate", QKeySequence("Ctrl+R"), self.regenerate_last)
+        action(chat_menu, "Search conversations", QKeySequence.StandardKey.Find,
+               lambda: self.sidebar.search.setFocus())
+        action(chat_menu, "Focus message", QKeySequence("Ctrl+L"),
+               lambda: self.composer.setFocus())
+
+    # -- models ------------------------------------------------------------------------
+    def _populate_models(self) -> None:
+        self.model_picker.clear()
+        for model in self.services.library.list():
+            label = f"{model.name} · {model.quantization or '?'} · {human_bytes(model.size_bytes)}"
+            self.model_picker.addItem(label, model.id)
+        default = self.services.settings.default_model
+        if default:
+            self.model_picker.setCurrentIndex(max(0, self.model_picker.findData(default)))
+        self.model_status.setText(f"Model: {self.model_picker.currentText().split(' · ')[0]}"
+                                  f" (loads on first message)")
+        threading.Thread(target=self._estimate_fits, daemon=True, name="fit-estimates").start()
+
+    def _estimate_fits(self) -> None:
+        """Reads each model's header off the UI thread, then labels the picker."""
+        from inference.fit import estimate_fit
+        from inference.gguf_file import GGUFError, read_summary
+
+        for model in self.services.library.list():
+            try:
+                fit = estimate_fit(read_summary(model.path),
+                                   self.services.settings.context_length or 4096)
+                verdict, why = fit.verdict, fit.explanation
+            except GGUFError as exc:
+                verdict, why = "unreadable", str(exc)
+            QTimer.singleShot(0, self, lambda m=model.id, v=verdict, w=why:
+                              self._show_fit(m, v, w))
+
+    def _show_fit(self, model_id: str, verdict: str, why: str) -> None:
+        index = self.model_picker.findData(model_id)
+        if index < 0:
+            return
+        text = self.model_picker.itemText(index).split(" · ")[:3]
+        self.model_picker.setItemText(index, " · ".join([*text, verdict]))
+        self.model_picker.setItemData(index, why, Qt.ItemDataRole.ToolTipRole)
+
+    def _on_model_loading(self, model_id: str) -> None:
+        self.load_progress.show()
+        self.model_status.setText(f"Loading {model_id}…")
+
+    def _on_model_ready(self, model_id: str, seconds: float) -> None:
+        self.load_progress.hide()
+        model = self.services.library.get(model_id)
+        self.model_status.setText(f"Model: {model.name} · loaded"
+                                  + (f" in {seconds:.1f} s" if seconds else ""))
+
+    def _on_unloaded(self, model_id: str) -> None:
+        self.model_status.setText(f"Model: {model_id} · unloaded")
+
+    def _context_changed(self) -> None:
+        value = self.context.value()
+        if value == (self.services.settings.context_length or 4096):
+            return
+        self.services.settings.context_length = value
+        self.services.engines.settings = replace(self.services.engines.settings,
+                                                 context_length=value)
+        save_settings(self.services.settings_path, self.services.settings)
+        self.sig_unload_model.emit(self.model_picker.currentData())
+        self.statusBar().showMessage(f"Context {value} tokens: the model reloads on the next "
+                                     f"message.", 5000)
+
+    # -- conversations -----------------------------------------------------------------
+    def new_chat(self) -> None:
+        self.conversation_id = None
+        self.pending_system_prompt = None
+        self.chat_view.clear()
+        self.chat_view.set_empty_text(EMPTY_STATE.format(
+            model=self.model_picker.currentText().split(" · ")[0] or "The embedded model"))
+        self.sidebar.list.clearSelection()
+        self._load_parameters(None)
+        self.composer.setFocus()
+
+    def open_conversation(self, conversation_id: str) -> None:
+        if conversation_id == self.conversation_id:
+            return
+        self._save_parameters()
+        conversation = self.services.store.get(conversation_id)
+        self.conversation_id = conversation.id
+        self._show_messages()
+        if conversation.model_id:
+            index = self.model_picker.findData(conversation.model_id)
+            if index >= 0:
+                self.model_picker.setCurrentIndex(index)
+        self._load_parameters(conversation.id)
+
+    def _show_messages(self) -> None:
+        self.chat_view.clear()
+        if self.conversation_id is None:
+            return
+        streaming_here = self.active and self.active["conversation_id"] == self.conversation_id
+        for message in self.services.store.messages(self.conversation_id):
+            widget = self._message_widget(message.role, message.content, message.id,
+                                          message.status, message.model_id)
+            if message.role == "assistant":
+                widget.set_route({"target": message.route_target, "rule": message.route_rule,
+                                  "reason": message.route_reason,
+                                  "model": self._model_name(message.model_id)})
+                if message.error:
+                    widget.set_text(f"{message.content}\n\n> ⚠ {message.error}")
+            if streaming_here and message.status == "streaming":
+                self.active["widget"] = widget
+                widget.set_text(self.active["text"])
+
+    def _model_name(self, model_id: str | None) -> str:
+        try:
+            return self.services.library.get(model_id).name if model_id else ""
+        except Exception:  # a removed model still labels its old answers by id
+            return model_id or ""
+
+    def _message_widget(self, role: str, text: str, message_id: int | None = None,
+                        status: str = "complete", model_id: str | None = None) -> MessageWidget:
+        title = "You" if role == "user" else (self._model_name(model_id) or "Assistant")
+        widget = MessageWidget(role, text, message_id=message_id, title=title, status=status)
+        if role == "user":
+            widget.sig_edit_requested.connect(self._on_edit)
+        else:
+            widget.sig_regenerate_requested.connect(lambda _w: self.regenerate_last())
+        return self.chat_view.add(widget)
+
+    def _parameter_key(self, conversation_id: str | None, name: str) -> str:
+        return f"conversation/{conversation_id or 'default'}/{name}"
+
+    def _load_parameters(self, conversation_id: str | None) -> None:
+        settings = self.services.settings
+        self.temperature.setValue(float(self.ui_state.value(
+            self._parameter_key(conversation_id, "temperature"), settings.temperature)))
+        self.max_tokens.setValue(int(self.ui_state.value(
+            self._parameter_key(conversation_id, "max_tokens"), settings.max_tokens)))
+
+    def _save_parameters(self) -> None:
+        if self.conversation_id:
+            self.ui_state.setValue(self._parameter_key(self.conversation_id, "temperature"),
+                                   self.temperature.value())
+            self.ui_state.setValue(self._parameter_key(self.conversation_id, "max_tokens"),
+                                   self.max_tokens.value())
+
+    def edit_system_prompt(self) -> None:
+        current = self.services.store.get(self.conversation_id).system_prompt \
+            if self.conversation_id else (self.pending_system_prompt
+                                          or self.services.settings.system_prompt)
+        dialog = SystemPromptDialog(current, self.ui_state, self)
+        if dialog.exec():
+            if self.conversation_id:
+                self.services.store.update(self.conversation_id, system_prompt=dialog.text())
+            else:
+                self.pending_system_prompt = dialog.text()
+
+    # -- sending -----------------------------------------------------------------------
+    @property
+    def generating(self) -> bool:
+        return self.active is not None
+
+    def _options(self) -> ChatOptions:
+        system = None if self.conversation_id else (self.pending_system_prompt
+                                                    or self.services.settings.system_prompt)
+        return ChatOptions(model=self.model_picker.currentData(), system_prompt=system,
+                           temperature=self.temperature.value(),
+                           max_tokens=self.max_tokens.value())
+
+    def send(self) -> None:
+        text = self.composer.toPlainText().strip()
+        if not text:
+            return
+        if self._start_turn(text):
+            self.composer.clear()
+
+    def _start_turn(self, text: str, truncate_from: int | None = None) -> bool:
+        if self.generating:
+            self.statusBar().showMessage("Wait for the current answer, or stop it (Esc).", 4000)
+            return False
+        self._message_widget("user", text)
+        answer = self._message_widget("assistant", "", status="streaming",
+                                      model_id=self.model_picker.currentData())
+        request = TurnRequest(next(self._request_ids), text, self.conversation_id,
+                              self._options(), truncate_from)
+        self.active = {"request_id": request.request_id, "widget": answer, "text": "",
+                       "dirty": False, "figures": None,
+                       "conversation_id": self.conversation_id}
+        self.send_button.setEnabled(False)
+        self.stop_button.setEnabled(True)
+        self.repaint_timer.start()
+        self.sig_run_turn.emit(request)
+        return True
+
+    def stop(self) -> None:
+        if self.active is not None:
+            self.workers.worker.cancel(self.active["request_id"])
+            self.statusBar().showMessage("Stopping…", 2000)
+
+    def regenerate_last(self) -> None:
+        messages = self.chat_view.messages
+        if self.generating or len(messages) < 2 or messages[-1].role != "assistant":
+            return
+        question = messages[-2]
+        if question.message_id is None:
+            return
+        self.chat_view.remove_from(question)
+        self._start_turn(question.text(), truncate_from=question.message_id)
+
+    def _on_edit(self, payload: tuple) -> None:
+        widget, new_text = payload
+        if self.generating or widget.message_id is None:
+            self.statusBar().showMessage("Wait for the current answer before editing.", 4000)
+            return
+        self.chat_view.remove_from(widget)
+        self._start_turn(new_text, truncate_from=widget.message_id)
+
+    # -- streaming ---------------------------------------------------------------------
+    def _is_active(self, request_id: int) -> bool:
+        return self.active is not None and self.active["request_id"] == request_id
+
+    def _on_turn_started(self, request_id: int, conversation_id: str, details: dict) -> None:
+        if not self._is_active(request_id):
+            return
+        if self.active["conversation_id"] is None:
+            self.active["conversation_id"] = conversation_id
+            if self.conversation_id is None:
+                self.conversation_id = conversation_id
+                self._save_parameters()
+            self.sidebar.refresh(select=self.conversation_id)
+        widget = self.active.get("widget")
+        if widget is not None and self.conversation_id == conversation_id:
+            widget.set_route({**details, "model": details.get("model")})
+
+    def _on_chunk(self, request_id: int, text: str, figures: dict) -> None:
+        if not self._is_active(request_id):
+            return
+        if text:
+            self.active["text"] += text
+            self.active["dirty"] = True
+        if figures:
+            self.active["figures"] = figures
+
+    def _repaint_stream(self) -> None:
+        active = self.active
+        if active is None:
+            return
+        if active["dirty"] and self.conversation_id == active["conversation_id"]:
+            widget = active.get("widget")
+            if widget is not None:
+                widget.set_text(active["text"])
+            active["dirty"] = False
+        active["frames"] = active.get("frames", 0) + 1
+        if active["figures"] is not None and active["frames"] % METERS_EVERY == 0:
+            self.meters.show_turn(active["figures"])
+            active["figures"] = None
+
+    def _finish(self) -> dict | None:
+        self._repaint_stream()
+        finished, self.active = self.active, None
+        self.repaint_timer.stop()
+        self.send_button.setEnabled(True)
+        self.stop_button.setEnabled(False)
+        return finished
+
+    def _on_turn_finished(self, request_id: int, figures: dict) -> None:
+        if not self._is_active(request_id):
+            return
+        finished = self._finish()
+        self.meters.show_turn(figures, final=True)
+        if figures.get("finish_reason") == "length":
+            self.statusBar().showMessage("The answer reached its token limit.", 4000)
+        if self.conversation_id == finished["conversation_id"]:
+            self._show_messages()  # ids, statuses and routes as stored
+        self.sidebar.refresh(select=self.conversation_id)
+
+    def _on_turn_failed(self, request_id: int, message: str) -> None:
+        if request_id == -1 or not self._is_active(request_id):
+            self.load_progress.hide()
+            self.statusBar().showMessage(message, 10000)
+            return
+        finished = self._finish()
+        self.load_progress.hide()
+        self.statusBar().showMessage(message, 10000)
+        widget = finished.get("widget")
+        if widget is not None and self.conversation_id == finished["conversation_id"]:
+            widget.set_status("error")
+            widget.set_text(f"{finished['text']}\n\n> ⚠ {message}".strip())
+        self.sidebar.refresh(select=self.conversation_id)
+
+    # -- deleting ----------------------------------------------------------------------
+    def _on_deleted(self, conversation_id: str, title: str) -> None:
+        self._deleted_banner = conversation_id
+        if conversation_id == self.conversation_id:
+            self.new_chat()
+        self.undo_button.show()
+        self.statusBar().showMessage(f"Deleted “{title}”.", 10000)
+        QTimer.singleShot(10000, self.undo_button.hide)
+
+    def _undo_delete(self) -> None:
+        if self._deleted_banner:
+            self.sidebar.undo_delete(self._deleted_banner)
+            self.open_conversation(self._deleted_banner)
+            self._deleted_banner = None
+        self.undo_button.hide()
+        self.statusBar().clearMessage()
+
+    # -- settings and shutdown ---------------------------------------------------------
+    def open_settings(self) -> None:
+        from routing.keys import KeyStore
+
+        dialog = SettingsDialog(self.services.settings, self.services.library.list(),
+                                str(self.services.data_dir),
+                                KeyStore(self.services.data_dir / "keys-index.json"), self)
+        if dialog.exec():
+            dialog.apply_to(self.services.settings)
+            save_settings(self.services.settings_path, self.services.settings)
+            apply_offline_mode(self.services.settings.offline)
+            self._refresh_offline_status()
+            self.statusBar().showMessage("Settings saved.", 3000)
+
+    def _refresh_offline_status(self) -> None:
+        offline = self.services.settings.offline
+        self.offline_status.setText("● Offline" if offline else "○ Network allowed")
+        self.offline_status.setToolTip("Offline mode: nothing leaves this machine"
+                                       if offline else "Local chat never uses the network; "
+                                       "offline mode also blocks everything else")
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self._save_parameters()
+        self.ui_state.setValue("window/geometry", self.saveGeometry())
+        self.ui_state.setValue("window/state", self.saveState())
+        self.ui_state.sync()
+        if self.active is not None:
+            self.workers.worker.cancel(self.active["request_id"])
+        self.workers.stop()
+        self.sidebar.flush_deletes()
+        self.meters.close_sensors()
+        super().closeEvent(event)

@@ -1,0 +1,60 @@
+"""Process start to the main window's first painted frame.
+
+    .venv/bin/python bench/gui_startup.py [--reps 5]
+
+Each repetition starts `python -m app.cli.main gui` in a fresh process (offscreen unless a
+display is set) with a brand-new data directory, and reads the time of the first paint the
+window reports. Target (issue 3): <= 1.5 s on the 2-core reference machine. Also times a
+bare `python -c "import PySide6.QtWidgets"` process as the floor no app can beat.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def first_paint_seconds() -> float:
+    env = {**os.environ, "STILLROOM_HOME": tempfile.mkdtemp(prefix="stillroom-startup-")}
+    if not env.get("DISPLAY"):
+        env["QT_QPA_PLATFORM"] = "offscreen"
+    env["STILLROOM_STARTED_AT"] = repr(time.time())
+    result = subprocess.run([sys.executable, "-m", "app.cli.main", "gui"], cwd=ROOT, env=env,
+                            capture_output=True, text=True, timeout=120)
+    for line in result.stdout.splitlines():
+        if line.startswith("first-paint-s "):
+            return float(line.split()[1])
+    raise RuntimeError(f"no first paint reported:\n{result.stdout}\n{result.stderr[-2000:]}")
+
+
+def bare_qt_seconds() -> float:
+    started = time.perf_counter()
+    subprocess.run([sys.executable, "-c", "import PySide6.QtWidgets"], check=True, cwd=ROOT)
+    return time.perf_counter() - started
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--reps", type=int, default=5)
+    args = parser.parse_args()
+    paints, floors = [], []
+    for rep in range(args.reps):
+        paints.append(first_paint_seconds())
+        floors.append(bare_qt_seconds())
+        print(f"rep {rep}: first paint {paints[-1]:.3f} s (bare Qt import {floors[-1]:.3f} s)",
+              flush=True)
+    print(f"\nmedian first paint {statistics.median(paints):.3f} s (target <= 1.5 s); "
+          f"bare PySide6 import {statistics.median(floors):.3f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

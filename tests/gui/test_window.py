@@ -1,0 +1,156 @@
+"""The main window driven as a user would: real model, real database, offscreen Qt."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+
+from tests.gui.conftest import ESSAY, ask, wait_idle
+
+
+def _stored(window) -> list:
+    return window.services.store.messages(window.conversation_id)
+
+
+def test_send_and_receive_a_streamed_answer(qtbot, window) -> None:
+    assert window.windowTitle() == "Stillroom"
+    texts: list[str] = []
+    window.workers.worker.sig_chunk.connect(lambda _rid, text, _f: texts.append(text))
+    window.temperature.setValue(0)
+    window.max_tokens.setValue(64)
+    window.composer.setPlainText("Write three sentences about the sea.")
+    qtbot.keyClick(window.composer, Qt.Key.Key_Return)
+    assert window.generating and window.composer.toPlainText() == ""
+    wait_idle(qtbot, window)
+    assert len(texts) > 1  # it streamed, not one block at the end
+    question, answer = window.chat_view.messages
+    assert question.text() == "Write three sentences about the sea."
+    assert answer.text() == "".join(texts) != ""
+    assert answer.badge.text().startswith("Local · SmolLM2-135M-Instruct · ")
+    stored = _stored(window)
+    assert [(m.role, m.status) for m in stored] == [("user", "complete"),
+                                                     ("assistant", "complete")]
+    assert stored[1].content == answer.text()
+    assert window.sidebar.list.count() == 1
+
+
+def test_stop_mid_answer_keeps_the_partial_text(qtbot, window) -> None:
+    window.temperature.setValue(0)
+    window.max_tokens.setValue(2000)
+    window.composer.setPlainText(ESSAY)
+    window.send()
+    qtbot.waitUntil(lambda: len(window.active["text"].split()) > 10, timeout=120_000)
+    qtbot.mouseClick(window.stop_button, Qt.MouseButton.LeftButton)
+    wait_idle(qtbot, window)
+    answer = _stored(window)[-1]
+    assert answer.status == "cancelled" and len(answer.content.split()) > 10
+    assert window.chat_view.messages[-1].status.text() == "(stopped)"
+    assert window.send_button.isEnabled() and not window.stop_button.isEnabled()
+
+
+def test_edit_and_resend_replaces_the_question_and_answer(qtbot, window) -> None:
+    ask(qtbot, window, "Name a fruit.")
+    question = window.chat_view.messages[0]
+    question.sig_edit_requested.emit((question, "Name a vegetable."))
+    wait_idle(qtbot, window)
+    stored = _stored(window)
+    assert (stored[0].role, stored[0].content) == ("user", "Name a vegetable.")
+    assert len(stored) == 2 and stored[1].role == "assistant" and stored[1].content
+
+
+def test_regenerate_answers_again_and_keeps_the_ledger(qtbot, window) -> None:
+    from sqlalchemy import text
+
+    ask(qtbot, window, "Name a colour.")
+    window.chat_view.messages[-1].regenerate_button.click()
+    wait_idle(qtbot, window)
+    stored = _stored(window)
+    assert [m.role for m in stored] == ["user", "assistant"]
+    assert stored[0].content == "Name a colour."
+    with window.services.store.engine.connect() as connection:
+        ledger = connection.execute(text("SELECT message_id FROM usage ORDER BY id")).all()
+    # Both answers were paid for; the replaced one's row outlives its message.
+    assert ledger == [(None,), (stored[1].id,)]
+
+
+def test_switching_conversation_while_streaming(qtbot, window) -> None:
+    other = window.services.store.create(model_id=None, system_prompt=None, title="Other")
+    window.services.store.add_user_message(other.id, "An older question")
+    window.sidebar.refresh()
+    window.temperature.setValue(0)
+    window.max_tokens.setValue(150)
+    window.composer.setPlainText(ESSAY)
+    window.send()
+    qtbot.waitUntil(lambda: window.conversation_id is not None and bool(window.active["text"]),
+                    timeout=120_000)
+    streaming_id = window.conversation_id
+    window.open_conversation(other.id)
+    assert [w.text() for w in window.chat_view.messages] == ["An older question"]
+    assert window.generating  # the answer goes on in the background
+    wait_idle(qtbot, window)
+    assert [w.text() for w in window.chat_view.messages] == ["An older question"]
+    window.open_conversation(streaming_id)
+    stored = window.services.store.messages(streaming_id)
+    assert stored[-1].status == "complete"
+    assert window.chat_view.messages[-1].text() == stored[-1].content != ""
+
+
+def test_meters_update_during_generation(qtbot, window) -> None:
+    assert window.meters.value("decode") == "—"
+    window.temperature.setValue(0)
+    window.max_tokens.setValue(120)
+    window.composer.setPlainText(ESSAY)
+    window.send()
+    qtbot.waitUntil(lambda: window.generating and window.meters.value("decode") != "—",
+                    timeout=120_000)
+    assert window.meters.value("decode").endswith("tok/s")
+    wait_idle(qtbot, window)
+    prompt_tokens, completion_tokens = window.meters.value("tokens").split(" / ")
+    assert int(prompt_tokens) > 0 and 0 < int(completion_tokens) <= 120
+    assert window.meters.value("cloud_cost").startswith("$")
+    assert "catalog price as of" in window.meters.sources["cloud_cost"].text()
+    assert window.meters.value("power") in ("not measured", "…") or \
+        window.meters.value("power").endswith("W")
+
+
+def test_settings_and_window_state_persist_across_restart(qtbot, windows) -> None:
+    from app.config import save_settings
+
+    first = windows.open()
+    first.resize(800, 590)  # inside the offscreen platform's 800x600 screen
+    first.meters.tour.findChild(type(first.send_button)).click()
+    first.services.settings.system_prompt = "Answer in French."
+    first.services.settings.cpu_tdp_watts = 35.0
+    save_settings(first.services.settings_path, first.services.settings)
+    windows.close(first)
+    second = windows.open()
+    assert second.services.settings.system_prompt == "Answer in French."
+    assert second.services.settings.cpu_tdp_watts == 35.0
+    # The default is 1280x800; the offscreen platform may shift the width by its frame.
+    assert second.height() == 590 and abs(second.width() - 800) <= 2
+    assert not second.meters.tour.isVisibleTo(second)
+
+
+def test_delete_with_undo(qtbot, window) -> None:
+    ask(qtbot, window, "Hello there.", max_tokens=8)
+    conversation_id = window.conversation_id
+    window.sidebar.list.setCurrentRow(0)
+    window.sidebar.delete_current()
+    assert window.sidebar.list.count() == 0 and window.undo_button.isVisibleTo(window)
+    window.undo_button.click()
+    assert window.sidebar.list.count() == 1 and window.conversation_id == conversation_id
+    window.sidebar.list.setCurrentRow(0)
+    window.sidebar.delete_current()
+    window.sidebar.flush_deletes()
+    assert window.services.store.list() == []
+
+
+def test_search_finds_titles_and_message_text(qtbot, window) -> None:
+    store = window.services.store
+    for title, content in (("Trip", "Plan a week in Lisbon"), ("Code", "Fix my regex")):
+        conversation = store.create(model_id=None, system_prompt=None, title=title)
+        store.add_user_message(conversation.id, content)
+    window.sidebar.refresh()
+    assert window.sidebar.list.count() == 2
+    window.sidebar.search.setText("lisbon")
+    qtbot.waitUntil(lambda: window.sidebar.list.count() == 1, timeout=5000)
+    assert window.sidebar.list.item(0).text() == "Trip"
