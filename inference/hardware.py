@@ -125,6 +125,39 @@ def _nvidia_gpus() -> list[GpuInfo]:
         pynvml.nvmlShutdown()
 
 
+@dataclass(frozen=True, slots=True)
+class GpuLoad:
+    name: str
+    utilisation_percent: int
+    memory_used_bytes: int
+    memory_total_bytes: int
+
+
+def nvidia_gpu_load() -> list[GpuLoad]:
+    """Current use of each NVIDIA GPU through NVML; empty where there is no driver."""
+    try:
+        import pynvml
+
+        pynvml.nvmlInit()
+    except Exception:  # ImportError, or an NVMLError when no driver is loaded
+        return []
+    try:
+        loads = []
+        for index in range(pynvml.nvmlDeviceGetCount()):
+            handle = pynvml.nvmlDeviceGetHandleByIndex(index)
+            name = pynvml.nvmlDeviceGetName(handle)
+            memory = pynvml.nvmlDeviceGetMemoryInfo(handle)
+            loads.append(GpuLoad(
+                name=name if isinstance(name, str) else name.decode(),
+                utilisation_percent=int(pynvml.nvmlDeviceGetUtilizationRates(handle).gpu),
+                memory_used_bytes=int(memory.used), memory_total_bytes=int(memory.total)))
+        return loads
+    except pynvml.NVMLError:
+        return []
+    finally:
+        pynvml.nvmlShutdown()
+
+
 def _package_version(name: str) -> str | None:
     try:
         return importlib.metadata.version(name)

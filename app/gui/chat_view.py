@@ -48,9 +48,10 @@ class MessageWidget(QFrame):
         header.addWidget(self.title)
         self.badge = QLabel()
         self.badge.setObjectName("routeBadge")
+        self.badge.setWordWrap(True)  # a long reason wraps instead of widening the view
         self.badge.setAccessibleName("Where this answer ran and why")
         self.badge.hide()
-        header.addWidget(self.badge)
+        header.addWidget(self.badge, 1)
         self.status = QLabel()
         self.status.setObjectName("messageStatus")
         header.addWidget(self.status)
@@ -134,10 +135,11 @@ class ChatView(QScrollArea):
     def __init__(self) -> None:
         super().__init__()
         self.setWidgetResizable(True)
+        # Text wraps to the view; only code blocks scroll sideways, inside themselves.
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.setAccessibleName("Conversation")
         self._content = QWidget()
         self._layout = QVBoxLayout(self._content)
-        self._layout.setAlignment(Qt.AlignmentFlag.AlignTop)
         self._layout.setSpacing(10)
         self.setWidget(self._content)
         self.empty_state = QLabel()
@@ -145,6 +147,8 @@ class ChatView(QScrollArea):
         self.empty_state.setWordWrap(True)
         self.empty_state.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self._layout.addWidget(self.empty_state)
+        # Spare height goes below the last message, never inside a message.
+        self._layout.addStretch(1)
         self.messages: list[MessageWidget] = []
         self._follow = True
         self.verticalScrollBar().valueChanged.connect(self._on_scrolled)
@@ -164,7 +168,7 @@ class ChatView(QScrollArea):
     def add(self, widget: MessageWidget) -> MessageWidget:
         self.empty_state.hide()
         self.messages.append(widget)
-        self._layout.addWidget(widget)
+        self._layout.insertWidget(self._layout.count() - 1, widget)
         self._follow = True
         self._refresh_regenerate()
         return widget

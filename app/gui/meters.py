@@ -8,6 +8,7 @@ from the dated catalog (routing.pricing). What nobody measures says so.
 from __future__ import annotations
 
 import contextlib
+import sys
 import threading
 import time
 from collections import deque
@@ -36,6 +37,7 @@ class MetersPanel(QWidget):
     def __init__(self, reference_model: str, show_tour: bool) -> None:
         super().__init__()
         self.setAccessibleName("Live meters")
+        self.setMaximumWidth(420)
         self.reference_model = reference_model
         layout = QVBoxLayout(self)
         self.tour = QFrame()
@@ -83,6 +85,7 @@ class MetersPanel(QWidget):
         self._set("cloud_cost", "—", f"estimated at {reference_model}'s catalog price")
         self._set("gpu", "—", "")
         self.sensors: list = []
+        self._has_nvidia = False
         self._last_energy: tuple[float, float] | None = None
         self.tps_history: deque[tuple[float, float]] = deque()
         self.watts_history: deque[tuple[float, float]] = deque()
@@ -157,8 +160,21 @@ class MetersPanel(QWidget):
         self._set("cpu", f"{cpu:.0f} %", "measured: psutil, all cores")
         self._set("ram", f"{human_bytes(memory.used)} of {human_bytes(memory.total)}",
                   "measured: psutil, whole machine")
+        self._sample_gpu()
         self._sample_power()
         self._prune_and_plot()
+
+    def _sample_gpu(self) -> None:
+        if not self._has_nvidia:
+            return
+        from inference.hardware import nvidia_gpu_load
+
+        loads = nvidia_gpu_load()
+        if loads:
+            self._set("gpu", " · ".join(
+                f"{g.utilisation_percent} % · {human_bytes(g.memory_used_bytes)} of "
+                f"{human_bytes(g.memory_total_bytes)}" for g in loads),
+                "measured: NVML (" + ", ".join(g.name for g in loads) + ")")
 
     def _discover_sensors(self) -> None:
         from inference.power import probe_sensors
@@ -174,9 +190,13 @@ class MetersPanel(QWidget):
         if not sensors:
             reasons = "; ".join(getattr(s, "reason", str(s)) for s in statuses)
             self._set("power", "not measured", f"no sensor on this machine ({reasons})")
-        gpus = [s for s in sensors if getattr(s, "scope", "") == "gpu-board"]
-        if not gpus:
-            self._set("gpu", "no GPU in use", "no NVIDIA driver or Apple GPU found")
+        self._has_nvidia = any(getattr(s, "name", "").startswith("nvml")
+                               for s in sensors)
+        if not self._has_nvidia:
+            apple = sys.platform == "darwin"
+            self._set("gpu", "shared with CPU" if apple else "no GPU in use",
+                      "Apple Silicon: unified memory, see RAM" if apple
+                      else "no NVIDIA driver found")
 
     def _sample_power(self) -> None:
         if not self.sensors:

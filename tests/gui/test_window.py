@@ -154,3 +154,18 @@ def test_search_finds_titles_and_message_text(qtbot, window) -> None:
     window.sidebar.search.setText("lisbon")
     qtbot.waitUntil(lambda: window.sidebar.list.count() == 1, timeout=5000)
     assert window.sidebar.list.item(0).text() == "Trip"
+
+
+def test_closing_while_generating_shuts_down_cleanly(qtbot, windows) -> None:
+    window = windows.open()
+    services = window.services
+    window.temperature.setValue(0)
+    window.max_tokens.setValue(2000)
+    window.composer.setPlainText(ESSAY)
+    window.send()
+    qtbot.waitUntil(lambda: bool(window.active["text"]), timeout=120_000)
+    conversation_id = window.active["conversation_id"]
+    window.close()  # cancels, waits for the worker, keeps the partial answer
+    assert not window.workers.thread.isRunning()
+    answer = services.store.messages(conversation_id)[-1]
+    assert answer.status == "cancelled" and answer.content
