@@ -79,10 +79,20 @@ def _why_no_window() -> str | None:
         return "PySide6 is not installed (run packaging/setup.sh again)"
     if os.environ.get("QT_QPA_PLATFORM"):
         return None
-    if sys.platform.startswith("linux") and not (os.environ.get("DISPLAY")
-                                                 or os.environ.get("WAYLAND_DISPLAY")):
-        return "no display found (DISPLAY and WAYLAND_DISPLAY are unset)"
+    if sys.platform.startswith("linux"):
+        if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+            return "no display found (DISPLAY and WAYLAND_DISPLAY are unset)"
+        if not os.environ.get("WAYLAND_DISPLAY") and _missing_xcb_library():
+            # Qt aborts the whole process when its X11 plugin cannot load; say why first.
+            return ("Qt's X11 support needs libxcb-cursor0 (Debian/Ubuntu: "
+                    "sudo apt-get install libxcb-cursor0)")
     return None
+
+
+def _missing_xcb_library() -> bool:
+    import ctypes.util
+
+    return ctypes.util.find_library("xcb-cursor") is None
 
 
 def main(argv: Sequence[str] | None = None) -> int:
