@@ -4,15 +4,21 @@ CLI, the GUI and the office server alike. Surfaces stay thin and ask this for ev
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
+from app.answer_cost import AnswerPricer
 from app.chat_service import ChatService
 from app.config import Settings, data_dir, database_url, ensure_writable, load_settings
+from app.energy_meter import EnergyMeter
+from app.price_catalog import load_price_catalog
 from app.store.conversations import ConversationStore
 from app.store.db import open_engine
+from app.store.ledger import busy_seconds_since
 from inference.library import ModelLibrary
 from inference.llama_engine import LlamaSettings
 from inference.manager import EngineManager
+from inference.power import PowerConfig
 from routing.router import Router
 
 
@@ -24,6 +30,8 @@ class Services:
     library: ModelLibrary
     engines: EngineManager
     router: Router
+    energy: EnergyMeter
+    pricer: AnswerPricer
     warnings: list[str] = field(default_factory=list)
     recovered_answers: int = 0
 
@@ -36,9 +44,14 @@ class Services:
         recovered = store.recover_interrupted()
         engines = EngineManager(LlamaSettings(context_length=settings.context_length,
                                               n_threads=settings.threads))
+        energy = energy_meter(settings)
+        energy.start()  # sensors are found in the background, once per process
+        pricer = AnswerPricer(settings, catalog=partial(load_price_catalog, directory),
+                              busy_seconds_since=partial(busy_seconds_since, store.engine))
         return cls(data_dir=directory, settings=settings, store=store,
                    library=ModelLibrary(directory), engines=engines, router=Router(),
-                   warnings=warnings, recovered_answers=recovered)
+                   energy=energy, pricer=pricer, warnings=warnings,
+                   recovered_answers=recovered)
 
     @property
     def settings_path(self) -> Path:
@@ -48,5 +61,16 @@ class Services:
         return ChatService(self)
 
     def close(self) -> None:
+        self.energy.close()
         self.engines.close()
         self.store.engine.dispose()
+
+
+def power_config(settings: Settings) -> PowerConfig:
+    """The sensors the settings allow; `stillroom doctor` describes the same ones."""
+    return PowerConfig(allow_estimates=settings.allow_power_estimates,
+                       cpu_tdp_watts=settings.cpu_tdp_watts)
+
+
+def energy_meter(settings: Settings) -> EnergyMeter:
+    return EnergyMeter(power_config(settings))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import secrets
 import time
 from dataclasses import dataclass
@@ -71,7 +72,8 @@ class UsageFigures:
     cloud_equivalent_model: str | None = None
     cloud_actual_usd: Decimal | None = None
     price_as_of: date | None = None
-    cost_notes: str | None = None
+    # How each part of the cost was priced, or why it is unknown (stored as JSON).
+    cost_notes: dict[str, str] | None = None
 
 
 # UsageFigures fields held in USD; the ledger stores them as "<name>_nanos".
@@ -236,4 +238,6 @@ def _fields(usage: UsageFigures) -> dict[str, object]:
     columns: dict[str, object] = {name: getattr(usage, name) for name in UsageFigures.__slots__}
     for name in _MONEY_FIELDS:
         columns[f"{name}_nanos"] = usd_to_nanos(columns.pop(name))  # type: ignore[arg-type]
+    if usage.cost_notes is not None:
+        columns["cost_notes"] = json.dumps(usage.cost_notes, ensure_ascii=False)
     return columns

@@ -13,6 +13,7 @@ Money is stored as integer nano-dollars (1e-9 USD), None when unknown. Why integ
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_EVEN, Decimal
@@ -65,7 +66,9 @@ class LedgerEntry:
     cloud_equivalent_model: str | None
     cloud_actual_usd: Decimal | None
     price_as_of: date | None
-    cost_notes: str | None
+    # Part ("electricity", "hardware", "cloud_equivalent") -> how it was priced or
+    # "unknown: <why>"; empty when nothing was recorded.
+    cost_notes: dict[str, str]
 
     @property
     def is_local(self) -> bool:
@@ -88,7 +91,17 @@ def _entry(row: Usage) -> LedgerEntry:
         cloud_equivalent_usd=nanos_to_usd(row.cloud_equivalent_usd_nanos),
         cloud_equivalent_model=row.cloud_equivalent_model,
         cloud_actual_usd=nanos_to_usd(row.cloud_actual_usd_nanos),
-        price_as_of=row.price_as_of, cost_notes=row.cost_notes)
+        price_as_of=row.price_as_of, cost_notes=_notes(row.cost_notes))
+
+
+def _notes(stored: str | None) -> dict[str, str]:
+    if not stored:
+        return {}
+    try:
+        notes = json.loads(stored)
+    except json.JSONDecodeError:
+        return {}
+    return {str(k): str(v) for k, v in notes.items()} if isinstance(notes, dict) else {}
 
 
 def read_ledger(engine: Engine, since: datetime | None = None,

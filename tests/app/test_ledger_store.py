@@ -59,14 +59,15 @@ def test_money_and_energy_round_trip_exactly(store: ConversationStore) -> None:
 
 
 def test_unknown_money_is_stored_as_null_not_zero(store: ConversationStore) -> None:
-    _answer(store, cost_notes="electricity tariff not set")
+    _answer(store, cost_notes={"electricity": "unknown: electricity price per kWh not set"})
     with store.engine.connect() as connection:
         row = connection.execute(text(
             "SELECT energy_joules, energy_kind, local_energy_usd_nanos, local_hardware_usd_nanos,"
             " cloud_equivalent_usd_nanos, cloud_actual_usd_nanos FROM usage")).one()
     assert tuple(row) == (None, "not measured", None, None, None, None)
     (entry,) = read_ledger(store.engine)
-    assert entry.local_energy_usd is None and entry.cost_notes == "electricity tariff not set"
+    assert entry.local_energy_usd is None
+    assert entry.cost_notes == {"electricity": "unknown: electricity price per kWh not set"}
 
 
 def test_busy_seconds_add_up_the_recent_answers(store: ConversationStore) -> None:
@@ -120,7 +121,8 @@ def test_upgrade_from_0001_keeps_every_row_and_marks_old_answers_unpriced(
     assert entry.energy_joules is None and entry.energy_kind == "not measured"
     assert "before Stillroom metered energy" in entry.energy_source
     assert entry.local_energy_usd is None and entry.cloud_equivalent_usd is None
-    assert "before Stillroom kept costs" in entry.cost_notes
+    assert set(entry.cost_notes) == {"electricity", "hardware", "cloud_equivalent"}
+    assert all("before Stillroom kept costs" in note for note in entry.cost_notes.values())
     # New answers land beside the old one.
     _answer(store, energy_joules=3.0, energy_kind="measured", energy_source="rapl:package-0")
     assert [e.energy_kind for e in read_ledger(engine)] == ["not measured", "measured"]

@@ -4,6 +4,8 @@ Revision ID: 0002
 Revises: 0001
 """
 
+import json
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -15,7 +17,9 @@ depends_on = None
 # Rows written before this revision were neither metered nor priced; say so rather than
 # leave a blank a reader could take for zero.
 _NOT_METERED = "not measured: answered before Stillroom metered energy"
-_NOT_PRICED = "not priced: answered before Stillroom kept costs"
+_NOT_PRICED = json.dumps(dict.fromkeys(
+    ("electricity", "hardware", "cloud_equivalent"),
+    "unknown: not priced: answered before Stillroom kept costs"))
 
 
 def upgrade() -> None:
