@@ -13,6 +13,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 from inference.power import (
     EnergyReport,
@@ -26,6 +27,9 @@ from inference.power import (
     probe_sensors,
 )
 
+if TYPE_CHECKING:
+    from app.config import Settings
+
 # A chat turn waits at most this long for discovery still under way, then goes unmetered.
 DISCOVERY_WAIT_S = 10.0
 # The machine must have been quiet this long before its draw counts as idle: the CPU and GPU
@@ -36,7 +40,15 @@ QUIET_BEFORE_BASELINE_S = 2.0
 MIN_BASELINE_S = 1.0
 BASELINE_UPDATES = 3
 
+NO_LIVE_SENSOR = "no power sensor is live on this machine"
+
 Discover = Callable[[PowerConfig], SensorProbe]
+
+
+def power_config(settings: Settings) -> PowerConfig:
+    """The sensors the settings allow; the chat path and `stillroom doctor` use the same."""
+    return PowerConfig(allow_estimates=settings.allow_power_estimates,
+                       cpu_tdp_watts=settings.cpu_tdp_watts)
 
 
 class _SerializedSensor(PowerSensor):
@@ -226,10 +238,31 @@ def why_not_measured(report: EnergyReport, statuses: Sequence[SensorFamilyStatus
     failed = [item.sensor for item in report.sensors if item.error]
     if failed:
         return f"sensor read failed ({', '.join(failed)})"
+    reason = why_no_sensor(statuses)
+    return f"{reason} (see `stillroom doctor`)" if reason == NO_LIVE_SENSOR else reason
+
+
+def why_no_sensor(statuses: Sequence[SensorFamilyStatus]) -> str:
     estimate = next((s for s in statuses if s.family == "estimate"), None)
     if estimate is not None and estimate.state == "disabled":
         return "no power sensor is live and estimates are turned off"
     failure = next((s for s in statuses if s.family == "sensors"), None)
     if failure is not None:
         return failure.reason
-    return "no power sensor is live on this machine (see `stillroom doctor`)"
+    return NO_LIVE_SENSOR
+
+
+def chat_energy_summary(sensors: Sequence[PowerSensor],
+                        statuses: Sequence[SensorFamilyStatus]) -> str:
+    """Which sensors an energy window adds up for each answer, as `doctor` prints it."""
+    if not sensors:
+        return f"not measured: {why_no_sensor(statuses)}"
+    # A whole-system meter already contains the others, so a window totals it alone.
+    system = [sensor for sensor in sensors if sensor.scope == "system"]
+    counted = system or list(sensors)
+    kinds = {sensor.kind for sensor in counted}
+    kind = "partly estimated"
+    if len(kinds) == 1:
+        (kind,) = kinds
+    names = ", ".join(f"{sensor.name} [{sensor.scope}]" for sensor in counted)
+    return f"{kind} by {names}"

@@ -10,7 +10,7 @@ from pathlib import Path
 from app.answer_cost import AnswerPricer
 from app.chat_service import ChatService
 from app.config import Settings, data_dir, database_url, ensure_writable, load_settings
-from app.energy_meter import EnergyMeter
+from app.energy_meter import EnergyMeter, power_config
 from app.price_catalog import load_price_catalog
 from app.store.conversations import ConversationStore
 from app.store.db import open_engine
@@ -18,7 +18,6 @@ from app.store.ledger import busy_seconds_since
 from inference.library import ModelLibrary
 from inference.llama_engine import LlamaSettings
 from inference.manager import EngineManager
-from inference.power import PowerConfig
 from routing.router import Router
 
 
@@ -44,7 +43,7 @@ class Services:
         recovered = store.recover_interrupted()
         engines = EngineManager(LlamaSettings(context_length=settings.context_length,
                                               n_threads=settings.threads))
-        energy = energy_meter(settings)
+        energy = EnergyMeter(power_config(settings))
         energy.start()  # sensors are found in the background, once per process
         pricer = AnswerPricer(settings, catalog=partial(load_price_catalog, directory),
                               busy_seconds_since=partial(busy_seconds_since, store.engine))
@@ -65,12 +64,3 @@ class Services:
         self.engines.close()
         self.store.engine.dispose()
 
-
-def power_config(settings: Settings) -> PowerConfig:
-    """The sensors the settings allow; `stillroom doctor` describes the same ones."""
-    return PowerConfig(allow_estimates=settings.allow_power_estimates,
-                       cpu_tdp_watts=settings.cpu_tdp_watts)
-
-
-def energy_meter(settings: Settings) -> EnergyMeter:
-    return EnergyMeter(power_config(settings))
