@@ -3,6 +3,7 @@ script and nothing fetched, so it opens anywhere and can be mailed as it is."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
 from html import escape
 
@@ -49,7 +50,7 @@ def render_html(report: CostReport) -> str:
 <p class="meta">{escape(period)} · reference cloud model
 {escape(report.reference_cloud_model or "not set")} · generated
 {escape(report.generated_at.strftime("%Y-%m-%d %H:%M UTC"))}</p>
-<table><thead><tr><th>figure</th><td>value</td><td>source</td></tr></thead>
+<table><thead><tr><th>figure</th><th>value</th><th>source</th></tr></thead>
 <tbody>
 {rows}
 </tbody></table>
@@ -67,7 +68,7 @@ def _charts(days: tuple[DailyUsage, ...]) -> str:
     if not days:
         return "<p>No local answers in this period.</p>"
     tokens = _bars([d.tokens for d in days], days, _TOKEN_COLOUR,
-                   lambda value: f"{int(value):,} tokens", "tokens per day")
+                   lambda value: f"{value:,} tokens", "tokens per day")
     money = _paired_bars(days)
     legend = (f'<p class="legend"><span><i class="swatch" style="background:{_LOCAL_COLOUR}">'
               f'</i>local cost (known part)</span><span><i class="swatch" '
@@ -90,8 +91,8 @@ def _frame(body: str, days: tuple[DailyUsage, ...], title: str, top: str) -> str
             f'<text x="0" y="10">{escape(top)}</text>{body}{labels}</svg>')
 
 
-def _bars(values: list[int | Decimal], days: tuple[DailyUsage, ...], colour: str,
-          describe: object, title: str) -> str:
+def _bars(values: list[int], days: tuple[DailyUsage, ...], colour: str,
+          describe: Callable[[int], str], title: str) -> str:
     peak = max(values) or 1
     step = (_CHART_WIDTH - _GUTTER) / len(days)
     bars = []
@@ -100,7 +101,7 @@ def _bars(values: list[int | Decimal], days: tuple[DailyUsage, ...], colour: str
         bars.append(
             f'<rect x="{_GUTTER + i * step + step * 0.15:.1f}" y="{_CHART_HEIGHT - height:.1f}"'
             f' width="{step * 0.7:.1f}" height="{height:.1f}" fill="{colour}">'
-            f'<title>{day.day}: {escape(describe(value))}</title></rect>')  # type: ignore[operator]
+            f'<title>{day.day}: {escape(describe(value))}</title></rect>')
     return _frame("".join(bars), days, title, f"{int(peak):,}")
 
 
@@ -114,8 +115,9 @@ def _paired_bars(days: tuple[DailyUsage, ...]) -> str:
                 (0.1, local, _LOCAL_COLOUR, "local cost", day.local_usd),
                 (0.5, cloud, _CLOUD_COLOUR, "cloud equivalent", day.cloud_equivalent_usd)):
             height = float(value / peak) * (_CHART_HEIGHT - 16)
-            note = "" if total.is_known else f" (known for {total.known_answers} of " \
-                                              f"{total.answers} answers)"
+            note = ""
+            if not total.is_known:
+                note = f" (known for {total.known_answers} of {total.answers} answers)"
             bars.append(
                 f'<rect x="{_GUTTER + i * step + step * offset:.1f}" '
                 f'y="{_CHART_HEIGHT - height:.1f}" width="{step * 0.4:.1f}" '
