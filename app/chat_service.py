@@ -62,8 +62,9 @@ class ChatTurn:
         self._chunks = chunks
         self._energy = energy
         self._pricer = pricer
-        self._recorded: UsageFigures | None = None
-        self._report: EnergyReport | None = None
+        # Set when the answer is recorded; TurnResult hands them to the surface.
+        self._energy_report: EnergyReport | None = None
+        self._energy_source: str | None = None
         self._cost: AnswerCost | None = None
 
     @property
@@ -84,10 +85,10 @@ class ChatTurn:
                     last = chunk
                     yield chunk
             except BaseException as exc:
-                status = "cancelled" if isinstance(exc, GeneratorExit | KeyboardInterrupt) \
-                    else "error"
-                writer.finish(status, self._usage(last, status, window), error=None
-                              if status == "cancelled" else str(exc))
+                cancelled = isinstance(exc, GeneratorExit | KeyboardInterrupt)
+                status = "cancelled" if cancelled else "error"
+                writer.finish(status, self._usage(last, status, window),
+                              error=None if cancelled else str(exc))
                 raise
             finally:
                 self._chunks.close()  # stops the engine at its next token if we left early
@@ -97,9 +98,8 @@ class ChatTurn:
         if last is not None:
             self.result = TurnResult(
                 writer.message_id, writer.text, finish, last.prompt_tokens,
-                last.completion_tokens, last.timings, energy=self._report,
-                energy_source=self._recorded.energy_source if self._recorded else None,
-                cost=self._cost)
+                last.completion_tokens, last.timings, energy=self._energy_report,
+                energy_source=self._energy_source, cost=self._cost)
 
     def _usage(self, last: Chunk | None, finish: str, window: EnergyWindow
                ) -> UsageFigures | None:
@@ -108,8 +108,8 @@ class ChatTurn:
         timings = last.timings
         report = window.stop(prompt_tokens=last.prompt_tokens,
                              generated_tokens=last.completion_tokens)
-        source = self._energy.source_label(report)
-        self._report = report
+        self._energy_report = report
+        self._energy_source = self._energy.source_label(report)
         try:
             cost = self._pricer.price_local(
                 joules=report.total_joules, seconds=timings.total_s,
@@ -120,14 +120,14 @@ class ChatTurn:
         else:
             notes = cost.notes
         self._cost = cost
-        self._recorded = UsageFigures(
+        return UsageFigures(
             model_id=self.model.id, route_target=self.decision.target,
             route_rule=self.decision.rule, finish_reason=finish,
             prompt_tokens=last.prompt_tokens, completion_tokens=last.completion_tokens,
             ttft_s=timings.ttft_s, prefill_tps=timings.prefill_tps,
             decode_tps=timings.decode_tps, total_s=timings.total_s,
             energy_joules=report.total_joules, energy_kind=report.total_kind,
-            energy_source=source,
+            energy_source=self._energy_source,
             local_energy_usd=cost.energy_usd.usd if cost else None,
             local_hardware_usd=cost.hardware_usd.usd if cost else None,
             cloud_equivalent_usd=cost.cloud_equivalent_usd.usd if cost else None,
@@ -137,7 +137,6 @@ class ChatTurn:
             cloud_actual_usd=None,
             price_as_of=cost.price_as_of if cost else None,
             cost_notes=notes)
-        return self._recorded
 
 
 class ChatService:

@@ -1,5 +1,6 @@
-"""The composition root: builds the store, model library, engines and router once, for the
-CLI, the GUI and the office server alike. Surfaces stay thin and ask this for everything."""
+"""The composition root: builds the store, model library, engines, router, energy meter and
+answer pricer once, for the CLI, the GUI and the office server alike. Surfaces stay thin and
+ask this for everything."""
 
 from __future__ import annotations
 
@@ -63,4 +64,3 @@ class Services:
         self.energy.close()
         self.engines.close()
         self.store.engine.dispose()
-

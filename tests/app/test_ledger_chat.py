@@ -1,6 +1,7 @@
 """Chat turns with the real embedded model write energy and cost into the ledger."""
 
 import json
+import threading
 from decimal import Decimal
 from pathlib import Path
 
@@ -127,3 +128,23 @@ def test_an_unpriced_reference_model_stays_unknown_in_the_ledger(stillroom_home:
         "unknown: output price of gpt-4o-mini is unknown")
     assert missing.cloud_equivalent_usd is None
     assert "unknown cloud model 'no-such-model'" in missing.cost_notes["cloud_equivalent"]
+
+
+def test_a_cancelled_answer_is_metered_and_priced_for_the_work_done(
+        stillroom_home: Path) -> None:
+    services = _open(stillroom_home, kwh_usd=0.2)
+    cancel = threading.Event()
+    try:
+        turn = services.chat().start("Tell me a long story.", cancel=cancel,
+                                     options=ChatOptions(temperature=0, max_tokens=400))
+        for index, _ in enumerate(turn):
+            if index == 4:
+                cancel.set()
+        (entry,) = read_ledger(services.store.engine)
+    finally:
+        services.close()
+    assert entry.finish_reason == "cancelled"
+    assert entry.completion_tokens == turn.result.completion_tokens < 400
+    assert entry.energy_kind == turn.result.energy.total_kind
+    assert entry.energy_source == turn.result.energy_source
+    assert entry.cloud_equivalent_usd == turn.result.cost.cloud_equivalent_usd.usd is not None
