@@ -135,7 +135,8 @@ class EnergyMeter:
 
     def open_window(self) -> EnergyWindow:
         """A started window over every live sensor; with none it reports "not measured"."""
-        self._discovered.wait(DISCOVERY_WAIT_S)
+        if self._thread is not None:  # a meter never started has no sensors to wait for
+            self._discovered.wait(DISCOVERY_WAIT_S)
         # idle_baseline_s=0: a window never samples idle itself (that would delay the
         # answer); it subtracts the background baseline when there is one.
         window = EnergyWindow(self.sensors, baseline=self._baseline, idle_baseline_s=0,
@@ -166,6 +167,8 @@ class EnergyMeter:
         """One line for the ledger: which sensors measured or estimated the answer, and how
         (net of the idle draw or gross), or why it was not measured."""
         if report.total_joules is None:
+            if self._thread is None:
+                return "not measured: power sensors were not opened"
             if not self._discovered.is_set():
                 return f"not measured: sensor discovery took over {DISCOVERY_WAIT_S:g} s"
             return f"not measured: {why_not_measured(report, self._statuses)}"

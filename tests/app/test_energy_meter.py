@@ -117,3 +117,10 @@ def test_a_turn_never_waits_for_the_baseline() -> None:
     assert meter.source_label(report).endswith("; gross (no idle baseline yet)")
     meter.close()  # wakes the waiting thread rather than waiting out the hour
     assert meter.wait_until_settled(timeout=0) and meter.baseline is None
+
+
+def test_a_meter_that_was_never_started_does_not_wait_for_discovery() -> None:
+    meter = EnergyMeter(PowerConfig(), discover=lambda _config: SensorProbe([SteadySensor()], []))
+    report = meter.open_window().stop()
+    assert meter.source_label(report) == "not measured: power sensors were not opened"
+    meter.close()
