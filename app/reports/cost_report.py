@@ -186,8 +186,8 @@ def _money_figure(key: str, label: str, total: LedgerSum, source: str,
         return Figure(key, label, money.usd, "usd", format_usd(money.usd), source)
     known = ""
     if total.known_answers:
-        known = f"; known for {total.known_answers}: {format_usd(total.known)}"
-    text = f"unknown ({total.reason_text()}{known})"
+        known = f"; {format_usd(total.known)} known for the other {total.known_answers}"
+    text = f"unknown ({money.unknown_reason}{known})"
     return Figure(key, label, None, "usd", text, source, unknown_reason=money.unknown_reason,
                   known_part=total.known)
 
@@ -253,7 +253,7 @@ def _energy_figure(energy: EnergySum) -> Figure:
     source = f"ledger, answers by how their energy was obtained: {kinds or 'none'}"
     if energy.sources:
         (usual, count), = energy.sources.most_common(1)
-        source += f"; {count} by {usual}"
+        source += f"; most common source ({count}): {usual}"
     measured = energy.answers - energy.unmeasured
     amount = f"{energy.joules:,.1f} J ({energy.joules / JOULES_PER_KWH:.6f} kWh)"
     if not energy.answers:
@@ -273,8 +273,7 @@ def _rate_figure(key: str, label: str, total: LedgerSum, tokens: int, source: st
     money = total.money
     if money.usd is None:
         reason = money.unknown_reason
-        return Figure(key, label, None, "usd_per_mtok", f"unknown ({total.reason_text()})",
-                      source, reason)
+        return Figure(key, label, None, "usd_per_mtok", f"unknown ({reason})", source, reason)
     rate = money.usd * _TOKENS_PER_MILLION / tokens
     return Figure(key, label, rate, "usd_per_mtok", f"{format_usd(rate)}/1M", source)
 
@@ -383,7 +382,7 @@ def _breakeven_figures(entries: list[LedgerEntry], projection: _Projection,
         f"{model} list price as of {result.cloud.price.as_of} x the projected volume",
         bill.unknown_reason)
     if running is None:
-        reason = f"projected electricity unknown ({projection.electricity.unknown_reason})"
+        reason = f"projected electricity unknown: {projection.electricity.unknown_reason}"
         return [cloud_bill, *_unknown_outlook(reason, source)[1:]]
     verdict = Figure("verdict", "verdict", result.verdict, "text",
                      f"{result.verdict}: {result.verdict_reason}", _VERDICT_SOURCE,
@@ -408,7 +407,7 @@ def _breakeven_date(entries: list[LedgerEntry], result: Breakeven, settings: Set
                     source: str) -> Figure:
     key, label = "breakeven", "hardware break-even"
     if settings.hardware_usd is None:
-        reason = "hardware price not set (hardware_usd)"
+        reason = "hardware price not set: hardware_usd"
         return Figure(key, label, None, "date", f"unknown ({reason})", source, reason)
     saving = result.savings_monthly_usd
     if result.breakeven_months is None:

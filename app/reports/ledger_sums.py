@@ -40,11 +40,14 @@ class LedgerSum:
     def money(self) -> Money:
         if self.is_known:
             return Money(self.known)
-        return Money.unknown(f"unknown for {self.unknown_answers} of {self.answers} answers: "
-                             f"{self.reason_text()}")
+        return Money.unknown(f"{self.reason_text()}, for {self.unknown_answers} of "
+                             f"{self.answers} answers")
 
     def reason_text(self) -> str:
-        return "; ".join(f"{reason} ({count})" for reason, count in self.reasons.most_common())
+        """The reasons; with several, each with how many answers it applies to."""
+        if len(self.reasons) == 1:
+            return next(iter(self.reasons))
+        return " / ".join(f"{reason} x{count}" for reason, count in self.reasons.most_common())
 
 
 def _part_reason(entry: LedgerEntry, part: str) -> str:

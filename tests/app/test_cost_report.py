@@ -113,10 +113,12 @@ def test_unknown_amounts_stay_unknown_with_the_known_part_beside_them(
         assert report.to_dict()["figures"][key]["value"] is None
     assert report["electricity"].known_part == Decimal("0.000001721")
     assert report["electricity"].text == (
-        "unknown (energy not measured; electricity price per kWh not set (1); known for 1: "
-        "$0.000001721)")
-    assert "cloud equivalent: output price of gpt-4o-mini is unknown (1)" in (
-        report["savings"].text)
+        "unknown (energy not measured; electricity price per kWh not set, for 1 of 2 answers; "
+        "$0.000001721 known for the other 1)")
+    assert report["savings"].text.startswith(
+        "unknown (cloud equivalent: output price of gpt-4o-mini is unknown x1 / electricity: "
+        "energy not measured; electricity price per kWh not set x1 / hardware: hardware "
+        "price not set x1, for 1 of 2 answers; ")
     assert report["energy"].text.startswith("unknown (not measured for 1 of 2 answers; 41.3 J")
     assert report["verdict"].value == "unknown"
     # Tokens are always known.
@@ -197,7 +199,7 @@ def test_cli_text_json_and_html(stillroom_home: Path, tmp_path: Path) -> None:
                                     "model gpt-4o-mini)")
     assert "  savings to date" in result.stdout and "from: cloud equivalent - local cost" in (
         result.stdout)
-    assert "hardware break-even     unknown (hardware price not set (hardware_usd))" in (
+    assert "hardware break-even     unknown (hardware price not set: hardware_usd)" in (
         result.stdout)
     assert "spent on cloud answers  $0.00 (no cloud answers)" in result.stdout
     assert f"HTML report written to {html}" in result.stderr
@@ -205,7 +207,7 @@ def test_cli_text_json_and_html(stillroom_home: Path, tmp_path: Path) -> None:
     assert page.startswith("<!DOCTYPE html>") and "<style>" in page and "<svg" in page
     assert "<script" not in page and "src=" not in page and "<link" not in page
     assert "$0.000957" in page and "3,210 (2,153 prompt + 1,057 generated)" in page
-    assert "unknown (hardware price not set (hardware_usd))" in page
+    assert "unknown (hardware price not set: hardware_usd)" in page
 
     document = json.loads(run_cli("cost", "report", "--json", "--since", "2026-11-17",
                                   home=stillroom_home).stdout)
