@@ -1,5 +1,5 @@
 """One chat turn, the same for every surface: persist the question, route it, stream the
-answer to disk and to the caller, and record its usage."""
+answer to disk and to the caller, meter its energy, and record its usage and cost."""
 
 from __future__ import annotations
 
@@ -8,9 +8,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from app.answer_cost import COST_PARTS, UNKNOWN_PREFIX, AnswerCost, AnswerPricer
+from app.energy_meter import EnergyMeter
 from app.store.conversations import AnswerWriter, ConversationSummary, UsageFigures
+from inference.power import EnergyReport, EnergyWindow
 from inference.types import ChatMessage, Chunk, GenerationRequest, ModelInfo, Timings
 from routing.decision import RouteDecision, RouteRequest
+from routing.pricing import PricingError
 
 if TYPE_CHECKING:
     from app.services import Services
@@ -37,6 +41,10 @@ class TurnResult:
     prompt_tokens: int
     completion_tokens: int
     timings: Timings
+    # What the ledger recorded: energy (total_joules None = not measured) and money.
+    energy: EnergyReport | None = None
+    energy_source: str | None = None
+    cost: AnswerCost | None = None
 
 
 class ChatTurn:
@@ -44,7 +52,7 @@ class ChatTurn:
 
     def __init__(self, *, conversation: ConversationSummary, model: ModelInfo,
                  decision: RouteDecision, request: GenerationRequest, writer: AnswerWriter,
-                 chunks: Iterator[Chunk]) -> None:
+                 chunks: Iterator[Chunk], energy: EnergyMeter, pricer: AnswerPricer) -> None:
         self.conversation = conversation
         self.model = model
         self.decision = decision
@@ -52,6 +60,12 @@ class ChatTurn:
         self.result: TurnResult | None = None
         self._writer = writer
         self._chunks = chunks
+        self._energy = energy
+        self._pricer = pricer
+        # Set when the answer is recorded; TurnResult hands them to the surface.
+        self._energy_report: EnergyReport | None = None
+        self._energy_source: str | None = None
+        self._cost: AnswerCost | None = None
 
     @property
     def conversation_id(self) -> str:
@@ -59,35 +73,70 @@ class ChatTurn:
 
     def __iter__(self) -> Iterator[Chunk]:
         writer, last = self._writer, None
-        try:
-            for chunk in self._chunks:
-                writer.append(chunk.text)
-                last = chunk
-                yield chunk
-        except BaseException as exc:
-            status = "cancelled" if isinstance(exc, GeneratorExit | KeyboardInterrupt) else "error"
-            writer.finish(status, self._usage(last, status), error=None if status ==
-                          "cancelled" else str(exc))
-            raise
-        finally:
-            self._chunks.close()  # stops the engine at its next token if we left early
+        with self._energy.busy():
+            # Read the sensors once here and once at the end; nothing runs between tokens
+            # but the first-token mark.
+            window = self._energy.open_window()
+            try:
+                for chunk in self._chunks:
+                    if last is None:
+                        window.mark_first_token()
+                    writer.append(chunk.text)
+                    last = chunk
+                    yield chunk
+            except BaseException as exc:
+                cancelled = isinstance(exc, GeneratorExit | KeyboardInterrupt)
+                status = "cancelled" if cancelled else "error"
+                writer.finish(status, self._usage(last, status, window),
+                              error=None if cancelled else str(exc))
+                raise
+            finally:
+                self._chunks.close()  # stops the engine at its next token if we left early
         finish = last.finish_reason if last and last.finish_reason else "stop"
         status = "cancelled" if finish == "cancelled" else "complete"
-        writer.finish(status, self._usage(last, finish))
+        writer.finish(status, self._usage(last, finish, window))
         if last is not None:
-            self.result = TurnResult(writer.message_id, writer.text, finish, last.prompt_tokens,
-                                     last.completion_tokens, last.timings)
+            self.result = TurnResult(
+                writer.message_id, writer.text, finish, last.prompt_tokens,
+                last.completion_tokens, last.timings, energy=self._energy_report,
+                energy_source=self._energy_source, cost=self._cost)
 
-    def _usage(self, last: Chunk | None, finish: str) -> UsageFigures | None:
+    def _usage(self, last: Chunk | None, finish: str, window: EnergyWindow
+               ) -> UsageFigures | None:
         if last is None:
             return None
         timings = last.timings
+        report = window.stop(prompt_tokens=last.prompt_tokens,
+                             generated_tokens=last.completion_tokens)
+        self._energy_report = report
+        self._energy_source = self._energy.source_label(report)
+        try:
+            cost = self._pricer.price_local(
+                joules=report.total_joules, seconds=timings.total_s,
+                prompt_tokens=last.prompt_tokens, completion_tokens=last.completion_tokens)
+        except PricingError as exc:  # never lose the answer over its price
+            cost = None
+            notes = dict.fromkeys(COST_PARTS, f"{UNKNOWN_PREFIX}not priced: {exc}")
+        else:
+            notes = cost.notes
+        self._cost = cost
         return UsageFigures(
             model_id=self.model.id, route_target=self.decision.target,
             route_rule=self.decision.rule, finish_reason=finish,
             prompt_tokens=last.prompt_tokens, completion_tokens=last.completion_tokens,
             ttft_s=timings.ttft_s, prefill_tps=timings.prefill_tps,
-            decode_tps=timings.decode_tps, total_s=timings.total_s)
+            decode_tps=timings.decode_tps, total_s=timings.total_s,
+            energy_joules=report.total_joules, energy_kind=report.total_kind,
+            energy_source=self._energy_source,
+            local_energy_usd=cost.energy_usd.usd if cost else None,
+            local_hardware_usd=cost.hardware_usd.usd if cost else None,
+            cloud_equivalent_usd=cost.cloud_equivalent_usd.usd if cost else None,
+            cloud_equivalent_model=cost.cloud_equivalent_model if cost else None,
+            # Only local engines stream today; the cloud route will record its bill here
+            # (routing.pricing.cloud_answer_cost).
+            cloud_actual_usd=None,
+            price_as_of=cost.price_as_of if cost else None,
+            cost_notes=notes)
 
 
 class ChatService:
@@ -131,8 +180,9 @@ class ChatService:
         decision = self.services.router.decide(
             RouteRequest(text=prompt, conversation_id=conversation.id), local_model=model.id)
 
-        self.services.library.verify(model)
-        engine = self.services.engines.engine_for(model)
+        with self.services.energy.busy():  # a model load is not idle draw
+            self.services.library.verify(model)
+            engine = self.services.engines.engine_for(model)
         request = GenerationRequest(
             messages=self.history(conversation),
             max_tokens=options.max_tokens or settings.max_tokens,
@@ -144,7 +194,8 @@ class ChatService:
                                     route_target=decision.target, route_rule=decision.rule,
                                     route_reason=decision.reason)
         return ChatTurn(conversation=conversation, model=model, decision=decision,
-                        request=request, writer=writer, chunks=engine.stream(request, cancel))
+                        request=request, writer=writer, chunks=engine.stream(request, cancel),
+                        energy=self.services.energy, pricer=self.services.pricer)
 
     def history(self, conversation: ConversationSummary) -> list[ChatMessage]:
         messages = []

@@ -8,8 +8,10 @@ Secrets never come here: they live in the OS keyring.
 from __future__ import annotations
 
 import json
+import math
 import os
 import tempfile
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
@@ -70,6 +72,20 @@ class Settings:
     cpu_tdp_watts: float | None = None
     # Offline mode: the whole process may reach nothing but loopback (routing.offline).
     offline: bool = False
+    # False: hardware no sensor measures is "not measured" rather than estimated.
+    allow_power_estimates: bool = True
+    # Money settings for the usage ledger (docs/COST_MATH.md). None means unknown, and the
+    # part of a cost that needs it is recorded as unknown, never as $0.
+    kwh_usd: float | None = None
+    hardware_usd: float | None = None
+    # Three years, the amortization period the seed articles use.
+    amortize_months: float = 36
+    # None: derived from the ledger (hours a day this machine actually generated lately).
+    busy_hours_per_day: float | None = None
+    # What each local answer would have cost in the cloud. The cloud's small-model tier is
+    # the fair comparison for the small open models run locally; a frontier model would
+    # inflate the savings.
+    reference_cloud_model: str | None = "gpt-4o-mini"
 
 
 def load_settings(path: Path) -> tuple[Settings, list[str]]:
@@ -94,25 +110,48 @@ def load_settings(path: Path) -> tuple[Settings, list[str]]:
             warnings.append(f"{path}: unknown setting '{key}' ignored.")
             continue
         default = getattr(settings, key)
-        if not _fits(value, default, key):
+        if not _fits(value, key):
             warnings.append(f"{path}: '{key}' = {value!r} is not valid; using {default!r}.")
             continue
         setattr(settings, key, value)
     return settings, warnings
 
 
-def _fits(value: object, default: object, key: str) -> bool:
-    if isinstance(default, bool):
-        return isinstance(value, bool)
+def _is_number(value: object) -> bool:
+    return (isinstance(value, int | float) and not isinstance(value, bool)
+            and math.isfinite(value))
+
+
+def _is_positive_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value > 0
+
+
+# How each setting is checked; anything not listed must be a string.
+_RULES: dict[str, Callable[[object], bool]] = {
+    "temperature": lambda v: _is_number(v) and 0 <= v <= 2,
+    "max_tokens": _is_positive_int,
+    "context_length": _is_positive_int,
+    "threads": _is_positive_int,
+    "cpu_tdp_watts": lambda v: _is_number(v) and v > 0,
+    "allow_power_estimates": lambda v: isinstance(v, bool),
+    "offline": lambda v: isinstance(v, bool),
+    # 0 is a real answer for money ("the electricity is free", "the hardware is paid off").
+    "kwh_usd": lambda v: _is_number(v) and v >= 0,
+    "hardware_usd": lambda v: _is_number(v) and v >= 0,
+    "amortize_months": lambda v: _is_number(v) and v > 0,
+    "busy_hours_per_day": lambda v: _is_number(v) and 0 < v <= 24,
+    "reference_cloud_model": lambda v: isinstance(v, str) and bool(v.strip()),
+}
+# Settings that must always have a value; the others accept null (unknown / not set).
+_REQUIRED = {"temperature", "max_tokens", "allow_power_estimates", "amortize_months",
+             "offline"}
+
+
+def _fits(value: object, key: str) -> bool:
     if value is None:
-        return key not in {"temperature", "max_tokens"}
-    if key == "cpu_tdp_watts":
-        return isinstance(value, int | float) and not isinstance(value, bool) and value > 0
-    if key == "temperature":
-        return isinstance(value, int | float) and not isinstance(value, bool) and 0 <= value <= 2
-    if key in {"max_tokens", "context_length", "threads"}:
-        return isinstance(value, int) and not isinstance(value, bool) and value > 0
-    return isinstance(value, str)
+        return key not in _REQUIRED
+    rule = _RULES.get(key)
+    return rule(value) if rule else isinstance(value, str)
 
 
 def save_settings(path: Path, settings: Settings) -> None:

@@ -1,15 +1,21 @@
-"""The composition root: builds the store, model library, engines and router once, for the
-CLI, the GUI and the office server alike. Surfaces stay thin and ask this for everything."""
+"""The composition root: builds the store, model library, engines, router, energy meter and
+answer pricer once, for the CLI, the GUI and the office server alike. Surfaces stay thin and
+ask this for everything."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
+from app.answer_cost import AnswerPricer
 from app.chat_service import ChatService
 from app.config import Settings, data_dir, database_url, ensure_writable, load_settings
+from app.energy_meter import EnergyMeter, power_config
+from app.price_catalog import load_price_catalog
 from app.store.conversations import ConversationStore
 from app.store.db import open_engine
+from app.store.ledger import busy_seconds_since
 from inference.library import ModelLibrary
 from inference.llama_engine import LlamaSettings
 from inference.manager import EngineManager
@@ -33,6 +39,8 @@ class Services:
     library: ModelLibrary
     engines: EngineManager
     router: Router
+    energy: EnergyMeter
+    pricer: AnswerPricer
     warnings: list[str] = field(default_factory=list)
     recovered_answers: int = 0
 
@@ -46,9 +54,14 @@ class Services:
         recovered = store.recover_interrupted()
         engines = EngineManager(LlamaSettings(context_length=settings.context_length,
                                               n_threads=settings.threads))
+        energy = EnergyMeter(power_config(settings))
+        energy.start()  # sensors are found in the background, once per process
+        pricer = AnswerPricer(settings, catalog=partial(load_price_catalog, directory),
+                              busy_seconds_since=partial(busy_seconds_since, store.engine))
         return cls(data_dir=directory, settings=settings, store=store,
                    library=ModelLibrary(directory), engines=engines, router=Router(),
-                   warnings=warnings, recovered_answers=recovered)
+                   energy=energy, pricer=pricer, warnings=warnings,
+                   recovered_answers=recovered)
 
     @property
     def settings_path(self) -> Path:
@@ -58,5 +71,6 @@ class Services:
         return ChatService(self)
 
     def close(self) -> None:
+        self.energy.close()
         self.engines.close()
         self.store.engine.dispose()

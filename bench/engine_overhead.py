@@ -101,13 +101,23 @@ def main() -> int:
     parser.add_argument("--reps", type=int, default=7)
     parser.add_argument("--tokens", type=int, default=128)
     parser.add_argument("--json", metavar="FILE", help="also write the figures here")
+    parser.add_argument("--cpu-tdp-watts", type=float, metavar="W",
+                        help="run the app path with the labelled CPU estimate as a live "
+                             "power sensor (default: the machine's own sensors, if any)")
     args = parser.parse_args()
 
-    os.environ["STILLROOM_HOME"] = tempfile.mkdtemp(prefix="stillroom-bench-")
+    os.environ["STILLROOM_HOME"] = home = tempfile.mkdtemp(prefix="stillroom-bench-")
+    from app.config import Settings, save_settings
     from app.services import Services
+
+    if args.cpu_tdp_watts:
+        save_settings(Path(home) / "settings.json", Settings(cpu_tdp_watts=args.cpu_tdp_watts))
     from inference.hardware import default_thread_counts
 
     services = Services.open()
+    services.energy.wait_until_discovered()
+    sensors = [sensor.name for sensor in services.energy.sensors]
+    print(f"power sensors metering the app path: {', '.join(sensors) or 'none'}")
     chat = services.chat()
     model = services.library.list()[0]
     # Warm both paths (page cache, first-call costs) before measuring.
@@ -158,7 +168,7 @@ def main() -> int:
     cold_ttft, _, _ = raw.run(history, 1)
 
     figures = {
-        "model": model.id, "reps": args.reps, "tokens": args.tokens,
+        "model": model.id, "reps": args.reps, "tokens": args.tokens, "power_sensors": sensors,
         "raw_decode_tps": medians["raw_decode"], "app_decode_tps": medians["app_decode"],
         "decode_ratio": decode_ratio,
         "raw_ttft_ms": medians["raw_ttft"] * 1000, "app_ttft_ms": medians["app_ttft"] * 1000,

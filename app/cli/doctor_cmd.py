@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import argparse
 import json
+from decimal import Decimal
 
 from app.cli.render import human_bytes
-from app.config import data_dir, database_url, load_settings
+from app.config import Settings, data_dir, database_url, load_settings
+from app.energy_meter import chat_energy_summary, power_config
 from inference.hardware import probe
-from inference.power import PowerConfig, SensorFamilyStatus, describe_sensors
+from inference.power import SensorFamilyStatus, probe_sensors
+from routing.pricing import format_usd
 
 
 def collect() -> dict[str, object]:
@@ -17,9 +20,36 @@ def collect() -> dict[str, object]:
     report["data_dir"] = str(directory)
     report["database"] = database_url(directory).split("://", 1)[0]
     settings, _ = load_settings(directory / "settings.json")
-    power = PowerConfig(cpu_tdp_watts=settings.cpu_tdp_watts)
-    report["sensors"] = [status.to_dict() for status in describe_sensors(power)]
+    # The same sensors the chat path opens, so the line below says what it will use.
+    sensors = probe_sensors(power_config(settings), background_polling=False)
+    try:
+        report["sensors"] = [status.to_dict() for status in sensors.statuses]
+        report["chat_energy"] = chat_energy_summary(sensors.sensors, sensors.statuses)
+    finally:
+        sensors.close()
+    report["costs"] = {"kwh_usd": settings.kwh_usd, "hardware_usd": settings.hardware_usd,
+                       "amortize_months": settings.amortize_months,
+                       "busy_hours_per_day": settings.busy_hours_per_day,
+                       "reference_cloud_model": settings.reference_cloud_model}
+    report["costs_text"] = _costs_text(settings)
     return report
+
+
+def _usd(value: float) -> str:
+    return format_usd(Decimal(repr(value)))
+
+
+def _costs_text(settings: Settings) -> str:
+    """What the ledger prices answers with; unset money is named, since it prices as unknown."""
+    tariff = "electricity tariff not set (kwh_usd): energy cost is unknown"
+    if settings.kwh_usd is not None:
+        tariff = f"electricity {_usd(settings.kwh_usd)}/kWh"
+    hardware = "hardware price not set (hardware_usd): its share is unknown"
+    if settings.hardware_usd is not None:
+        hardware = (f"hardware {_usd(settings.hardware_usd)} over "
+                    f"{settings.amortize_months:g} months")
+    reference = settings.reference_cloud_model or "none (reference_cloud_model)"
+    return f"{tariff}; {hardware}; compared with {reference}"
 
 
 def run_doctor(args: argparse.Namespace) -> int:
@@ -43,5 +73,7 @@ def run_doctor(args: argparse.Namespace) -> int:
     print("Power sensors (energy per answer is measured only where one is live):")
     for status in report["sensors"]:
         print("  " + SensorFamilyStatus(**status).line().replace("\n", "\n  "))
+    print(f"Energy    chat answers: {report['chat_energy']}")
+    print(f"Costs     {report['costs_text']}")
     print(f"Data      {report['data_dir']}  (database: {report['database']})")
     return 0

@@ -7,8 +7,12 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from app.cli.errors import run_guarded
+
+if TYPE_CHECKING:
+    from routing.pricing import PriceCatalog
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -43,12 +47,22 @@ def _parser() -> argparse.ArgumentParser:
     doctor = commands.add_parser("doctor", help="what this machine can run and measure")
     doctor.add_argument("--json", action="store_true")
 
+    from app.cli.cost_report_cmd import add_report_command
     from routing.pricing.cli import add_cost_commands
 
-    add_cost_commands(commands)
+    # The calculator prices with the same catalog as the ledger (the user's overrides on
+    # top); `cost report` reads the ledger, so the app adds it.
+    add_cost_commands(commands, load_catalog=_price_catalog, add_more=add_report_command)
 
     commands.add_parser("gui", help="open the desktop window")
     return parser
+
+
+def _price_catalog() -> PriceCatalog:
+    from app.config import data_dir
+    from app.price_catalog import load_price_catalog
+
+    return load_price_catalog(data_dir())
 
 
 def _positive_int(text: str) -> int:

@@ -35,6 +35,10 @@ def describe_turn(turn: ChatTurn) -> str:
         parts.append(f"decode {rate(t.decode_tps, 'tok/s')}")
         if t.prompt_tokens_reused:
             parts.append(f"{t.prompt_tokens_reused} prompt tokens reused")
+        energy = result.energy
+        if energy is not None:
+            parts.append("energy not measured" if energy.total_joules is None
+                         else f"{energy.total_joules:.1f} J {energy.total_kind}")
         if result.finish_reason in ("length", "context"):
             parts.append("cut at the token limit" if result.finish_reason == "length"
                          else "stopped: context full")

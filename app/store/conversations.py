@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import secrets
 import time
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
+from decimal import Decimal
 
 from sqlalchemy import ColumnElement, Engine, func, select, update
 from sqlalchemy.orm import Session
 
+from app.store.ledger import usd_to_nanos
 from app.store.schema import Conversation, Message, Usage, utcnow
 
 # An answer's text reaches the database at least this often while it streams; a crash
@@ -59,6 +62,23 @@ class UsageFigures:
     prefill_tps: float | None
     decode_tps: float | None
     total_s: float
+    # Energy and money: None is unknown (never 0); see app/store/ledger.py.
+    energy_joules: float | None = None
+    energy_kind: str = "not measured"
+    energy_source: str = "not measured"
+    local_energy_usd: Decimal | None = None
+    local_hardware_usd: Decimal | None = None
+    cloud_equivalent_usd: Decimal | None = None
+    cloud_equivalent_model: str | None = None
+    cloud_actual_usd: Decimal | None = None
+    price_as_of: date | None = None
+    # How each part of the cost was priced, or why it is unknown (stored as JSON).
+    cost_notes: dict[str, str] | None = None
+
+
+# UsageFigures fields held in USD; the ledger stores them as "<name>_nanos".
+_MONEY_FIELDS = ("local_energy_usd", "local_hardware_usd", "cloud_equivalent_usd",
+                 "cloud_actual_usd")
 
 
 def _summary(row: Conversation, count: int = 0) -> ConversationSummary:
@@ -243,4 +263,9 @@ class AnswerWriter:
 
 
 def _fields(usage: UsageFigures) -> dict[str, object]:
-    return {name: getattr(usage, name) for name in UsageFigures.__slots__}
+    columns: dict[str, object] = {name: getattr(usage, name) for name in UsageFigures.__slots__}
+    for name in _MONEY_FIELDS:
+        columns[f"{name}_nanos"] = usd_to_nanos(columns.pop(name))  # type: ignore[arg-type]
+    if usage.cost_notes is not None:
+        columns["cost_notes"] = json.dumps(usage.cost_notes, ensure_ascii=False)
+    return columns

@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
-from sqlalchemy import DateTime, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import (
+    BigInteger,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -52,7 +62,9 @@ class Message(Base):
 class Usage(Base):
     """The usage ledger: one row per answer, whatever its route.
 
-    It outlives the conversation: deleting a chat must not erase what was spent."""
+    It outlives the conversation: deleting a chat must not erase what was spent.
+    Money columns hold integer nano-dollars (1e-9 USD; app/store/ledger.py says why) and
+    None where the amount is unknown; `cost_notes` says why a part is unknown."""
 
     __tablename__ = "usage"
 
@@ -72,3 +84,19 @@ class Usage(Base):
     prefill_tps: Mapped[float | None] = mapped_column(Float)
     decode_tps: Mapped[float | None] = mapped_column(Float)
     total_s: Mapped[float] = mapped_column(Float)
+    # Energy of the generation (docs/POWER.md): None when no sensor measured or estimated it.
+    energy_joules: Mapped[float | None] = mapped_column(Float)
+    # "measured", "estimated", "partly estimated" or "not measured".
+    energy_kind: Mapped[str | None] = mapped_column(String(20))
+    # Which sensors, measured or estimated how, net of the idle draw or gross; or why not.
+    energy_source: Mapped[str | None] = mapped_column(Text)
+    local_energy_usd_nanos: Mapped[int | None] = mapped_column(BigInteger)
+    local_hardware_usd_nanos: Mapped[int | None] = mapped_column(BigInteger)
+    # What the reference cloud model would have charged at list price for the same tokens.
+    cloud_equivalent_usd_nanos: Mapped[int | None] = mapped_column(BigInteger)
+    cloud_equivalent_model: Mapped[str | None] = mapped_column(String(200))
+    # What a cloud answer actually cost; None for local answers.
+    cloud_actual_usd_nanos: Mapped[int | None] = mapped_column(BigInteger)
+    # The "as of" date of the catalog price used for the cloud figures.
+    price_as_of: Mapped[date | None] = mapped_column(Date)
+    cost_notes: Mapped[str | None] = mapped_column(Text)

@@ -370,11 +370,14 @@ def add_cost_commands(
     subparsers: argparse._SubParsersAction,
     *,
     load_catalog: CatalogLoader | None = None,
+    add_more: Callable[[argparse._SubParsersAction], None] | None = None,
 ) -> argparse.ArgumentParser:
     """Add `cost estimate|local|breakeven` to an argparse sub-command set; returns `cost`.
 
     ``load_catalog`` supplies the price catalog (the app passes one with the user's overrides
     and LiteLLM import laid over the shipped catalog); by default the shipped one.
+    ``add_more`` receives the `cost` sub-command set, for commands that need more than this
+    package (the app's `cost report` reads the usage ledger).
     """
     loader = load_catalog or load_default_catalog
     cost = subparsers.add_parser(
@@ -414,6 +417,8 @@ def add_cost_commands(
     _add_local_flags(payback, required=False)
     payback.add_argument("--json", action="store_true", help="print one JSON object")
     payback.set_defaults(func=partial(_guarded, partial(run_breakeven, load_catalog=loader)))
+    if add_more is not None:
+        add_more(commands)
     return cost
 
 

@@ -228,11 +228,11 @@ class LocalAnswerCost:
 def local_answer_cost(
     *,
     energy_joules: Decimal | int | float | None,
-    kwh_usd: Decimal | int | float | str,
+    kwh_usd: Decimal | int | float | str | None,
     busy_seconds: Decimal | int | float,
-    hardware_usd: Decimal | int | float | str,
+    hardware_usd: Decimal | int | float | str | None,
     amortize_months: Decimal | int | float | str,
-    busy_hours_per_day: Decimal | int | float | str,
+    busy_hours_per_day: Decimal | int | float | str | None,
 ) -> LocalAnswerCost:
     """Energy x tariff, plus the hardware's monthly amortization shared by busy time.
 
@@ -240,18 +240,29 @@ def local_answer_cost(
     ledger, averaged): the month's amortization is spread over only those hours, so an idle
     machine makes each answer dearer ("an idle GPU is the most expensive hardware", seed 000;
     "at 30% utilization, your effective per-token cost triples", seed 002).
-    ``energy_joules=None`` (no sensor, estimates off) leaves the energy part unknown.
+    ``energy_joules=None`` (no sensor, estimates off) or ``kwh_usd=None`` (tariff not set)
+    leaves the energy part unknown; ``hardware_usd=None`` or ``busy_hours_per_day=None``
+    leaves the hardware part unknown. The other part is still computed.
     """
-    tariff = to_decimal(kwh_usd, "electricity price per kWh")
-    if energy_joules is None:
-        energy = Money.unknown("energy not measured")
-    else:
+    if energy_joules is not None and kwh_usd is not None:
+        tariff = to_decimal(kwh_usd, "electricity price per kWh")
         energy = Money(to_decimal(energy_joules, "energy (joules)") / JOULES_PER_KWH * tariff)
+    else:
+        reasons = []
+        if energy_joules is None:
+            reasons.append("energy not measured")
+        if kwh_usd is None:
+            reasons.append("electricity price per kWh not set")
+        energy = Money.unknown("; ".join(reasons))
     seconds = to_decimal(busy_seconds, "answer seconds")
-    hardware = to_decimal(hardware_usd, "hardware price")
     months = to_decimal(amortize_months, "amortization months")
     if months == 0:
         raise PricingInputError("amortization months must be more than 0")
+    if hardware_usd is None:
+        return LocalAnswerCost(energy, Money.unknown("hardware price not set"))
+    hardware = to_decimal(hardware_usd, "hardware price")
+    if busy_hours_per_day is None:
+        return LocalAnswerCost(energy, Money.unknown("busy hours per day unknown"))
     busy_hours = _hours_per_day(busy_hours_per_day, "busy hours per day")
     busy_seconds_per_month = busy_hours * SECONDS_PER_HOUR * DAYS_PER_MONTH
     if busy_seconds_per_month == 0:

@@ -50,3 +50,36 @@ def test_bad_settings_are_reported_and_left_on_disk(tmp_path: Path) -> None:
     settings, warnings = load_settings(path)
     assert settings == Settings() and "not valid JSON" in warnings[0]
     assert path.read_text() == "{not json"
+
+
+def test_cost_settings_default_to_unknown_money_and_a_small_reference_model() -> None:
+    settings = Settings()
+    assert (settings.kwh_usd, settings.hardware_usd, settings.busy_hours_per_day) == (
+        None, None, None)
+    assert settings.amortize_months == 36 and settings.allow_power_estimates is True
+    assert settings.reference_cloud_model == "gpt-4o-mini"
+
+
+def test_cost_settings_are_validated(tmp_path: Path) -> None:
+    path = tmp_path / "settings.json"
+    path.write_text(json.dumps({
+        "kwh_usd": 0.15, "hardware_usd": 0, "amortize_months": 24, "busy_hours_per_day": 2.5,
+        "reference_cloud_model": "claude-haiku-4-5", "allow_power_estimates": False}))
+    settings, warnings = load_settings(path)
+    assert warnings == []
+    assert (settings.kwh_usd, settings.hardware_usd, settings.amortize_months,
+            settings.busy_hours_per_day, settings.reference_cloud_model,
+            settings.allow_power_estimates) == (0.15, 0, 24, 2.5, "claude-haiku-4-5", False)
+
+    path.write_text('{"kwh_usd": -1, "hardware_usd": "2000", "amortize_months": 0, '
+                    '"busy_hours_per_day": 25, "reference_cloud_model": " ", '
+                    '"allow_power_estimates": 1, "cpu_tdp_watts": Infinity}')
+    settings, warnings = load_settings(path)
+    assert settings == Settings() and len(warnings) == 7
+    # null means "unknown" for money, but a required setting cannot be switched off that way.
+    path.write_text('{"kwh_usd": null, "reference_cloud_model": null, '
+                    '"amortize_months": null, "allow_power_estimates": null}')
+    settings, warnings = load_settings(path)
+    assert settings.reference_cloud_model is None and settings.kwh_usd is None
+    assert settings.amortize_months == 36 and settings.allow_power_estimates is True
+    assert len(warnings) == 2

@@ -111,3 +111,19 @@ def test_no_busy_hours_leaves_the_hardware_share_unknown():
     )
     assert cost.energy_usd.is_known
     assert not cost.amortization_usd.is_known
+
+
+def test_an_unset_tariff_or_hardware_price_leaves_only_that_part_unknown():
+    no_tariff = local_answer_cost(
+        energy_joules=500, kwh_usd=None, busy_seconds=12, hardware_usd=3000,
+        amortize_months=36, busy_hours_per_day=4,
+    )
+    assert no_tariff.energy_usd.unknown_reason == "electricity price per kWh not set"
+    assert no_tariff.amortization_usd.is_known
+    no_hardware = local_answer_cost(
+        energy_joules=500, kwh_usd="0.16", busy_seconds=12, hardware_usd=None,
+        amortize_months=36, busy_hours_per_day=4,
+    )
+    assert no_hardware.energy_usd.is_known
+    assert no_hardware.amortization_usd.unknown_reason == "hardware price not set"
+    assert format_usd(no_hardware.total_usd) == "unknown"
