@@ -14,7 +14,7 @@ from app.store.conversations import AnswerWriter, ConversationSummary, UsageFigu
 from inference.power import EnergyReport, EnergyWindow
 from inference.types import ChatMessage, Chunk, GenerationRequest, ModelInfo, Timings
 from routing.decision import RouteDecision, RouteRequest
-from routing.pricing import PricingError
+from routing.pricing import Money, PricingError
 
 if TYPE_CHECKING:
     from app.services import Services
@@ -208,3 +208,28 @@ class ChatService:
                     and stored.content:
                 messages.append(ChatMessage("assistant", stored.content))
         return messages
+
+
+def energy_json(result: TurnResult | None) -> dict[str, object] | None:
+    """The answer's energy as the ledger recorded it; joules null means not measured."""
+    if result is None or result.energy is None:
+        return None
+    return {"joules": result.energy.total_joules, "kind": result.energy.total_kind,
+            "source": result.energy_source}
+
+
+def cost_json(result: TurnResult | None) -> dict[str, object] | None:
+    """Exact decimal strings, null where unknown (never 0)."""
+    if result is None or result.cost is None:
+        return None
+    cost = result.cost
+
+    def exact(amount: Money) -> str | None:
+        return None if amount.usd is None else format(amount.usd.normalize(), "f")
+
+    return {"local_energy_usd": exact(cost.energy_usd),
+            "local_hardware_usd": exact(cost.hardware_usd),
+            "cloud_equivalent_usd": exact(cost.cloud_equivalent_usd),
+            "cloud_equivalent_model": cost.cloud_equivalent_model,
+            "price_as_of": cost.price_as_of.isoformat() if cost.price_as_of else None,
+            "notes": cost.notes}

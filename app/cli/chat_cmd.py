@@ -7,11 +7,10 @@ import json
 import sys
 from typing import TextIO
 
-from app.chat_service import ChatOptions, ChatService, ChatTurn, TurnResult
+from app.chat_service import ChatOptions, ChatService, ChatTurn, cost_json, energy_json
 from app.cli.errors import EXIT_INTERRUPTED, print_error
 from app.cli.render import describe_turn
 from app.services import Services
-from routing.pricing import Money
 
 
 def run_chat(args: argparse.Namespace) -> int:
@@ -92,28 +91,3 @@ def turn_json(turn: ChatTurn) -> dict[str, object]:
         "energy": energy_json(result),
         "cost": cost_json(result),
     }
-
-
-def energy_json(result: TurnResult | None) -> dict[str, object] | None:
-    """The answer's energy as the ledger recorded it; joules null means not measured."""
-    if result is None or result.energy is None:
-        return None
-    return {"joules": result.energy.total_joules, "kind": result.energy.total_kind,
-            "source": result.energy_source}
-
-
-def cost_json(result: TurnResult | None) -> dict[str, object] | None:
-    """Exact decimal strings, null where unknown (never 0)."""
-    if result is None or result.cost is None:
-        return None
-    cost = result.cost
-
-    def exact(amount: Money) -> str | None:
-        return None if amount.usd is None else format(amount.usd.normalize(), "f")
-
-    return {"local_energy_usd": exact(cost.energy_usd),
-            "local_hardware_usd": exact(cost.hardware_usd),
-            "cloud_equivalent_usd": exact(cost.cloud_equivalent_usd),
-            "cloud_equivalent_model": cost.cloud_equivalent_model,
-            "price_as_of": cost.price_as_of.isoformat() if cost.price_as_of else None,
-            "notes": cost.notes}

@@ -12,12 +12,14 @@ import sys
 import threading
 import time
 from collections import deque
+from decimal import Decimal
 
 import psutil
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from app.cli.render import human_bytes
+from routing.pricing.money import format_usd
 
 CHART_SECONDS = 300
 TOUR = ("<b>What these figures mean.</b> <i>Decode</i> is how fast the answer is written; "
@@ -132,26 +134,34 @@ class MetersPanel(QWidget):
             self._show_costs(figures)
 
     def _show_costs(self, figures: dict) -> None:
-        from routing.pricing import cloud_cost
-        from routing.pricing.errors import PricingError
-        from routing.pricing.money import format_usd
-
-        try:
-            cost = cloud_cost(self.reference_model, figures.get("prompt_tokens", 0),
-                              figures.get("completion_tokens", 0))
-            self._set("cloud_cost", format_usd(cost.cloud_usd),
-                      f"estimated: {self.reference_model} catalog price as of "
-                      f"{cost.price.as_of:%Y-%m-%d}")
-        except PricingError as exc:
-            self._set("cloud_cost", "unknown", str(exc))
-        joules = figures.get("joules")
-        if joules is not None:
-            tokens = max(1, figures.get("completion_tokens", 0) + figures.get("prompt_tokens", 0))
-            self._set("energy", f"{joules / tokens:.3f} J/token",
-                      figures.get("energy_source") or "energy window over the answer")
-        if figures.get("local_cost_usd") is not None:
-            self._set("local_cost", figures["local_cost_usd"],
-                      figures.get("local_cost_source") or "energy x tariff + hardware share")
+        """Energy and money for the finished answer, exactly as the ledger recorded them."""
+        energy, cost = figures.get("energy"), figures.get("cost")
+        if energy is not None:
+            joules = energy.get("joules")
+            generated = max(1, figures.get("completion_tokens", 0))
+            if joules is None:
+                self._set("energy", "not measured", energy.get("source") or "")
+            else:
+                self._set("energy", f"{joules / generated:.3f} J/token ({joules:.1f} J)",
+                          f"{energy.get('kind')}: {energy.get('source')}")
+        if cost is None:
+            return
+        notes = cost.get("notes") or {}
+        parts = [cost.get("local_energy_usd"), cost.get("local_hardware_usd")]
+        if None in parts:
+            why = "; ".join(v for k, v in notes.items() if k in ("electricity", "hardware")
+                            and v.startswith("unknown"))
+            self._set("local_cost", "unknown", why)
+        else:
+            total = sum(Decimal(p) for p in parts)
+            self._set("local_cost", format_usd(total),
+                      f"electricity {format_usd(Decimal(parts[0]))} + hardware share "
+                      f"{format_usd(Decimal(parts[1]))}")
+        cloud = cost.get("cloud_equivalent_usd")
+        model = cost.get("cloud_equivalent_model") or self.reference_model
+        self._set("cloud_cost", format_usd(Decimal(cloud)) if cloud is not None else "unknown",
+                  f"estimated: {model} list price as of {cost.get('price_as_of')}"
+                  if cloud is not None else notes.get("cloud_equivalent", "no price"))
 
     # -- machine -----------------------------------------------------------------------
     def sample_system(self) -> None:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
-from app.chat_service import ChatOptions, ChatService
+from app.chat_service import ChatOptions, ChatService, cost_json, energy_json
 from app.cli.errors import user_facing_errors
 from app.services import Services
 
@@ -100,7 +100,8 @@ class ChatWorker(QObject):
                        "message_id": result.message_id if result else None}
             if result is not None:
                 figures.update(result.timings.to_json(), prompt_tokens=result.prompt_tokens,
-                               completion_tokens=result.completion_tokens)
+                               completion_tokens=result.completion_tokens,
+                               energy=energy_json(result), cost=cost_json(result))
             self.sig_turn_finished.emit(request.request_id, figures)
         except user_facing_errors() as exc:
             self.sig_turn_failed.emit(request.request_id, str(exc))
