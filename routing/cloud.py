@@ -301,11 +301,29 @@ def _classify(exc: BaseException, provider: Provider, api_key: str | None, *,
                             f"({type(exc).__name__}).", provider=name, attempts=attempts), ""
 
 
+_http_client: Any = None
+_http_client_lock = threading.Lock()
+
+
+def _shared_http_client() -> Any:
+    """One connection pool for every provider: building an HTTP client loads the system's CA
+    certificates (~30 ms), too slow to pay on every message, and keep-alive connections make
+    the next answer start sooner. Thread-safe; it holds no key (keys go per request)."""
+    global _http_client
+    with _http_client_lock:
+        if _http_client is None or _http_client.is_closed:
+            import openai
+
+            _http_client = openai.DefaultHttpxClient()
+        return _http_client
+
+
 def _make_client(provider: Provider, api_key: str | None, timeout: float) -> Any:
     import openai
 
     client = openai.OpenAI(api_key=api_key or NO_KEY_PLACEHOLDER, base_url=provider.base_url,
-                           timeout=timeout, max_retries=0)  # retries are ours, see RetryPolicy
+                           timeout=timeout, max_retries=0,  # retries are ours: RetryPolicy
+                           http_client=_shared_http_client())
     # The SDK also picks organisation, project and admin key up from OPENAI_* variables; those
     # belong to the user's OpenAI account and must not go to any other provider.
     for attribute in ("organization", "project", "admin_api_key"):
@@ -382,80 +400,79 @@ def _stream(provider: Provider, model: str, messages: list[dict[str, str]], *,
             cancel: threading.Event | None, temperature: float | None, max_tokens: int | None,
             retry: RetryPolicy, sleep: Callable[[float], None] | None,
             rng: Callable[[], float]) -> Iterator[CloudChunk]:
+    # Not closed afterwards: closing it would close the shared connection pool. Each
+    # response is closed as soon as its stream ends.
     client = _make_client(provider, api_key, timeout)
-    try:
-        include_usage = True
-        attempt = 0
-        while True:
-            attempt += 1
-            if cancel is not None and cancel.is_set():
-                yield CloudChunk("", "cancelled", None, attempt - 1)
-                return
-            yielded_chars = 0
-            failure: CloudError | None = None
-            server_message = ""
-            params: dict[str, Any] = {"model": model, "messages": messages, "stream": True}
-            if include_usage:
-                params["stream_options"] = {"include_usage": True}
-            if temperature is not None:
-                params["temperature"] = temperature
-            if max_tokens is not None:
-                params["max_tokens"] = max_tokens
-            finish: str | None = None
-            usage: CloudUsage | None = None
-            stream = None
-            try:
-                stream = client.chat.completions.create(**params)
-                for event in stream:
-                    if cancel is not None and cancel.is_set():
-                        stream.close()
-                        yield CloudChunk("", "cancelled", usage, attempt)
-                        return
-                    usage = _usage_of(event) or usage
-                    for choice in getattr(event, "choices", None) or ():
-                        text = getattr(choice.delta, "content", None) if choice.delta else None
-                        if text:
-                            yielded_chars += len(text)
-                            yield CloudChunk(text, None, None, attempt)
-                        if choice.finish_reason:
-                            finish = choice.finish_reason
-            except Exception as exc:  # classified below; never re-raised as it is
-                if finish is not None:
-                    # Broken after the last token (while waiting for usage or [DONE]): the
-                    # answer is whole, only its token counts are missing.
-                    failure = None
-                else:
-                    failure, server_message = _classify(exc, provider, api_key,
-                                                        attempts=attempt)
-            finally:
-                if stream is not None:
+    include_usage = True
+    attempt = 0
+    while True:
+        attempt += 1
+        if cancel is not None and cancel.is_set():
+            yield CloudChunk("", "cancelled", None, attempt - 1)
+            return
+        yielded_chars = 0
+        failure: CloudError | None = None
+        server_message = ""
+        params: dict[str, Any] = {"model": model, "messages": messages, "stream": True}
+        if include_usage:
+            params["stream_options"] = {"include_usage": True}
+        if temperature is not None:
+            params["temperature"] = temperature
+        if max_tokens is not None:
+            params["max_tokens"] = max_tokens
+        finish: str | None = None
+        usage: CloudUsage | None = None
+        stream = None
+        try:
+            stream = client.chat.completions.create(**params)
+            for event in stream:
+                if cancel is not None and cancel.is_set():
                     stream.close()
-            how = failure.kind.replace("_", " ") if failure else "the stream ended early"
-            if failure is None and finish is None:
-                failure = CloudServerError(f"{provider.name} ended the answer without saying "
-                                           f"it was finished.", provider=provider.name,
-                                           attempts=attempt)
-            if failure is None:
-                yield CloudChunk("", finish, usage, attempt)
-                return
-            if yielded_chars:
-                # Raised outside the except block so that no SDK exception rides along as
-                # __context__ (it holds the request, Authorization header included).
-                raise CloudStreamCutError(
-                    f"{provider.name} stopped mid-answer ({how}) after {yielded_chars} "
-                    f"characters; the partial answer was kept.",
-                    provider=provider.name, status=failure.status, attempts=attempt,
-                    partial_chars=yielded_chars)
-            if include_usage and _asks_to_drop_stream_options(failure, server_message):
-                include_usage = False  # an older server: ask again, plainly, without waiting
-                attempt -= 1
-                continue
-            too_long = (failure.retry_after_s is not None
-                        and failure.retry_after_s > retry.max_retry_after_s)
-            if not failure.retryable or attempt > max_retries or too_long:
-                raise failure
-            if not _wait(retry.delay(attempt, failure.retry_after_s, rng), cancel, sleep):
-                yield CloudChunk("", "cancelled", None, attempt)
-                return
-    finally:
-        client.close()
+                    yield CloudChunk("", "cancelled", usage, attempt)
+                    return
+                usage = _usage_of(event) or usage
+                for choice in getattr(event, "choices", None) or ():
+                    text = getattr(choice.delta, "content", None) if choice.delta else None
+                    if text:
+                        yielded_chars += len(text)
+                        yield CloudChunk(text, None, None, attempt)
+                    if choice.finish_reason:
+                        finish = choice.finish_reason
+        except Exception as exc:  # classified below; never re-raised as it is
+            if finish is not None:
+                # Broken after the last token (while waiting for usage or [DONE]): the
+                # answer is whole, only its token counts are missing.
+                failure = None
+            else:
+                failure, server_message = _classify(exc, provider, api_key,
+                                                    attempts=attempt)
+        finally:
+            if stream is not None:
+                stream.close()
+        how = failure.kind.replace("_", " ") if failure else "the stream ended early"
+        if failure is None and finish is None:
+            failure = CloudServerError(f"{provider.name} ended the answer without saying "
+                                       f"it was finished.", provider=provider.name,
+                                       attempts=attempt)
+        if failure is None:
+            yield CloudChunk("", finish, usage, attempt)
+            return
+        if yielded_chars:
+            # Raised outside the except block so that no SDK exception rides along as
+            # __context__ (it holds the request, Authorization header included).
+            raise CloudStreamCutError(
+                f"{provider.name} stopped mid-answer ({how}) after {yielded_chars} "
+                f"characters; the partial answer was kept.",
+                provider=provider.name, status=failure.status, attempts=attempt,
+                partial_chars=yielded_chars)
+        if include_usage and _asks_to_drop_stream_options(failure, server_message):
+            include_usage = False  # an older server: ask again, plainly, without waiting
+            attempt -= 1
+            continue
+        too_long = (failure.retry_after_s is not None
+                    and failure.retry_after_s > retry.max_retry_after_s)
+        if not failure.retryable or attempt > max_retries or too_long:
+            raise failure
+        if not _wait(retry.delay(attempt, failure.retry_after_s, rng), cancel, sleep):
+            yield CloudChunk("", "cancelled", None, attempt)
+            return

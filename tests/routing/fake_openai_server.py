@@ -19,6 +19,7 @@ Only loopback: it binds 127.0.0.1 and nothing else.
 from __future__ import annotations
 
 import json
+import socket
 import threading
 from collections import deque
 from dataclasses import dataclass, field
@@ -186,6 +187,11 @@ def _split(text: str, pieces: int) -> list[str]:
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # chunked transfer, as real providers stream
+
+    def setup(self) -> None:
+        super().setup()
+        # Small SSE writes would otherwise wait on Nagle's algorithm and delayed ACKs.
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
     def log_message(self, format: str, *args: Any) -> None:
         pass  # keep test output clean
