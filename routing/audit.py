@@ -169,32 +169,53 @@ def read_jsonl(path: Path) -> list[dict[str, Any]]:
     return rows
 
 
+def _last_line(path: Path) -> bytes | None:
+    """The file's last non-empty line, read from the end (the file may be large)."""
+    try:
+        stream = path.open("rb")
+    except FileNotFoundError:
+        return None
+    with stream:
+        size = stream.seek(0, os.SEEK_END)
+        block = 4096
+        while True:
+            start = max(0, size - block)
+            stream.seek(start)
+            lines = stream.read(size - start).rstrip(b"\n").split(b"\n")
+            if len(lines) > 1 or start == 0:
+                return lines[-1] or None
+            block *= 4
+
+
 class JsonlAuditLog:
-    """An append-only JSON Lines audit file (tests, tools, and a database-free app)."""
+    """An append-only JSON Lines audit file (tests, tools, and a database-free app).
+
+    Each append chains onto the row last written to the file, so several instances (or
+    processes taking turns) keep one chain; two processes appending at the same instant
+    would fork it, which ``verify`` then reports. The app's database log has no such race.
+    """
 
     def __init__(self, path: Path, *, key: bytes | None = None) -> None:
         self.path = path
         self._key = key
         self._lock = threading.Lock()
-        self._last: dict[str, Any] | None = None
-        self._loaded = False
 
     def rows(self) -> list[dict[str, Any]]:
         return read_jsonl(self.path)
 
     def append(self, record: AuditRecord) -> dict[str, Any]:
         with self._lock:
-            if not self._loaded:
-                rows = self.rows()
-                self._last = rows[-1] if rows else None
-                self._loaded = True
-            row = seal(record, self._last, key=self._key)
+            last = _last_line(self.path)
+            try:
+                previous = json.loads(last) if last else None
+            except json.JSONDecodeError:
+                previous = None  # a torn line: the chain is already broken there
+            row = seal(record, previous if isinstance(previous, dict) else None, key=self._key)
             self.path.parent.mkdir(parents=True, exist_ok=True)
             with self.path.open("a", encoding="utf-8") as stream:
                 stream.write(json.dumps(row, ensure_ascii=False, sort_keys=True) + "\n")
                 stream.flush()
                 os.fsync(stream.fileno())
-            self._last = row
             return row
 
     def verify(self, *, head: tuple[int, str] | None = None) -> int | None:

@@ -160,3 +160,24 @@ def test_file_backed_log_appends_verifies_and_resumes(tmp_path) -> None:
     lines[1] = json.dumps(edited)
     path.write_text("\n".join(lines) + "\n")
     assert resumed.verify() == 1
+
+
+def test_two_writers_taking_turns_keep_one_chain(tmp_path) -> None:
+    path = tmp_path / "audit.jsonl"
+    first, second = JsonlAuditLog(path), JsonlAuditLog(path)
+    router = Router()
+    for index in range(6):
+        log = first if index % 2 else second
+        log.append(record_for(router.decide(RouteRequest(f"message {index}"), local_model="m"),
+                              conversation_id="c", when=WHEN))
+    assert first.verify() is None and len(first.rows()) == 6
+
+
+def test_the_tail_of_a_large_log_is_found(tmp_path) -> None:
+    path = tmp_path / "audit.jsonl"
+    log = JsonlAuditLog(path)
+    long_reason = "r" * 10_000  # rows longer than the first block read from the end
+    for _ in range(3):
+        log.append(AuditRecord(time="t", event="route", conversation_id=None, target="local",
+                               provider=None, model=None, rule="default", reason=long_reason))
+    assert log.verify() is None and [r["seq"] for r in log.rows()] == [1, 2, 3]
