@@ -67,6 +67,10 @@ class RouteRequest:
     # This message only (`chat --route`): "auto", "local", "onprem", "cloud" or a provider.
     route: str = "auto"
     task: str | None = None          # for [[rules]] task = [...]; the app's label, if any
+    # Other text that would be sent along with this message: the system prompt, attached
+    # documents. Scanned too (spans refer to ``text`` only). Earlier messages need not be
+    # here: the conversation's sticky flag stands for them.
+    context: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

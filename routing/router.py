@@ -16,6 +16,7 @@ No I/O in ``decide``, ``failover`` or ``escalate``: policy and providers are rea
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal
@@ -62,13 +63,34 @@ class _Candidate:
 _Make = Callable[..., RouteDecision]
 
 
-def _describe_findings(report: SensitivityReport, sticky_before: bool) -> str:
-    if report.sensitive:
-        parts = [f"{category} ×{count}" for category, count in report.category_counts().items()]
-        return f"this message contains sensitive text ({', '.join(parts)})"
-    if sticky_before:
-        return "this conversation held sensitive text earlier, so it stays on trusted machines"
-    return "no sensitive text found"
+@dataclass(frozen=True, slots=True)
+class _Findings:
+    """What the gate found in the message, and in the texts sent along with it."""
+
+    message: SensitivityReport
+    context_counts: tuple[tuple[str, int], ...] = ()  # system prompt, attachments, ...
+
+    @property
+    def sensitive(self) -> bool:
+        return self.message.sensitive or bool(self.context_counts)
+
+    @property
+    def counts(self) -> dict[str, int]:
+        merged = Counter(self.message.category_counts())
+        merged.update(dict(self.context_counts))
+        return dict(sorted(merged.items()))
+
+    def describe(self, sticky_before: bool) -> str:
+        parts = ", ".join(f"{category} ×{count}" for category, count in self.counts.items())
+        if self.message.sensitive:
+            return f"this message contains sensitive text ({parts})"
+        if self.context_counts:
+            return f"text sent with this message (the system prompt or context) is sensitive " \
+                   f"({parts})"
+        if sticky_before:
+            return "this conversation held sensitive text earlier, so it stays on trusted " \
+                   "machines"
+        return "no sensitive text found"
 
 
 def _dollars(amount: Decimal | float | int) -> Decimal:
@@ -160,20 +182,27 @@ class Router:
 
     # ------------------------------------------------------------------ decisions
 
+    def _scan(self, request: RouteRequest) -> _Findings:
+        terms = list(self.policy.sensitivity.custom_terms)
+        context: Counter[str] = Counter()
+        for text in request.context:
+            context.update(scan(text, custom_terms=terms).category_counts())
+        return _Findings(scan(request.text, custom_terms=terms), tuple(sorted(context.items())))
+
     def decide(self, request: RouteRequest, state: RouteState | None = None, *,
                local_model: str | None = None) -> RouteDecision:
         """Where this message is answered. Runs the sensitivity gate before anything else."""
         state = state or RouteState()
-        report = scan(request.text, custom_terms=list(self.policy.sensitivity.custom_terms))
-        sensitive = report.sensitive or state.conversation_sensitive
+        found = self._scan(request)
+        sensitive = found.sensitive or state.conversation_sensitive
         findings = {
             "sensitive": sensitive,
-            "categories": report.categories,
-            "category_counts": tuple(report.category_counts().items()),
-            "spans": tuple((s.start, s.end, s.category) for s in report.spans),
+            "categories": tuple(found.counts),
+            "category_counts": tuple(found.counts.items()),
+            "spans": tuple((s.start, s.end, s.category) for s in found.message.spans),
             "sticky": sensitive,
         }
-        trace = [f"sensitivity: {_describe_findings(report, state.conversation_sensitive)}"]
+        trace = [f"sensitivity: {found.describe(state.conversation_sensitive)}"]
 
         asked, asked_by = None, None
         if request.route and request.route.strip().lower() != "auto":
@@ -192,7 +221,7 @@ class Router:
 
         local = _Candidate("local", None, local_model)
         if sensitive:
-            return self._decide_sensitive(report, state, asked, asked_by, local, make)
+            return self._decide_sensitive(found, state, asked, asked_by, local, make)
 
         if asked:
             candidate = self._resolve(asked, local_model=local_model)
@@ -247,12 +276,12 @@ class Router:
         return make(local, gate_rule,
                     f"{reason}, but {why}; answered on this machine")
 
-    def _decide_sensitive(self, report: SensitivityReport, state: RouteState, asked: str | None,
+    def _decide_sensitive(self, found: _Findings, state: RouteState, asked: str | None,
                           asked_by: str | None, local: _Candidate,
                           make: _Make) -> RouteDecision:
         policy = self.policy.sensitivity
-        rule = "sensitivity" if report.sensitive else "sticky"
-        what = _describe_findings(report, state.conversation_sensitive)
+        rule = "sensitivity" if found.sensitive else "sticky"
+        what = found.describe(state.conversation_sensitive)
         trusted_tiers = {"local", "onprem"} if policy.target == "onprem" else {"local"}
         note = ""
         if asked:
@@ -338,8 +367,7 @@ class Router:
             return keep("only answers from this machine are escalated")
         if not verdict.escalate:
             return keep(verdict.reason)
-        report = scan(request.text, custom_terms=list(self.policy.sensitivity.custom_terms))
-        if report.sensitive or state.conversation_sensitive or answered.sensitive:
+        if self._scan(request).sensitive or state.conversation_sensitive or answered.sensitive:
             return keep(f"{verdict.reason}, but sensitive text stays on this machine")
         candidate = self._resolve(config.target, local_model=answered.model,
                                   model_hint=config.model)

@@ -364,3 +364,17 @@ def test_problems_lists_policy_names_that_are_not_providers() -> None:
     problems = router.problems()
     assert any("'mistral'" in p for p in problems) and any("'together'" in p for p in problems)
     assert Router(Policy(), PROVIDERS).problems() == []
+
+
+def test_a_sensitive_system_prompt_keeps_plain_messages_local() -> None:
+    router = Router(Policy(defaults=Defaults(target="cloud"),
+                           sensitivity=SensitivityPolicy(custom_terms=("Northwind Biologics",))),
+                    PROVIDERS)
+    request = RouteRequest(PLAIN, "c", context=("You answer for Northwind Biologics' GC.",))
+    decision = router.decide(request, local_model="m")
+    assert (decision.target, decision.rule) == ("local", "sensitivity")
+    assert decision.sticky and decision.counts == {"custom": 1} and decision.spans == ()
+    assert "sent with this message" in decision.reason
+    assert router.decide(RouteRequest(PLAIN, "c", context=("Be brief.",)),
+                         local_model="m").target == "cloud"
+    assert router.escalate(request, LOW, answered=decision).target == "local"
