@@ -23,6 +23,7 @@ The SDK is imported on first use, so importing routing costs nothing when no pro
 
 from __future__ import annotations
 
+import os
 import random
 import re
 import threading
@@ -329,6 +330,14 @@ def _make_client(provider: Provider, api_key: str | None, timeout: float) -> Any
     for attribute in ("organization", "project", "admin_api_key"):
         if hasattr(client, attribute):
             setattr(client, attribute, None)
+    # OPENAI_CUSTOM_HEADERS adds headers to every request, an Authorization header included
+    # (it would replace the provider's key). These attributes are the SDK's own; a test
+    # (test_ambient_openai_variables_reach_no_provider) notices if an upgrade renames them.
+    if os.environ.get("OPENAI_CUSTOM_HEADERS"):
+        if hasattr(client, "_custom_headers"):
+            client._custom_headers = {}
+        if hasattr(client, "_ambient_authorizations"):
+            client._ambient_authorizations = frozenset()
     return client
 
 

@@ -297,16 +297,22 @@ def test_an_onprem_provider_may_receive_sensitive_text(fake_server) -> None:
     assert text and len(fake_server.requests) == 1
 
 
-def test_a_keyless_provider_never_sends_the_users_openai_key(fake_server, monkeypatch) -> None:
+def test_ambient_openai_variables_reach_no_provider(fake_server, monkeypatch) -> None:
     monkeypatch.setenv("OPENAI_API_KEY", "sk-users-own-openai-key-123456")
     monkeypatch.setenv("OPENAI_ORG_ID", "org-users-own")
     monkeypatch.setenv("OPENAI_PROJECT_ID", "proj-users-own")
+    monkeypatch.setenv("OPENAI_CUSTOM_HEADERS",
+                       "X-Users-Own: yes\nAuthorization: Bearer sk-users-own-ambient-99")
     onprem = make_provider("ollama", base_url=fake_server.base_url)
     assert onprem.key_name is None
     collect(onprem, api_key=None)
-    headers = {k.lower(): v for k, v in fake_server.requests[0].headers.items()}
-    assert headers["authorization"] == f"Bearer {NO_KEY_PLACEHOLDER}"
-    assert "openai-organization" not in headers and "openai-project" not in headers
+    collect(make_provider("fakecloud", base_url=fake_server.base_url))
+    keyless, keyed = ({k.lower(): v for k, v in r.headers.items()} for r in fake_server.requests)
+    assert keyless["authorization"] == f"Bearer {NO_KEY_PLACEHOLDER}"
+    assert keyed["authorization"] == f"Bearer {KEY}"
+    for headers in (keyless, keyed):
+        assert "openai-organization" not in headers and "openai-project" not in headers
+        assert "x-users-own" not in headers
     assert "users-own" not in fake_server.everything_received()
 
 
