@@ -154,3 +154,10 @@ def test_no_file_means_the_default_and_the_default_can_be_written(tmp_path) -> N
     assert write_default_policy(path) is False  # never overwrites the user's file
     assert load_policy(path).defaults.target == "cloud"
     assert load_policy(path).source == str(path)
+
+
+def test_docs_show_the_shipped_default_verbatim() -> None:
+    from tests.conftest import REPO_ROOT
+
+    routing_doc = (REPO_ROOT / "docs" / "ROUTING.md").read_text(encoding="utf-8")
+    assert "```toml\n" + default_policy_text() + "```" in routing_doc
