@@ -141,9 +141,11 @@ def run_providers_test(args: argparse.Namespace, *, data_dir: DataDirProvider,
     if not model:
         raise _UserError(f"{provider.name} has no model: pass --model ID (or add one with "
                          f"`stillroom providers add {provider.name} --model ID --replace`).")
-    if offline_mode() and not provider.is_loopback:
-        raise _UserError(f"Offline mode is on: {provider.name} ({provider.host}) is not on "
-                         f"this machine, so it was not contacted.")
+    if offline_mode() and (provider.tier == "cloud" or not provider.is_loopback):
+        # The router's rule: offline means this machine and on-prem servers on loopback.
+        raise _UserError(f"Offline mode is on: {provider.name} ({provider.tier}, "
+                         f"{provider.host}) was not contacted; only on-prem servers on this "
+                         f"machine are.")
     api_key = _keys(directory).get(provider.key_name) if provider.key_name else None
     started = time.monotonic()
     reply, last = [], None

@@ -365,7 +365,9 @@ def stream_chat(provider: Provider, model: str, messages: Sequence[Message], *,
 
     Checks run now, before the first ``next()``, and raise at once: a missing key for a
     provider that needs one (CloudAuthError), offline mode with a non-loopback provider
-    (CloudOfflineError), sensitive text for a cloud provider (CloudSensitiveContentError).
+    (CloudOfflineError: what the process-wide socket guard would refuse anyway; the router's
+    offline rule is stricter and keeps cloud-tier providers out even on loopback), sensitive
+    text for a cloud provider (CloudSensitiveContentError).
 
     ``timeout`` bounds connecting and each wait for the next bytes (a stalled stream times
     out too). ``cancel`` is checked between chunks and during backoff waits; a cancelled

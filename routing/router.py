@@ -153,6 +153,9 @@ class Router:
         provider = candidate.provider
         if provider is None:
             return None
+        if state.offline and provider.tier == "cloud":
+            # Even on loopback: a local proxy (LiteLLM, a tunnel) forwards to the internet.
+            return "offline", f"offline mode is on and {provider.name} is a cloud provider"
         if state.offline and not provider.is_loopback:
             return "offline", (f"offline mode is on and {provider.name} ({provider.host}) is "
                                f"not on this machine")
