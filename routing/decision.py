@@ -1,9 +1,16 @@
-"""A routing decision: where one request runs, and the rule and reason that sent it there."""
+"""A routing decision: where one request runs, and the rule and reason that sent it there.
+
+Values only: the router (routing/router.py) makes them, the chat path acts on them, the
+audit log records them (routing/audit.py). Nothing here holds prompt text: sensitivity
+findings are categories, counts and character offsets.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Literal
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any, Literal
 
 Target = Literal["local", "onprem", "cloud"]
 
@@ -13,18 +20,74 @@ class RouteDecision:
     target: Target
     rule: str
     reason: str
-    provider: str | None = None
+    provider: str | None = None     # None for local
     model: str | None = None
+    # What the sensitivity gate found in this message (spans are [start, end) offsets).
+    sensitive: bool = False         # this message, or the conversation before it
+    categories: tuple[str, ...] = ()
+    category_counts: tuple[tuple[str, int], ...] = ()
+    spans: tuple[tuple[int, int, str], ...] = ()
+    # True: the conversation is sensitive from now on; the caller stores this and passes it
+    # back as RouteState.conversation_sensitive on every later message.
+    sticky: bool = False
+    # True: do not answer at all; `reason` says why (sensitive text forced to the cloud with
+    # forced_cloud = "refuse", or failover = "none").
+    refused: bool = False
+    trace: tuple[str, ...] = ()     # each step the router took, for "why?" in the UI
 
-    def to_json(self) -> dict[str, str | None]:
+    @property
+    def counts(self) -> dict[str, int]:
+        return dict(self.category_counts)
+
+    @property
+    def leaves_machine(self) -> bool:
+        return self.target != "local"
+
+    def to_json(self) -> dict[str, Any]:
         return {"target": self.target, "rule": self.rule, "reason": self.reason,
-                "provider": self.provider, "model": self.model}
+                "provider": self.provider, "model": self.model, "sensitive": self.sensitive,
+                "categories": list(self.categories), "category_counts": self.counts,
+                "sticky": self.sticky, "refused": self.refused}
+
+    def explain_json(self) -> dict[str, Any]:
+        """The `stillroom route explain --json` object."""
+        return {"sensitive": self.sensitive, "categories": list(self.categories),
+                "spans": [list(span) for span in self.spans], "target": self.target,
+                "provider": self.provider, "rule": self.rule, "reason": self.reason}
 
 
 @dataclass(frozen=True, slots=True)
 class RouteRequest:
-    """What the router may look at: the new message and the conversation's pinned state."""
+    """What the router may look at about one message."""
 
     text: str
     conversation_id: str | None = None
-    pinned_target: Target | None = None
+    # The conversation's pin: "local", "onprem", "cloud" or a provider name.
+    pinned_target: str | None = None
+    # This message only (`chat --route`): "auto", "local", "onprem", "cloud" or a provider.
+    route: str = "auto"
+    task: str | None = None          # for [[rules]] task = [...]; the app's label, if any
+    # Other text that would be sent along with this message: the system prompt, attached
+    # documents. Scanned too (spans refer to ``text`` only). Earlier messages need not be
+    # here: the conversation's sticky flag stands for them.
+    context: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Spend:
+    """Cloud spending so far, from the caller's usage ledger (US dollars)."""
+
+    today_usd: Decimal = Decimal(0)
+    month_usd: Decimal = Decimal(0)
+    today_by_provider: Mapping[str, Decimal] = field(default_factory=dict)
+    month_by_provider: Mapping[str, Decimal] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class RouteState:
+    """What the router may look at about the world when the message arrives."""
+
+    conversation_sensitive: bool = False  # the sticky flag from earlier decisions
+    offline: bool = False                 # offline mode (settings): loopback only
+    local_queue_depth: int = 0            # messages waiting for the local model
+    spend: Spend = Spend()

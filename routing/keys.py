@@ -99,6 +99,11 @@ class KeyStore:
         self._write_names([n for n in self._names() if n != provider])
         return removed
 
+    def has_key(self, provider: str) -> bool:
+        """Whether a key is set (environment or keyring index), without opening the keyring,
+        which may be locked or prompt the user."""
+        return bool(os.environ.get(environment_variable(provider))) or provider in self._names()
+
     def list_masked(self) -> dict[str, str]:
         """Provider -> masked key (or where it comes from), for display only."""
         shown = {}

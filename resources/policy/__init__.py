@@ -1,0 +1,1 @@
+"""The default routing policy (default.toml), read with importlib.resources."""
