@@ -217,6 +217,8 @@ class MainWindow(QMainWindow):
         file_menu = self.menuBar().addMenu("&File")
         action(file_menu, "New chat", QKeySequence.StandardKey.New, self.new_chat)
         action(file_menu, "Settings…", QKeySequence("Ctrl+,"), self.open_settings)
+        action(file_menu, "Costs and savings…", QKeySequence("Ctrl+Shift+C"),
+               self.open_costs)
         action(file_menu, "Quit", QKeySequence.StandardKey.Quit, self.close)
         chat_menu = self.menuBar().addMenu("&Chat")
         action(chat_menu, "Send", QKeySequence("Ctrl+Return"), self.send)
@@ -537,6 +539,11 @@ class MainWindow(QMainWindow):
             apply_offline_mode(self.services.settings.offline)
             self._refresh_offline_status()
             self.statusBar().showMessage("Settings saved.", 3000)
+
+    def open_costs(self) -> None:
+        from app.gui.cost_dialog import open_cost_dialog
+
+        self.cost_dialog = open_cost_dialog(self.services, self)
 
     def _refresh_offline_status(self) -> None:
         offline = self.services.settings.offline

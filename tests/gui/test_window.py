@@ -179,3 +179,22 @@ def test_closing_while_generating_shuts_down_cleanly(qtbot, windows) -> None:
     assert not window.workers.thread.isRunning()
     answer = services.store.messages(conversation_id)[-1]
     assert answer.status == "cancelled" and answer.content
+
+
+def test_costs_dialog_shows_the_ledger_report(qtbot, window) -> None:
+    from sqlalchemy import text
+
+    ask(qtbot, window, "Name a bird.", max_tokens=12)
+    window.open_costs()
+    dialog = window.cost_dialog
+    qtbot.waitUntil(lambda: dialog.report is not None, timeout=60_000)
+    rows = {dialog.table.item(r, 0).text(): dialog.table.item(r, 1).text()
+            for r in range(dialog.table.rowCount())}
+    with window.services.store.engine.connect() as connection:
+        tokens = connection.execute(text(
+            "SELECT sum(prompt_tokens + completion_tokens) FROM usage")).scalar_one()
+    assert any(value.startswith(f"{tokens:,}") or value.startswith(str(tokens))
+               for value in rows.values())  # the ledger's own total
+    assert any("unknown" in value for value in rows.values())  # no tariff set: never $0
+    assert dialog.charts.count() == 2  # tokens per day, cost per day
+    assert dialog.save_button.isEnabled()
