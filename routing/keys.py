@@ -14,6 +14,8 @@ import os
 import re
 from pathlib import Path
 
+from inference.files import write_json_atomic
+
 SERVICE = "stillroom"
 NO_BACKEND_HELP = (
     "No OS keyring is available, so Stillroom cannot store API keys. On Linux, install and "
@@ -59,10 +61,7 @@ class KeyStore:
         return [n for n in names if isinstance(n, str)] if isinstance(names, list) else []
 
     def _write_names(self, names: list[str]) -> None:
-        self.index_path.parent.mkdir(parents=True, exist_ok=True)
-        temp = self.index_path.with_suffix(".tmp")
-        temp.write_text(json.dumps(sorted(set(names))), encoding="utf-8")
-        temp.replace(self.index_path)
+        write_json_atomic(self.index_path, sorted(set(names)))
 
     def set(self, provider: str, secret: str) -> None:
         secret = secret.strip()

@@ -372,7 +372,7 @@ def write_default_policy(path: Path) -> bool:
     """Create ``path`` from the commented default if it does not exist; True if created."""
     if path.exists():
         return False
-    from routing.files import write_text_atomic
+    from inference.files import write_text_atomic
 
     write_text_atomic(path, default_policy_text())
     return True

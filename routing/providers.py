@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit, urlunsplit
 
-from routing.files import write_json_atomic
+from inference.files import write_json_atomic
 from routing.offline import is_local
 
 Tier = Literal["cloud", "onprem"]
