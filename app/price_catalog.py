@@ -1,8 +1,10 @@
 """The price catalog the app prices with: the shipped one, with the user's overrides on top.
 
-The overrides file lives in the data directory (format: docs/COST_MATH.md). The ledger,
-the cost report and the `stillroom cost` calculator all read prices through here, so
-they agree on every price.
+The overrides file lives in the data directory (format: docs/COST_MATH.md). A copy of
+LiteLLM's `model_prices_and_context_window.json` saved there as `litellm-prices.json` is
+laid under the overrides (newer entries win over the shipped catalog); nothing is
+fetched. The ledger, the cost report and the `stillroom cost` calculator all read prices
+through here, so they agree on every price.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from pathlib import Path
 from routing.pricing import PriceCatalog, build_catalog
 
 PRICE_OVERRIDES_FILE = "price-overrides.json"
+LITELLM_PRICES_FILE = "litellm-prices.json"
 
 
 def price_overrides_path(directory: Path) -> Path:
@@ -21,4 +24,6 @@ def price_overrides_path(directory: Path) -> Path:
 def load_price_catalog(directory: Path) -> PriceCatalog:
     """Raise CatalogError (worded for the user) when the overrides file is malformed."""
     overrides = price_overrides_path(directory)
-    return build_catalog(overrides_path=overrides if overrides.exists() else None)
+    litellm = directory / LITELLM_PRICES_FILE
+    return build_catalog(overrides_path=overrides if overrides.exists() else None,
+                         litellm_path=litellm if litellm.exists() else None)
