@@ -41,6 +41,9 @@ def _parser() -> argparse.ArgumentParser:
     chat.add_argument("--conversation", "-c", metavar="ID",
                       help="continue a conversation (id or unique prefix)")
     chat.add_argument("--json", action="store_true", help="print one JSON object (one-shot)")
+    chat.add_argument("--route", default="auto", metavar="ROUTE",
+                      help="where to answer: auto (the policy decides), local, onprem, cloud "
+                           "or a provider name; sensitive text never goes to the cloud")
 
     models = commands.add_parser("models", help="the model library")
     model_commands = models.add_subparsers(dest="models_command", metavar="ACTION",
