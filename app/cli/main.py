@@ -67,6 +67,10 @@ def _parser() -> argparse.ArgumentParser:
     # `--help` touches nothing on disk.
     add_routing_commands(commands, _data_dir, offline_mode=_offline_mode)
 
+    from app.cli.audit_cmd import add_audit_command
+
+    add_audit_command(commands)
+
     commands.add_parser("gui", help="open the desktop window")
     return parser
 
@@ -155,6 +159,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_guarded(run_chat, args)
     if args.command in _DISPATCHED_BY_FUNC:
         return args.func(args)
+    if args.command == "audit":
+        from app.cli.audit_cmd import run_audit
+
+        return run_guarded(run_audit, args)
     if args.command == "models":
         from app.cli.models_cmd import run_models
 
