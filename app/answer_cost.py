@@ -17,6 +17,8 @@ from routing.pricing import (
     Money,
     PriceCatalog,
     PricingError,
+    TokenUsage,
+    cloud_answer_cost,
     cloud_cost,
     format_usd,
     local_answer_cost,
@@ -48,6 +50,8 @@ class AnswerCost:
     # Per part ("electricity", "hardware", "cloud_equivalent"): how it was priced, or
     # "unknown: <why>". The ledger keeps these beside the amounts.
     notes: dict[str, str]
+    # What a cloud or on-prem answer was billed; None for answers from this machine.
+    cloud_actual_usd: Money | None = None
 
     @property
     def local_usd(self) -> Money:
@@ -90,6 +94,30 @@ class AnswerPricer:
                  "hardware": _describe(local.amortization_usd, self._hardware_basis(busy_basis)),
                  "cloud_equivalent": _describe(cloud, cloud_basis)}
         return AnswerCost(local.energy_usd, local.amortization_usd, cloud, model, as_of, notes)
+
+    def price_cloud(self, model: str, *, prompt_tokens: int, completion_tokens: int,
+                    cached_prompt_tokens: int = 0, reported: bool, provider: str
+                    ) -> AnswerCost:
+        """A cloud answer's bill: the catalog price of the tokens the provider reported (or
+        of our estimate, labelled so). Nothing of this machine's energy or hardware."""
+        elsewhere = Money.unknown(f"answered by {provider}, not on this machine")
+        catalog = self._catalog_or_error()
+        if catalog is None:
+            billed, basis = Money.unknown(self._catalog_error or "no price catalog"), ""
+        else:
+            usage = TokenUsage(prompt_tokens, completion_tokens, cached_prompt_tokens)
+            try:
+                bill = cloud_answer_cost(model, reported_usage=usage if reported else None,
+                                         estimated_usage=None if reported else usage,
+                                         catalog=catalog)
+            except PricingError as exc:
+                billed, basis = Money.unknown(str(exc)), ""
+            else:
+                billed, basis = bill.billed_usd, bill.basis
+        notes = {"electricity": _describe(elsewhere, ""), "hardware": _describe(elsewhere, ""),
+                 "cloud_actual": _describe(billed, basis)}
+        return AnswerCost(elsewhere, elsewhere, Money.unknown("a cloud answer"), None, None,
+                          notes, cloud_actual_usd=billed)
 
     # -- parts -------------------------------------------------------------------------
     def _energy_basis(self) -> str:

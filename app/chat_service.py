@@ -4,16 +4,20 @@ answer to disk and to the caller, meter its energy, and record its usage and cos
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from app.answer_cost import COST_PARTS, UNKNOWN_PREFIX, AnswerCost, AnswerPricer
 from app.energy_meter import EnergyMeter
+from app.store.audit_log import AuditLog
 from app.store.conversations import AnswerWriter, ConversationSummary, UsageFigures
+from app.store.ledger import cloud_spend
 from inference.power import EnergyReport, EnergyWindow
-from inference.types import ChatMessage, Chunk, GenerationRequest, ModelInfo, Timings
-from routing.decision import RouteDecision, RouteRequest
+from inference.types import ChatMessage, Chunk, Engine, GenerationRequest, ModelInfo, Timings
+from routing.audit import AuditEvent, AuditRecord, record_for
+from routing.decision import RouteDecision, RouteRequest, RouteState
 from routing.pricing import Money, PricingError
 
 if TYPE_CHECKING:
@@ -31,6 +35,43 @@ class ChatOptions:
     temperature: float | None = None
     seed: int | None = None
     logprobs: bool = False
+    # This message only (`chat --route`): "auto", "local", "onprem", "cloud" or a provider.
+    route: str = "auto"
+
+
+class RouteRefusedError(ValueError):
+    """The router refused to answer (sensitive text forced to the cloud, or failover off);
+    the message is the decision's reason. The question stays saved."""
+
+
+class TurnAudit:
+    """The audit rows of one turn: one per decision (route, failover), written when the
+    answer ends, with the tokens and bill of the decision that answered."""
+
+    def __init__(self, log: AuditLog, conversation_id: str, first: RouteDecision) -> None:
+        self._log = log
+        self._conversation_id = conversation_id
+        self.decisions: list[tuple[AuditEvent, RouteDecision]] = [("route", first)]
+        self._written = False
+
+    def add(self, event: AuditEvent, decision: RouteDecision) -> None:
+        self.decisions.append((event, decision))
+
+    def write(self, *, prompt_tokens: int | None = None, completion_tokens: int | None = None,
+              cost: Money | None = None) -> None:
+        if self._written:
+            return
+        self._written = True
+        last = len(self.decisions) - 1
+        records: list[AuditRecord] = []
+        for index, (event, decision) in enumerate(self.decisions):
+            answered = index == last and not decision.refused
+            records.append(record_for(
+                decision, conversation_id=self._conversation_id, event=event,
+                prompt_tokens=prompt_tokens if answered else None,
+                completion_tokens=completion_tokens if answered else None,
+                cost_usd=cost.usd if answered and cost is not None else None))
+        self._log.append(records)
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,7 +93,8 @@ class ChatTurn:
 
     def __init__(self, *, conversation: ConversationSummary, model: ModelInfo,
                  decision: RouteDecision, request: GenerationRequest, writer: AnswerWriter,
-                 chunks: Iterator[Chunk], energy: EnergyMeter, pricer: AnswerPricer) -> None:
+                 chunks: Iterator[Chunk], energy: EnergyMeter, pricer: AnswerPricer,
+                 audit: TurnAudit) -> None:
         self.conversation = conversation
         self.model = model
         self.decision = decision
@@ -62,6 +104,7 @@ class ChatTurn:
         self._chunks = chunks
         self._energy = energy
         self._pricer = pricer
+        self._audit = audit
         # Set when the answer is recorded; TurnResult hands them to the surface.
         self._energy_report: EnergyReport | None = None
         self._energy_source: str | None = None
@@ -89,17 +132,34 @@ class ChatTurn:
                 status = "cancelled" if cancelled else "error"
                 writer.finish(status, self._usage(last, status, window),
                               error=None if cancelled else str(exc))
+                self._write_audit(last)
                 raise
             finally:
                 self._chunks.close()  # stops the engine at its next token if we left early
         finish = last.finish_reason if last and last.finish_reason else "stop"
         status = "cancelled" if finish == "cancelled" else "complete"
         writer.finish(status, self._usage(last, finish, window))
+        self._write_audit(last)
         if last is not None:
-            self.result = TurnResult(
-                writer.message_id, writer.text, finish, last.prompt_tokens,
-                last.completion_tokens, last.timings, energy=self._energy_report,
-                energy_source=self._energy_source, cost=self._cost)
+            self._set_result(last, finish)
+
+    def _set_result(self, last: Chunk, finish: str) -> None:
+        writer = self._writer
+        self.result = TurnResult(
+            writer.message_id, writer.text, finish, last.prompt_tokens,
+            last.completion_tokens, last.timings, energy=self._energy_report,
+            energy_source=self._energy_source, cost=self._cost)
+
+    @property
+    def decisions(self) -> list[RouteDecision]:
+        """Every decision of this turn, in order: the route, then any failover."""
+        return [decision for _event, decision in self._audit.decisions]
+
+    def _write_audit(self, last: Chunk | None) -> None:
+        cost = self._cost.cloud_actual_usd if self._cost is not None else None
+        self._audit.write(prompt_tokens=last.prompt_tokens if last else None,
+                          completion_tokens=last.completion_tokens if last else None,
+                          cost=cost)
 
     def _usage(self, last: Chunk | None, finish: str, window: EnergyWindow
                ) -> UsageFigures | None:
@@ -132,9 +192,7 @@ class ChatTurn:
             local_hardware_usd=cost.hardware_usd.usd if cost else None,
             cloud_equivalent_usd=cost.cloud_equivalent_usd.usd if cost else None,
             cloud_equivalent_model=cost.cloud_equivalent_model if cost else None,
-            # Only local engines stream today; the cloud route will record its bill here
-            # (routing.pricing.cloud_answer_cost).
-            cloud_actual_usd=None,
+            cloud_actual_usd=None,  # answered on this machine: nothing was billed
             price_as_of=cost.price_as_of if cost else None,
             cost_notes=notes)
 
@@ -177,12 +235,21 @@ class ChatService:
                 system_prompt=options.system_prompt if options.system_prompt is not None
                 else settings.system_prompt)
         store.add_user_message(conversation.id, prompt)
-        decision = self.services.router.decide(
-            RouteRequest(text=prompt, conversation_id=conversation.id), local_model=model.id)
+        router = self.services.router
+        state = RouteState(conversation_sensitive=conversation.sensitive,
+                           offline=settings.offline,
+                           spend=cloud_spend(store.engine, datetime.now(UTC)))
+        route_request = RouteRequest(text=prompt, conversation_id=conversation.id,
+                                     pinned_target=conversation.route_pin, route=options.route,
+                                     context=(conversation.system_prompt or "",))
+        decision = router.decide(route_request, state, local_model=model.id)
+        if decision.sticky and not conversation.sensitive:
+            store.mark_sensitive(conversation.id)
+        audit = TurnAudit(self.services.audit, conversation.id, decision)
+        if decision.refused:
+            audit.write()
+            raise RouteRefusedError(decision.reason)
 
-        with self.services.energy.busy():  # a model load is not idle draw
-            self.services.library.verify(model)
-            engine = self.services.engines.engine_for(model)
         request = GenerationRequest(
             messages=self.history(conversation),
             max_tokens=options.max_tokens or settings.max_tokens,
@@ -190,12 +257,35 @@ class ChatService:
             else options.temperature,
             seed=options.seed, logprobs=options.logprobs,
         )
-        writer = store.start_answer(conversation.id, model_id=model.id,
-                                    route_target=decision.target, route_rule=decision.rule,
-                                    route_reason=decision.reason)
-        return ChatTurn(conversation=conversation, model=model, decision=decision,
-                        request=request, writer=writer, chunks=engine.stream(request, cancel),
-                        energy=self.services.energy, pricer=self.services.pricer)
+        start_local = self._local_starter(model, request, cancel)
+        # A local answer loads its model before the answer row exists (as it always did);
+        # a cloud answer loads it only if it has to fail over.
+        engine = self._load_local(model) if decision.target == "local" else None
+        writer = store.start_answer(
+            conversation.id, model_id=model.id if decision.target == "local"
+            else decision.model or model.id, route_target=decision.target,
+            route_rule=decision.rule, route_reason=decision.reason)
+        chunks = engine.stream(request, cancel) if engine is not None else iter(())
+        parts = {"conversation": conversation, "model": model, "decision": decision,
+                 "request": request, "writer": writer, "chunks": chunks,
+                 "energy": self.services.energy, "pricer": self.services.pricer,
+                 "audit": audit}
+        if decision.target == "local":
+            return ChatTurn(**parts)  # type: ignore[arg-type]
+        from app.routed_turn import RemoteTurn
+
+        return RemoteTurn(**parts, router=router, state=state,  # type: ignore[arg-type]
+                          keys=self.services.keys, start_local=start_local, cancel=cancel)
+
+    def _load_local(self, model: ModelInfo) -> Engine:
+        with self.services.energy.busy():  # a model load is not idle draw
+            self.services.library.verify(model)
+            return self.services.engines.engine_for(model)
+
+    def _local_starter(self, model: ModelInfo, request: GenerationRequest,
+                       cancel: threading.Event | None) -> Callable[[], Iterator[Chunk]]:
+        """Starts a local answer on demand: the fallback of a cloud answer that failed."""
+        return lambda: self._load_local(model).stream(request, cancel)
 
     def history(self, conversation: ConversationSummary) -> list[ChatMessage]:
         messages = []
@@ -232,4 +322,6 @@ def cost_json(result: TurnResult | None) -> dict[str, object] | None:
             "cloud_equivalent_usd": exact(cost.cloud_equivalent_usd),
             "cloud_equivalent_model": cost.cloud_equivalent_model,
             "price_as_of": cost.price_as_of.isoformat() if cost.price_as_of else None,
+            "cloud_actual_usd": exact(cost.cloud_actual_usd) if cost.cloud_actual_usd
+            else None,
             "notes": cost.notes}

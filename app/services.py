@@ -13,6 +13,7 @@ from app.chat_service import ChatService
 from app.config import Settings, data_dir, database_url, ensure_writable, load_settings
 from app.energy_meter import EnergyMeter, power_config
 from app.price_catalog import load_price_catalog
+from app.store.audit_log import AuditLog
 from app.store.conversations import ConversationStore
 from app.store.db import open_engine
 from app.store.ledger import busy_seconds_since
@@ -20,7 +21,8 @@ from inference.library import ModelLibrary
 from inference.llama_engine import LlamaSettings
 from inference.manager import EngineManager
 from routing import offline
-from routing.router import Router
+from routing.keys import KeyStore
+from routing.router import KEYS_INDEX_FILE, Router
 
 
 def apply_offline_mode(enabled: bool) -> None:
@@ -41,15 +43,22 @@ class Services:
     router: Router
     energy: EnergyMeter
     pricer: AnswerPricer
+    keys: KeyStore
+    audit: AuditLog
     warnings: list[str] = field(default_factory=list)
     recovered_answers: int = 0
 
     @classmethod
     def open(cls, directory: Path | None = None) -> Services:
-        """Raise ConfigError or StoreError (both user-facing) when the app cannot start."""
+        """Raise ConfigError, StoreError, PolicyError or ProviderError (all user-facing)
+        when the app cannot start."""
         directory = ensure_writable(directory or data_dir())
         settings, warnings = load_settings(directory / "settings.json")
         apply_offline_mode(settings.offline)
+        # Read once, before anything is started that would need closing: a broken policy or
+        # providers file stops the start with its message. Edits apply from the next start
+        # (or `reload_router`).
+        router = Router.load(directory)
         store = ConversationStore(open_engine(database_url(directory)))
         recovered = store.recover_interrupted()
         engines = EngineManager(LlamaSettings(context_length=settings.context_length,
@@ -59,13 +68,18 @@ class Services:
         pricer = AnswerPricer(settings, catalog=partial(load_price_catalog, directory),
                               busy_seconds_since=partial(busy_seconds_since, store.engine))
         return cls(data_dir=directory, settings=settings, store=store,
-                   library=ModelLibrary(directory), engines=engines, router=Router(),
-                   energy=energy, pricer=pricer, warnings=warnings,
+                   library=ModelLibrary(directory), engines=engines, router=router,
+                   energy=energy, pricer=pricer, keys=KeyStore(directory / KEYS_INDEX_FILE),
+                   audit=AuditLog(store.engine), warnings=warnings,
                    recovered_answers=recovered)
 
     @property
     def settings_path(self) -> Path:
         return self.data_dir / "settings.json"
+
+    def reload_router(self) -> None:
+        """Pick up an edited policy.toml or providers.json (the GUI's policy editor)."""
+        self.router = Router.load(self.data_dir)
 
     def chat(self) -> ChatService:
         return ChatService(self)

@@ -12,6 +12,8 @@ from app.cli.errors import EXIT_INTERRUPTED, print_error
 from app.cli.render import describe_turn
 from app.services import Services
 
+ROUTE_CHOICES = ("auto", "local", "onprem", "cloud")
+
 
 def run_chat(args: argparse.Namespace) -> int:
     prompt = " ".join(args.prompt).strip()
@@ -27,9 +29,10 @@ def run_chat(args: argparse.Namespace) -> int:
     try:
         for warning in services.warnings:
             print_error(f"warning: {warning}")
+        route = _checked_route(services, args.route)
         options = ChatOptions(model=args.model, system_prompt=args.system,
                               max_tokens=args.max_tokens, temperature=args.temperature,
-                              seed=args.seed)
+                              seed=args.seed, route=route)
         chat = services.chat()
         if prompt:
             return _one_shot(chat, prompt, args, options)
@@ -38,6 +41,16 @@ def run_chat(args: argparse.Namespace) -> int:
         return InteractiveChat(services, options, args.conversation).run()
     finally:
         services.close()
+
+
+def _checked_route(services: Services, route: str) -> str:
+    """A typo in --route is an error here, not a silent local answer."""
+    word = route.strip().lower()
+    if word in ROUTE_CHOICES or services.router.provider(word) is not None:
+        return word
+    configured = ", ".join(p.name for p in services.router.providers) or "none configured"
+    raise ValueError(f"--route {route!r} is not auto, local, onprem, cloud or a provider "
+                     f"(providers: {configured}).")
 
 
 def _one_shot(chat: ChatService, prompt: str, args: argparse.Namespace,
@@ -70,6 +83,14 @@ def stream_to(turn: ChatTurn, out: TextIO) -> bool:
     return False
 
 
+def route_json(turn: ChatTurn) -> dict[str, object]:
+    """Where the answer came from (after any failover) and what the gate found."""
+    decision = turn.decision
+    return {"target": decision.target, "rule": decision.rule, "reason": decision.reason,
+            "provider": decision.provider, "model": decision.model,
+            "sensitive": decision.sensitive, "categories": list(decision.categories)}
+
+
 def turn_json(turn: ChatTurn) -> dict[str, object]:
     result = turn.result
     timings = result.timings if result else None
@@ -77,8 +98,7 @@ def turn_json(turn: ChatTurn) -> dict[str, object]:
         "text": result.text if result else "",
         "model": turn.model.id,
         "conversation_id": turn.conversation_id,
-        "route": {"target": turn.decision.target, "rule": turn.decision.rule,
-                  "reason": turn.decision.reason},
+        "route": route_json(turn),
         "usage": {"prompt_tokens": result.prompt_tokens if result else 0,
                   "completion_tokens": result.completion_tokens if result else 0},
         "timings": {

@@ -7,12 +7,16 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from app.cli.errors import run_guarded
 
 if TYPE_CHECKING:
     from routing.pricing import PriceCatalog
+
+# Commands whose parsers store their own handler in `args.func` (it returns the exit code).
+_DISPATCHED_BY_FUNC = frozenset({"cost", "providers", "keys", "route"})
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -37,6 +41,9 @@ def _parser() -> argparse.ArgumentParser:
     chat.add_argument("--conversation", "-c", metavar="ID",
                       help="continue a conversation (id or unique prefix)")
     chat.add_argument("--json", action="store_true", help="print one JSON object (one-shot)")
+    chat.add_argument("--route", default="auto", metavar="ROUTE",
+                      help="where to answer: auto (the policy decides), local, onprem, cloud "
+                           "or a provider name; sensitive text never goes to the cloud")
 
     models = commands.add_parser("models", help="the model library")
     model_commands = models.add_subparsers(dest="models_command", metavar="ACTION",
@@ -54,8 +61,31 @@ def _parser() -> argparse.ArgumentParser:
     # top); `cost report` reads the ledger, so the app adds it.
     add_cost_commands(commands, load_catalog=_price_catalog, add_more=add_report_command)
 
+    from routing.cli import add_routing_commands
+
+    # Handlers read the data directory and offline setting only when they run, so
+    # `--help` touches nothing on disk.
+    add_routing_commands(commands, _data_dir, offline_mode=_offline_mode)
+
+    from app.cli.audit_cmd import add_audit_command
+
+    add_audit_command(commands)
+
     commands.add_parser("gui", help="open the desktop window")
     return parser
+
+
+def _data_dir() -> Path:
+    from app.config import data_dir
+
+    return data_dir()
+
+
+def _offline_mode() -> bool:
+    from app.config import load_settings
+
+    settings, _warnings = load_settings(_data_dir() / "settings.json")
+    return settings.offline
 
 
 def _price_catalog() -> PriceCatalog:
@@ -127,8 +157,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         from app.cli.chat_cmd import run_chat
 
         return run_guarded(run_chat, args)
-    if args.command == "cost":
+    if args.command in _DISPATCHED_BY_FUNC:
         return args.func(args)
+    if args.command == "audit":
+        from app.cli.audit_cmd import run_audit
+
+        return run_guarded(run_audit, args)
     if args.command == "models":
         from app.cli.models_cmd import run_models
 

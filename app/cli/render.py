@@ -27,7 +27,9 @@ def describe_turn(turn: ChatTurn) -> str:
     """One line under an answer: where it ran, why, and how fast (measured by our clock)."""
     result = turn.result
     decision = turn.decision
-    parts = [f"{decision.target} · {turn.model.name} · {decision.reason}"]
+    where = turn.model.name if decision.target == "local" else \
+        f"{decision.provider} {decision.model or ''}".strip()
+    parts = [f"{decision.target} · {where} · {decision.reason}"]
     if result is not None:
         t = result.timings
         parts.append(f"{result.prompt_tokens} in / {result.completion_tokens} out")

@@ -34,6 +34,9 @@ class ConversationSummary:
     created_at: datetime
     updated_at: datetime
     message_count: int = 0
+    # Routing state: the sticky sensitive flag and the pin ("local", "cloud", a provider...).
+    sensitive: bool = False
+    route_pin: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +77,7 @@ class UsageFigures:
     price_as_of: date | None = None
     # How each part of the cost was priced, or why it is unknown (stored as JSON).
     cost_notes: dict[str, str] | None = None
+    provider: str | None = None  # who answered, for cloud and on-prem answers
 
 
 # UsageFigures fields held in USD; the ledger stores them as "<name>_nanos".
@@ -83,7 +87,8 @@ _MONEY_FIELDS = ("local_energy_usd", "local_hardware_usd", "cloud_equivalent_usd
 
 def _summary(row: Conversation, count: int = 0) -> ConversationSummary:
     return ConversationSummary(row.id, row.title, row.model_id, row.system_prompt,
-                               row.created_at, row.updated_at, count)
+                               row.created_at, row.updated_at, count,
+                               sensitive=bool(row.sensitive), route_pin=row.route_pin)
 
 
 def _title_from(text: str) -> str:
@@ -165,6 +170,20 @@ class ConversationStore:
             session.execute(update(Conversation).where(Conversation.id == conversation_id)
                             .values(**values, updated_at=utcnow()))
 
+    def mark_sensitive(self, conversation_id: str) -> None:
+        """Sticky: there is deliberately no way back to False short of a new conversation."""
+        with Session(self.engine) as session, session.begin():
+            session.execute(update(Conversation).where(Conversation.id == conversation_id)
+                            .values(sensitive=True))
+
+    def set_route_pin(self, conversation_id: str, pin: str | None) -> None:
+        """Pin the conversation to "local", "onprem", "cloud" or a provider; None or "auto"
+        lets the policy decide."""
+        value = None if pin is None or pin.strip().lower() in ("", "auto") else pin.strip()
+        with Session(self.engine) as session, session.begin():
+            session.execute(update(Conversation).where(Conversation.id == conversation_id)
+                            .values(route_pin=value))
+
     def delete(self, conversation_id: str) -> None:
         with Session(self.engine) as session, session.begin():
             row = session.get(Conversation, conversation_id)
@@ -236,6 +255,14 @@ class AnswerWriter:
             self._parts.append(text)
         if time.monotonic() - self._last_flush >= FLUSH_INTERVAL_S:
             self.flush()
+
+    def reroute(self, *, model_id: str | None, route_target: str, route_rule: str,
+                route_reason: str) -> None:
+        """The answer moved (failover): its message says where it was finally answered."""
+        with self.engine.begin() as connection:
+            connection.execute(update(Message).where(Message.id == self.message_id).values(
+                model_id=model_id, route_target=route_target, route_rule=route_rule,
+                route_reason=route_reason))
 
     def flush(self) -> None:
         self._last_flush = time.monotonic()

@@ -22,6 +22,7 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from app.store.schema import Usage
+from routing.decision import Spend
 
 NANOS_PER_USD = 10**9
 
@@ -123,3 +124,25 @@ def busy_seconds_since(engine: Engine, since: datetime) -> tuple[float, datetime
             select(func.coalesce(func.sum(Usage.total_s), 0.0), func.min(Usage.created_at))
             .where(Usage.created_at >= as_utc(since))).one()
     return float(seconds), as_utc(first) if first is not None else None
+
+
+def cloud_spend(engine: Engine, now: datetime) -> Spend:
+    """What cloud answers cost today and this month (UTC), in total and per provider, for
+    the router's budget caps. Unknown amounts count as nothing: the cap cannot see them."""
+    now = as_utc(now)
+    day = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    month = day.replace(day=1)
+    query = (select(Usage.provider, Usage.created_at, Usage.cloud_actual_usd_nanos)
+             .where(Usage.created_at >= month, Usage.cloud_actual_usd_nanos.is_not(None)))
+    today: dict[str, Decimal] = {}
+    this_month: dict[str, Decimal] = {}
+    with engine.connect() as connection:
+        for provider, created_at, nanos in connection.execute(query):
+            amount = nanos_to_usd(nanos) or Decimal(0)
+            name = provider or "unknown"
+            this_month[name] = this_month.get(name, Decimal(0)) + amount
+            if as_utc(created_at) >= day:
+                today[name] = today.get(name, Decimal(0)) + amount
+    return Spend(today_usd=sum(today.values(), Decimal(0)),
+                 month_usd=sum(this_month.values(), Decimal(0)),
+                 today_by_provider=today, month_by_provider=this_month)

@@ -6,6 +6,7 @@ from datetime import UTC, date, datetime
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Date,
     DateTime,
     Float,
@@ -35,6 +36,12 @@ class Conversation(Base):
     system_prompt: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # Sticky: once the router found sensitive text here, every later message stays local.
+    # Only ever set to True (ConversationStore.mark_sensitive).
+    sensitive: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False,
+                                            server_default="0")
+    # The conversation's route pin: "local", "onprem", "cloud" or a provider; None = auto.
+    route_pin: Mapped[str | None] = mapped_column(String(64))
 
 
 class Message(Base):
@@ -77,6 +84,8 @@ class Usage(Base):
     model_id: Mapped[str] = mapped_column(String(200))
     route_target: Mapped[str] = mapped_column(String(16))
     route_rule: Mapped[str] = mapped_column(String(64))
+    # The cloud or on-prem provider that answered (revision 0003); None for local answers.
+    provider: Mapped[str | None] = mapped_column(String(64))
     finish_reason: Mapped[str] = mapped_column(String(16))
     prompt_tokens: Mapped[int] = mapped_column(Integer)
     completion_tokens: Mapped[int] = mapped_column(Integer)
@@ -100,3 +109,31 @@ class Usage(Base):
     # The "as of" date of the catalog price used for the cloud figures.
     price_as_of: Mapped[date | None] = mapped_column(Date)
     cost_notes: Mapped[str | None] = mapped_column(Text)
+
+
+class AuditRow(Base):
+    """The routing audit log (routing.audit): one content-free, hash-chained row per decision.
+
+    Columns are routing.audit.ROW_FIELDS; `seq` is unique so that two writers racing for
+    the same place in the chain cannot both succeed (the loser retries on the new head)."""
+
+    __tablename__ = "audit"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    seq: Mapped[int] = mapped_column(Integer, nullable=False, unique=True)
+    time: Mapped[str] = mapped_column(String(32), nullable=False)
+    event: Mapped[str] = mapped_column(String(16), nullable=False)
+    conversation_id: Mapped[str | None] = mapped_column(String(32))
+    target: Mapped[str] = mapped_column(String(16), nullable=False)
+    provider: Mapped[str | None] = mapped_column(String(64))
+    model: Mapped[str | None] = mapped_column(String(200))
+    rule: Mapped[str] = mapped_column(String(64), nullable=False)
+    reason: Mapped[str] = mapped_column(Text, nullable=False)
+    refused: Mapped[bool] = mapped_column(Boolean, nullable=False)
+    sensitive: Mapped[bool] = mapped_column(Boolean, nullable=False)
+    categories: Mapped[str] = mapped_column(Text, nullable=False)  # JSON {category: count}
+    prompt_tokens: Mapped[int | None] = mapped_column(Integer)
+    completion_tokens: Mapped[int | None] = mapped_column(Integer)
+    cost_usd: Mapped[str | None] = mapped_column(String(40))  # exact decimal text
+    prev_hash: Mapped[str] = mapped_column(String(64), nullable=False)
+    hash: Mapped[str] = mapped_column(String(64), nullable=False)

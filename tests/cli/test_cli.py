@@ -25,7 +25,9 @@ def test_one_shot_json_has_the_documented_shape(stillroom_home: Path) -> None:
     assert answer["text"].strip()
     assert answer["model"] == "smollm2-135m-instruct-q4_1"
     assert answer["route"] == {"target": "local", "rule": "local-only",
-                               "reason": "no cloud or on-premises provider is configured"}
+                               "reason": "no cloud or on-premises provider is configured",
+                               "provider": None, "model": "smollm2-135m-instruct-q4_1",
+                               "sensitive": False, "categories": []}
     assert answer["usage"]["completion_tokens"] <= 16 and answer["usage"]["prompt_tokens"] > 0
     assert set(answer["timings"]) == TIMING_KEYS
     assert all(answer["timings"][k] > 0 for k in TIMING_KEYS)
