@@ -104,6 +104,9 @@ class SettingsDialog(QDialog):
         self.setWindowTitle("Settings")
         self.settings = settings
         self.key_store = key_store
+        from pathlib import Path
+
+        self.data_path = Path(data_dir)
         names = {f.name for f in fields(Settings)}
         tabs = QTabWidget()
         layout = QVBoxLayout(self)
@@ -183,6 +186,42 @@ class SettingsDialog(QDialog):
         tabs.addTab(keys, "Cloud keys")
         self._refresh_keys()
 
+        providers = QWidget()
+        provider_layout = QVBoxLayout(providers)
+        self.provider_list = QListWidget()
+        self.provider_list.setAccessibleName("Cloud and on-premises providers")
+        provider_layout.addWidget(self.provider_list)
+        form = QFormLayout()
+        self.new_provider = QLineEdit()
+        self.new_provider.setPlaceholderText("name, e.g. office-vllm")
+        self.new_url = QLineEdit()
+        self.new_url.setPlaceholderText("https://api.example.com/v1")
+        self.new_models = QLineEdit()
+        self.new_models.setPlaceholderText("model ids, comma-separated")
+        self.new_tier = QComboBox()
+        self.new_tier.addItems(["cloud", "onprem"])
+        for label, widget in (("Name", self.new_provider), ("Base URL", self.new_url),
+                              ("Models", self.new_models), ("Tier", self.new_tier)):
+            widget.setAccessibleName(f"Provider {label.lower()}")
+            form.addRow(label, widget)
+        provider_layout.addLayout(form)
+        row = QHBoxLayout()
+        add = QPushButton("Add provider")
+        add.clicked.connect(self._add_provider)
+        remove_provider = QPushButton("Remove selected")
+        remove_provider.clicked.connect(self._remove_provider)
+        row.addStretch()
+        row.addWidget(remove_provider)
+        row.addWidget(add)
+        provider_layout.addLayout(row)
+        self.provider_message = QLabel("Keys for providers go in the Cloud keys tab under "
+                                       "the provider's name.")
+        self.provider_message.setWordWrap(True)
+        provider_layout.addWidget(self.provider_message)
+        tabs.addTab(providers, "Providers")
+        self.providers_changed = False
+        self._refresh_providers()
+
         privacy = QWidget()
         privacy_layout = QVBoxLayout(privacy)
         self.offline = QCheckBox("Offline mode: nothing may connect beyond this machine")
@@ -199,6 +238,54 @@ class SettingsDialog(QDialog):
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         layout.addWidget(buttons)
+
+    def _provider_store(self):
+        from routing.providers import ProviderStore
+
+        return ProviderStore(self.data_path / "providers.json")
+
+    def _refresh_providers(self) -> None:
+        from routing.providers import ProviderError
+
+        self.provider_list.clear()
+        try:
+            for provider in self._provider_store().load():
+                models = ", ".join(provider.models) or "any model"
+                self.provider_list.addItem(f"{provider.name} [{provider.tier}] "
+                                           f"{provider.base_url} — {models}")
+        except ProviderError as exc:
+            self.provider_message.setText(str(exc))
+
+    def _add_provider(self) -> None:
+        from routing.providers import ProviderError, make_provider
+
+        name = self.new_provider.text().strip()
+        models = [m.strip() for m in self.new_models.text().split(",") if m.strip()]
+        try:
+            # make_provider validates (and fills a preset's defaults) before anything is saved.
+            provider = make_provider(name, base_url=self.new_url.text().strip() or None,
+                                     tier=self.new_tier.currentText(), models=models)
+            self._provider_store().add(provider)
+        except (ProviderError, ValueError) as exc:
+            self.provider_message.setText(str(exc))
+            return
+        self.providers_changed = True
+        self.provider_message.setText(f"Added {name}. Store its key in the Cloud keys tab.")
+        self._refresh_providers()
+
+    def _remove_provider(self) -> None:
+        from routing.providers import ProviderError
+
+        item = self.provider_list.currentItem()
+        if item is None:
+            return
+        try:
+            self._provider_store().remove(item.text().split(" [", 1)[0])
+        except ProviderError as exc:
+            self.provider_message.setText(str(exc))
+            return
+        self.providers_changed = True
+        self._refresh_providers()
 
     def _refresh_keys(self) -> None:
         from routing.keys import KeyringUnavailableError
@@ -251,3 +338,57 @@ class SettingsDialog(QDialog):
             settings.reference_cloud_model = self.reference.text().strip() or None
         if hasattr(settings, "offline"):
             settings.offline = self.offline.isChecked()
+
+
+class PolicyDialog(QDialog):
+    """Edit policy.toml with its comments; nothing is saved unless it validates."""
+
+    def __init__(self, path, parent: QWidget) -> None:  # noqa: ANN001 (Path)
+        super().__init__(parent)
+        from routing.policy import default_policy_text
+
+        self.setWindowTitle("Routing policy")
+        self.resize(760, 640)
+        self.path = path
+        layout = QVBoxLayout(self)
+        layout.addWidget(QLabel(f"{path}<br><small>Rules run in order; sensitive text never "
+                                f"leaves this machine whatever they say.</small>"))
+        try:
+            text = path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            text = default_policy_text()
+        self.editor = QPlainTextEdit(text)
+        self.editor.setAccessibleName("Policy file")
+        from PySide6.QtGui import QFontDatabase
+
+        self.editor.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
+        layout.addWidget(self.editor, 1)
+        self.message = QLabel()
+        self.message.setWordWrap(True)
+        layout.addWidget(self.message)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save
+                                   | QDialogButtonBox.StandardButton.Cancel)
+        check = buttons.addButton("Check", QDialogButtonBox.ButtonRole.ActionRole)
+        check.clicked.connect(self.check)
+        buttons.accepted.connect(self.save)
+        buttons.rejected.connect(self.reject)
+        layout.addWidget(buttons)
+
+    def check(self) -> bool:
+        from routing.policy import PolicyError, parse_policy_text
+
+        try:
+            policy = parse_policy_text(self.editor.toPlainText(), str(self.path))
+        except PolicyError as exc:
+            self.message.setText(f"⚠ {exc}")
+            return False
+        self.message.setText(f"The policy is valid: {len(policy.rules)} rule(s).")
+        return True
+
+    def save(self) -> None:
+        if not self.check():
+            return  # the user's text stays in the editor to be fixed; the file is untouched
+        from inference.files import write_text_atomic
+
+        write_text_atomic(self.path, self.editor.toPlainText())
+        self.accept()

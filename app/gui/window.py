@@ -140,8 +140,16 @@ class MainWindow(QMainWindow):
         self.system_button.setAccessibleName("System prompt and presets")
         self.system_button.clicked.connect(self.edit_system_prompt)
         column.addLayout(toolbar)
+        self.route_pin = QComboBox()
+        self.route_pin.setAccessibleName("Where this conversation may run")
+        self.route_pin.setToolTip("Pin this conversation to a route; sensitive text stays on "
+                                  "this machine whatever you choose")
+        self.route_pin.activated.connect(self._route_pin_changed)
+        self.pending_route_pin: str | None = None
+        self._fill_route_pins()
         parameters = QHBoxLayout()
-        for widget in (self.temperature, self.max_tokens, self.context, self.system_button):
+        for widget in (self.temperature, self.max_tokens, self.context, self.system_button,
+                       self.route_pin):
             parameters.addWidget(widget)
         parameters.addStretch()
         column.addLayout(parameters)
@@ -219,6 +227,7 @@ class MainWindow(QMainWindow):
         action(file_menu, "Settings…", QKeySequence("Ctrl+,"), self.open_settings)
         action(file_menu, "Costs and savings…", QKeySequence("Ctrl+Shift+C"),
                self.open_costs)
+        action(file_menu, "Routing policy…", QKeySequence("Ctrl+Shift+P"), self.edit_policy)
         action(file_menu, "Quit", QKeySequence.StandardKey.Quit, self.close)
         chat_menu = self.menuBar().addMenu("&Chat")
         action(chat_menu, "Send", QKeySequence("Ctrl+Return"), self.send)
@@ -290,10 +299,54 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(f"Context {value} tokens: the model reloads on the next "
                                      f"message.", 5000)
 
+    # -- routes ------------------------------------------------------------------------
+    def _fill_route_pins(self) -> None:
+        self.route_pin.clear()
+        for label, value in (("route: auto (policy)", None), ("route: this machine", "local"),
+                             ("route: on-premises", "onprem"), ("route: cloud", "cloud")):
+            self.route_pin.addItem(label, value)
+        for provider in self.services.router.providers:
+            self.route_pin.addItem(f"route: {provider.name} ({provider.tier})", provider.name)
+
+    def _show_route_pin(self, pin: str | None) -> None:
+        index = self.route_pin.findData(pin)
+        self.route_pin.setCurrentIndex(index if index >= 0 else 0)
+
+    def _route_pin_changed(self, _index: int) -> None:
+        pin = self.route_pin.currentData()
+        if self.conversation_id:
+            self.services.store.set_route_pin(self.conversation_id, pin)
+        else:
+            self.pending_route_pin = pin
+
+    def edit_policy(self) -> None:
+        from app.gui.dialogs import PolicyDialog
+        from routing.router import POLICY_FILE
+
+        dialog = PolicyDialog(self.services.data_dir / POLICY_FILE, self)
+        if dialog.exec():
+            self._reload_router("Routing policy saved.")
+
+    def _reload_router(self, message: str) -> None:
+        from routing.policy import PolicyError
+        from routing.providers import ProviderError
+
+        try:
+            self.services.reload_router()
+        except (PolicyError, ProviderError) as exc:
+            self.statusBar().showMessage(str(exc), 10000)
+            return
+        self._fill_route_pins()
+        self._show_route_pin(self.services.store.get(self.conversation_id).route_pin
+                             if self.conversation_id else self.pending_route_pin)
+        self.statusBar().showMessage(message, 4000)
+
     # -- conversations -----------------------------------------------------------------
     def new_chat(self) -> None:
         self.conversation_id = None
         self.pending_system_prompt = None
+        self.pending_route_pin = None
+        self._show_route_pin(None)
         self.chat_view.clear()
         self.chat_view.set_empty_text(EMPTY_STATE.format(
             model=self.model_picker.currentText().split(" · ")[0] or "The embedded model"))
@@ -313,6 +366,7 @@ class MainWindow(QMainWindow):
             if index >= 0:
                 self.model_picker.setCurrentIndex(index)
         self._load_parameters(conversation.id)
+        self._show_route_pin(conversation.route_pin)
 
     def _show_messages(self) -> None:
         self.chat_view.clear()
@@ -384,9 +438,11 @@ class MainWindow(QMainWindow):
     def _options(self) -> ChatOptions:
         system = None if self.conversation_id else (self.pending_system_prompt
                                                     or self.services.settings.system_prompt)
+        # A new conversation's pin rides on its first message; the store keeps it after.
+        route = (self.pending_route_pin or "auto") if not self.conversation_id else "auto"
         return ChatOptions(model=self.model_picker.currentData(), system_prompt=system,
                            temperature=self.temperature.value(),
-                           max_tokens=self.max_tokens.value())
+                           max_tokens=self.max_tokens.value(), route=route)
 
     def send(self) -> None:
         text = self.composer.toPlainText().strip()
@@ -448,6 +504,9 @@ class MainWindow(QMainWindow):
             if self.conversation_id is None:
                 self.conversation_id = conversation_id
                 self._save_parameters()
+                if self.pending_route_pin:
+                    self.services.store.set_route_pin(conversation_id, self.pending_route_pin)
+                    self.pending_route_pin = None
             self.sidebar.refresh(select=self.conversation_id)
         widget = self.active.get("widget")
         if widget is not None and self.conversation_id == conversation_id:
@@ -538,7 +597,10 @@ class MainWindow(QMainWindow):
             save_settings(self.services.settings_path, self.services.settings)
             apply_offline_mode(self.services.settings.offline)
             self._refresh_offline_status()
-            self.statusBar().showMessage("Settings saved.", 3000)
+            if dialog.providers_changed:
+                self._reload_router("Settings and providers saved.")
+            else:
+                self.statusBar().showMessage("Settings saved.", 3000)
 
     def open_costs(self) -> None:
         from app.gui.cost_dialog import open_cost_dialog

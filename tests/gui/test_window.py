@@ -198,3 +198,56 @@ def test_costs_dialog_shows_the_ledger_report(qtbot, window) -> None:
     assert any("unknown" in value for value in rows.values())  # no tariff set: never $0
     assert dialog.charts.count() == 2  # tokens per day, cost per day
     assert dialog.save_button.isEnabled()
+
+
+def test_route_pin_is_stored_per_conversation(qtbot, window) -> None:
+    ask(qtbot, window, "Hello.", max_tokens=8)
+    local = window.route_pin.findData("local")
+    window.route_pin.setCurrentIndex(local)
+    window.route_pin.activated.emit(local)
+    assert window.services.store.get(window.conversation_id).route_pin == "local"
+    conversation_id = window.conversation_id
+    window.new_chat()
+    assert window.route_pin.currentData() is None
+    window.open_conversation(conversation_id)
+    assert window.route_pin.currentData() == "local"
+
+
+def test_policy_editor_refuses_an_invalid_policy_and_keeps_the_file(qtbot, window) -> None:
+    from app.gui.dialogs import PolicyDialog
+
+    path = window.services.data_dir / "policy.toml"
+    dialog = PolicyDialog(path, window)
+    qtbot.addWidget(dialog)
+    assert "[escalation]" in dialog.editor.toPlainText()  # the commented default
+    assert dialog.check()
+    dialog.editor.setPlainText("[sensitivity]\ntarget = 'the moon'\n")
+    dialog.save()
+    assert "⚠" in dialog.message.text() and not path.exists()
+    dialog.editor.setPlainText("[sensitivity]\ntarget = 'local'\n")
+    dialog.save()
+    assert path.read_text(encoding="utf-8") == "[sensitivity]\ntarget = 'local'\n"
+
+
+def test_providers_added_in_settings_become_routes(qtbot, window) -> None:
+    from app.gui.dialogs import SettingsDialog
+    from routing.keys import KeyStore
+
+    services = window.services
+    dialog = SettingsDialog(services.settings, services.library.list(),
+                            str(services.data_dir),
+                            KeyStore(services.data_dir / "keys-index.json"), window)
+    qtbot.addWidget(dialog)
+    dialog.new_provider.setText("office-vllm")
+    dialog.new_url.setText("http://127.0.0.1:8000/v1")
+    dialog.new_models.setText("qwen2.5-7b")
+    dialog.new_tier.setCurrentText("onprem")
+    dialog._add_provider()
+    assert dialog.provider_list.count() == 1 and "office-vllm [onprem]" in \
+        dialog.provider_list.item(0).text()
+    dialog.new_url.setText("not a url")
+    dialog.new_provider.setText("broken")
+    dialog._add_provider()
+    assert dialog.provider_list.count() == 1 and dialog.provider_message.text()
+    window._reload_router("reloaded")
+    assert window.route_pin.findData("office-vllm") >= 0
