@@ -111,7 +111,7 @@ class MainWindow(QMainWindow):
         toolbar = QHBoxLayout()
         self.model_picker = QComboBox()
         self.model_picker.setAccessibleName("Model")
-        self.model_picker.setMinimumWidth(220)
+        self.model_picker.setMinimumWidth(150)
         toolbar.addWidget(self.model_picker, 1)
         self.load_button = QPushButton("Load")
         self.load_button.setAccessibleName("Load model")
@@ -136,7 +136,8 @@ class MainWindow(QMainWindow):
         self.context.setToolTip("Context length: applies when the model is next loaded")
         self.context.setValue(self.services.settings.context_length or 4096)
         self.context.editingFinished.connect(self._context_changed)
-        self.system_button = QPushButton("System prompt…")
+        self.system_button = QPushButton("System…")
+        self.system_button.setToolTip("System prompt and saved presets")
         self.system_button.setAccessibleName("System prompt and presets")
         self.system_button.clicked.connect(self.edit_system_prompt)
         column.addLayout(toolbar)
@@ -145,11 +146,15 @@ class MainWindow(QMainWindow):
         self.route_pin.setToolTip("Pin this conversation to a route; sensitive text stays on "
                                   "this machine whatever you choose")
         self.route_pin.activated.connect(self._route_pin_changed)
+        # Long provider names must not widen the window past a small laptop screen.
+        self.route_pin.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.route_pin.setMinimumContentsLength(6)
         self.pending_route_pin: str | None = None
         self._fill_route_pins()
         parameters = QHBoxLayout()
-        for widget in (self.temperature, self.max_tokens, self.context, self.system_button,
-                       self.route_pin):
+        toolbar.addWidget(self.route_pin)
+        for widget in (self.temperature, self.max_tokens, self.context, self.system_button):
             parameters.addWidget(widget)
         parameters.addStretch()
         column.addLayout(parameters)
