@@ -238,6 +238,7 @@ class ChatService:
         router = self.services.router
         state = RouteState(conversation_sensitive=conversation.sensitive,
                            offline=settings.offline,
+                           local_queue_depth=self.services.engines.queue_depth(model.id),
                            spend=cloud_spend(store.engine, datetime.now(UTC)))
         route_request = RouteRequest(text=prompt, conversation_id=conversation.id,
                                      pinned_target=conversation.route_pin, route=options.route,

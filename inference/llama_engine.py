@@ -123,6 +123,11 @@ class LlamaCppEngine:
     def context_length(self) -> int:
         return self._context_length
 
+    @property
+    def queue_depth(self) -> int:
+        """Requests waiting for (or being served by) this model's owner thread."""
+        return self._owner.pending if self._owner is not None else 0
+
     def load(self) -> None:
         if self.loaded:
             return

@@ -43,6 +43,12 @@ class EngineManager:
         with self._lock:
             return [engine.model for engine in self._engines.values()]
 
+    def queue_depth(self, model_id: str) -> int:
+        """How many requests wait on the model; 0 when it is not loaded."""
+        with self._lock:
+            engine = self._engines.get(model_id)
+        return engine.queue_depth if engine is not None else 0
+
     def unload(self, model_id: str) -> bool:
         with self._lock:
             engine = self._engines.pop(model_id, None)

@@ -20,6 +20,7 @@ _STOP = object()
 class OwnerThread:
     def __init__(self, name: str) -> None:
         self._calls: queue.SimpleQueue[object] = queue.SimpleQueue()
+        self._busy = False
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
         self._thread.start()
 
@@ -32,6 +33,11 @@ class OwnerThread:
 
     def call(self, function: Callable[[], T]) -> T:
         return self.submit(function).result()
+
+    @property
+    def pending(self) -> int:
+        """Calls queued or running: the capacity rule routes elsewhere when this is high."""
+        return self._calls.qsize() + (1 if self._busy else 0)
 
     @property
     def is_current(self) -> bool:
@@ -52,7 +58,12 @@ class OwnerThread:
             function, future = item  # type: ignore[misc]
             if not future.set_running_or_notify_cancel():
                 continue
+            self._busy = True
             try:
-                future.set_result(function())
+                result = function()
             except BaseException as exc:  # handed to the caller, who re-raises it
+                self._busy = False  # before the caller wakes, so `pending` is exact for it
                 future.set_exception(exc)
+            else:
+                self._busy = False
+                future.set_result(result)
