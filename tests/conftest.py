@@ -56,3 +56,13 @@ def run_cli(*args: str, home: Path, input: str | None = None, timeout: float = 3
         capture_output=True, text=True, timeout=timeout, env=environment, cwd=REPO_ROOT,
         **stdin,
     )
+
+
+@pytest.fixture(scope="session")
+def f16_model(model: ModelInfo, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A real full-precision GGUF: the embedded model re-quantized Q4_1 -> F16, once per run
+    (the embedded model is the only model we have; its F16 form is what users quantize)."""
+    from inference.quantize import quantize
+
+    target = tmp_path_factory.mktemp("f16") / "SmolLM2-135M-Instruct.F16.gguf"
+    return quantize(model.path, target, "F16", allow_requantize=True).path

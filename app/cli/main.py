@@ -43,6 +43,19 @@ def _parser() -> argparse.ArgumentParser:
                                            required=True)
     listing = model_commands.add_parser("list", help="installed models")
     listing.add_argument("--json", action="store_true")
+    quantize = model_commands.add_parser(
+        "quantize", help="make a smaller GGUF with llama.cpp's quantizer and register it",
+        description="SOURCE is a GGUF path or a model id. The output is registered in the "
+                    "library; its id works with `stillroom chat --model ID`.")
+    quantize.add_argument("source", metavar="SOURCE", help="GGUF file or model id")
+    quantize.add_argument("--type", required=True, metavar="TYPE",
+                          help="Q8_0, Q6_K, Q5_K_M, Q4_K_M, Q4_0, Q5_0, Q3_K_M, Q2_K, ...")
+    quantize.add_argument("--output", "-o", metavar="PATH",
+                          help="where to write it (default: models/ in the data directory)")
+    quantize.add_argument("--allow-requantize", action="store_true",
+                          help="accept an already-quantized source (loses more quality)")
+    quantize.add_argument("--json", action="store_true",
+                          help='print {"id", "path", "type", "size_bytes"}')
 
     doctor = commands.add_parser("doctor", help="what this machine can run and measure")
     doctor.add_argument("--json", action="store_true")
