@@ -17,6 +17,8 @@ def run_models(args: argparse.Namespace) -> int:
     library = ModelLibrary(ensure_writable(data_dir()))
     if args.models_command == "quantize":
         return _quantize(args, library)
+    if args.models_command == "pull":
+        return _pull(args, library)
     return _list(args, library)
 
 
@@ -91,5 +93,49 @@ def _quantize(args: argparse.Namespace, library: ModelLibrary) -> int:
     else:
         print(f"{model.id}: {human_bytes(result.size_bytes)} {result.type}, "
               f"{result.elapsed_s:.1f} s -> {model.path}")
+        print(f"Chat with it: stillroom chat --model {model.id}")
+    return 0
+
+
+def hub_token() -> str | None:
+    """The Hugging Face token from the keyring (or STILLROOM_KEY_HUGGINGFACE); None when
+    there is none or no keyring: public repos need no token."""
+    from routing.keys import KeyringUnavailableError, KeyStore
+    from routing.router import KEYS_INDEX_FILE
+
+    try:
+        return KeyStore(data_dir() / KEYS_INDEX_FILE).get("huggingface")
+    except KeyringUnavailableError:
+        return None
+
+
+def _pull(args: argparse.Namespace, library: ModelLibrary) -> int:
+    from inference.hub import DownloadProgress, choose_file, download, parse_reference, repo_files
+
+    repo_id, filename = parse_reference(args.reference)
+    token = hub_token()
+    remote = choose_file(repo_id, repo_files(repo_id, token=token), filename)
+    status = _StatusLine()
+
+    def progress(update: DownloadProgress) -> None:
+        total = update.total_bytes or 0
+        share = f" {100 * update.downloaded_bytes / total:3.0f}%" if total else ""
+        retry = f" (attempt {update.attempt})" if update.attempt > 1 else ""
+        status.show(f"{remote.filename}{share} {human_bytes(update.downloaded_bytes)} of "
+                    f"{human_bytes(update.total_bytes)}{retry}")
+
+    try:
+        path = download(remote, token=token, on_progress=progress)
+    finally:
+        status.done()
+    model = library.register(path, name=Path(remote.filename).stem, sha256=remote.sha256,
+                             id_hint=Path(remote.filename).stem,
+                             source=f"hf:{repo_id}/{remote.filename}@{remote.revision}")
+    if args.json:
+        print(json.dumps({"id": model.id, "path": model.path, "repo": repo_id,
+                          "file": remote.filename, "size_bytes": model.size_bytes,
+                          "sha256": model.sha256}))
+    else:
+        print(f"{model.id}: {human_bytes(model.size_bytes)}, SHA-256 verified -> {model.path}")
         print(f"Chat with it: stillroom chat --model {model.id}")
     return 0
