@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import hashlib
 import http.client
 import os
 import re
@@ -197,12 +198,15 @@ def _resolve_url(remote: RemoteFile) -> str:
 
 
 def _transfer(remote: RemoteFile, partial: Path, token: str | None,
-              on_progress: Callable[[int], None]) -> None:
-    """Append the rest of the file to `partial` (a Range request when some is there)."""
+              on_progress: Callable[[int], None]) -> str:
+    """Append the rest of the file to `partial` (a Range request when some is there) and
+    return the whole file's SHA-256, hashed as it streams: a second pass over a large file
+    would cost more than the transfer on a fast link."""
     offset = partial.stat().st_size if partial.exists() else 0
     if remote.size_bytes is not None and offset > remote.size_bytes:
         partial.unlink()
         offset = 0
+    digest = hashlib.sha256()
     request = urllib.request.Request(_resolve_url(remote), headers={"User-Agent": _USER_AGENT})
     if token:
         # Unredirected: the Hub redirects large files to a CDN that must not see the token.
@@ -213,8 +217,11 @@ def _transfer(remote: RemoteFile, partial: Path, token: str | None,
         mode = "ab"
         if offset and response.status != 206:  # the server ignored the Range: start over
             mode, offset = "wb", 0
+        elif offset:
+            _hash_prefix(partial, offset, digest)
         with partial.open(mode) as sink:
             while block := response.read(_BLOCK):
+                digest.update(block)
                 sink.write(block)
                 offset += len(block)
                 on_progress(offset)
@@ -222,6 +229,15 @@ def _transfer(remote: RemoteFile, partial: Path, token: str | None,
             os.fsync(sink.fileno())
     if remote.size_bytes is not None and offset != remote.size_bytes:
         raise ConnectionError(f"the transfer ended at {offset:,} of {remote.size_bytes:,} bytes")
+    return digest.hexdigest()
+
+
+def _hash_prefix(path: Path, length: int, digest: hashlib._Hash) -> None:
+    with path.open("rb") as stream:
+        remaining = length
+        while remaining and (block := stream.read(min(_BLOCK, remaining))):
+            digest.update(block)
+            remaining -= len(block)
 
 
 def _http_error(exc: urllib.error.HTTPError, remote: RemoteFile) -> HubError | None:
@@ -273,7 +289,7 @@ def download(remote: RemoteFile, *, token: str | None = None,
         attempt += 1
         before = partial.stat().st_size if partial.exists() else 0
         try:
-            _transfer(remote, partial, token, report)
+            actual = _transfer(remote, partial, token, report)
             break
         except urllib.error.HTTPError as exc:
             explained = _http_error(exc, remote)
@@ -291,7 +307,7 @@ def download(remote: RemoteFile, *, token: str | None = None,
             raise HubError(f"Downloading {remote.filename} failed {attempts} times in a row "
                            f"({error}); pull again to resume.") from error
         sleep(backoff_s * 2 ** max(failures - 1, 0))
-    _verify(partial, remote)
+    _verify(partial, remote, actual)
     partial.replace(blob)
     _link_snapshot(remote, blob)
     return blob
@@ -314,9 +330,9 @@ def _link_snapshot(remote: RemoteFile, blob: Path) -> None:
         link.symlink_to(os.path.relpath(blob, link.parent))
 
 
-def _verify(path: Path, remote: RemoteFile) -> None:
+def _verify(path: Path, remote: RemoteFile, actual: str | None = None) -> None:
     """Check the SHA-256; on a mismatch delete the file and raise: never used, never kept."""
-    actual = sha256_file(path)
+    actual = actual or sha256_file(path)
     if actual == remote.sha256:
         return
     path.unlink(missing_ok=True)
