@@ -133,8 +133,11 @@ class ModelLibrary:
 
     # -- writing -----------------------------------------------------------------------
     def register(self, path: str | Path, *, name: str | None = None,
-                 sha256: str | None = None, source: str | None = None) -> ModelInfo:
-        """Add a GGUF file by reference; its hash is computed now unless given."""
+                 sha256: str | None = None, source: str | None = None,
+                 id_hint: str | None = None) -> ModelInfo:
+        """Add a GGUF file by reference; its hash is computed now and checked against
+        `sha256` when given. `id_hint` names the id where the file's own name is a content
+        hash (HF cache and Ollama blobs)."""
         path = Path(path).expanduser().resolve()
         try:
             summary = read_summary(path)
@@ -150,7 +153,7 @@ class ModelLibrary:
             for entry in data["models"]:
                 if entry["path"] == str(path):
                     return _model_from_json(entry)
-            base = slugify(path.stem)
+            base = slugify(id_hint or path.stem)
             model_id, n = base, 2
             while model_id in existing:
                 model_id, n = f"{base}-{n}", n + 1

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,7 @@ import pytest
 from inference.library import embedded_model
 from inference.llama_engine import LlamaCppEngine
 from inference.types import ModelInfo
+from tests.inference.fake_hub import FakeHub
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -56,3 +58,27 @@ def run_cli(*args: str, home: Path, input: str | None = None, timeout: float = 3
         capture_output=True, text=True, timeout=timeout, env=environment, cwd=REPO_ROOT,
         **stdin,
     )
+
+
+@pytest.fixture(scope="session")
+def f16_model(model: ModelInfo, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A real full-precision GGUF: the embedded model re-quantized Q4_1 -> F16, once per run
+    (the embedded model is the only model we have; its F16 form is what users quantize)."""
+    from inference.quantize import quantize
+
+    target = tmp_path_factory.mktemp("f16") / "SmolLM2-135M-Instruct.F16.gguf"
+    return quantize(model.path, target, "F16", allow_requantize=True).path
+
+
+@pytest.fixture
+def fake_hub(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeHub]:
+    """A running fake Hub; huggingface-hub in this process and in child processes (via the
+    environment) talks to it and caches into a private HF_HOME."""
+    hf_home = tmp_path / "hf-home"
+    with FakeHub() as hub:
+        monkeypatch.setenv("HF_ENDPOINT", hub.url)
+        monkeypatch.setenv("HF_HOME", str(hf_home))
+        monkeypatch.setenv("HF_HUB_DISABLE_TELEMETRY", "1")
+        monkeypatch.delenv("HF_TOKEN", raising=False)
+        monkeypatch.delenv("HF_HUB_CACHE", raising=False)
+        yield hub

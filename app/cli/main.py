@@ -50,6 +50,29 @@ def _parser() -> argparse.ArgumentParser:
                                            required=True)
     listing = model_commands.add_parser("list", help="installed models")
     listing.add_argument("--json", action="store_true")
+    pull = model_commands.add_parser(
+        "pull", help="download a GGUF from Hugging Face, verify it, register it",
+        description="Downloads into the standard Hugging Face cache (a cut transfer resumes "
+                    "on the next pull), checks the SHA-256 the Hub publishes, then registers "
+                    "the file. Gated repos use the token stored with `stillroom keys set "
+                    "huggingface`.")
+    pull.add_argument("reference", metavar="REPO[:FILE]",
+                      help="e.g. org/Model-GGUF:Model-Q4_K_M.gguf")
+    pull.add_argument("--json", action="store_true",
+                      help='print {"id", "path", "repo", "file", "size_bytes", "sha256"}')
+    quantize = model_commands.add_parser(
+        "quantize", help="make a smaller GGUF with llama.cpp's quantizer and register it",
+        description="SOURCE is a GGUF path or a model id. The output is registered in the "
+                    "library; its id works with `stillroom chat --model ID`.")
+    quantize.add_argument("source", metavar="SOURCE", help="GGUF file or model id")
+    quantize.add_argument("--type", required=True, metavar="TYPE",
+                          help="Q8_0, Q6_K, Q5_K_M, Q4_K_M, Q4_0, Q5_0, Q3_K_M, Q2_K, ...")
+    quantize.add_argument("--output", "-o", metavar="PATH",
+                          help="where to write it (default: models/ in the data directory)")
+    quantize.add_argument("--allow-requantize", action="store_true",
+                          help="accept an already-quantized source (loses more quality)")
+    quantize.add_argument("--json", action="store_true",
+                          help='print {"id", "path", "type", "size_bytes"}')
 
     doctor = commands.add_parser("doctor", help="what this machine can run and measure")
     doctor.add_argument("--json", action="store_true")

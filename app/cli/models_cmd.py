@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from dataclasses import asdict
+from pathlib import Path
 
 from app.cli.render import human_bytes
 from app.config import data_dir, ensure_writable
@@ -13,6 +15,14 @@ from inference.library import ModelLibrary
 
 def run_models(args: argparse.Namespace) -> int:
     library = ModelLibrary(ensure_writable(data_dir()))
+    if args.models_command == "quantize":
+        return _quantize(args, library)
+    if args.models_command == "pull":
+        return _pull(args, library)
+    return _list(args, library)
+
+
+def _list(args: argparse.Namespace, library: ModelLibrary) -> int:
     models = library.list()
     if args.json:
         keys = ("id", "name", "path", "format", "quantization", "size_bytes", "sha256",
@@ -25,4 +35,107 @@ def run_models(args: argparse.Namespace) -> int:
         print(f"{model.id:40} {model.format:6} {model.quantization or '?':8} "
               f"{human_bytes(model.size_bytes):>9}  {model.name}{note}")
         print(f"{'':40} {model.path}")
+    return 0
+
+
+def _source_path(source: str, library: ModelLibrary) -> Path:
+    """SOURCE is a file when one exists at that path, otherwise a model id."""
+    path = Path(source).expanduser()
+    if path.exists() or source.endswith(".gguf") or "/" in source:
+        return path
+    return Path(library.get(source).path)
+
+
+class _StatusLine:
+    """One self-overwriting progress line on a terminal; silent when stderr is a pipe."""
+
+    def __init__(self) -> None:
+        self.live = sys.stderr.isatty()
+
+    def show(self, text: str) -> None:
+        if self.live:
+            print(f"\r\033[K{text}", end="", file=sys.stderr, flush=True)
+
+    def done(self) -> None:
+        if self.live:
+            print("\r\033[K", end="", file=sys.stderr, flush=True)
+
+
+def _quantize(args: argparse.Namespace, library: ModelLibrary) -> int:
+    from inference.quantize import QuantizeJob, QuantizeProgress, default_output_path, resolve_type
+
+    source = _source_path(args.source, library)
+    type_name, _ = resolve_type(args.type)  # an unknown type fails before any file work
+    output = Path(args.output) if args.output else default_output_path(
+        source, type_name, ensure_writable(data_dir() / "models"))
+    status = _StatusLine()
+
+    def progress(update: QuantizeProgress) -> None:
+        # llama.cpp reports no progress; the output's growth is what we can see.
+        status.show(f"Quantizing {source.name} to {type_name}: {update.elapsed_s:.0f} s, "
+                    f"{human_bytes(update.output_bytes)} written")
+
+    job = QuantizeJob(source, output, type_name, allow_requantize=args.allow_requantize,
+                      on_progress=progress)
+    job.start()
+    try:
+        result = job.wait()
+    except BaseException:
+        job.cancel()  # Ctrl-C: stop the child and remove the partial file
+        status.done()
+        raise
+    status.done()
+    model = library.register(result.path, source=f"quantized from {source.name} "
+                                                  f"({type_name})")
+    if args.json:
+        print(json.dumps({"id": model.id, "path": model.path, "type": result.type,
+                          "size_bytes": result.size_bytes}))
+    else:
+        print(f"{model.id}: {human_bytes(result.size_bytes)} {result.type}, "
+              f"{result.elapsed_s:.1f} s -> {model.path}")
+        print(f"Chat with it: stillroom chat --model {model.id}")
+    return 0
+
+
+def hub_token() -> str | None:
+    """The Hugging Face token from the keyring (or STILLROOM_KEY_HUGGINGFACE); None when
+    there is none or no keyring: public repos need no token."""
+    from routing.keys import KeyringUnavailableError, KeyStore
+    from routing.router import KEYS_INDEX_FILE
+
+    try:
+        return KeyStore(data_dir() / KEYS_INDEX_FILE).get("huggingface")
+    except KeyringUnavailableError:
+        return None
+
+
+def _pull(args: argparse.Namespace, library: ModelLibrary) -> int:
+    from inference.hub import DownloadProgress, choose_file, download, parse_reference, repo_files
+
+    repo_id, filename = parse_reference(args.reference)
+    token = hub_token()
+    remote = choose_file(repo_id, repo_files(repo_id, token=token), filename)
+    status = _StatusLine()
+
+    def progress(update: DownloadProgress) -> None:
+        total = update.total_bytes or 0
+        share = f" {100 * update.downloaded_bytes / total:3.0f}%" if total else ""
+        retry = f" (attempt {update.attempt})" if update.attempt > 1 else ""
+        status.show(f"{remote.filename}{share} {human_bytes(update.downloaded_bytes)} of "
+                    f"{human_bytes(update.total_bytes)}{retry}")
+
+    try:
+        path = download(remote, token=token, on_progress=progress)
+    finally:
+        status.done()
+    model = library.register(path, name=Path(remote.filename).stem, sha256=remote.sha256,
+                             id_hint=Path(remote.filename).stem,
+                             source=f"hf:{repo_id}/{remote.filename}@{remote.revision}")
+    if args.json:
+        print(json.dumps({"id": model.id, "path": model.path, "repo": repo_id,
+                          "file": remote.filename, "size_bytes": model.size_bytes,
+                          "sha256": model.sha256}))
+    else:
+        print(f"{model.id}: {human_bytes(model.size_bytes)}, SHA-256 verified -> {model.path}")
+        print(f"Chat with it: stillroom chat --model {model.id}")
     return 0
