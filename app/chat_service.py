@@ -1,5 +1,7 @@
 """One chat turn, the same for every surface: persist the question, route it, stream the
-answer to disk and to the caller, meter its energy, and record its usage and cost."""
+answer to disk and to the caller, meter its energy, and record its usage and cost. With
+confidence escalation on, a local answer is scored and may be re-asked elsewhere
+(``ChatService.escalate``), as a second answer in the same conversation."""
 
 from __future__ import annotations
 
@@ -7,21 +9,32 @@ import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 from typing import TYPE_CHECKING
 
 from app.answer_cost import COST_PARTS, UNKNOWN_PREFIX, AnswerCost, AnswerPricer
 from app.energy_meter import EnergyMeter
 from app.store.audit_log import AuditLog
 from app.store.conversations import AnswerWriter, ConversationSummary, UsageFigures
-from app.store.ledger import cloud_spend
+from app.store.ledger import cloud_spend, confidence_history
 from inference.power import EnergyReport, EnergyWindow
-from inference.types import ChatMessage, Chunk, Engine, GenerationRequest, ModelInfo, Timings
+from inference.types import (
+    ChatMessage,
+    Chunk,
+    Engine,
+    GenerationRequest,
+    ModelInfo,
+    Timings,
+    TokenLogprob,
+)
 from routing.audit import AuditEvent, AuditRecord, record_for
+from routing.confidence import ConfidenceVerdict, answer_score, assess
 from routing.decision import RouteDecision, RouteRequest, RouteState
 from routing.pricing import Money, PricingError
 
 if TYPE_CHECKING:
     from app.services import Services
+    from routing.router import Router
 
 # Answers that stopped early still hold text the model should see in the next turn.
 _HISTORY_STATUSES = {"complete", "cancelled", "interrupted"}
@@ -45,13 +58,15 @@ class RouteRefusedError(ValueError):
 
 
 class TurnAudit:
-    """The audit rows of one turn: one per decision (route, failover), written when the
-    answer ends, with the tokens and bill of the decision that answered."""
+    """The audit rows of one answer: one per decision (route or escalation, then any
+    failover), written when the answer ends, with the tokens and bill of the decision that
+    answered."""
 
-    def __init__(self, log: AuditLog, conversation_id: str, first: RouteDecision) -> None:
+    def __init__(self, log: AuditLog, conversation_id: str, first: RouteDecision,
+                 first_event: AuditEvent = "route") -> None:
         self._log = log
         self._conversation_id = conversation_id
-        self.decisions: list[tuple[AuditEvent, RouteDecision]] = [("route", first)]
+        self.decisions: list[tuple[AuditEvent, RouteDecision]] = [(first_event, first)]
         self._written = False
 
     def add(self, event: AuditEvent, decision: RouteDecision) -> None:
@@ -75,6 +90,18 @@ class TurnAudit:
 
 
 @dataclass(frozen=True, slots=True)
+class EscalationCheck:
+    """What a local answer needs to judge itself once it is done: the router (its policy's
+    [escalation] section and ``escalate``), the message as routed, the state it was routed
+    in, and the scores of earlier answers (read then, so this answer is not among them)."""
+
+    router: Router
+    request: RouteRequest
+    state: RouteState
+    past_scores: Callable[[], list[float]]
+
+
+@dataclass(frozen=True, slots=True)
 class TurnResult:
     message_id: int
     text: str
@@ -94,12 +121,18 @@ class ChatTurn:
     def __init__(self, *, conversation: ConversationSummary, model: ModelInfo,
                  decision: RouteDecision, request: GenerationRequest, writer: AnswerWriter,
                  chunks: Iterator[Chunk], energy: EnergyMeter, pricer: AnswerPricer,
-                 audit: TurnAudit) -> None:
+                 audit: TurnAudit, escalation_check: EscalationCheck | None = None) -> None:
         self.conversation = conversation
         self.model = model
         self.decision = decision
         self.request = request
         self.result: TurnResult | None = None
+        # Set after a complete local answer when escalation is on: how sure the model was,
+        # and the router's escalation decision (target "local": keep the answer; anything
+        # else: ChatService.escalate re-asks there).
+        self.confidence: ConfidenceVerdict | None = None
+        self.escalation: RouteDecision | None = None
+        self.escalation_check = escalation_check
         self._writer = writer
         self._chunks = chunks
         self._energy = energy
@@ -109,13 +142,28 @@ class ChatTurn:
         self._energy_report: EnergyReport | None = None
         self._energy_source: str | None = None
         self._cost: AnswerCost | None = None
+        self._confidence_score: float | None = None
 
     @property
     def conversation_id(self) -> str:
         return self.conversation.id
 
+    @property
+    def message_id(self) -> int:
+        """The answer's message (it exists from the start, even if the answer fails)."""
+        return self._writer.message_id
+
+    @property
+    def text(self) -> str:
+        """The answer's text so far (all of it once the turn is done)."""
+        return self._writer.text
+
     def __iter__(self) -> Iterator[Chunk]:
         writer, last = self._writer, None
+        # Only gathered when escalation will judge the answer (the engine sends logprobs only
+        # then, too); one list append per token.
+        scoring = self.escalation_check is not None
+        token_logprobs: list[TokenLogprob] = []
         with self._energy.busy():
             # Read the sensors once here and once at the end; nothing runs between tokens
             # but the first-token mark.
@@ -125,6 +173,8 @@ class ChatTurn:
                     if last is None:
                         window.mark_first_token()
                     writer.append(chunk.text)
+                    if scoring and chunk.logprobs:
+                        token_logprobs.extend(chunk.logprobs)
                     last = chunk
                     yield chunk
             except BaseException as exc:
@@ -138,10 +188,31 @@ class ChatTurn:
                 self._chunks.close()  # stops the engine at its next token if we left early
         finish = last.finish_reason if last and last.finish_reason else "stop"
         status = "cancelled" if finish == "cancelled" else "complete"
+        if status == "complete" and last is not None:
+            # Before the usage row is written: it stores this answer's score.
+            self._judge_confidence(token_logprobs)
         writer.finish(status, self._usage(last, finish, window))
         self._write_audit(last)
         if last is not None:
             self._set_result(last, finish)
+
+    def _judge_confidence(self, token_logprobs: list[TokenLogprob]) -> None:
+        """Score the finished local answer and ask the router whether to re-ask it."""
+        check = self.escalation_check
+        if check is None:
+            return
+        config = check.router.policy.escalation
+        # The same score ``assess`` compares; stored, it is the next answers' history.
+        self._confidence_score = answer_score(token_logprobs, q=config.quantile,
+                                              min_tokens=config.min_tokens)
+        self.confidence = assess(token_logprobs, check.past_scores(), config)
+        self.escalation = check.router.escalate(check.request, self.confidence,
+                                                answered=self.decision, state=check.state)
+
+    @property
+    def escalates(self) -> bool:
+        """The router wants this answer re-asked elsewhere (``ChatService.escalate``)."""
+        return self.escalation is not None and self.escalation.target != "local"
 
     def _set_result(self, last: Chunk, finish: str) -> None:
         writer = self._writer
@@ -194,7 +265,7 @@ class ChatTurn:
             cloud_equivalent_model=cost.cloud_equivalent_model if cost else None,
             cloud_actual_usd=None,  # answered on this machine: nothing was billed
             price_as_of=cost.price_as_of if cost else None,
-            cost_notes=notes)
+            cost_notes=notes, confidence=self._confidence_score)
 
 
 class ChatService:
@@ -251,12 +322,15 @@ class ChatService:
             audit.write()
             raise RouteRefusedError(decision.reason)
 
+        # Logprobs only when escalation will judge a local answer: they cost a
+        # vocabulary-sized pass per token, which no other turn should pay.
+        judged = router.policy.escalation.enabled and decision.target == "local"
         request = GenerationRequest(
             messages=self.history(conversation),
             max_tokens=options.max_tokens or settings.max_tokens,
             temperature=settings.temperature if options.temperature is None
             else options.temperature,
-            seed=options.seed, logprobs=options.logprobs,
+            seed=options.seed, logprobs=options.logprobs or judged,
         )
         start_local = self._local_starter(model, request, cancel)
         # A local answer loads its model before the answer row exists (as it always did);
@@ -272,11 +346,43 @@ class ChatService:
                  "energy": self.services.energy, "pricer": self.services.pricer,
                  "audit": audit}
         if decision.target == "local":
-            return ChatTurn(**parts)  # type: ignore[arg-type]
+            check = None
+            if judged:
+                check = EscalationCheck(router, route_request, state, partial(
+                    confidence_history, store.engine, model.id))
+            return ChatTurn(**parts, escalation_check=check)  # type: ignore[arg-type]
         from app.routed_turn import RemoteTurn
 
         return RemoteTurn(**parts, router=router, state=state,  # type: ignore[arg-type]
                           keys=self.services.keys, start_local=start_local, cancel=cancel)
+
+    def escalate(self, turn: ChatTurn, cancel: threading.Event | None = None
+                 ) -> ChatTurn | None:
+        """The second answer of an escalated turn, to iterate like the first; None when the
+        router kept the local answer (or the turn was not judged).
+
+        Call it after iterating ``turn``. The question is re-asked as the local model got it
+        (the same history, without the local answer) and answered in a new assistant message
+        labelled with the escalation's reason; audited as event "escalation" and billed in
+        the ledger. Should that provider fail, the policy's failover may move it on-prem;
+        it is never answered on this machine a second time.
+        """
+        decision, check = turn.escalation, turn.escalation_check
+        if decision is None or decision.target == "local" or check is None:
+            return None
+        conversation = turn.conversation
+        writer = self.services.store.start_answer(
+            conversation.id, model_id=decision.model or "", route_target=decision.target,
+            route_rule=decision.rule, route_reason=decision.reason)
+        audit = TurnAudit(self.services.audit, conversation.id, decision,
+                          first_event="escalation")
+        from app.routed_turn import EscalatedTurn
+
+        return EscalatedTurn(
+            conversation=conversation, model=turn.model, decision=decision,
+            request=turn.request, writer=writer, chunks=iter(()),
+            energy=self.services.energy, pricer=self.services.pricer, audit=audit,
+            router=check.router, state=check.state, keys=self.services.keys, cancel=cancel)
 
     def _load_local(self, model: ModelInfo) -> Engine:
         with self.services.energy.busy():  # a model load is not idle draw
@@ -297,7 +403,14 @@ class ChatService:
                 messages.append(ChatMessage("user", stored.content))
             elif stored.role == "assistant" and stored.status in _HISTORY_STATUSES \
                     and stored.content:
-                messages.append(ChatMessage("assistant", stored.content))
+                answer = ChatMessage("assistant", stored.content)
+                if messages and messages[-1].role == "assistant":
+                    # A second answer to one question (an escalation) supersedes the first:
+                    # later turns see it alone, and roles keep alternating, which some
+                    # chat templates require.
+                    messages[-1] = answer
+                else:
+                    messages.append(answer)
         return messages
 
 
@@ -326,3 +439,27 @@ def cost_json(result: TurnResult | None) -> dict[str, object] | None:
             "cloud_actual_usd": exact(cost.cloud_actual_usd) if cost.cloud_actual_usd
             else None,
             "notes": cost.notes}
+
+
+def escalation_json(turn: ChatTurn, escalated: ChatTurn | None,
+                    error: str | None = None) -> dict[str, object] | None:
+    """The second answer of an escalated turn and why it was asked; None when there was
+    none (escalation off, or the router kept the local answer: see ``confidence_json``)."""
+    decision = turn.escalation
+    if escalated is None or decision is None:
+        return None
+    result = escalated.result
+    final = escalated.decision  # after any failover of the escalation itself
+    return {"reason": decision.reason, "target": final.target, "provider": final.provider,
+            "model": final.model, "rule": final.rule, "route_reason": final.reason,
+            "confidence": turn.confidence.to_json() if turn.confidence else None,
+            "message_id": escalated.message_id, "text": escalated.text,
+            "usage": {"prompt_tokens": result.prompt_tokens if result else None,
+                      "completion_tokens": result.completion_tokens if result else None},
+            "finish_reason": result.finish_reason if result else "error",
+            "cost": cost_json(result), "error": error}
+
+
+def confidence_json(turn: ChatTurn) -> dict[str, object] | None:
+    """How sure the local model was, when escalation judged the answer; else None."""
+    return turn.confidence.to_json() if turn.confidence is not None else None

@@ -5,12 +5,17 @@ to answer instead (routing.Router.failover: on-prem or this machine, never anoth
 the answer's message is re-labelled with that decision and its reason, and the answer goes
 on there. Text already shown from a provider that was cut off stays in the message, marked.
 The local per-token path is ChatTurn's; this class only adds the hops around it.
+
+EscalatedTurn is the second answer of a local turn that confidence escalation re-asks
+elsewhere: the same remote path, except that a failure never ends in a second answer from
+this machine (the first one is already there).
 """
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from typing import Any
 
 from app.chat_service import ChatTurn, RouteRefusedError
@@ -19,9 +24,9 @@ from app.store.conversations import UsageFigures
 from inference.power import EnergyWindow
 from inference.types import Chunk
 from routing.cloud import CloudError
-from routing.decision import RouteState
+from routing.decision import RouteDecision, RouteState
 from routing.keys import KeyStore
-from routing.router import Router
+from routing.router import Router, describe_failure
 
 
 class RemoteTurn(ChatTurn):
@@ -89,9 +94,12 @@ class RemoteTurn(ChatTurn):
                 if close is not None:
                     close()
 
+    def _failover_decision(self, error: CloudError) -> RouteDecision:
+        return self._router.failover(self.decision, error, state=self._state,
+                                     local_model=self.model.id)
+
     def _fail_over(self, error: CloudError) -> None:
-        decision = self._router.failover(self.decision, error, state=self._state,
-                                         local_model=self.model.id)
+        decision = self._failover_decision(error)
         self._audit.add("failover", decision)
         self.decision = decision
         self._tokens.clear()
@@ -142,3 +150,23 @@ class RemoteTurn(ChatTurn):
             total_s=timings.total_s, energy_joules=None, energy_kind="not measured",
             energy_source=self._energy_source, cloud_actual_usd=billed.usd if billed else None,
             cost_notes=cost.notes, provider=provider)
+
+
+class EscalatedTurn(RemoteTurn):
+    """The re-asked answer of a confidence escalation (ChatService.escalate)."""
+
+    def __init__(self, **parts: Any) -> None:
+        super().__init__(start_local=self._never_local, **parts)
+
+    @staticmethod
+    def _never_local() -> Iterator[Chunk]:
+        raise AssertionError("an escalated answer is never answered on this machine again")
+
+    def _failover_decision(self, error: CloudError) -> RouteDecision:
+        decision = super()._failover_decision(error)
+        if decision.target != "local" or decision.refused:
+            return decision  # on-prem takes it over, or the policy's own refusal
+        # Failing over to this machine would repeat the answer it already gave.
+        return replace(decision, refused=True, reason=(
+            f"{describe_failure(self.decision, error)}; the escalation was dropped and the "
+            f"answer from this machine stands"))

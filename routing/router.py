@@ -93,6 +93,14 @@ class _Findings:
         return "no sensitive text found"
 
 
+def describe_failure(failed: RouteDecision, error: CloudError | str) -> str:
+    """What went wrong, in words: "fakecloud had a server error after 3 attempts"."""
+    kind = error.kind if isinstance(error, CloudError) else str(error)
+    attempts = error.attempts if isinstance(error, CloudError) else 1
+    words = f"{failed.provider or failed.target} {_FAILURE_WORDS.get(kind, 'failed')}"
+    return f"{words} after {attempts} attempts" if attempts > 1 else words
+
+
 def _dollars(amount: Decimal | float | int) -> Decimal:
     return amount if isinstance(amount, Decimal) else Decimal(str(amount))
 
@@ -329,10 +337,7 @@ class Router:
         """
         state = state or RouteState()
         kind = error.kind if isinstance(error, CloudError) else str(error)
-        attempts = error.attempts if isinstance(error, CloudError) else 1
-        base = f"{failed.provider or failed.target} {_FAILURE_WORDS.get(kind, 'failed')}"
-        if attempts > 1:
-            base += f" after {attempts} attempts"
+        base = describe_failure(failed, error)
         carried = {"sensitive": failed.sensitive, "categories": failed.categories,
                    "category_counts": failed.category_counts, "spans": failed.spans,
                    "sticky": failed.sticky}

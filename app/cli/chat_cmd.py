@@ -7,7 +7,16 @@ import json
 import sys
 from typing import TextIO
 
-from app.chat_service import ChatOptions, ChatService, ChatTurn, cost_json, energy_json
+from app.chat_service import (
+    ChatOptions,
+    ChatService,
+    ChatTurn,
+    RouteRefusedError,
+    confidence_json,
+    cost_json,
+    energy_json,
+    escalation_json,
+)
 from app.cli.errors import EXIT_INTERRUPTED, print_error
 from app.cli.render import describe_turn
 from app.services import Services
@@ -57,16 +66,47 @@ def _one_shot(chat: ChatService, prompt: str, args: argparse.Namespace,
               options: ChatOptions) -> int:
     turn = chat.start(prompt, conversation_id=args.conversation, options=options)
     if args.json:
+        escalated, failure = None, None
         try:
             for _ in turn:
                 pass
+            escalated = chat.escalate(turn)
+            if escalated is not None:
+                try:
+                    for _ in escalated:
+                        pass
+                except RouteRefusedError as exc:  # its provider failed; the first answer stands
+                    failure = str(exc)
         except KeyboardInterrupt:
             return EXIT_INTERRUPTED
-        print(json.dumps(turn_json(turn), ensure_ascii=False))
+        print(json.dumps(turn_json(turn, escalated, failure), ensure_ascii=False))
         return 0
     interrupted = stream_to(turn, sys.stdout)
     print(describe_turn(turn), file=sys.stderr)
+    if not interrupted:
+        interrupted = answer_escalation(chat, turn, sys.stdout)
     return EXIT_INTERRUPTED if interrupted else 0
+
+
+def answer_escalation(chat: ChatService, turn: ChatTurn, out: TextIO,
+                      prompt: str = "") -> bool:
+    """When the router judged the local answer unsure and re-asks it elsewhere: say so and
+    why, then stream the second answer. True if the user stopped it."""
+    escalated = chat.escalate(turn)
+    if escalated is None or turn.escalation is None:
+        return False
+    print(f"[escalated: {turn.escalation.reason}]", file=sys.stderr, flush=True)
+    if prompt:
+        out.write(prompt)
+    try:
+        interrupted = stream_to(escalated, out)
+    except RouteRefusedError as exc:  # its provider failed; the first answer stands
+        out.write("\n")
+        out.flush()
+        print_error(f"escalation failed: {exc}")
+        return False
+    print(describe_turn(escalated), file=sys.stderr, flush=True)
+    return interrupted
 
 
 def stream_to(turn: ChatTurn, out: TextIO) -> bool:
@@ -91,7 +131,8 @@ def route_json(turn: ChatTurn) -> dict[str, object]:
             "sensitive": decision.sensitive, "categories": list(decision.categories)}
 
 
-def turn_json(turn: ChatTurn) -> dict[str, object]:
+def turn_json(turn: ChatTurn, escalated: ChatTurn | None = None,
+              escalation_error: str | None = None) -> dict[str, object]:
     result = turn.result
     timings = result.timings if result else None
     return {
@@ -110,4 +151,8 @@ def turn_json(turn: ChatTurn) -> dict[str, object]:
         "finish_reason": result.finish_reason if result else None,
         "energy": energy_json(result),
         "cost": cost_json(result),
+        # The local answer's confidence when escalation judged it, and the second answer
+        # when it was re-asked elsewhere; null otherwise.
+        "confidence": confidence_json(turn),
+        "escalation": escalation_json(turn, escalated, escalation_error),
     }

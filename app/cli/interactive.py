@@ -7,7 +7,7 @@ import sys
 from dataclasses import replace
 
 from app.chat_service import ChatOptions
-from app.cli.chat_cmd import stream_to
+from app.cli.chat_cmd import answer_escalation, stream_to
 from app.cli.errors import user_facing_errors
 from app.cli.render import describe_turn, human_bytes
 from app.services import Services
@@ -71,8 +71,12 @@ class InteractiveChat:
         turn = self.chat.start(text, conversation_id=self.conversation_id, options=self.options)
         self.conversation_id = turn.conversation_id
         self.out.write(f"{turn.model.name}> ")
-        stream_to(turn, self.out)
+        stopped = stream_to(turn, self.out)
         print(describe_turn(turn), file=sys.stderr, flush=True)
+        escalation = turn.escalation
+        if not stopped and escalation is not None and turn.escalates:
+            answer_escalation(self.chat, turn, self.out,
+                              prompt=f"{escalation.provider or escalation.target}> ")
 
     def _command(self, line: str) -> str | None:
         name, _, rest = line.partition(" ")

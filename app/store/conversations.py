@@ -78,6 +78,7 @@ class UsageFigures:
     # How each part of the cost was priced, or why it is unknown (stored as JSON).
     cost_notes: dict[str, str] | None = None
     provider: str | None = None  # who answered, for cloud and on-prem answers
+    confidence: float | None = None  # a scored local answer's confidence (escalation)
 
 
 # UsageFigures fields held in USD; the ledger stores them as "<name>_nanos".

@@ -11,7 +11,7 @@ from sqlalchemy.orm import sessionmaker
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 # The newest revision in migrations/versions/; tests check it matches Alembic's head.
 # Comparing against it lets a normal start skip importing Alembic at all.
-HEAD_REVISION = "0003"
+HEAD_REVISION = "0004"
 
 
 class StoreError(Exception):

@@ -146,3 +146,22 @@ def cloud_spend(engine: Engine, now: datetime) -> Spend:
     return Spend(today_usd=sum(today.values(), Decimal(0)),
                  month_usd=sum(this_month.values(), Decimal(0)),
                  today_by_provider=today, month_by_provider=this_month)
+
+
+# How many past scores calibrate the escalation threshold: enough for a stable low
+# percentile, few enough that the threshold follows the user's recent questions.
+CONFIDENCE_HISTORY_SIZE = 500
+
+
+def confidence_history(engine: Engine, model_id: str, *,
+                       limit: int = CONFIDENCE_HISTORY_SIZE) -> list[float]:
+    """The confidence scores of this model's latest scored answers, newest first.
+
+    Per model, because a score only compares with scores from the same model: a small model
+    is less sure of every token than a large one, whatever it is asked."""
+    query = (select(Usage.confidence)
+             .where(Usage.model_id == model_id, Usage.route_target == "local",
+                    Usage.confidence.is_not(None))
+             .order_by(Usage.id.desc()).limit(limit))
+    with engine.connect() as connection:
+        return [float(score) for score in connection.scalars(query)]

@@ -109,6 +109,10 @@ class Usage(Base):
     # The "as of" date of the catalog price used for the cloud figures.
     price_as_of: Mapped[date | None] = mapped_column(Date)
     cost_notes: Mapped[str | None] = mapped_column(Text)
+    # The local answer's confidence score (routing.confidence.answer_score, revision 0004):
+    # a low quantile of its token logprobs. None when not scored. Past scores calibrate the
+    # escalation threshold, so they live here, beside the answers they describe.
+    confidence: Mapped[float | None] = mapped_column(Float)
 
 
 class AuditRow(Base):

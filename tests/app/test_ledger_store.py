@@ -11,7 +11,13 @@ from sqlalchemy import create_engine, text
 
 from app.store.conversations import ConversationStore, UsageFigures
 from app.store.db import HEAD_REVISION, MIGRATIONS_DIR, current_revision, open_engine
-from app.store.ledger import busy_seconds_since, nanos_to_usd, read_ledger, usd_to_nanos
+from app.store.ledger import (
+    busy_seconds_since,
+    confidence_history,
+    nanos_to_usd,
+    read_ledger,
+    usd_to_nanos,
+)
 
 
 @pytest.fixture
@@ -123,6 +129,8 @@ def test_upgrade_from_0001_keeps_every_row_and_marks_old_answers_unpriced(
     assert entry.local_energy_usd is None and entry.cloud_equivalent_usd is None
     assert set(entry.cost_notes) == {"electricity", "hardware", "cloud_equivalent"}
     assert all("before Stillroom kept costs" in note for note in entry.cost_notes.values())
+    # Answers from before 0004 were never scored: no confidence history to calibrate on.
+    assert confidence_history(engine, "smollm") == []
     # New answers land beside the old one.
     _answer(store, energy_joules=3.0, energy_kind="measured", energy_source="rapl:package-0")
     assert [e.energy_kind for e in read_ledger(engine)] == ["not measured", "measured"]
