@@ -11,11 +11,15 @@ import os
 import platform
 import subprocess
 import sys
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from functools import cache
 from pathlib import Path
+from typing import Any, TypeVar
 
 import psutil
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,28 +105,36 @@ def detect_gpus() -> list[GpuInfo]:
     return gpus
 
 
-def _nvidia_gpus() -> list[GpuInfo]:
+def _each_nvidia_device(describe: Callable[[Any, Any, str], T]) -> list[T]:
+    """describe(pynvml, handle, name) for every NVIDIA GPU; empty where NVML cannot run.
+
+    NVML is opened and closed around each call: it is cheap, and no handle outlives a
+    driver reload.
+    """
     try:
         import pynvml
-    except ImportError:
-        return []
-    try:
+
         pynvml.nvmlInit()
-    except pynvml.NVMLError:
+    except Exception:  # ImportError, or an NVMLError when no driver is loaded
         return []
     try:
         found = []
         for index in range(pynvml.nvmlDeviceGetCount()):
             handle = pynvml.nvmlDeviceGetHandleByIndex(index)
             name = pynvml.nvmlDeviceGetName(handle)
-            memory = pynvml.nvmlDeviceGetMemoryInfo(handle).total
-            found.append(GpuInfo(name=name if isinstance(name, str) else name.decode(),
-                                 vendor="NVIDIA", memory_bytes=int(memory), source="nvml"))
+            found.append(describe(pynvml, handle,
+                                  name if isinstance(name, str) else name.decode()))
         return found
     except pynvml.NVMLError:
         return []
     finally:
         pynvml.nvmlShutdown()
+
+
+def _nvidia_gpus() -> list[GpuInfo]:
+    return _each_nvidia_device(lambda nvml, handle, name: GpuInfo(
+        name=name, vendor="NVIDIA", source="nvml",
+        memory_bytes=int(nvml.nvmlDeviceGetMemoryInfo(handle).total)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,27 +147,13 @@ class GpuLoad:
 
 def nvidia_gpu_load() -> list[GpuLoad]:
     """Current use of each NVIDIA GPU through NVML; empty where there is no driver."""
-    try:
-        import pynvml
+    def describe(nvml: Any, handle: Any, name: str) -> GpuLoad:
+        memory = nvml.nvmlDeviceGetMemoryInfo(handle)
+        return GpuLoad(name=name,
+                       utilisation_percent=int(nvml.nvmlDeviceGetUtilizationRates(handle).gpu),
+                       memory_used_bytes=int(memory.used), memory_total_bytes=int(memory.total))
 
-        pynvml.nvmlInit()
-    except Exception:  # ImportError, or an NVMLError when no driver is loaded
-        return []
-    try:
-        loads = []
-        for index in range(pynvml.nvmlDeviceGetCount()):
-            handle = pynvml.nvmlDeviceGetHandleByIndex(index)
-            name = pynvml.nvmlDeviceGetName(handle)
-            memory = pynvml.nvmlDeviceGetMemoryInfo(handle)
-            loads.append(GpuLoad(
-                name=name if isinstance(name, str) else name.decode(),
-                utilisation_percent=int(pynvml.nvmlDeviceGetUtilizationRates(handle).gpu),
-                memory_used_bytes=int(memory.used), memory_total_bytes=int(memory.total)))
-        return loads
-    except pynvml.NVMLError:
-        return []
-    finally:
-        pynvml.nvmlShutdown()
+    return _each_nvidia_device(describe)
 
 
 def _package_version(name: str) -> str | None:
