@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import itertools
-import threading
 from dataclasses import replace
 
 from PySide6.QtCore import QSettings, Qt, QTimer, Signal
@@ -27,8 +26,10 @@ from PySide6.QtWidgets import (
 from app.chat_service import ChatOptions
 from app.cli.render import human_bytes
 from app.config import save_settings
+from app.gui.background import run_in_background
 from app.gui.chat_view import ChatView, MessageWidget
 from app.gui.dialogs import SettingsDialog, SystemPromptDialog
+from app.gui.fit_badge import badge_text, installed_fit
 from app.gui.meters import MetersPanel
 from app.gui.sidebar import ConversationSidebar
 from app.gui.worker import TurnRequest, WorkerThread
@@ -254,29 +255,23 @@ class MainWindow(QMainWindow):
             self.model_picker.setCurrentIndex(max(0, self.model_picker.findData(default)))
         self.model_status.setText(f"Model: {self.model_picker.currentText().split(' · ')[0]}"
                                   f" (loads on first message)")
-        threading.Thread(target=self._estimate_fits, daemon=True, name="fit-estimates").start()
+        # Headers are read off the UI thread; the picker labels each model when its answer
+        # arrives (an answer after the window closed is dropped with the relay).
+        models, context = self.services.library.list(), self.services.settings.context_length
 
-    def _estimate_fits(self) -> None:
-        """Reads each model's header off the UI thread, then labels the picker."""
-        from inference.fit import estimate_fit
-        from inference.gguf_file import GGUFError, read_summary
+        def estimate(report) -> None:  # noqa: ANN001
+            for model in models:
+                report((model.id, *installed_fit(model, context or 4096)))
 
-        for model in self.services.library.list():
-            try:
-                fit = estimate_fit(read_summary(model.path),
-                                   self.services.settings.context_length or 4096)
-                verdict, why = fit.verdict, fit.explanation
-            except GGUFError as exc:
-                verdict, why = "unreadable", str(exc)
-            QTimer.singleShot(0, self, lambda m=model.id, v=verdict, w=why:
-                              self._show_fit(m, v, w))
+        run_in_background(self, estimate, lambda _none: None,
+                          on_progress=lambda fit: self._show_fit(*fit), name="fit-estimates")
 
     def _show_fit(self, model_id: str, verdict: str, why: str) -> None:
         index = self.model_picker.findData(model_id)
         if index < 0:
             return
         text = self.model_picker.itemText(index).split(" · ")[:3]
-        self.model_picker.setItemText(index, " · ".join([*text, verdict]))
+        self.model_picker.setItemText(index, " · ".join([*text, badge_text(verdict)]))
         self.model_picker.setItemData(index, why, Qt.ItemDataRole.ToolTipRole)
 
     def _on_model_loading(self, model_id: str) -> None:
