@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QPushButton,
     QSpinBox,
     QSplitter,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -31,6 +32,7 @@ from app.gui.chat_view import ChatView, MessageWidget
 from app.gui.dialogs import SettingsDialog, SystemPromptDialog
 from app.gui.fit_badge import badge_text, installed_fit
 from app.gui.meters import MetersPanel
+from app.gui.models_tab import ModelsTab
 from app.gui.sidebar import ConversationSidebar
 from app.gui.worker import TurnRequest, WorkerThread
 from app.services import Services, apply_offline_mode
@@ -187,8 +189,15 @@ class MainWindow(QMainWindow):
         splitter.addWidget(centre)
         splitter.setStretchFactor(1, 1)
         splitter.setSizes([260, 900])
-        self.setCentralWidget(splitter)
         self.splitter = splitter
+        self.tabs = QTabWidget()
+        self.tabs.setDocumentMode(True)
+        self.tabs.addTab(splitter, "Chat")
+        self.models_tab = ModelsTab(self.services)
+        self.models_tab.sig_chat_with.connect(self.chat_with_model)
+        self.models_tab.sig_library_changed.connect(self._populate_models)
+        self.tabs.addTab(self.models_tab, "Models")
+        self.setCentralWidget(self.tabs)
 
         reference = getattr(self.services.settings, "reference_cloud_model", None) \
             or DEFAULT_REFERENCE_MODEL
@@ -230,6 +239,8 @@ class MainWindow(QMainWindow):
 
         file_menu = self.menuBar().addMenu("&File")
         action(file_menu, "New chat", QKeySequence.StandardKey.New, self.new_chat)
+        action(file_menu, "Models…", QKeySequence("Ctrl+Shift+M"),
+               lambda: self.tabs.setCurrentWidget(self.models_tab))
         action(file_menu, "Settings…", QKeySequence("Ctrl+,"), self.open_settings)
         action(file_menu, "Costs and savings…", QKeySequence("Ctrl+Shift+C"),
                self.open_costs)
@@ -246,11 +257,12 @@ class MainWindow(QMainWindow):
 
     # -- models ------------------------------------------------------------------------
     def _populate_models(self) -> None:
+        current = self.model_picker.currentData()  # kept across a refill
         self.model_picker.clear()
         for model in self.services.library.list():
             label = f"{model.name} · {model.quantization or '?'} · {human_bytes(model.size_bytes)}"
             self.model_picker.addItem(label, model.id)
-        default = self.services.settings.default_model
+        default = current or self.services.settings.default_model
         if default:
             self.model_picker.setCurrentIndex(max(0, self.model_picker.findData(default)))
         self.model_status.setText(f"Model: {self.model_picker.currentText().split(' · ')[0]}"
@@ -273,6 +285,18 @@ class MainWindow(QMainWindow):
         text = self.model_picker.itemText(index).split(" · ")[:3]
         self.model_picker.setItemText(index, " · ".join([*text, badge_text(verdict)]))
         self.model_picker.setItemData(index, why, Qt.ItemDataRole.ToolTipRole)
+
+    def chat_with_model(self, model_id: str) -> None:
+        """From the Models tab: this conversation's next answers come from `model_id`."""
+        if self.model_picker.findData(model_id) < 0:
+            self._populate_models()
+        self.model_picker.setCurrentIndex(max(0, self.model_picker.findData(model_id)))
+        if self.conversation_id:
+            self.services.store.update(self.conversation_id, model_id=model_id)
+        self.model_status.setText(f"Model: {self.model_picker.currentText().split(' · ')[0]}"
+                                  f" (loads on the next message)")
+        self.tabs.setCurrentIndex(0)
+        self.composer.setFocus()
 
     def _on_model_loading(self, model_id: str) -> None:
         self.load_progress.show()
@@ -623,5 +647,6 @@ class MainWindow(QMainWindow):
             self.workers.worker.cancel(self.active["request_id"])
         self.workers.stop()
         self.sidebar.flush_deletes()
+        self.models_tab.shutdown()
         self.meters.close_sensors()
         super().closeEvent(event)

@@ -1,0 +1,70 @@
+"""The Models tab beside the chat: installed models, Hub search and the download queue.
+
+It only composes the three panels and passes their events on; the main window listens to
+`sig_chat_with` (switch the conversation's model) and `sig_library_changed` (refill its
+model picker).
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QGroupBox, QSplitter, QVBoxLayout, QWidget
+
+from app.gui.installed_models import InstalledModels
+from app.gui.quantize_dialog import QuantizeDialog
+from app.services import Services
+from inference.types import ModelInfo
+
+
+def _group(title: str, widget: QWidget) -> QGroupBox:
+    box = QGroupBox(title)
+    layout = QVBoxLayout(box)
+    layout.addWidget(widget)
+    return box
+
+
+class ModelsTab(QWidget):
+    sig_chat_with = Signal(str)
+    sig_library_changed = Signal()
+
+    def __init__(self, services: Services) -> None:
+        super().__init__()
+        self.services = services
+        self.setAccessibleName("Models")
+        self.quantize_dialog: QuantizeDialog | None = None
+        layout = QVBoxLayout(self)
+        self.installed = InstalledModels(services)
+        self.installed.sig_chat_with.connect(self.sig_chat_with)
+        self.installed.sig_quantize.connect(self.open_quantize)
+        self.installed.sig_changed.connect(self.sig_library_changed)
+        self.splitter = QSplitter(Qt.Orientation.Vertical)
+        self.splitter.addWidget(_group("Installed", self.installed))
+        layout.addWidget(self.splitter)
+        self._shown = False
+
+    def showEvent(self, event) -> None:  # noqa: ANN001
+        # Read the library and headers when the tab is first opened, not at start-up: the
+        # window's first paint should not share the disk with them.
+        if not self._shown:
+            self._shown = True
+            self.refresh()
+        super().showEvent(event)
+
+    def refresh(self) -> None:
+        self.installed.refresh()
+
+    def open_quantize(self, model: ModelInfo) -> None:
+        dialog = QuantizeDialog(self.services, model, self)
+        dialog.sig_registered.connect(self._registered)
+        self.quantize_dialog = dialog
+        dialog.open()  # window-modal, not blocking: downloads keep updating behind it
+
+    def _registered(self, model_id: str) -> None:
+        self.installed.refresh()
+        self.installed.show_message(f"Added {model_id} to the library.")
+        self.sig_library_changed.emit()
+
+    def shutdown(self) -> None:
+        """The window is closing: stop a running quantization (its child would outlive us)."""
+        if self.quantize_dialog is not None and self.quantize_dialog.running:
+            self.quantize_dialog.stop_job()

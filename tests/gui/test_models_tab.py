@@ -1,0 +1,103 @@
+"""The Models tab driven as a user would: the real library, real headers, real quantizer."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Qt
+
+from inference.library import embedded_model
+
+TASK_TIMEOUT_MS = 120_000  # a hang guard for a loaded CI machine, not a speed target
+
+
+def open_models(qtbot, window):
+    window.tabs.setCurrentWidget(window.models_tab)
+    installed = window.models_tab.installed
+    qtbot.waitUntil(lambda: installed.table.rowCount() > 0, timeout=TASK_TIMEOUT_MS)
+    return installed
+
+
+def test_installed_list_shows_the_embedded_model_with_a_fit_badge(qtbot, window) -> None:
+    installed = open_models(qtbot, window)
+    embedded = embedded_model()
+    assert installed.table.item(0, 0).text() == embedded.name
+    assert installed.table.item(0, 1).text() == "GGUF"
+    assert installed.table.item(0, 2).text() == "Q4_1"
+    qtbot.waitUntil(lambda: installed.fit_of(embedded.id) is not None,
+                    timeout=TASK_TIMEOUT_MS)
+    badge = installed.table.item(0, 5)
+    # A 135M model fits any machine that runs the test suite.
+    assert badge.text() == "fits"
+    assert "GiB available RAM" in badge.toolTip() and "KV cache" in badge.toolTip()
+    assert not installed.remove_button.isEnabled()  # the embedded model cannot be removed
+
+
+def test_chat_with_it_switches_to_the_chat_with_that_model(qtbot, window) -> None:
+    installed = open_models(qtbot, window)
+    installed.table.selectRow(0)
+    qtbot.mouseClick(installed.chat_button, Qt.MouseButton.LeftButton)
+    assert window.tabs.currentIndex() == 0
+    assert window.model_picker.currentData() == embedded_model().id
+
+
+def test_quantize_dialog_registers_the_result_and_lists_it(qtbot, window,
+                                                           f16_model: Path) -> None:
+    model = window.services.library.register(f16_model, source="test F16")
+    window.models_tab.sig_library_changed.emit()
+    installed = open_models(qtbot, window)
+    qtbot.waitUntil(lambda: installed.table.rowCount() == 2, timeout=TASK_TIMEOUT_MS)
+    installed.select(model.id)
+    installed.quantize_button.click()
+    dialog = window.models_tab.quantize_dialog
+    qtbot.waitUntil(lambda: dialog.start_button.isEnabled(), timeout=TASK_TIMEOUT_MS)
+    assert dialog.type_name() == "Q4_K_M" and not dialog.requantize.isVisibleTo(dialog)
+    dialog.type_box.setCurrentIndex(dialog.type_box.findData("Q8_0"))
+    output = Path(dialog.output.text())
+    assert output == window.services.data_dir / "models" / "SmolLM2-135M-Instruct.Q8_0.gguf"
+    with qtbot.waitSignal(dialog.sig_registered, timeout=TASK_TIMEOUT_MS) as registered:
+        dialog.start_button.click()
+    new_id = registered.args[0]
+    assert "Q8_0" in dialog.status.text() and "added to the library" in dialog.status.text()
+    assert output.exists()
+    qtbot.waitUntil(lambda: installed.table.rowCount() == 3, timeout=TASK_TIMEOUT_MS)
+    row = installed._row_of(new_id)
+    assert installed.table.item(row, 2).text() == "Q8_0"
+    assert installed.table.item(row, 4).text().startswith("quantized from")
+    qtbot.waitUntil(lambda: installed.fit_of(new_id) == "fits", timeout=TASK_TIMEOUT_MS)
+    # The chat's model picker offers it too.
+    assert window.model_picker.findData(new_id) >= 0
+
+
+def test_cancelling_a_quantization_keeps_nothing(qtbot, window, f16_model: Path) -> None:
+    model = window.services.library.register(f16_model, source="test F16")
+    installed = open_models(qtbot, window)
+    qtbot.waitUntil(lambda: installed.table.rowCount() == 2, timeout=TASK_TIMEOUT_MS)
+    installed.select(model.id)
+    installed.quantize_button.click()
+    dialog = window.models_tab.quantize_dialog
+    qtbot.waitUntil(lambda: dialog.start_button.isEnabled(), timeout=TASK_TIMEOUT_MS)
+    output = Path(dialog.output.text())
+    dialog.start_button.click()
+    assert dialog.running
+    dialog.cancel_button.click()
+    qtbot.waitUntil(lambda: not dialog.running, timeout=TASK_TIMEOUT_MS)
+    assert "cancelled" in dialog.status.text()
+    assert not output.exists() and not list(output.parent.glob("*.partial"))
+    assert len(window.services.library.list()) == 2
+
+
+def test_remove_asks_then_forgets_and_keeps_the_file(qtbot, window, f16_model: Path) -> None:
+    model = window.services.library.register(f16_model, source="test F16")
+    installed = open_models(qtbot, window)
+    qtbot.waitUntil(lambda: installed.table.rowCount() == 2, timeout=TASK_TIMEOUT_MS)
+    installed.select(model.id)
+    assert installed.remove_button.isEnabled()
+    installed.remove_button.click()
+    box = installed.confirm_box
+    assert box is not None and model.path in box.text()
+    box.button(box.StandardButton.Yes).click()
+    qtbot.waitUntil(lambda: installed.table.rowCount() == 1, timeout=TASK_TIMEOUT_MS)
+    assert Path(model.path).exists()
+    assert "Removed" in installed.message.text()
+    assert window.model_picker.findData(model.id) < 0
