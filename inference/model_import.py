@@ -36,6 +36,9 @@ from inference.types import EngineError, ModelInfo
 REGISTER_MLX = False
 _MLX_NOT_YET = ("an MLX model folder; this version of Stillroom runs GGUF files only, so it "
                 "was not registered")
+# Encoder-only models: they embed text for search but cannot write an answer.
+_EMBEDDING_ARCHITECTURES = frozenset({"bert", "nomic-bert", "nomic-bert-moe", "jina-bert-v2",
+                                      "t5encoder", "modern-bert"})
 # llama.cpp's split naming: Model-00001-of-00003.gguf, ...
 _SPLIT = re.compile(r"^(?P<stem>.+)-(?P<part>\d{5})-of-(?P<count>\d{5})\.gguf$", re.IGNORECASE)
 
@@ -168,9 +171,16 @@ def _screen(items: Iterator[Item], library: ModelLibrary,
         except GGUFError as exc:
             skip(str(exc))
             continue
+        except OSError as exc:
+            skip(f"cannot be read ({exc.strerror or exc})")
+            continue
         if summary.architecture == "clip":
             skip("a vision projector (mmproj) that goes with another model; not a model to "
                  "chat with")
+            continue
+        if summary.architecture in _EMBEDDING_ARCHITECTURES:
+            skip(f"an embedding model ({summary.architecture}): it turns text into vectors "
+                 f"for search and cannot answer a chat")
             continue
         claimed_paths[resolved] = found
         if found.sha256:

@@ -44,6 +44,7 @@ def add_import_command(model_commands: argparse._SubParsersAction) -> None:
 
 
 def run_import(args: argparse.Namespace, library: ModelLibrary) -> int:
+    from app.cli.errors import EXIT_USER_ERROR, print_error
     from app.cli.models_cmd import _StatusLine
     from inference.model_import import import_models
 
@@ -61,11 +62,16 @@ def run_import(args: argparse.Namespace, library: ModelLibrary) -> int:
             dry_run=args.dry_run, on_progress=progress)
     finally:
         status.done()
+    # A file named on its own that cannot be imported is a failed command, not a finding.
+    refused = (args.path and Path(args.path).is_file() and report.skipped
+               and not (report.imported or report.present))
     if args.json:
         print(json.dumps(_as_json(report), indent=2))
+    elif refused:
+        print_error(f"not imported: {report.skipped[0].reason}")
     else:
         _print(report)
-    return 0
+    return EXIT_USER_ERROR if refused else 0
 
 
 def _as_json(report: ImportReport) -> dict:

@@ -93,6 +93,16 @@ def test_import_of_a_missing_path_is_one_clear_line(stillroom_home: Path,
         f"stillroom: {tmp_path / 'nowhere'} does not exist.\n")
 
 
+def test_a_named_file_that_cannot_be_imported_fails(stillroom_home: Path,
+                                                   tmp_path: Path) -> None:
+    notes = tmp_path / "notes.txt"
+    notes.write_text("not a model at all, just some notes", encoding="utf-8")
+    result = run_cli("models", "import", str(notes), home=stillroom_home)
+    assert result.returncode == 2 and result.stderr == (
+        "stillroom: not imported: notes.txt is not a GGUF model (it starts with b'not ', not "
+        "b'GGUF').\n")
+
+
 def test_rm_forgets_an_imported_model_and_leaves_its_file(stillroom_home: Path,
                                                           user: dict[str, str]) -> None:
     digest = ollama_model(Path(user["OLLAMA_MODELS"]), "gemma3", "1b")

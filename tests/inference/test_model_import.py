@@ -178,10 +178,12 @@ def test_split_models_are_registered_once_through_part_one(apps: Apps,
                                                    "are missing")
 
 
-def test_projectors_mlx_folders_and_old_revisions_are_reported(apps: Apps,
+def test_projectors_embedders_mlx_folders_and_old_revisions_are_reported(apps: Apps,
                                                               library: ModelLibrary) -> None:
     write_gguf(apps.home / ".lmstudio" / "models" / "x" / "Vision-GGUF" / "mmproj-f16.gguf",
                "projector", architecture="clip")
+    ollama_model(apps.ollama, "nomic-embed-text", "latest",
+                 gguf=write_gguf(apps.home / "embed.gguf", "embed", architecture="nomic-bert"))
     mlx = mlx_folder(apps.hub / "models--mlx-community--Qwen3-4bit" / "snapshots" / ("b" * 40))
     hf_model(apps.hub, "acme/Bar-GGUF", "Bar.gguf", revision="1" * 40)
     newest = hf_model(apps.hub, "acme/Bar-GGUF", "Bar.gguf", revision="2" * 40)
@@ -193,6 +195,8 @@ def test_projectors_mlx_folders_and_old_revisions_are_reported(apps: Apps,
     assert "vision projector" in reasons[apps.home / ".lmstudio" / "models" / "x" /
                                          "Vision-GGUF" / "mmproj-f16.gguf"]
     assert "MLX model folder" in reasons[mlx] and "GGUF files only" in reasons[mlx]
+    (embedder,) = (path for path in reasons if path.parent == apps.ollama / "blobs")
+    assert reasons[embedder].startswith("an embedding model (nomic-bert)")
     old = apps.hub / "models--acme--Bar-GGUF" / "snapshots" / ("1" * 40) / "Bar.gguf"
     assert reasons[old] == "an older revision of acme/Bar-GGUF/Bar.gguf; the newest one is imported"
 
