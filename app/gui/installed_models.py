@@ -13,6 +13,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QCheckBox,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -203,30 +204,56 @@ class InstalledModels(QWidget):
             self.show_message(f"Copied {model.path}")
 
     def remove_selected(self) -> None:
+        """Ask first. The file stays unless Stillroom made it (a quantize output, a Hub
+        download) and the user ticks the box: models are registered by reference, and a
+        file another app keeps must not vanish under it (inference.model_removal)."""
+        from inference.model_removal import created_by_stillroom
+
         model = self.selected()
         if model is None or model.builtin:
             return
+        ours = created_by_stillroom(model, self.models_dir)
+        where = (f"Stillroom made its file, {model.path}." if ours else
+                 f"Its file stays at {model.path}: it was registered by reference.")
         # Window-modal but not blocking (open, not exec): the app keeps running behind it.
         box = QMessageBox(QMessageBox.Icon.Question, "Remove model",
-                          f"Remove {model.name} from the library? The file stays at "
-                          f"{model.path}.",
+                          f"Remove {model.name} from the library? {where}",
                           QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
                           self)
         box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+        if ours:
+            # Parented: PySide does not hand the checkbox's ownership to the box.
+            delete = QCheckBox("Also delete the file", box)
+            delete.setAccessibleName("Also delete the file")
+            box.setCheckBox(delete)
         box.buttonClicked.connect(
             lambda button: box.standardButton(button) == QMessageBox.StandardButton.Yes
-            and self._remove(model))
+            and self._remove(model, ours and box.checkBox().isChecked()))
         box.finished.connect(lambda _result: setattr(self, "confirm_box", None))
         self.confirm_box = box
         box.open()
 
-    def _remove(self, model: ModelInfo) -> None:
-        def removed(_model: ModelInfo) -> None:
-            self.show_message(f"Removed {model.name} from the library; the file is still at "
-                              f"{Path(model.path)}.")
+    @property
+    def models_dir(self) -> Path:
+        return self.services.data_dir / "models"
+
+    def _remove(self, model: ModelInfo, delete_file: bool) -> None:
+        from inference.model_removal import remove_model
+
+        def removed(removal) -> None:  # noqa: ANN001 (Removal)
+            if removal.deleted:
+                text = f"Removed {model.name} and deleted {model.path}."
+            else:
+                text = f"Removed {model.name} from the library; the file is still at " \
+                       f"{model.path}."
+            if self.services.settings.default_model in (model.id, model.name):
+                text += " It was the default model: choose another in Settings."
+            self.show_message(text)
             self.fits.pop(model.id, None)
             self.refresh()
             self.sig_changed.emit()
 
-        run_in_background(self, lambda: self.services.library.remove(model.id), removed,
-                          self.show_message, name="models-remove")
+        run_in_background(self, lambda: remove_model(self.services.library, model.id,
+                                                     delete_file=delete_file,
+                                                     models_dir=self.models_dir),
+                          removed, self.show_message, name="models-remove")

@@ -68,6 +68,16 @@ def test_quantize_dialog_registers_the_result_and_lists_it(qtbot, window,
     # The chat's model picker offers it too.
     assert window.model_picker.findData(new_id) >= 0
 
+    # Stillroom made this file, so Remove offers to delete it as well.
+    installed.select(new_id)
+    installed.remove_button.click()
+    box = installed.confirm_box
+    assert "Stillroom made its file" in box.text()
+    box.checkBox().setChecked(True)
+    box.button(box.StandardButton.Yes).click()
+    qtbot.waitUntil(lambda: installed.table.rowCount() == 2, timeout=TASK_TIMEOUT_MS)
+    assert not output.exists() and "deleted" in installed.message.text()
+
 
 def test_cancelling_a_quantization_keeps_nothing(qtbot, window, f16_model: Path) -> None:
     model = window.services.library.register(f16_model, source="test F16")
@@ -95,7 +105,8 @@ def test_remove_asks_then_forgets_and_keeps_the_file(qtbot, window, f16_model: P
     assert installed.remove_button.isEnabled()
     installed.remove_button.click()
     box = installed.confirm_box
-    assert box is not None and model.path in box.text()
+    assert box is not None and "registered by reference" in box.text()
+    assert box.checkBox() is None  # not Stillroom's file: there is no offer to delete it
     box.button(box.StandardButton.Yes).click()
     qtbot.waitUntil(lambda: installed.table.rowCount() == 1, timeout=TASK_TIMEOUT_MS)
     assert Path(model.path).exists()
