@@ -144,7 +144,8 @@ def remote_fit(remote: RemoteFile, context_length: int, *, token: str | None = N
 def _family(filename: str) -> str:
     """Files that differ only in quantization share an architecture (and so a header's
     shape): the name without its quantization, shard suffix and extension."""
-    return _QUANT_IN_NAME.sub("", _SHARD.sub("", Path(filename).name)).lower()
+    stem = _SHARD.sub("", Path(filename).name).removesuffix(".gguf")
+    return _QUANT_IN_NAME.sub("", stem).lower()
 
 
 def list_repo_models(repo_id: str, context_length: int, *, token: str | None = None,
