@@ -51,7 +51,11 @@ def search_models(query: str, *, token: str | None = None, limit: int = 30,
             infos = list(api.list_models(search=query or None, filter=tag, sort="downloads",
                                          limit=limit, expand=_EXPAND))  # type: ignore[arg-type]
         except Exception as exc:
-            raise HubError(f"Could not search the Hub for '{query}': {exc}") from exc
+            response = getattr(exc, "response", None)
+            status = getattr(response, "status_code", None)
+            # huggingface-hub's messages run over several lines; one is enough here.
+            why = f"HTTP {status}" if status else (str(exc).splitlines() or [repr(exc)])[0]
+            raise HubError(f"Could not search the Hub for '{query}' ({why}).") from exc
         for info in infos:
             if info.id in found:
                 continue

@@ -57,6 +57,7 @@ class FakeHub:
         self.cut_after: dict[str, int] = {}      # filename -> bytes before the first cut
         self.corrupt: set[str] = set()           # filenames served with flipped bytes
         self.unavailable = 0                     # answer the next N file requests with 503
+        self.search_status: int | None = None    # answer searches with this HTTP error
         self.hold_after: dict[str, int] = {}     # filename -> bytes sent before waiting
         self.release = threading.Event()         # lets held transfers go on
         self.requests: list[Recorded] = []
@@ -165,6 +166,8 @@ def _handler(hub: FakeHub) -> type[BaseHTTPRequestHandler]:
             self._json(404, {"error": "not found"})
 
         def _search(self, query: dict[str, list[str]]) -> None:
+            if hub.search_status is not None:
+                return self._json(hub.search_status, {"error": "search refused"})
             words = query.get("search", [""])[0].lower()
             filters = set(query.get("filter", []))
             found = [hub.model_json(repo_id, repo, blobs=False)
