@@ -20,6 +20,7 @@ import http.client
 import os
 import re
 import shutil
+import threading
 import time
 import urllib.error
 import urllib.parse
@@ -48,6 +49,10 @@ class HubError(EngineError):
 
 class ChecksumMismatchError(HubError):
     pass
+
+
+class DownloadStopped(Exception):
+    """The caller's stop event was set (pause or cancel); the partial file is kept."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,6 +193,13 @@ def check_free_space(remote: RemoteFile) -> None:
                        f"{directory}.")
 
 
+def partial_path(remote: RemoteFile) -> Path | None:
+    """Where a transfer of this file keeps its bytes until they are verified."""
+    if not remote.sha256:
+        return None
+    return _repo_cache(remote.repo_id) / "blobs" / f"{remote.sha256}.incomplete"
+
+
 def _repo_cache(repo_id: str) -> Path:
     return cache_dir() / f"models--{repo_id.replace('/', '--')}"
 
@@ -197,8 +209,21 @@ def _resolve_url(remote: RemoteFile) -> str:
             f"{urllib.parse.quote(remote.filename)}")
 
 
+def open_file(remote: RemoteFile, token: str | None, start: int = 0,
+              end: int | None = None) -> http.client.HTTPResponse:
+    """GET the file (from byte `start` to `end` inclusive, with a Range request when not the
+    whole file). The caller checks `status`: a server may ignore the Range (200)."""
+    request = urllib.request.Request(_resolve_url(remote), headers={"User-Agent": _USER_AGENT})
+    if token:
+        # Unredirected: the Hub redirects large files to a CDN that must not see the token.
+        request.add_unredirected_header("Authorization", f"Bearer {token}")
+    if start or end is not None:
+        request.add_header("Range", f"bytes={start}-{'' if end is None else end}")
+    return urllib.request.urlopen(request, timeout=_READ_TIMEOUT_S)
+
+
 def _transfer(remote: RemoteFile, partial: Path, token: str | None,
-              on_progress: Callable[[int], None]) -> str:
+              on_progress: Callable[[int], None], stop: threading.Event | None) -> str:
     """Append the rest of the file to `partial` (a Range request when some is there) and
     return the whole file's SHA-256, hashed as it streams: a second pass over a large file
     would cost more than the transfer on a fast link."""
@@ -207,13 +232,7 @@ def _transfer(remote: RemoteFile, partial: Path, token: str | None,
         partial.unlink()
         offset = 0
     digest = hashlib.sha256()
-    request = urllib.request.Request(_resolve_url(remote), headers={"User-Agent": _USER_AGENT})
-    if token:
-        # Unredirected: the Hub redirects large files to a CDN that must not see the token.
-        request.add_unredirected_header("Authorization", f"Bearer {token}")
-    if offset:
-        request.add_header("Range", f"bytes={offset}-")
-    with urllib.request.urlopen(request, timeout=_READ_TIMEOUT_S) as response:
+    with open_file(remote, token, offset) as response:
         mode = "ab"
         if offset and response.status != 206:  # the server ignored the Range: start over
             mode, offset = "wb", 0
@@ -221,6 +240,8 @@ def _transfer(remote: RemoteFile, partial: Path, token: str | None,
             _hash_prefix(partial, offset, digest)
         with partial.open(mode) as sink:
             while block := response.read(_BLOCK):
+                if stop is not None and stop.is_set():
+                    raise DownloadStopped(remote.filename)
                 digest.update(block)
                 sink.write(block)
                 offset += len(block)
@@ -240,7 +261,7 @@ def _hash_prefix(path: Path, length: int, digest: hashlib._Hash) -> None:
             remaining -= len(block)
 
 
-def _http_error(exc: urllib.error.HTTPError, remote: RemoteFile) -> HubError | None:
+def http_error(exc: urllib.error.HTTPError, remote: RemoteFile) -> HubError | None:
     """A user-facing error for answers that retrying cannot fix, else None (retry)."""
     code = exc.headers.get("X-Error-Code", "") if exc.headers else ""
     if code == "GatedRepo" or exc.code in (401, 403):
@@ -257,7 +278,8 @@ def _http_error(exc: urllib.error.HTTPError, remote: RemoteFile) -> HubError | N
 def download(remote: RemoteFile, *, token: str | None = None,
              on_progress: Callable[[DownloadProgress], None] | None = None,
              attempts: int = 4, backoff_s: float = 1.0,
-             sleep: Callable[[float], None] = time.sleep) -> Path:
+             sleep: Callable[[float], None] = time.sleep,
+             stop: threading.Event | None = None) -> Path:
     """Fetch one file into the HF cache and return its blob path once its SHA-256 matches.
 
     huggingface-hub 2.x downloads into a per-process temporary file that it deletes on
@@ -265,6 +287,9 @@ def download(remote: RemoteFile, *, token: str | None = None,
     instead and continue it with a Range request — on the next attempt or the next run.
     The finished file goes where huggingface-hub puts it (blobs/ + a snapshots/ link), so
     its own tools and other apps find it.
+
+    `stop` (pause/cancel from a download queue) is checked between blocks and during
+    backoff: DownloadStopped is raised and the `.incomplete` file is left for a resume.
     """
     if not remote.sha256:
         raise HubError(f"The Hub publishes no SHA-256 for {remote.filename}, so it cannot be "
@@ -287,12 +312,14 @@ def download(remote: RemoteFile, *, token: str | None = None,
 
     while True:
         attempt += 1
+        if stop is not None and stop.is_set():
+            raise DownloadStopped(remote.filename)
         before = partial.stat().st_size if partial.exists() else 0
         try:
-            actual = _transfer(remote, partial, token, report)
+            actual = _transfer(remote, partial, token, report, stop)
             break
         except urllib.error.HTTPError as exc:
-            explained = _http_error(exc, remote)
+            explained = http_error(exc, remote)
             if explained is not None:
                 raise explained from exc
             error: Exception = exc
@@ -306,7 +333,11 @@ def download(remote: RemoteFile, *, token: str | None = None,
         if failures >= attempts:
             raise HubError(f"Downloading {remote.filename} failed {attempts} times in a row "
                            f"({error}); pull again to resume.") from error
-        sleep(backoff_s * 2 ** max(failures - 1, 0))
+        delay = backoff_s * 2 ** max(failures - 1, 0)
+        if stop is not None:
+            stop.wait(delay)  # a pause during backoff takes effect at once
+        else:
+            sleep(delay)
     _verify(partial, remote, actual)
     partial.replace(blob)
     _link_snapshot(remote, blob)
