@@ -7,11 +7,18 @@ unknown.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import QTableWidgetItem
 
 from inference.types import ModelInfo
+
+if TYPE_CHECKING:
+    from inference.fit import FitEstimate
+    from inference.hardware import GpuInfo
 
 BADGES = {"fits": "fits", "tight": "tight", "too-big": "too big", "unknown": "unknown"}
 # Muted colours that read on the light and the dark palette alike.
@@ -23,21 +30,30 @@ def badge_text(verdict: str) -> str:
     return BADGES.get(verdict, "unknown")
 
 
-def installed_fit(model: ModelInfo, context_length: int) -> tuple[str, str]:
-    """(verdict, explanation) for an installed model; reads its header, so call it off the
-    UI thread. Formats without a GGUF header get "unknown" with the reason."""
+def explain(fit: FitEstimate) -> str:
+    """The estimate's explanation, plus the GPU offload advice where a GPU takes part."""
+    if fit.offload.device is None:
+        return fit.explanation
+    return f"{fit.explanation}; {fit.offload.reason}"
+
+
+def installed_fit(model: ModelInfo, context_length: int,
+                  gpus: Sequence[GpuInfo] | None = None) -> tuple[str, str]:
+    """(verdict, explanation) for an installed model; reads its header (and, without
+    `gpus`, looks for GPUs), so call it off the UI thread. Formats without a GGUF header
+    get "unknown" with the reason."""
     from inference.fit import estimate_fit
     from inference.gguf_file import GGUFError, read_summary
 
     if model.format != "gguf":
         return "unknown", f"fit estimates read GGUF headers; {model.name} is {model.format}"
     try:
-        fit = estimate_fit(read_summary(model.path), context_length)
+        fit = estimate_fit(read_summary(model.path), context_length, gpus=gpus)
     except GGUFError as exc:
         return "unknown", str(exc)
     except OSError as exc:
         return "unknown", f"cannot read {model.path}: {exc.strerror or exc}"
-    return fit.verdict, fit.explanation
+    return fit.verdict, explain(fit)
 
 
 def set_badge(item: QTableWidgetItem, verdict: str | None, why: str = "") -> None:

@@ -137,8 +137,11 @@ class InstalledModels(QWidget):
         context = self.services.settings.context_length or 4096
 
         def estimate(report) -> None:  # noqa: ANN001
+            from inference.hardware import detect_gpus
+
+            gpus = detect_gpus()  # once for the list, not once per model
             for model in models:
-                report((model.id, *installed_fit(model, context)))
+                report((model.id, *installed_fit(model, context, gpus)))
 
         run_in_background(self, estimate, lambda _none: None, self.show_message,
                           on_progress=lambda fit: self._show_fit(generation, *fit),

@@ -10,7 +10,9 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QGroupBox, QSplitter, QVBoxLayout, QWidget
 
+from app.gui.download_panel import DownloadPanel
 from app.gui.installed_models import InstalledModels
+from app.gui.models_search import HubSearch
 from app.gui.quantize_dialog import QuantizeDialog
 from app.services import Services
 from inference.types import ModelInfo
@@ -26,6 +28,7 @@ def _group(title: str, widget: QWidget) -> QGroupBox:
 class ModelsTab(QWidget):
     sig_chat_with = Signal(str)
     sig_library_changed = Signal()
+    sig_open_settings = Signal()
 
     def __init__(self, services: Services) -> None:
         super().__init__()
@@ -37,8 +40,16 @@ class ModelsTab(QWidget):
         self.installed.sig_chat_with.connect(self.sig_chat_with)
         self.installed.sig_quantize.connect(self.open_quantize)
         self.installed.sig_changed.connect(self.sig_library_changed)
+        self.search = HubSearch(services)
+        self.search.sig_open_settings.connect(self.sig_open_settings)
+        self.downloads = DownloadPanel(services)
+        self.search.sig_download.connect(self.downloads.add)
+        self.downloads.sig_model_added.connect(self._registered)
         self.splitter = QSplitter(Qt.Orientation.Vertical)
         self.splitter.addWidget(_group("Installed", self.installed))
+        self.splitter.addWidget(_group("Search Hugging Face", self.search))
+        self.splitter.addWidget(_group("Downloads", self.downloads))
+        self.splitter.setSizes([260, 360, 180])
         layout.addWidget(self.splitter)
         self._shown = False
 

@@ -197,6 +197,7 @@ class MainWindow(QMainWindow):
         self.models_tab = ModelsTab(self.services)
         self.models_tab.sig_chat_with.connect(self.chat_with_model)
         self.models_tab.sig_library_changed.connect(self._populate_models)
+        self.models_tab.sig_open_settings.connect(self.open_settings)
         self.tabs.addTab(self.models_tab, "Models")
         self.setCentralWidget(self.tabs)
 
@@ -273,8 +274,11 @@ class MainWindow(QMainWindow):
         models, context = self.services.library.list(), self.services.settings.context_length
 
         def estimate(report) -> None:  # noqa: ANN001
+            from inference.hardware import detect_gpus
+
+            gpus = detect_gpus()  # once for the list, not once per model
             for model in models:
-                report((model.id, *installed_fit(model, context or 4096)))
+                report((model.id, *installed_fit(model, context or 4096, gpus)))
 
         run_in_background(self, estimate, lambda _none: None,
                           on_progress=lambda fit: self._show_fit(*fit), name="fit-estimates")

@@ -1,0 +1,41 @@
+"""The Hub work behind the Models tab, as plain functions for a background thread.
+
+Qt-free on purpose: each runs on a worker thread (app.gui.background) and returns values
+the UI thread shows. The token is read here too, because the keyring may block (an
+unlocking prompt, a slow D-Bus) and must never do so on the UI thread.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from app.services import Services
+
+
+def search(services: Services, query: str, limit: int) -> list:
+    """RepoSummary for each matching GGUF/MLX repository, most downloaded first."""
+    from inference.hub_search import search_models
+
+    return search_models(query, token=services.hub_token(), limit=limit)
+
+
+def repo_models(services: Services, repo, context_length: int,  # noqa: ANN001
+                report: Callable[[list], None]) -> list | None:
+    """The repository's GGUF models with a fit each; None when it is gated and no token
+    is stored (the Hub would refuse, and the user needs the hint, not its error).
+
+    `report` gets the models without fits as soon as the file list is in, so the table
+    fills while the headers are read."""
+    from inference.hub import repo_files
+    from inference.remote_fit import RemoteModel, list_repo_models, shard_of
+
+    token = services.hub_token()
+    if repo.gated and not token:
+        return None
+    files = repo_files(repo.repo_id, token=token)
+    report([RemoteModel(repo.repo_id, f.filename, (f,), f.quantization, f.size_bytes,
+                        "projector" if "mmproj" in f.filename.lower() else "model")
+            for f in sorted(files, key=lambda f: f.filename)
+            if f.filename.lower().endswith(".gguf")
+            and (shard_of(f.filename) or (1, 1))[0] == 1])
+    return list_repo_models(repo.repo_id, context_length, token=token, files=files)
