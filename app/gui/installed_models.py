@@ -66,11 +66,15 @@ class InstalledModels(QWidget):
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setTabKeyNavigation(False)  # Tab leaves the table for the buttons
+        self.table.setWordWrap(False)  # one line per row; long text is elided
         self.table.verticalHeader().hide()
         header = self.table.horizontalHeader()
-        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        for column in range(1, len(COLUMNS)):
+        for column in range(len(COLUMNS)):
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
+        # The source (a Hub path, a folder) is the long one: it takes what is left and is
+        # elided, so the fit badge stays in view without scrolling.
+        header.setSectionResizeMode(COLUMNS.index("Source"), QHeaderView.ResizeMode.Stretch)
+        self.table.setTextElideMode(Qt.TextElideMode.ElideMiddle)
         self.table.itemSelectionChanged.connect(self._update_buttons)
         self.table.itemActivated.connect(lambda _item: self.chat_with_selected())
         layout.addWidget(self.table, 1)
@@ -126,6 +130,8 @@ class InstalledModels(QWidget):
                 if column == 0:
                     item.setData(Qt.ItemDataRole.UserRole, model.id)
                     item.setToolTip(model.path)
+                elif column == COLUMNS.index("Source"):
+                    item.setToolTip(text)
                 self.table.setItem(row, column, item)
             fit = self.fits.get(model.id)
             set_badge(self.table.item(row, FIT_COLUMN), *(fit or (None,)))

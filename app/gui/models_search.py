@@ -73,6 +73,7 @@ def _table(columns: tuple[str, ...], name: str) -> QTableWidget:
     table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
     table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
     table.setTabKeyNavigation(False)  # Tab moves on to the next control
+    table.setWordWrap(False)  # one line per row; long text is elided
     table.verticalHeader().hide()
     header = table.horizontalHeader()
     header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)

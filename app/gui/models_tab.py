@@ -49,7 +49,7 @@ class ModelsTab(QWidget):
         self.splitter.addWidget(_group("Installed", self.installed))
         self.splitter.addWidget(_group("Search Hugging Face", self.search))
         self.splitter.addWidget(_group("Downloads", self.downloads))
-        self.splitter.setSizes([260, 360, 180])
+        self.splitter.setSizes([200, 340, 200])
         layout.addWidget(self.splitter)
         self._shown = False
 

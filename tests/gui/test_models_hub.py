@@ -155,3 +155,34 @@ def test_a_failed_search_is_one_sentence_inline(qtbot, hub, window) -> None:
     qtbot.waitUntil(lambda: bool(search.message.text()), timeout=TASK_TIMEOUT_MS)
     assert search.message.text().startswith("Could not search the Hub for 'smol'")
     assert "\n" not in search.message.text() and search.search_spinner.isHidden()
+
+
+def test_a_paused_download_outlives_a_restart_and_finishes(qtbot, hub, windows) -> None:
+    first = windows.open()
+    search = search_for(qtbot, first, "smol")
+    open_repo(qtbot, search, REPO)
+    remote = search.selected_model().first
+    hub.hold_after[FILE] = HELD
+    hub.release.clear()
+    search.download_button.click()
+    downloads = first.models_tab.downloads
+    qtbot.waitUntil(lambda: downloads.state_of(FILE) == "running", timeout=TASK_TIMEOUT_MS)
+    downloads.select(job_of(downloads).id)
+    downloads.pause_button.click()
+    qtbot.waitUntil(lambda: downloads.state_of(FILE) == "paused", timeout=TASK_TIMEOUT_MS)
+    hub.release.set()
+    windows.close(first)  # Services.close() closes the queue: its state is saved
+    kept = partial_path(remote).stat().st_size
+    assert kept > 0
+
+    second = windows.open()
+    downloads = second.models_tab.downloads
+    qtbot.waitUntil(lambda: downloads.state_of(FILE) == "paused", timeout=TASK_TIMEOUT_MS)
+    assert job_of(downloads).downloaded_bytes == kept
+    downloads.select(job_of(downloads).id)
+    downloads.resume_button.click()
+    qtbot.waitUntil(lambda: downloads.state_of(FILE) == "done", timeout=TASK_TIMEOUT_MS)
+    second.tabs.setCurrentWidget(second.models_tab)
+    model_id = job_of(downloads).model_id
+    qtbot.waitUntil(lambda: second.models_tab.installed._row_of(model_id) is not None,
+                    timeout=TASK_TIMEOUT_MS)
