@@ -47,6 +47,7 @@ class DownloadPanel(QWidget):
         self.jobs: dict[str, object] = {}  # job id -> latest DownloadJob, in arrival order
         self._pending: list[tuple] = []    # files asked for before the queue was ready
         self._removed: set[str] = set()    # late events of removed jobs are ignored
+        self.unavailable: str | None = None  # why the queue could not be opened
         self.setAccessibleName("Downloads")
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -86,7 +87,7 @@ class DownloadPanel(QWidget):
         self.message.setWordWrap(True)
         layout.addWidget(self.message)
         self._update_buttons()
-        run_in_background(self, self._open_queue, self._attach, self.message.setText,
+        run_in_background(self, self._open_queue, self._attach, self._not_opened,
                           name="downloads-open")
 
     def _button(self, text: str, tip: str, command: str) -> QPushButton:
@@ -100,6 +101,10 @@ class DownloadPanel(QWidget):
     def _open_queue(self) -> tuple:
         queue = self.services.downloads
         return queue, queue.jobs()
+
+    def _not_opened(self, message: str) -> None:
+        self.unavailable = message
+        self.message.setText(message)
 
     def _attach(self, opened: tuple) -> None:
         queue, jobs = opened
@@ -115,6 +120,9 @@ class DownloadPanel(QWidget):
 
     def add(self, files: tuple) -> None:
         """Queue the files of one model (one, or each shard of a split model)."""
+        if self.unavailable is not None:
+            self.message.setText(self.unavailable)  # e.g. an unreadable downloads.json
+            return
         if self.queue is None:
             self._pending.append(files)
             return

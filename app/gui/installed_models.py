@@ -108,18 +108,20 @@ class InstalledModels(QWidget):
         return button
 
     # -- reading ---------------------------------------------------------------------------
-    def refresh(self) -> None:
-        """Re-read the library, then estimate each model's fit, all off the UI thread."""
+    def refresh(self, select: str | None = None) -> None:
+        """Re-read the library, then estimate each model's fit, all off the UI thread;
+        `select` names a model to select once it is listed (a new one)."""
         self._generation += 1
         generation = self._generation
         run_in_background(self, self.services.library.list,
-                          lambda models: self._show(generation, models), self.show_message,
-                          name="models-list")
+                          lambda models: self._show(generation, models, select),
+                          self.show_message, name="models-list")
 
-    def _show(self, generation: int, models: list[ModelInfo]) -> None:
+    def _show(self, generation: int, models: list[ModelInfo], select: str | None) -> None:
         if generation != self._generation:
             return
-        selected = self.selected()
+        current = self.selected()
+        selected = select or (current.id if current else None)
         self.models = models
         self.table.setRowCount(len(models))
         for row, model in enumerate(models):
@@ -133,12 +135,12 @@ class InstalledModels(QWidget):
                 elif column == COLUMNS.index("Source"):
                     item.setToolTip(text)
                 self.table.setItem(row, column, item)
+            # The last estimate shows until the new one (the context may have changed).
             fit = self.fits.get(model.id)
             set_badge(self.table.item(row, FIT_COLUMN), *(fit or (None,)))
         if models:
             ids = [m.id for m in models]
-            self.table.selectRow(ids.index(selected.id) if selected and selected.id in ids
-                                 else 0)
+            self.table.selectRow(ids.index(selected) if selected in ids else 0)
         self._update_buttons()
         context = self.services.settings.context_length or 4096
 

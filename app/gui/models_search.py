@@ -327,5 +327,5 @@ class HubSearch(QWidget):
         model = self.selected_model()
         if model is None:
             return
+        # The queue's row (or its error) is the answer, in the Downloads panel below.
         self.sig_download.emit(tuple(model.shards))
-        self.message.setText(f"Queued {model.filename}.")

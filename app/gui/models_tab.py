@@ -51,14 +51,12 @@ class ModelsTab(QWidget):
         self.splitter.addWidget(_group("Downloads", self.downloads))
         self.splitter.setSizes([200, 340, 200])
         layout.addWidget(self.splitter)
-        self._shown = False
 
     def showEvent(self, event) -> None:  # noqa: ANN001
-        # Read the library and headers when the tab is first opened, not at start-up: the
-        # window's first paint should not share the disk with them.
-        if not self._shown:
-            self._shown = True
-            self.refresh()
+        # Read the library and headers when the tab is opened, not at start-up (the first
+        # paint should not share the disk with them), and each time again: a model pulled
+        # in a terminal, or a new context length, shows up here.
+        self.refresh()
         super().showEvent(event)
 
     def refresh(self) -> None:
@@ -71,7 +69,7 @@ class ModelsTab(QWidget):
         dialog.open()  # window-modal, not blocking: downloads keep updating behind it
 
     def _registered(self, model_id: str) -> None:
-        self.installed.refresh()
+        self.installed.refresh(select=model_id)
         self.installed.show_message(f"Added {model_id} to the library.")
         self.sig_library_changed.emit()
 

@@ -186,3 +186,17 @@ def test_a_paused_download_outlives_a_restart_and_finishes(qtbot, hub, windows) 
     model_id = job_of(downloads).model_id
     qtbot.waitUntil(lambda: second.models_tab.installed._row_of(model_id) is not None,
                     timeout=TASK_TIMEOUT_MS)
+
+
+def test_an_unreadable_download_list_is_one_sentence_not_a_crash(qtbot, hub, windows,
+                                                                  stillroom_home) -> None:
+    stillroom_home.mkdir(parents=True, exist_ok=True)
+    (stillroom_home / "downloads.json").write_text("{not json", encoding="utf-8")
+    window = windows.open()
+    downloads = window.models_tab.downloads
+    qtbot.waitUntil(lambda: downloads.unavailable is not None, timeout=TASK_TIMEOUT_MS)
+    assert "move it aside" in downloads.message.text()
+    search = search_for(qtbot, window, "smol")
+    open_repo(qtbot, search, REPO)
+    search.download_button.click()  # says the same again, and queues nothing
+    assert "move it aside" in downloads.message.text() and downloads.table.rowCount() == 0
