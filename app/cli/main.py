@@ -73,6 +73,9 @@ def _parser() -> argparse.ArgumentParser:
                           help="accept an already-quantized source (loses more quality)")
     quantize.add_argument("--json", action="store_true",
                           help='print {"id", "path", "type", "size_bytes"}')
+    from app.cli.models_search_cmd import add_acquire_commands
+
+    add_acquire_commands(model_commands)  # search, files, fit
 
     doctor = commands.add_parser("doctor", help="what this machine can run and measure")
     doctor.add_argument("--json", action="store_true")
