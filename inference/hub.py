@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import hashlib
 import http.client
 import os
 import re
@@ -30,10 +29,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from inference.files import sha256_file
+from inference.hashing_sink import HashingWriter
 from inference.types import EngineError
 
 _DISK_MARGIN_BYTES = 256 * 1024 * 1024
-_BLOCK = 1 << 20
 _READ_TIMEOUT_S = 60  # per socket read: a stalled connection is retried, not waited on forever
 _USER_AGENT = "stillroom (huggingface-hub cache layout)"
 # Quantization names as they appear in GGUF file names (…-Q4_K_M.gguf, …IQ3_XS…, …f16…).
@@ -225,40 +224,36 @@ def open_file(remote: RemoteFile, token: str | None, start: int = 0,
 def _transfer(remote: RemoteFile, partial: Path, token: str | None,
               on_progress: Callable[[int], None], stop: threading.Event | None) -> str:
     """Append the rest of the file to `partial` (a Range request when some is there) and
-    return the whole file's SHA-256, hashed as it streams: a second pass over a large file
-    would cost more than the transfer on a fast link."""
+    return the whole file's SHA-256, hashed as it streams on another thread (see
+    hashing_sink): a second pass over a large file would cost more than the transfer on a
+    fast link, and hashing in the reading thread would slow the transfer."""
     offset = partial.stat().st_size if partial.exists() else 0
     if remote.size_bytes is not None and offset > remote.size_bytes:
         partial.unlink()
         offset = 0
-    digest = hashlib.sha256()
     with open_file(remote, token, offset) as response:
-        mode = "ab"
-        if offset and response.status != 206:  # the server ignored the Range: start over
-            mode, offset = "wb", 0
-        elif offset:
-            _hash_prefix(partial, offset, digest)
-        with partial.open(mode) as sink:
-            while block := response.read(_BLOCK):
+        restart = bool(offset) and response.status != 206  # the server ignored the Range
+        if restart:
+            offset = 0
+        sink = HashingWriter(partial, prefix_bytes=offset, truncate=restart or not offset)
+        try:
+            while True:
+                buffer = sink.buffer()
+                count = response.readinto(buffer)
+                sink.submit(buffer, count)
+                if not count:
+                    break
+                offset += count
+                on_progress(offset)
                 if stop is not None and stop.is_set():
                     raise DownloadStopped(remote.filename)
-                digest.update(block)
-                sink.write(block)
-                offset += len(block)
-                on_progress(offset)
-            sink.flush()
-            os.fsync(sink.fileno())
+        except BaseException:
+            sink.close()  # what arrived is written: the next attempt continues from it
+            raise
     if remote.size_bytes is not None and offset != remote.size_bytes:
+        sink.close()
         raise ConnectionError(f"the transfer ended at {offset:,} of {remote.size_bytes:,} bytes")
-    return digest.hexdigest()
-
-
-def _hash_prefix(path: Path, length: int, digest: hashlib._Hash) -> None:
-    with path.open("rb") as stream:
-        remaining = length
-        while remaining and (block := stream.read(min(_BLOCK, remaining))):
-            digest.update(block)
-            remaining -= len(block)
+    return sink.finish()
 
 
 def http_error(exc: urllib.error.HTTPError, remote: RemoteFile) -> HubError | None:

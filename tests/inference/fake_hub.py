@@ -16,6 +16,7 @@ import hashlib
 import json
 import re
 import threading
+import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -58,6 +59,7 @@ class FakeHub:
         self.corrupt: set[str] = set()           # filenames served with flipped bytes
         self.unavailable = 0                     # answer the next N file requests with 503
         self.search_status: int | None = None    # answer searches with this HTTP error
+        self.rate_bps: float | None = None       # pace file bodies like a link of this speed
         self.hold_after: dict[str, int] = {}     # filename -> bytes sent before waiting
         self.release = threading.Event()         # lets held transfers go on
         self.requests: list[Recorded] = []
@@ -229,6 +231,17 @@ def _handler(hub: FakeHub) -> type[BaseHTTPRequestHandler]:
                 self.close_connection = True
                 self.connection.shutdown(2)
                 return
+            if hub.rate_bps:
+                return self._paced(body, hub.rate_bps)
             self.wfile.write(body)
+
+        def _paced(self, body: memoryview, rate_bps: float) -> None:
+            """Send at `rate_bps` on average, in 256 KiB slices, like a real link."""
+            start = time.monotonic()
+            for offset in range(0, len(body), 256 << 10):
+                self.wfile.write(body[offset:offset + (256 << 10)])
+                ahead = start + (offset + (256 << 10)) / rate_bps - time.monotonic()
+                if ahead > 0:
+                    time.sleep(ahead)
 
     return Handler
