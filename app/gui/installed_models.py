@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 from app.cli.render import human_bytes
 from app.gui.background import run_in_background
 from app.gui.fit_badge import installed_fit, set_badge
+from app.gui.import_button import ImportButton
 from app.services import Services
 from inference.types import ModelInfo
 
@@ -93,6 +94,10 @@ class InstalledModels(QWidget):
                        self.copy_button):
             row.addWidget(button)
         row.addStretch()
+        self.import_button = ImportButton(services, self)
+        self.import_button.sig_message.connect(self.show_message)
+        self.import_button.sig_imported.connect(self._imported)
+        row.addWidget(self.import_button)
         self.message = QLabel()
         self.message.setAccessibleName("Installed models message")
         self.message.setWordWrap(True)
@@ -194,8 +199,13 @@ class InstalledModels(QWidget):
         # The embedded model ships with the app; the library refuses to forget it.
         self.remove_button.setEnabled(model is not None and not model.builtin)
 
-    def show_message(self, text: str) -> None:
+    def show_message(self, text: str, details: str = "") -> None:
         self.message.setText(text)
+        self.message.setToolTip(details)
+
+    def _imported(self) -> None:
+        self.refresh()
+        self.sig_changed.emit()
 
     # -- actions ---------------------------------------------------------------------------
     def chat_with_selected(self) -> None:

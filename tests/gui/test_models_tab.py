@@ -112,3 +112,31 @@ def test_remove_asks_then_forgets_and_keeps_the_file(qtbot, window, f16_model: P
     assert Path(model.path).exists()
     assert "Removed" in installed.message.text()
     assert window.model_picker.findData(model.id) < 0
+
+
+def test_import_finds_another_apps_model_and_lists_it(qtbot, window, tmp_path: Path,
+                                                      monkeypatch) -> None:
+    from tests.inference.model_trees import lmstudio_model
+
+    # A home with an LM Studio folder holding one (tiny, real) GGUF and nothing else.
+    home = tmp_path / "user-home"
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("HF_HOME", str(home / "hf"))
+    monkeypatch.delenv("HF_HUB_CACHE", raising=False)
+    monkeypatch.delenv("OLLAMA_MODELS", raising=False)
+    monkeypatch.delenv("XDG_DATA_HOME", raising=False)
+    lmstudio_model(home, "acme", "Tiny-GGUF", "tiny-f16.gguf")
+    installed = open_models(qtbot, window)
+    installed.import_button.import_from(None)
+    qtbot.waitUntil(lambda: installed.table.rowCount() == 2, timeout=TASK_TIMEOUT_MS)
+    assert installed.message.text().startswith("Imported 1 model (")
+    model_id = installed.models[1].id
+    assert "LM Studio" in installed.table.item(1, 4).text()
+    # Its header describes no attention layers, so nobody can say whether it fits.
+    qtbot.waitUntil(lambda: installed.fit_of(model_id) == "unknown", timeout=TASK_TIMEOUT_MS)
+    assert "attention layers" in installed.table.item(1, 5).toolTip()
+    assert window.model_picker.findData(model_id) >= 0
+
+    installed.import_button.import_from(None)  # again: nothing new
+    qtbot.waitUntil(lambda: "already in the library" in installed.message.text(),
+                    timeout=TASK_TIMEOUT_MS)
