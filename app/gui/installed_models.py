@@ -194,8 +194,10 @@ class InstalledModels(QWidget):
 
     def _update_buttons(self) -> None:
         model = self.selected()
-        for button in (self.chat_button, self.quantize_button, self.copy_button):
+        for button in (self.chat_button, self.copy_button):
             button.setEnabled(model is not None)
+        # llama.cpp's quantizer reads GGUF; an MLX folder is converted by its own tools.
+        self.quantize_button.setEnabled(model is not None and model.format == "gguf")
         # The embedded model ships with the app; the library refuses to forget it.
         self.remove_button.setEnabled(model is not None and not model.builtin)
 

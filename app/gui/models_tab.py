@@ -8,7 +8,14 @@ model picker).
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QGroupBox, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QFrame,
+    QGroupBox,
+    QScrollArea,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
 
 from app.gui.download_panel import DownloadPanel
 from app.gui.installed_models import InstalledModels
@@ -50,7 +57,13 @@ class ModelsTab(QWidget):
         self.splitter.addWidget(_group("Search Hugging Face", self.search))
         self.splitter.addWidget(_group("Downloads", self.downloads))
         self.splitter.setSizes([200, 340, 200])
-        layout.addWidget(self.splitter)
+        # Scrolls rather than growing the window's minimum height: three panels of tables
+        # and buttons would not fit a small laptop screen otherwise.
+        scroll = QScrollArea()
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(self.splitter)
+        layout.addWidget(scroll)
 
     def showEvent(self, event) -> None:  # noqa: ANN001
         # Read the library and headers when the tab is opened, not at start-up (the first

@@ -75,15 +75,18 @@ class QuantizeDialog(QDialog):
         self.output = QLineEdit()
         self.output.setAccessibleName("Output file")
         self.output.textEdited.connect(lambda _text: setattr(self, "_output_edited", True))
-        browse = QPushButton("Browse…")
-        browse.setAccessibleName("Choose the output file")
-        browse.clicked.connect(self._browse)
+        self.browse = QPushButton("Browse…")
+        self.browse.setAccessibleName("Choose the output file")
+        self.browse.clicked.connect(self._browse)
         output_row.addWidget(self.output, 1)
-        output_row.addWidget(browse)
+        output_row.addWidget(self.browse)
         form.addRow("Output", output_row)
-        self.requantize = QCheckBox("Quantize an already quantized model (loses more quality "
-                                    "than starting from F16/BF16/F32)")
+        self.requantize = QCheckBox(f"Re-quantize this {model.quantization or 'quantized'} "
+                                    f"model anyway")
         self.requantize.setAccessibleName("Allow re-quantizing")
+        self.requantize.setToolTip("Quantizing an already quantized model loses more quality "
+                                   "than quantizing its F16/BF16/F32 original; use that if "
+                                   "you have it.")
         # Only offered when it matters: a full-precision source needs no permission.
         self.requantize.setVisible((model.quantization or "") not in FULL_PRECISION_TYPES)
         form.addRow("", self.requantize)
@@ -163,9 +166,8 @@ class QuantizeDialog(QDialog):
         self.running = True
         self._cancel_requested.clear()
         self.start_button.setEnabled(False)
-        self.type_box.setEnabled(False)
-        self.output.setEnabled(False)
-        self.requantize.setEnabled(False)
+        for widget in (self.type_box, self.output, self.browse, self.requantize):
+            widget.setEnabled(False)
         self.progress.setRange(0, 0)  # busy until the first size is known
         self.progress.show()
         self.status.setText(f"Starting llama.cpp's quantizer ({name})…")
@@ -233,8 +235,8 @@ class QuantizeDialog(QDialog):
         self.status.setText(message)
         self.start_button.setEnabled(self.type_name() is not None)
         self.type_box.setEnabled(self.type_box.count() > 0 and self.type_name() is not None)
-        self.output.setEnabled(True)
-        self.requantize.setEnabled(True)
+        for widget in (self.output, self.browse, self.requantize):
+            widget.setEnabled(True)
 
     def cancel(self) -> None:
         """Stops a running quantization (nothing is kept), else closes the dialog."""
