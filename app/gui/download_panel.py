@@ -126,9 +126,16 @@ class DownloadPanel(QWidget):
         if self.queue is None:
             self._pending.append(files)
             return
+        from app.gui.hub_tasks import check_online
+
         queue = self.queue
-        run_in_background(self, lambda: [queue.add(remote) for remote in files],
-                          lambda _ids: None, self.message.setText, name="downloads-add")
+
+        def add() -> list[str]:
+            check_online()
+            return [queue.add(remote) for remote in files]
+
+        run_in_background(self, add, lambda _ids: None, self.message.setText,
+                          name="downloads-add")
 
     def command(self, name: str) -> None:
         job = self.selected()

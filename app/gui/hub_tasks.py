@@ -12,10 +12,25 @@ from collections.abc import Callable
 from app.services import Services
 
 
+def check_online() -> None:
+    """Raise HubError at once when offline mode would refuse the Hub. The socket guard
+    refuses it anyway, but huggingface-hub retries with backoff for about 20 s first, and
+    the user should hear why now. A loopback Hub (tests, a local mirror) stays reachable."""
+    from urllib.parse import urlparse
+
+    from inference.hub import HubError, endpoint
+    from routing import offline
+
+    if offline.is_enabled() and not offline.is_local(urlparse(endpoint()).hostname):
+        raise HubError("Offline mode is on, so Stillroom may not contact the Hub; turn it off "
+                       "in Settings → Privacy to search and download.")
+
+
 def search(services: Services, query: str, limit: int) -> list:
     """RepoSummary for each matching GGUF/MLX repository, most downloaded first."""
     from inference.hub_search import search_models
 
+    check_online()
     return search_models(query, token=services.hub_token(), limit=limit)
 
 
@@ -29,6 +44,7 @@ def repo_models(services: Services, repo, context_length: int,  # noqa: ANN001
     from inference.hub import repo_files
     from inference.remote_fit import RemoteModel, list_repo_models, shard_of
 
+    check_online()
     token = services.hub_token()
     if repo.gated and not token:
         return None

@@ -200,3 +200,21 @@ def test_an_unreadable_download_list_is_one_sentence_not_a_crash(qtbot, hub, win
     open_repo(qtbot, search, REPO)
     search.download_button.click()  # says the same again, and queues nothing
     assert "move it aside" in downloads.message.text() and downloads.table.rowCount() == 0
+
+
+def test_offline_mode_is_said_at_once_not_after_retries(qtbot, hub, window,
+                                                       monkeypatch) -> None:
+    from routing import offline
+
+    monkeypatch.setenv("HF_ENDPOINT", "https://hub.invalid")  # not loopback: refused
+    offline.enable()
+    try:
+        window.tabs.setCurrentWidget(window.models_tab)
+        search = window.models_tab.search
+        search.query.setText("smol")
+        search.search_button.click()
+        qtbot.waitUntil(lambda: bool(search.message.text()), timeout=TASK_TIMEOUT_MS)
+    finally:
+        offline.disable()
+    assert search.message.text().startswith("Offline mode is on")
+    assert "Settings → Privacy" in search.message.text()
