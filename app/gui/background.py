@@ -64,20 +64,21 @@ class Relay(QObject):
         if self._on_error is not None:
             self._on_error(message)
 
-    def _emit(self, signal: Any, value: object) -> None:
-        # RuntimeError: the owner and this relay are gone, so nobody is listening.
+    def _emit(self, name: str, value: object) -> None:
+        # RuntimeError: the owner and this relay are gone (even reading the signal off a
+        # deleted object raises), so nobody is listening.
         with contextlib.suppress(RuntimeError):
-            signal.emit(value)
+            getattr(self, name).emit(value)
 
     def send(self, value: object) -> None:
         """Thread-safe; a no-op once the owner (and so this relay) was deleted."""
-        self._emit(self.sig_value, value)
+        self._emit("sig_value", value)
 
     def progress(self, value: object) -> None:
-        self._emit(self.sig_progress, value)
+        self._emit("sig_progress", value)
 
     def fail(self, message: str) -> None:
-        self._emit(self.sig_error, message)
+        self._emit("sig_error", message)
 
 
 def run_in_background(owner: QObject, work: Callable[..., Any],
