@@ -276,8 +276,9 @@ class HubSearch(QWidget):
         self.models = models
         self.file_table.setRowCount(len(models))
         for row, model in enumerate(models):
-            name = model.filename + (f" (+{len(model.shards) - 1} parts)"
-                                     if len(model.shards) > 1 else "")
+            more = len(model.shards) - 1
+            name = model.filename + (f" (+{more} part{'s' if more > 1 else ''})" if more
+                                     else "")
             cells = (name, model.quantization or "?", human_bytes(model.size_bytes), "")
             for column, text in enumerate(cells):
                 self.file_table.setItem(row, column, QTableWidgetItem(text))
@@ -326,6 +327,13 @@ class HubSearch(QWidget):
     def download_selected(self) -> None:
         model = self.selected_model()
         if model is None:
+            return
+        if len(model.shards) > 1:
+            # The queue registers each file as a model of its own, and llama.cpp finds a
+            # split model's parts by their names, which cache blobs do not have.
+            self.message.setText(f"{model.filename} is split into {len(model.shards)} files; "
+                                 f"split models cannot be downloaded here yet, choose a "
+                                 f"single-file quantization.")
             return
         # The queue's row (or its error) is the answer, in the Downloads panel below.
         self.sig_download.emit(tuple(model.shards))

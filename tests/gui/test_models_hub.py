@@ -218,3 +218,18 @@ def test_offline_mode_is_said_at_once_not_after_retries(qtbot, hub, window,
         offline.disable()
     assert search.message.text().startswith("Offline mode is on")
     assert "Settings → Privacy" in search.message.text()
+
+
+def test_a_split_model_is_listed_once_and_not_queued(qtbot, hub, window, model) -> None:
+    first, second = "Big-Q4_1-00001-of-00002.gguf", "Big-Q4_1-00002-of-00002.gguf"
+    hub.add("acme/Split-GGUF", {first: Path(model.path), second: b"GGUF" + bytes(60)},
+            downloads=1)
+    search = search_for(qtbot, window, "split")
+    search.select_repo("acme/Split-GGUF")
+    qtbot.waitUntil(lambda: search.fit_of(first) is not None, timeout=TASK_TIMEOUT_MS)
+    assert search.file_table.rowCount() == 1
+    assert search.file_table.item(0, 0).text() == f"{first} (+1 part)"
+    assert search.file_table.item(0, 2).text() == human_bytes(model.size_bytes + 64)
+    search.download_button.click()
+    assert "split into 2 files" in search.message.text()
+    assert window.models_tab.downloads.table.rowCount() == 0
