@@ -33,6 +33,7 @@ from typing import Literal
 from inference.files import write_json_atomic
 from inference.hub import DownloadProgress, DownloadStopped, RemoteFile, download, partial_path
 from inference.library import ModelLibrary
+from inference.remote_fit import shard_of
 from inference.types import EngineError
 
 JobState = Literal["queued", "running", "paused", "done", "failed", "cancelled"]
@@ -102,6 +103,11 @@ class DownloadQueue:
         if not remote.sha256:
             raise DownloadQueueError(f"The Hub publishes no SHA-256 for {remote.filename}, "
                                      f"so it cannot be verified; not queued.")
+        if shard_of(remote.filename) is not None:
+            # Each shard would be registered as a model of its own, and llama.cpp finds the
+            # other shards by name, not by the HF cache's content-addressed blobs.
+            raise DownloadQueueError(f"{remote.filename} is one part of a split model; "
+                                     f"split models cannot be downloaded yet.")
         with self._lock:
             for entry in self._entries.values():
                 if entry.remote.sha256 == remote.sha256 and entry.job.state in ACTIVE:

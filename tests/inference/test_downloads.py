@@ -258,3 +258,14 @@ def test_a_broken_state_file_is_one_clear_error(state_path: Path,
     state_path.write_text("{not json")
     with pytest.raises(DownloadQueueError, match=r"cannot be read.*move it aside"):
         DownloadQueue(state_path, library_registrar(library), lambda: None)
+
+
+def test_split_models_are_refused_with_a_reason(open_queue) -> None:
+    from inference.downloads import DownloadQueueError
+
+    queue, _ = open_queue()
+    shard = RemoteFile("acme/Big-GGUF", "Big-Q8_0-00001-of-00002.gguf", 10, "ab" * 32,
+                       "Q8_0", "c0ffee")
+    with pytest.raises(DownloadQueueError, match="split model"):
+        queue.add(shard)
+    assert queue.jobs() == []
