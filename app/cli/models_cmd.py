@@ -15,6 +15,8 @@ from inference.library import ModelLibrary
 
 def run_models(args: argparse.Namespace) -> int:
     library = ModelLibrary(ensure_writable(data_dir()))
+    if hasattr(args, "models_func"):  # commands defined in their own modules (import, rm)
+        return args.models_func(args, library)
     if args.models_command == "quantize":
         return _quantize(args, library)
     if args.models_command == "pull":
