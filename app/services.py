@@ -13,6 +13,7 @@ from app.chat_service import ChatService
 from app.config import Settings, data_dir, database_url, ensure_writable, load_settings
 from app.energy_meter import EnergyMeter, power_config
 from app.price_catalog import load_price_catalog
+from app.store.audit_anchor import AuditAnchor
 from app.store.audit_log import AuditLog
 from app.store.conversations import ConversationStore
 from app.store.db import open_engine
@@ -72,7 +73,7 @@ class Services:
         return cls(data_dir=directory, settings=settings, store=store,
                    library=ModelLibrary(directory), engines=engines, router=router,
                    energy=energy, pricer=pricer, keys=KeyStore(directory / KEYS_INDEX_FILE),
-                   audit=AuditLog(store.engine), warnings=warnings,
+                   audit=AuditLog(store.engine, AuditAnchor(directory)), warnings=warnings,
                    recovered_answers=recovered)
 
     @property

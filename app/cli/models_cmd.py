@@ -15,14 +15,12 @@ from inference.library import ModelLibrary
 
 def run_models(args: argparse.Namespace) -> int:
     library = ModelLibrary(ensure_writable(data_dir()))
+    if hasattr(args, "models_func"):  # commands defined in their own modules (import, rm)
+        return args.models_func(args, library)
     if args.models_command == "quantize":
         return _quantize(args, library)
     if args.models_command == "pull":
         return _pull(args, library)
-    from app.cli.models_search_cmd import ACQUIRE_COMMANDS, run_acquire
-
-    if args.models_command in ACQUIRE_COMMANDS:
-        return run_acquire(args, library)
     return _list(args, library)
 
 
