@@ -33,10 +33,12 @@ from typing import Literal
 from inference.files import write_json_atomic
 from inference.hub import DownloadProgress, DownloadStopped, RemoteFile, download, partial_path
 from inference.library import ModelLibrary
+from inference.remote_fit import shard_of
 from inference.types import EngineError
 
 JobState = Literal["queued", "running", "paused", "done", "failed", "cancelled"]
 ACTIVE: frozenset[str] = frozenset({"queued", "running", "paused"})
+_STATES = frozenset({*ACTIVE, "done", "failed", "cancelled"})
 STATE_VERSION = 1
 PROGRESS_INTERVAL_S = 0.1  # at most ~10 progress callbacks a second per job
 _SPEED_WINDOW_S = 2.0
@@ -87,10 +89,10 @@ class DownloadQueue:
         self._worker: threading.Thread | None = None
         self._active: _Entry | None = None  # the job the worker is transferring
         self._events: queue.SimpleQueue[DownloadJob | None] = queue.SimpleQueue()
+        self._load()  # a broken state file raises here, before any thread is started
         self._notifier = threading.Thread(target=self._notify, name="downloads-events",
                                           daemon=True)
         self._notifier.start()
-        self._load()
         if autostart:
             self.start()
 
@@ -101,6 +103,11 @@ class DownloadQueue:
         if not remote.sha256:
             raise DownloadQueueError(f"The Hub publishes no SHA-256 for {remote.filename}, "
                                      f"so it cannot be verified; not queued.")
+        if shard_of(remote.filename) is not None:
+            # Each shard would be registered as a model of its own, and llama.cpp finds the
+            # other shards by name, not by the HF cache's content-addressed blobs.
+            raise DownloadQueueError(f"{remote.filename} is one part of a split model; "
+                                     f"split models cannot be downloaded yet.")
         with self._lock:
             for entry in self._entries.values():
                 if entry.remote.sha256 == remote.sha256 and entry.job.state in ACTIVE:
@@ -167,9 +174,11 @@ class DownloadQueue:
         with self._lock:
             self._subscribers.append(callback)
 
-    def close(self) -> None:
+    def close(self, timeout: float = 10.0) -> None:
         """Stop the running transfer and save. Running and queued jobs are saved as they
-        were, so the next start resumes them; the process may then exit."""
+        were, so the next start resumes them; the process may then exit. A transfer stuck
+        in a stalled read sees the stop only when the read returns: after `timeout` seconds
+        close() stops waiting for it (the worker is a daemon thread)."""
         with self._lock:
             if self._closed:
                 return
@@ -181,10 +190,10 @@ class DownloadQueue:
             self._wake.notify_all()
         worker = self._worker
         if worker is not None and worker is not threading.current_thread():
-            worker.join()
+            worker.join(timeout)
         self._events.put(None)  # after the last change: the notifier drains, then ends
         if self._notifier is not threading.current_thread():
-            self._notifier.join()
+            self._notifier.join(timeout)
 
     # -- the worker --------------------------------------------------------------------
     def start(self) -> None:
@@ -353,14 +362,22 @@ class DownloadQueue:
             raise DownloadQueueError(f"The download list {self.state_path} has an unknown "
                                      f"format; move it aside to start afresh.")
         for raw in data.get("jobs", []):
-            remote = RemoteFile(raw["repo_id"], raw["filename"], raw.get("size_bytes"),
-                                raw.get("sha256"), raw.get("quantization"),
-                                raw.get("revision"))
-            state = raw["state"]
+            try:
+                remote = RemoteFile(raw["repo_id"], raw["filename"], raw.get("size_bytes"),
+                                    raw.get("sha256"), raw.get("quantization"),
+                                    raw.get("revision"))
+                state = raw["state"]
+                job_id = str(raw["id"])
+            except (KeyError, TypeError) as exc:
+                raise DownloadQueueError(f"The download list {self.state_path} has a broken "
+                                         f"entry ({exc}); move it aside to start "
+                                         f"afresh.") from exc
+            if state not in _STATES:
+                state = "failed"
             if state == "running":  # the process ended mid-transfer: resume it
                 state = "queued"
-            done = remote.size_bytes or 0 if state == "done" else _partial_size(remote)
-            job = DownloadJob(raw["id"], remote.repo_id, remote.filename, state, done,
+            done = (remote.size_bytes or 0) if state == "done" else _partial_size(remote)
+            job = DownloadJob(job_id, remote.repo_id, remote.filename, state, done,
                               raw.get("total_bytes", remote.size_bytes), raw.get("error"),
                               raw.get("model_id"))
             self._entries[job.id] = _Entry(job, remote)

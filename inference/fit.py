@@ -20,7 +20,7 @@ from typing import Literal
 import psutil
 
 from inference.gguf_file import GGUFSummary
-from inference.hardware import GpuInfo, detect_gpus
+from inference.hardware import GpuInfo, detect_gpus, llama_gpu_backends
 
 KV_BYTES_PER_VALUE = 2  # f16 cache, llama.cpp's default
 RUNTIME_OVERHEAD_BYTES = 300 * 1024 * 1024
@@ -73,11 +73,15 @@ def kv_cache_bytes(summary: GGUFSummary, context_length: int) -> int | None:
 
 def estimate_fit(summary: GGUFSummary, context_length: int, *,
                  available_bytes: int | None = None, memory_kind: str = "RAM",
-                 gpus: Sequence[GpuInfo] | None = None) -> FitEstimate:
+                 gpus: Sequence[GpuInfo] | None = None,
+                 cuda_build: bool | None = None) -> FitEstimate:
     """`gpus` None: detect them, unless `available_bytes` is given (then CPU only, as the
-    caller chose the memory to compare with)."""
+    caller chose the memory to compare with). `cuda_build` None: whether the installed
+    llama.cpp can offload to an NVIDIA GPU (a CPU build runs everything from RAM)."""
     if gpus is None:
         gpus = detect_gpus() if available_bytes is None else []
+    if cuda_build is None and any(g.vendor == "NVIDIA" for g in gpus):
+        cuda_build = any(b in ("CUDA", "Vulkan") for b in llama_gpu_backends() or [])
     ram = available_bytes if available_bytes is not None \
         else psutil.virtual_memory().available
     weights = summary.size_bytes
@@ -90,12 +94,20 @@ def estimate_fit(summary: GGUFSummary, context_length: int, *,
     needed = int((weights + kv) * (1 + RUNTIME_OVERHEAD_FRACTION)) + RUNTIME_OVERHEAD_BYTES
     layers = summary.block_count
     if apple:
-        # One pool: llama.cpp's Metal backend takes every layer; RAM available is the limit.
+        # One pool: llama.cpp's Metal backend takes every layer. The GPU may use only part
+        # of it (Metal's recommended working set, about two thirds of memory on smaller
+        # Macs, three quarters on large ones): the smaller of that and free RAM is the limit.
+        gpu_share = int((apple[0].memory_bytes or 0) * 2 / 3) or ram
         offload = Offload(-1, layers or 0, layers, apple[0].name,
                           "Apple Silicon: every layer on the GPU, in unified memory")
-        return _verdict(needed, ram, weights, kv, context_length, "unified memory", offload)
+        return _verdict(needed, min(ram, gpu_share), weights, kv, context_length,
+                        "unified memory", offload)
     if not nvidia:
         return _verdict(needed, ram, weights, kv, context_length, memory_kind, CPU_ONLY)
+    if not cuda_build:
+        no_offload = Offload(0, 0, layers, None, f"{nvidia[0].name} found, but this llama.cpp "
+                             f"build has no CUDA: reinstall it with CMAKE_ARGS=-DGGML_CUDA=on")
+        return _verdict(needed, ram, weights, kv, context_length, memory_kind, no_offload)
     gpu = max(nvidia, key=lambda g: g.memory_bytes or 0)
     vram = int(gpu.memory_bytes or 0)
     usable = int(vram * (1 - VRAM_RESERVE_FRACTION))

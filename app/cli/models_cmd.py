@@ -21,10 +21,6 @@ def run_models(args: argparse.Namespace) -> int:
         return _quantize(args, library)
     if args.models_command == "pull":
         return _pull(args, library)
-    from app.cli.models_search_cmd import ACQUIRE_COMMANDS, run_acquire
-
-    if args.models_command in ACQUIRE_COMMANDS:
-        return run_acquire(args, library)
     return _list(args, library)
 
 

@@ -15,7 +15,6 @@ if TYPE_CHECKING:
     from inference.fit import FitEstimate
     from inference.library import ModelLibrary
 
-ACQUIRE_COMMANDS = frozenset({"search", "files", "fit"})
 DEFAULT_CONTEXT = 4096
 
 
@@ -43,6 +42,8 @@ def add_acquire_commands(model_commands: argparse._SubParsersAction) -> None:
     fit.add_argument("model", metavar="MODEL", help="model id, path, or ORG/REPO[:FILE]")
     _add_context(fit)
     fit.add_argument("--json", action="store_true")
+    for parser in (search, files, fit):
+        parser.set_defaults(models_func=run_acquire)  # models_cmd.run_models calls it
 
 
 def _add_context(parser: argparse.ArgumentParser) -> None:

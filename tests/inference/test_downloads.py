@@ -231,3 +231,41 @@ def test_progress_updates_are_throttled(hub: FakeHub, model: ModelInfo, open_que
     # 94 one-MiB blocks, at most one update per 0.1 s: far fewer updates than blocks
     # unless the transfer took over 9 s (then the throttle allowed them all).
     assert len(running) <= model.size_bytes // (1 << 20)
+
+
+def test_a_crash_mid_transfer_is_resumed_from_the_partial(
+        hub: FakeHub, model: ModelInfo, state_path: Path, open_queue) -> None:
+    """What `kill -9` leaves: the state file says running, the partial is on disk."""
+    remote = _remote()
+    partial = partial_path(remote)
+    partial.parent.mkdir(parents=True)
+    partial.write_bytes(Path(model.path).read_bytes()[:7_654_321])
+    state_path.write_text(json.dumps({"version": 1, "jobs": [{
+        "id": "j1", "state": "running", "error": None, "model_id": None,
+        "total_bytes": remote.size_bytes, "repo_id": remote.repo_id,
+        "filename": remote.filename, "size_bytes": remote.size_bytes,
+        "sha256": remote.sha256, "quantization": remote.quantization,
+        "revision": remote.revision}]}))
+    _, watcher = open_queue()
+    done = watcher.wait_for(lambda j: j.state == "done")
+    assert done.id == "j1" and _ranges(hub) == ["bytes=7654321-"]
+
+
+def test_a_broken_state_file_is_one_clear_error(state_path: Path,
+                                                library: ModelLibrary) -> None:
+    from inference.downloads import DownloadQueueError
+
+    state_path.write_text("{not json")
+    with pytest.raises(DownloadQueueError, match=r"cannot be read.*move it aside"):
+        DownloadQueue(state_path, library_registrar(library), lambda: None)
+
+
+def test_split_models_are_refused_with_a_reason(open_queue) -> None:
+    from inference.downloads import DownloadQueueError
+
+    queue, _ = open_queue()
+    shard = RemoteFile("acme/Big-GGUF", "Big-Q8_0-00001-of-00002.gguf", 10, "ab" * 32,
+                       "Q8_0", "c0ffee")
+    with pytest.raises(DownloadQueueError, match="split model"):
+        queue.add(shard)
+    assert queue.jobs() == []

@@ -167,15 +167,14 @@ def _summary(tmp_path: Path, size_gib: float):
 
 def test_a_model_that_fits_in_vram_is_fully_offloaded(tmp_path: Path) -> None:
     gpu = GpuInfo("RTX 4090", "NVIDIA", 24 * GIB, "nvml")
-    fit = estimate_fit(_summary(tmp_path, 4.0), 8192, gpus=[gpu])
+    fit = estimate_fit(_summary(tmp_path, 4.0), 8192, gpus=[gpu], cuda_build=True)
     assert (fit.verdict, fit.memory_kind, fit.n_gpu_layers) == ("fits", "VRAM", -1)
     assert fit.offload.device == "RTX 4090" and fit.available_bytes == 24 * GIB
 
 
 def test_a_model_larger_than_vram_is_partly_offloaded(tmp_path: Path) -> None:
     gpu = GpuInfo("RTX 3060", "NVIDIA", 8 * GIB, "nvml")
-    fit = estimate_fit(_summary(tmp_path, 12.0), 8192, gpus=[gpu],
-                       available_bytes=None)
+    fit = estimate_fit(_summary(tmp_path, 12.0), 8192, gpus=[gpu], cuda_build=True)
     assert fit.memory_kind == "VRAM + RAM"
     assert 0 < fit.n_gpu_layers < 32
     assert f"{fit.n_gpu_layers} of 32 layers" in fit.explanation
@@ -187,3 +186,10 @@ def test_no_gpu_means_cpu_only_and_apple_silicon_offloads_everything(tmp_path: P
     apple = GpuInfo("Apple M3", "Apple", 32 * GIB, "apple-silicon")
     fit = estimate_fit(summary, 4096, gpus=[apple], available_bytes=20 * GIB)
     assert (fit.memory_kind, fit.n_gpu_layers, fit.verdict) == ("unified memory", -1, "fits")
+
+
+def test_a_cpu_build_of_llama_cpp_does_not_count_the_gpu(tmp_path: Path) -> None:
+    gpu = GpuInfo("RTX 4090", "NVIDIA", 24 * GIB, "nvml")
+    fit = estimate_fit(_summary(tmp_path, 4.0), 8192, gpus=[gpu], cuda_build=False)
+    assert (fit.memory_kind, fit.n_gpu_layers) == ("RAM", 0)
+    assert "build has no CUDA" in fit.offload.reason
