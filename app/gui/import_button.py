@@ -12,6 +12,7 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QFileDialog, QMenu, QPushButton, QWidget
 
 from app.gui.background import run_in_background
+from app.gui.safe_emit import emit
 from app.services import Services
 
 
@@ -73,7 +74,7 @@ class ImportButton(QPushButton):
             return
         self.running = True
         self.setEnabled(False)
-        self.sig_message.emit("Looking for models…", "")
+        emit(self.sig_message, "Looking for models…", "")
         library = self.services.library
 
         def work(report):  # noqa: ANN001
@@ -83,7 +84,7 @@ class ImportButton(QPushButton):
                                  report(f"Checking {found.name} ({index} of {total})…"))
 
         run_in_background(self, work, self._done, self._failed,
-                          on_progress=lambda text: self.sig_message.emit(text, ""),
+                          on_progress=lambda text: emit(self.sig_message, text, ""),
                           name="models-import")
 
     def _finish(self) -> None:
@@ -92,10 +93,10 @@ class ImportButton(QPushButton):
 
     def _done(self, report) -> None:  # noqa: ANN001 (ImportReport)
         self._finish()
-        self.sig_message.emit(*summary(report))
+        emit(self.sig_message, *summary(report))
         if any(item.model is not None for item in report.imported):
-            self.sig_imported.emit()
+            emit(self.sig_imported)
 
     def _failed(self, message: str) -> None:
         self._finish()
-        self.sig_message.emit(message, "")
+        emit(self.sig_message, message, "")

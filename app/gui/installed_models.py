@@ -29,6 +29,7 @@ from app.cli.render import human_bytes
 from app.gui.background import run_in_background
 from app.gui.fit_badge import installed_fit, set_badge
 from app.gui.import_button import ImportButton
+from app.gui.safe_emit import emit
 from app.services import Services
 from inference.types import ModelInfo
 
@@ -207,18 +208,18 @@ class InstalledModels(QWidget):
 
     def _imported(self) -> None:
         self.refresh()
-        self.sig_changed.emit()
+        emit(self.sig_changed)
 
     # -- actions ---------------------------------------------------------------------------
     def chat_with_selected(self) -> None:
         model = self.selected()
         if model is not None:
-            self.sig_chat_with.emit(model.id)
+            emit(self.sig_chat_with, model.id)
 
     def quantize_selected(self) -> None:
         model = self.selected()
         if model is not None:
-            self.sig_quantize.emit(model)
+            emit(self.sig_quantize, model)
 
     def copy_selected_path(self) -> None:
         model = self.selected()
@@ -274,7 +275,7 @@ class InstalledModels(QWidget):
             self.show_message(text)
             self.fits.pop(model.id, None)
             self.refresh()
-            self.sig_changed.emit()
+            emit(self.sig_changed)
 
         run_in_background(self, lambda: remove_model(self.services.library, model.id,
                                                      delete_file=delete_file,

@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 from app.cli.render import human_bytes
 from app.gui.background import run_in_background
 from app.gui.fit_badge import explain, set_badge
+from app.gui.safe_emit import emit
 from app.services import Services
 
 RESULT_COLUMNS = ("Repository", "Format", "Downloads", "Likes", "")
@@ -336,4 +337,4 @@ class HubSearch(QWidget):
                                  f"single-file quantization.")
             return
         # The queue's row (or its error) is the answer, in the Downloads panel below.
-        self.sig_download.emit(tuple(model.shards))
+        emit(self.sig_download, tuple(model.shards))
