@@ -7,6 +7,7 @@ the table shows "…" in the fit column until each estimate arrives.
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
@@ -104,6 +105,11 @@ class InstalledModels(QWidget):
         self.message.setWordWrap(True)
         layout.addLayout(row)
         layout.addWidget(self.message)
+        # Tab goes left to right as the row reads (creation order would put Import… first).
+        chain = (self.table, self.chat_button, self.quantize_button, self.remove_button,
+                 self.copy_button, self.import_button)
+        for before, after in itertools.pairwise(chain):
+            QWidget.setTabOrder(before, after)
         self._update_buttons()
 
     def _button(self, text: str, tip: str, slot) -> QPushButton:  # noqa: ANN001

@@ -62,6 +62,7 @@ class ModelsTab(QWidget):
         # and buttons would not fit a small laptop screen otherwise.
         scroll = QScrollArea()
         scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # Tab moves between the controls
         scroll.setWidgetResizable(True)
         scroll.setWidget(self.splitter)
         layout.addWidget(scroll)

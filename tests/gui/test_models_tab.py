@@ -140,3 +140,21 @@ def test_import_finds_another_apps_model_and_lists_it(qtbot, window, tmp_path: P
     installed.import_button.import_from(None)  # again: nothing new
     qtbot.waitUntil(lambda: "already in the library" in installed.message.text(),
                     timeout=TASK_TIMEOUT_MS)
+
+
+def test_tab_walks_the_controls_in_reading_order(qtbot, window) -> None:
+    open_models(qtbot, window)
+    tab = window.models_tab
+    start = tab.installed.table
+    order, widget = [], start.nextInFocusChain()
+    while widget is not start:
+        if (widget.focusPolicy() & Qt.FocusPolicy.TabFocus and widget.isVisibleTo(window)
+                and tab.isAncestorOf(widget)):
+            order.append(widget.accessibleName())
+        widget = widget.nextInFocusChain()
+    assert order == [
+        "Chat with it", "Quantize", "Remove", "Copy path", "Import models",
+        "Hub search", "Search the Hub", "Hub search results", "Model files in the repository",
+        "Download the selected file", "Download queue", "Pause download", "Resume download",
+        "Cancel download", "Remove download"]
+    assert all(name for name in order)  # every control has an accessible name
