@@ -18,11 +18,12 @@ from app.store.audit_log import AuditLog
 from app.store.conversations import ConversationStore
 from app.store.db import open_engine
 from app.store.ledger import busy_seconds_since
+from inference.downloads import DownloadQueue, library_registrar
 from inference.library import ModelLibrary
 from inference.llama_engine import LlamaSettings
 from inference.manager import EngineManager
 from routing import offline
-from routing.keys import KeyStore
+from routing.keys import KeyringUnavailableError, KeyStore
 from routing.router import KEYS_INDEX_FILE, Router
 
 
@@ -48,6 +49,7 @@ class Services:
     audit: AuditLog
     warnings: list[str] = field(default_factory=list)
     recovered_answers: int = 0
+    _downloads: DownloadQueue | None = field(default=None, repr=False)
 
     @classmethod
     def open(cls, directory: Path | None = None) -> Services:
@@ -85,7 +87,26 @@ class Services:
     def chat(self) -> ChatService:
         return ChatService(self)
 
+    @property
+    def downloads(self) -> DownloadQueue:
+        """The model download queue (downloads.json in the data directory), made on first
+        use: opening it resumes interrupted transfers, which a `chat` should not start."""
+        if self._downloads is None:
+            self._downloads = DownloadQueue(self.data_dir / "downloads.json",
+                                            library_registrar(self.library), self.hub_token)
+        return self._downloads
+
+    def hub_token(self) -> str | None:
+        """The Hugging Face token, or None (no token stored, or no keyring): public repos
+        need none."""
+        try:
+            return self.keys.get("huggingface")
+        except KeyringUnavailableError:
+            return None
+
     def close(self) -> None:
+        if self._downloads is not None:
+            self._downloads.close()
         self.energy.close()
         self.engines.close()
         self.store.engine.dispose()
