@@ -398,13 +398,13 @@ def _delete_partial(remote: RemoteFile) -> None:
 
 
 def library_registrar(library: ModelLibrary) -> Callable[[RemoteFile, Path], str]:
-    """The `register` callback for a model library: the file's SHA-256 (already checked
-    against the Hub's) is passed on, and the id comes from the file's name, not its blob
-    name (a hash)."""
+    """The `register` callback for a model library: the file's SHA-256 (hashed as it
+    streamed and checked against the Hub's by hub.download) is passed on, not recomputed,
+    and the id comes from the file's name, not its blob name (a hash)."""
     def register(remote: RemoteFile, path: Path) -> str:
         stem = Path(remote.filename).stem
         return library.register(path, name=stem, sha256=remote.sha256, id_hint=stem,
                                 source=f"hf:{remote.repo_id}/{remote.filename}"
-                                       f"@{remote.revision}").id
+                                       f"@{remote.revision}", hashed=True).id
 
     return register

@@ -134,16 +134,18 @@ class ModelLibrary:
     # -- writing -----------------------------------------------------------------------
     def register(self, path: str | Path, *, name: str | None = None,
                  sha256: str | None = None, source: str | None = None,
-                 id_hint: str | None = None) -> ModelInfo:
+                 id_hint: str | None = None, hashed: bool = False) -> ModelInfo:
         """Add a GGUF file by reference; its hash is computed now and checked against
         `sha256` when given. `id_hint` names the id where the file's own name is a content
-        hash (HF cache and Ollama blobs)."""
+        hash (HF cache and Ollama blobs). `hashed`: `sha256` was computed from these very
+        bytes as they were written (hub.download verified it), so a second pass over a
+        multi-GB file is skipped."""
         path = Path(path).expanduser().resolve()
         try:
             summary = read_summary(path)
         except GGUFError as exc:
             raise ModelIntegrityError(str(exc)) from exc
-        actual = sha256_file(path)
+        actual = sha256.lower() if hashed and sha256 else sha256_file(path)
         if sha256 is not None and actual != sha256.lower():
             raise ModelIntegrityError(
                 f"{path.name} has SHA-256 {actual[:12]}…, expected {sha256[:12]}…; not registered."

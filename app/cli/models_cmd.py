@@ -131,7 +131,7 @@ def _pull(args: argparse.Namespace, library: ModelLibrary) -> int:
     finally:
         status.done()
     model = library.register(path, name=Path(remote.filename).stem, sha256=remote.sha256,
-                             id_hint=Path(remote.filename).stem,
+                             id_hint=Path(remote.filename).stem, hashed=True,
                              source=f"hf:{repo_id}/{remote.filename}@{remote.revision}")
     if args.json:
         print(json.dumps({"id": model.id, "path": model.path, "repo": repo_id,

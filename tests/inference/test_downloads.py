@@ -269,3 +269,21 @@ def test_split_models_are_refused_with_a_reason(open_queue) -> None:
     with pytest.raises(DownloadQueueError, match="split model"):
         queue.add(shard)
     assert queue.jobs() == []
+
+
+def test_a_verified_download_is_not_hashed_a_second_time(
+        hub: FakeHub, model: ModelInfo, library: ModelLibrary, open_queue,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The stream was hashed as it was written; registering must not read the file again
+    (a second pass over a multi-GB file)."""
+    import inference.library
+
+    def no_second_pass(path: object) -> str:
+        raise AssertionError(f"{path} hashed again")
+
+    monkeypatch.setattr(inference.library, "sha256_file", no_second_pass)
+    queue, watcher = open_queue()
+    queue.add(_remote())
+    done = watcher.wait_for(lambda j: j.state in ("done", "failed"))
+    assert done.state == "done", done.error
+    assert library.get(done.model_id).sha256 == model.sha256
