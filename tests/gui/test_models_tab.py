@@ -158,3 +158,31 @@ def test_tab_walks_the_controls_in_reading_order(qtbot, window) -> None:
         "Download the selected file", "Download queue", "Pause download", "Resume download",
         "Cancel download", "Remove download"]
     assert all(name for name in order)  # every control has an accessible name
+
+
+def test_an_mlx_model_is_listed_with_unknown_fit_and_no_quantize(qtbot, windows,
+                                                                  stillroom_home: Path,
+                                                                  tmp_path: Path) -> None:
+    """An MLX folder in the library (as the MLX engine registers them): listed with its
+    format; the fit is unknown, saying why; llama.cpp's quantizer is not offered."""
+    import json
+    from dataclasses import asdict
+
+    from inference.types import ModelInfo
+
+    folder = tmp_path / "Smol-mlx-4bit"
+    folder.mkdir()
+    mlx = ModelInfo(id="smol-mlx-4bit", name="Smol-mlx-4bit", path=str(folder), format="mlx",
+                    quantization="4bit", size_bytes=80_000_000, sha256=None,
+                    extra={"source": "quantized from Smol (mlx-4bit)"})
+    stillroom_home.mkdir(parents=True, exist_ok=True)
+    (stillroom_home / "models.json").write_text(json.dumps(
+        {"version": 1, "models": [asdict(mlx)], "verified": {}}), encoding="utf-8")
+    window = windows.open()
+    installed = open_models(qtbot, window)
+    qtbot.waitUntil(lambda: installed.table.rowCount() == 2, timeout=TASK_TIMEOUT_MS)
+    assert installed.table.item(1, 1).text() == "MLX"
+    qtbot.waitUntil(lambda: installed.fit_of(mlx.id) == "unknown", timeout=TASK_TIMEOUT_MS)
+    assert "GGUF headers" in installed.table.item(1, 5).toolTip()
+    installed.select(mlx.id)
+    assert installed.chat_button.isEnabled() and not installed.quantize_button.isEnabled()
