@@ -58,7 +58,15 @@ def test_search_lists_repos_then_files_with_a_fit(qtbot, hub, window, model) -> 
                                                                       "7"]
     assert table.item(1, 4).data(Qt.ItemDataRole.AccessibleTextRole) == "gated"
     assert table.item(0, 4).data(Qt.ItemDataRole.AccessibleTextRole) is None
-    open_repo(qtbot, search, REPO)
+    # While the header is read (held here), the file is listed, its fit pending, a spinner on.
+    hub.hold_after[FILE] = 16
+    hub.release.clear()
+    search.select_repo(REPO)
+    qtbot.waitUntil(lambda: search.file_table.rowCount() == 1, timeout=TASK_TIMEOUT_MS)
+    assert search.file_table.item(0, 3).text() == "…" and search.fit_of(FILE) is None
+    assert search.files_spinner.isVisibleTo(search) and "headers" in search.files_status.text()
+    hub.release.set()
+    qtbot.waitUntil(lambda: search.fit_of(FILE) is not None, timeout=TASK_TIMEOUT_MS)
     files = search.file_table
     assert files.rowCount() == 1  # the README is not a model
     assert [files.item(0, column).text() for column in range(4)] == [
