@@ -12,6 +12,8 @@ file) run off the UI thread as well. Closing the app stops and saves the queue
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -31,6 +33,9 @@ from app.gui.background import Relay, run_in_background
 from app.gui.safe_emit import emit
 from app.services import Services
 
+if TYPE_CHECKING:
+    from inference.downloads import DownloadJob, DownloadQueue
+
 COLUMNS = ("File", "Repository", "Progress", "Speed", "State")
 STATE_WORDS = {"queued": "queued", "running": "downloading", "paused": "paused",
                "done": "done", "failed": "failed", "cancelled": "cancelled"}
@@ -44,8 +49,9 @@ class DownloadPanel(QWidget):
     def __init__(self, services: Services) -> None:
         super().__init__()
         self.services = services
-        self.queue = None  # DownloadQueue, attached off the UI thread (it reads its file)
-        self.jobs: dict[str, object] = {}  # job id -> latest DownloadJob, in arrival order
+        # Attached off the UI thread: opening the queue reads its state file.
+        self.queue: DownloadQueue | None = None
+        self.jobs: dict[str, DownloadJob] = {}  # job id -> latest DownloadJob, in arrival order
         self._pending: list[tuple] = []    # files asked for before the queue was ready
         self._removed: set[str] = set()    # late events of removed jobs are ignored
         self.unavailable: str | None = None  # why the queue could not be opened
@@ -150,7 +156,7 @@ class DownloadPanel(QWidget):
             self._drop(job.id)
 
     # -- showing -----------------------------------------------------------------------------
-    def _on_job(self, job, announce: bool = True) -> None:  # noqa: ANN001 (DownloadJob)
+    def _on_job(self, job: DownloadJob, announce: bool = True) -> None:
         if job.id in self._removed:
             return  # an event from before a Remove, arriving after it
         before = self.jobs.get(job.id)
@@ -166,7 +172,7 @@ class DownloadPanel(QWidget):
             self.message.setText(f"{job.filename}: {job.error}")
         self._update_buttons()
 
-    def _add_row(self, row: int, job) -> None:  # noqa: ANN001
+    def _add_row(self, row: int, job: DownloadJob) -> None:
         self.table.insertRow(row)
         for column in range(len(COLUMNS)):
             self.table.setItem(row, column, QTableWidgetItem())
@@ -179,7 +185,7 @@ class DownloadPanel(QWidget):
         if self.table.rowCount() == 1:
             self.table.selectRow(0)
 
-    def _show(self, row: int, job) -> None:  # noqa: ANN001
+    def _show(self, row: int, job: DownloadJob) -> None:
         bar: QProgressBar = self.table.cellWidget(row, 2)
         total = job.total_bytes
         if total:
@@ -204,7 +210,7 @@ class DownloadPanel(QWidget):
         self.table.removeRow(row)
         self._update_buttons()
 
-    def selected(self):  # noqa: ANN201 (DownloadJob | None)
+    def selected(self) -> DownloadJob | None:
         rows = self.table.selectionModel().selectedRows()
         if not rows or rows[0].row() >= len(self.jobs):
             return None

@@ -8,8 +8,13 @@ unlocking prompt, a slow D-Bus) and must never do so on the UI thread.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from app.services import Services
+
+if TYPE_CHECKING:
+    from inference.hub_search import RepoSummary
+    from inference.remote_fit import RemoteModel
 
 
 def check_online() -> None:
@@ -26,7 +31,7 @@ def check_online() -> None:
                        "in Settings → Privacy to search and download.")
 
 
-def search(services: Services, query: str, limit: int) -> list:
+def search(services: Services, query: str, limit: int) -> list[RepoSummary]:
     """RepoSummary for each matching GGUF/MLX repository, most downloaded first."""
     from inference.hub_search import search_models
 
@@ -34,8 +39,8 @@ def search(services: Services, query: str, limit: int) -> list:
     return search_models(query, token=services.hub_token(), limit=limit)
 
 
-def repo_models(services: Services, repo, context_length: int,  # noqa: ANN001
-                report: Callable[[list], None]) -> list | None:
+def repo_models(services: Services, repo: RepoSummary, context_length: int,
+                report: Callable[[list[RemoteModel]], None]) -> list[RemoteModel] | None:
     """The repository's GGUF models with a fit each; None when it is gated and no token
     is stored (the Hub would refuse, and the user needs the hint, not its error).
 

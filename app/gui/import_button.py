@@ -6,7 +6,9 @@ gigabyte), so it runs off the UI thread and says which file it is checking.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QFileDialog, QMenu, QPushButton, QWidget
@@ -15,8 +17,11 @@ from app.gui.background import run_in_background
 from app.gui.safe_emit import emit
 from app.services import Services
 
+if TYPE_CHECKING:
+    from inference.model_import import ImportReport
 
-def summary(report) -> tuple[str, str]:  # noqa: ANN001 (ImportReport)
+
+def summary(report: ImportReport) -> tuple[str, str]:
     """One sentence for the message line, and the details (what was skipped and why) for
     its tooltip."""
     imported = [item.model.id for item in report.imported if item.model is not None]
@@ -77,7 +82,7 @@ class ImportButton(QPushButton):
         emit(self.sig_message, "Looking for models…", "")
         library = self.services.library
 
-        def work(report):  # noqa: ANN001
+        def work(report: Callable[[str], None]) -> ImportReport:
             from inference.model_import import import_models
 
             return import_models(library, path=path, on_progress=lambda index, total, found:
@@ -91,7 +96,7 @@ class ImportButton(QPushButton):
         self.running = False
         self.setEnabled(True)
 
-    def _done(self, report) -> None:  # noqa: ANN001 (ImportReport)
+    def _done(self, report: ImportReport) -> None:
         self._finish()
         emit(self.sig_message, *summary(report))
         if any(item.model is not None for item in report.imported):

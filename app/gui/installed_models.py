@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QGuiApplication
@@ -33,6 +34,11 @@ from app.gui.import_button import ImportButton
 from app.gui.safe_emit import emit
 from app.services import Services
 from inference.types import ModelInfo
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from inference.model_removal import Removal
 
 COLUMNS = ("Name", "Format", "Quantization", "Size", "Source", "Fit")
 FIT_COLUMN = COLUMNS.index("Fit")
@@ -112,7 +118,7 @@ class InstalledModels(QWidget):
             QWidget.setTabOrder(before, after)
         self._update_buttons()
 
-    def _button(self, text: str, tip: str, slot) -> QPushButton:  # noqa: ANN001
+    def _button(self, text: str, tip: str, slot: Callable[[], None]) -> QPushButton:
         button = QPushButton(text)
         button.setAccessibleName(text.rstrip("…"))
         button.setToolTip(tip)
@@ -156,7 +162,7 @@ class InstalledModels(QWidget):
         self._update_buttons()
         context = self.services.settings.context_length or 4096
 
-        def estimate(report) -> None:  # noqa: ANN001
+        def estimate(report: Callable[[tuple[str, str, str]], None]) -> None:
             from inference.hardware import detect_gpus
 
             gpus = detect_gpus()  # once for the list, not once per model
@@ -270,7 +276,7 @@ class InstalledModels(QWidget):
     def _remove(self, model: ModelInfo, delete_file: bool) -> None:
         from inference.model_removal import remove_model
 
-        def removed(removal) -> None:  # noqa: ANN001 (Removal)
+        def removed(removal: Removal) -> None:
             if removal.deleted:
                 text = f"Removed {model.name} and deleted {model.path}."
             else:

@@ -10,6 +10,8 @@ results.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QIcon, QPainter, QPainterPath, QPen, QPixmap
 from PySide6.QtWidgets import (
@@ -32,6 +34,10 @@ from app.gui.background import run_in_background
 from app.gui.fit_badge import explain, set_badge
 from app.gui.safe_emit import emit
 from app.services import Services
+
+if TYPE_CHECKING:
+    from inference.hub_search import RepoSummary
+    from inference.remote_fit import RemoteModel
 
 RESULT_COLUMNS = ("Repository", "Format", "Downloads", "Likes", "")
 FILE_COLUMNS = ("File", "Quantization", "Size", "Fit")
@@ -101,8 +107,8 @@ class HubSearch(QWidget):
     def __init__(self, services: Services) -> None:
         super().__init__()
         self.services = services
-        self.results: list = []   # RepoSummary, as listed
-        self.models: list = []    # RemoteModel of the selected repository
+        self.results: list[RepoSummary] = []  # as listed
+        self.models: list[RemoteModel] = []   # of the selected repository
         self._search_generation = 0
         self._files_generation = 0
         self.setAccessibleName("Search the Hub")
@@ -215,7 +221,7 @@ class HubSearch(QWidget):
                              else "")
 
     # -- a repository's files --------------------------------------------------------------
-    def selected_repo(self):  # noqa: ANN201 (RepoSummary | None)
+    def selected_repo(self) -> RepoSummary | None:
         rows = self.result_table.selectionModel().selectedRows()
         return self.results[rows[0].row()] if rows and rows[0].row() < len(self.results) \
             else None
@@ -257,7 +263,8 @@ class HubSearch(QWidget):
         self._fill_files(models, pending=True)
         self.files_status.setText("Reading the model headers for the fit estimate…")
 
-    def _show_models(self, generation: int, repo, models: list | None) -> None:  # noqa: ANN001
+    def _show_models(self, generation: int, repo: RepoSummary,
+                     models: list[RemoteModel] | None) -> None:
         if generation != self._files_generation:
             return
         self.files_spinner.hide()
@@ -300,7 +307,7 @@ class HubSearch(QWidget):
             self.file_table.selectRow(0)  # Download works at once; arrows pick another
         self._update_download()
 
-    def selected_model(self):  # noqa: ANN201 (RemoteModel | None)
+    def selected_model(self) -> RemoteModel | None:
         rows = self.file_table.selectionModel().selectedRows()
         return self.models[rows[0].row()] if rows and rows[0].row() < len(self.models) \
             else None

@@ -8,6 +8,7 @@ model picker).
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QFrame,
     QGroupBox,
@@ -67,7 +68,7 @@ class ModelsTab(QWidget):
         scroll.setWidget(self.splitter)
         layout.addWidget(scroll)
 
-    def showEvent(self, event) -> None:  # noqa: ANN001
+    def showEvent(self, event: QShowEvent) -> None:
         # Read the library and headers when the tab is opened, not at start-up (the first
         # paint should not share the disk with them), and each time again: a model pulled
         # in a terminal, or a new context length, shows up here.

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import threading
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
@@ -34,6 +35,11 @@ from app.gui.background import run_in_background
 from app.gui.safe_emit import emit
 from app.services import Services
 from inference.types import ModelInfo
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from inference.quantize import QuantizeResult
 
 DEFAULT_TYPE = "Q4_K_M"
 # Offered first, in this order: the usual quality/size trade-offs.
@@ -177,7 +183,8 @@ class QuantizeDialog(QDialog):
                           self._finished, self._fail, on_progress=self._show_progress,
                           name="quantize-wait")
 
-    def _run(self, name: str, output: str, allow: bool, report) -> tuple:  # noqa: ANN001
+    def _run(self, name: str, output: str, allow: bool,
+             report: Callable[[object], None]) -> tuple[QuantizeResult, ModelInfo]:
         """On a worker thread: check, run and wait for the job, then register its file."""
         from inference.quantize import (
             QuantizeCancelled,
