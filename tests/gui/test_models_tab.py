@@ -186,3 +186,24 @@ def test_an_mlx_model_is_listed_with_unknown_fit_and_no_quantize(qtbot, windows,
     assert "GGUF headers" in installed.table.item(1, 5).toolTip()
     installed.select(mlx.id)
     assert installed.chat_button.isEnabled() and not installed.quantize_button.isEnabled()
+
+
+def test_closing_the_window_stops_a_running_quantization(qtbot, windows,
+                                                         f16_model: Path) -> None:
+    window = windows.open()
+    model = window.services.library.register(f16_model, source="test F16")
+    installed = open_models(qtbot, window)
+    qtbot.waitUntil(lambda: installed._row_of(model.id) is not None, timeout=TASK_TIMEOUT_MS)
+    installed.select(model.id)
+    installed.quantize_button.click()
+    dialog = window.models_tab.quantize_dialog
+    qtbot.waitUntil(lambda: dialog.start_button.isEnabled(), timeout=TASK_TIMEOUT_MS)
+    output = Path(dialog.output.text())
+    dialog.start_button.click()
+    qtbot.waitUntil(lambda: dialog._job is not None, timeout=TASK_TIMEOUT_MS)
+    child = dialog._job._process
+    windows.close(window)
+    # The child is terminated (not orphaned) and nothing of its output is kept.
+    qtbot.waitUntil(lambda: child.poll() is not None, timeout=TASK_TIMEOUT_MS)
+    qtbot.waitUntil(lambda: not list(output.parent.glob(output.name + "*")),
+                    timeout=TASK_TIMEOUT_MS)
