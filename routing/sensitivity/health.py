@@ -42,7 +42,10 @@ _CLINICAL = re.compile(
     r"substance\s+use|rehab\w*)\b"
 )
 # ICD-10-CM shape; U codes are reserved for emergency use and rarely seen in notes.
-_ICD10 = re.compile(r"(?<![\w.\-])[A-TV-Z]\d[0-9AB](?:\.[0-9A-Z]{1,4})?(?![\w]|\.\w)")
+# Starts with a class, see text.py.
+_ICD10 = re.compile(
+    r"[A-TV-Z](?<![\w.\-][A-TV-Z])\d[0-9AB](?:\.[0-9A-Z]{1,4})?(?![\w]|\.\w)"
+)
 
 # Somebody identifiable: an honorific, or a role label, followed by a capitalised name. The
 # honorific pattern starts with its literal "M" so the engine can skip to candidates.

@@ -67,6 +67,9 @@ _NAME_FIRST_ADDRESS = re.compile(
     r"(?:\s+[A-Z][\w'’\-]+){0,2},?\s+\d{1,4}\b"
     r"|[Pp]\.?\s?[Oo]\.?\s+[Bb][Oo][Xx]\s+\d{1,6}\b"
 )
+# The pattern above cannot start with a literal, so the engine would try it at every position;
+# these substring tests (case-sensitive, as the pattern is) rule most texts out first.
+_NAME_FIRST_NEEDLES = ("Via", "Piazza", "Corso", "Calle", "Avenida", "Rua", "Carrer", "Paseo")
 # German street names end in the street type: Hauptstraße 5.
 _GERMAN_STREET = re.compile(
     r"\b[A-ZÄÖÜ][\wäöüß]*(?:straße|strasse|gasse|platz|allee|weg)\s+\d{1,4}[a-z]?\b"
@@ -171,9 +174,10 @@ def _phones(text: str, folded: str) -> Iterator[Span]:
 def _addresses(text: str, folded: str) -> Iterator[Span]:
     for match in _NUMBER_FIRST_ADDRESS.finditer(text):
         yield Span(match.start(), match.end(), "personal", "address")
-    for match in _NAME_FIRST_ADDRESS.finditer(text):
-        if not (match.start() and text[match.start() - 1].isalnum()):
-            yield Span(match.start(), match.end(), "personal", "address")
+    if contains_any(text, _NAME_FIRST_NEEDLES) or "box" in folded:
+        for match in _NAME_FIRST_ADDRESS.finditer(text):
+            if not (match.start() and text[match.start() - 1].isalnum()):
+                yield Span(match.start(), match.end(), "personal", "address")
     if contains_any(folded, _GERMAN_NEEDLES):
         for match in _GERMAN_STREET.finditer(text):
             yield Span(match.start(), match.end(), "personal", "address")
