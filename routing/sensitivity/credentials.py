@@ -9,7 +9,6 @@ high-entropy strings such as hashes and commit ids.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 
 from routing.sensitivity.report import Span
 from routing.sensitivity.text import contains_any
@@ -62,6 +61,8 @@ _LOGIN_CALL = re.compile(
     r"\b(?:login|authenticate|auth|basic_auth|httpbasicauth)\(\s*([\"'])[^\"'\n]{1,100}\1\s*,"
     r"\s*([\"'])(?P<value>[^\"'\n]{4,100})\2"
 )
+# Every name _LOGIN_CALL knows ends in one of these, right before its parenthesis.
+_LOGIN_CALL_NEEDLES = ("login(", "auth(", "authenticate(")
 _URL_CREDENTIALS = re.compile(r"://[^\s:/@'\"]{0,128}:(?P<value>[^\s@/'\"]{1,256})@(?=[\w\[])")
 
 _PLACEHOLDER = re.compile(
@@ -83,24 +84,27 @@ _ASSIGNMENT_NEEDLES = (
 )  # fmt: skip
 
 
-def find(text: str, folded: str) -> Iterator[Span]:
-    tokens = list(_tokens(text))
-    yield from tokens
+def find(text: str, folded: str, found: list[Span]) -> None:
+    """Append secret spans to found."""
+    tokens_from = len(found)
+    _tokens(text, found)
+    # A provider key assigned to a variable is reported once, under its specific kind.
+    tokens = {(span.start, span.end) for span in found[tokens_from:]}
     if "-----BEGIN " in text:
-        yield from _private_keys(text)
+        _private_keys(text, found)
     if "://" in text:
         for match in _URL_CREDENTIALS.finditer(text):
             if _is_literal_secret(match.group("value"), quoted=True):
-                yield Span(match.start("value"), match.end("value"), "secret", "url_password")
+                found.append(
+                    Span(match.start("value"), match.end("value"), "secret", "url_password")
+                )
     if contains_any(folded, _ASSIGNMENT_NEEDLES):
         for match in _AWS_SECRET.finditer(folded):
             if "EXAMPLE" not in text[match.start("value") : match.end("value")]:
-                yield Span(match.start("value"), match.end("value"), "secret", "aws_secret_key")
-        # A provider key assigned to a variable is reported once, under its specific kind.
-        known = {(span.start, span.end) for span in tokens}
-        for span in _assignments(text, folded):
-            if (span.start, span.end) not in known:
-                yield span
+                found.append(
+                    Span(match.start("value"), match.end("value"), "secret", "aws_secret_key")
+                )
+        _assignments(text, folded, found, tokens)
 
 
 def _may_hold_token(text: str) -> bool:
@@ -115,7 +119,7 @@ def _may_hold_token(text: str) -> bool:
     return "_" in text and contains_any(text, _UNDERSCORE_TOKEN_PREFIXES)
 
 
-def _tokens(text: str) -> Iterator[Span]:
+def _tokens(text: str, found: list[Span]) -> None:
     if not _may_hold_token(text):
         return
     for match in _TOKENS.finditer(text):
@@ -125,7 +129,7 @@ def _tokens(text: str) -> Iterator[Span]:
         token = match.group()
         if "EXAMPLE" in token or not _looks_random(token):
             continue
-        yield Span(start, end, "secret", _token_kind(token))
+        found.append(Span(start, end, "secret", _token_kind(token)))
 
 
 def _token_kind(token: str) -> str:
@@ -139,29 +143,44 @@ def _looks_random(token: str) -> bool:
     return len(set(token)) >= min(8, len(token) // 3) and not _PLACEHOLDER.search(token)
 
 
-def _private_keys(text: str) -> Iterator[Span]:
+def _private_keys(text: str, found: list[Span]) -> None:
     for match in _PEM_PRIVATE.finditer(text):
         end_marker = _PEM_END.search(text, match.end(), match.end() + _PEM_REACH)
         end = end_marker.end() if end_marker else match.end()
-        yield Span(match.start(), end, "secret", "private_key")
+        found.append(Span(match.start(), end, "secret", "private_key"))
 
 
-def _assignments(text: str, folded: str) -> Iterator[Span]:
-    for pattern, kind in (
-        (_ASSIGNMENT, "assigned_secret"),
-        (_SPOKEN_PASSWORD, "assigned_secret"),
-        (_LOGIN_CALL, "login_password"),
-    ):
-        for match in pattern.finditer(folded):
-            start, end = match.start("value"), match.end("value")
-            raw = text[start:end]
-            quoted = raw[:1] in "\"'" and raw[-1:] == raw[:1] and len(raw) >= 2
-            if quoted:
-                start, end, raw = start + 1, end - 1, raw[1:-1]
-            if pattern is _LOGIN_CALL:
-                quoted = True
-            if _is_literal_secret(raw, quoted=quoted):
-                yield Span(start, end, "secret", kind)
+def _assignments(
+    text: str, folded: str, found: list[Span], tokens: set[tuple[int, int]]
+) -> None:
+    """Secrets written into code or prose; tokens: spans already reported as provider keys."""
+    _values(_ASSIGNMENT, "assigned_secret", text, folded, found, tokens)
+    # Neither pattern below can start with a literal; a substring test is cheaper than
+    # letting the engine try them at every position.
+    if "password" in folded:
+        _values(_SPOKEN_PASSWORD, "assigned_secret", text, folded, found, tokens)
+    if contains_any(folded, _LOGIN_CALL_NEEDLES):
+        _values(_LOGIN_CALL, "login_password", text, folded, found, tokens)
+
+
+def _values(
+    pattern: re.Pattern[str],
+    kind: str,
+    text: str,
+    folded: str,
+    found: list[Span],
+    tokens: set[tuple[int, int]],
+) -> None:
+    for match in pattern.finditer(folded):
+        start, end = match.start("value"), match.end("value")
+        raw = text[start:end]
+        quoted = raw[:1] in "\"'" and raw[-1:] == raw[:1] and len(raw) >= 2
+        if quoted:
+            start, end, raw = start + 1, end - 1, raw[1:-1]
+        if pattern is _LOGIN_CALL:
+            quoted = True
+        if (start, end) not in tokens and _is_literal_secret(raw, quoted=quoted):
+            found.append(Span(start, end, "secret", kind))
 
 
 def _is_literal_secret(value: str, *, quoted: bool) -> bool:

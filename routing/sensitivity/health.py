@@ -9,7 +9,6 @@ oxycodone 10 mg" is health information about a person.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 
 from routing.sensitivity import checksums
 from routing.sensitivity.report import Span
@@ -63,14 +62,16 @@ _IDENTIFIER_NEEDLES = (
 )  # fmt: skip
 
 def find(
-    text: str, folded: str, *, has_digits: bool, identifies_person: bool
-) -> Iterator[Span]:
-    """Health spans; identifies_person says whether other detectors found personal data."""
-    identifiers = list(_identifiers(folded)) if has_digits else []
-    yield from identifiers
+    text: str, folded: str, found: list[Span], *, has_digits: bool, identifies_person: bool
+) -> None:
+    """Append health spans to found; identifies_person: other detectors found personal data."""
+    spans_before = len(found)
+    if has_digits:
+        _identifiers(folded, found)
+    has_identifier = len(found) > spans_before
     if not (
         identifies_person
-        or identifiers
+        or has_identifier
         or ("M" in text and _HONORIFIC_NAME.search(text))
         or (contains_any(folded, _LABEL_NEEDLES) and _LABELLED_NAME.search(text))
     ):
@@ -81,27 +82,33 @@ def find(
     ]
     if not clinical:
         return
-    yield from clinical
+    found += clinical
     if not has_digits:
         return
     for match in _ICD10.finditer(text):
-        yield Span(match.start(), match.end(), "health", "icd10")
+        found.append(Span(match.start(), match.end(), "health", "icd10"))
     for match in _INSURANCE_ID.finditer(folded):
         if sum(ch.isdigit() for ch in match.group("value")) >= 4:
-            yield Span(match.start("value"), match.end("value"), "health", "insurance_id")
+            found.append(
+                Span(match.start("value"), match.end("value"), "health", "insurance_id")
+            )
 
 
-def _identifiers(folded: str) -> Iterator[Span]:
+def _identifiers(folded: str, found: list[Span]) -> None:
     if contains_any(folded, _IDENTIFIER_NEEDLES):
         for match in _RECORD_NUMBER.finditer(folded):
             if sum(ch.isdigit() for ch in match.group("value")) >= 4:
-                yield Span(match.start("value"), match.end("value"), "health", "medical_record")
+                found.append(
+                    Span(match.start("value"), match.end("value"), "health", "medical_record")
+                )
     if "npi" in folded:
         for match in _NPI.finditer(folded):
             if checksums.npi_valid(match.group("value")):
-                yield Span(match.start("value"), match.end("value"), "health", "npi")
+                found.append(Span(match.start("value"), match.end("value"), "health", "npi"))
     if "nhs" in folded:
         for match in _NHS.finditer(folded):
             digits = re.sub(r"\D", "", match.group("value"))
             if checksums.nhs_number_valid(digits):
-                yield Span(match.start("value"), match.end("value"), "health", "nhs_number")
+                found.append(
+                    Span(match.start("value"), match.end("value"), "health", "nhs_number")
+                )
