@@ -49,10 +49,11 @@ _ICD10 = re.compile(
 # Somebody identifiable: an honorific, or a role label, followed by a capitalised name. The
 # honorific pattern starts with its literal "M" so the engine can skip to candidates.
 _HONORIFIC_NAME = re.compile(r"M(?<![\w]M)(?:rs?|s|iss|x)\.?\s+[A-ZÀ-Ý][\w'’\-]+")
-_LABELLED_NAME = re.compile(
-    r"\b(?i:patient|pt|client|claimant|plaintiff|member|employee|resident|name)\b\.?:?\s+"
-    r"[A-ZÀ-Ý][a-zà-ÿ'’\-]+\s+[A-ZÀ-Ý][\w'’\-]+"
-)
+# A role label followed by a capitalised name: "patient John Abernathy", "Client: Elena Petrova".
+# The label is searched in the folded copy, where its pattern can start with a literal (see
+# text.py); the name after it is read from the original, where capitals are still capitals.
+_LABEL = re.compile(r"(?:patient|pt|client|claimant|plaintiff|member|employee|resident|name)\b")
+_NAME_AFTER_LABEL = re.compile(r"\.?:?\s+[A-ZÀ-Ý][a-zà-ÿ'’\-]+\s+[A-ZÀ-Ý][\w'’\-]+")
 _LABEL_NEEDLES = (
     "patient", "pt ", "pt.", "client", "claimant", "plaintiff", "member", "employee", "resident",
     "name",
@@ -73,7 +74,7 @@ def find(
         identifies_person
         or has_identifier
         or ("M" in text and _HONORIFIC_NAME.search(text))
-        or (contains_any(folded, _LABEL_NEEDLES) and _LABELLED_NAME.search(text))
+        or (contains_any(folded, _LABEL_NEEDLES) and _has_labelled_name(text, folded))
     ):
         return
     clinical = [
@@ -92,6 +93,16 @@ def find(
             found.append(
                 Span(match.start("value"), match.end("value"), "health", "insurance_id")
             )
+
+
+def _has_labelled_name(text: str, folded: str) -> bool:
+    for label in _LABEL.finditer(folded):
+        start = label.start()
+        if start and (folded[start - 1].isalnum() or folded[start - 1] == "_"):
+            continue  # inside a longer word: "outpatient", "surname"
+        if _NAME_AFTER_LABEL.match(text, label.end()):
+            return True
+    return False
 
 
 def _identifiers(folded: str, found: list[Span]) -> None:

@@ -56,6 +56,9 @@ def _drop_nested(spans: Iterable[Span]) -> list[Span]:
     Several detectors can describe one finding (an international phone number also contains a
     national one); counting both would inflate the audit log's per-category counts.
     """
+    spans = list(spans)
+    if len(spans) == 1:
+        return spans  # the usual case: nothing nested, nothing to sort
     # Sorting and de-duplicating on plain tuples: a frozen dataclass hashes and compares in
     # Python code, several times slower, and the key already identifies each distinct span.
     by_key = {(span.category, span.start, -span.end, span.kind): span for span in spans}
