@@ -39,13 +39,14 @@ _ACCOUNT = re.compile(
 _SORT_CODE = re.compile(r"\bsort\s+code\s*[:#]?\s*(?P<value>\d{2}-\d{2}-\d{2})(?![\w\-])")
 
 
-def find(text: str, folded: str, found: list[Span]) -> None:
+def find(text: str, folded: str, found: list[Span], numbers_from: int) -> None:
     """Append financial spans to found; every identifier here has a run of six or more digits,
-    so the scanner calls this only for texts that have one."""
-    _cards(text, found)
-    _ibans(text, found)
+    so the scanner calls this only for texts that have one. numbers_from: where number-led
+    patterns start searching (see scanner.py)."""
+    _cards(text, found, numbers_from)
+    _ibans(text, found, numbers_from)
     if contains_any(folded, _BANKING_NEEDLES):
-        _routing_numbers(text, folded, found)
+        _routing_numbers(text, folded, found, numbers_from)
     if contains_any(folded, ("account", "acct", "a/c")):
         for match in _ACCOUNT.finditer(folded):
             value = match.group("value").rstrip(" -")
@@ -59,8 +60,8 @@ def find(text: str, folded: str, found: list[Span]) -> None:
             )
 
 
-def _cards(text: str, found: list[Span]) -> None:
-    for match in _CARD.finditer(text):
+def _cards(text: str, found: list[Span], numbers_from: int) -> None:
+    for match in _CARD.finditer(text, numbers_from):
         separator = match.group("sep")
         digits = match.group().replace(separator, "") if separator else match.group()
         if checksums.is_payment_card(digits):
@@ -70,13 +71,13 @@ def _cards(text: str, found: list[Span]) -> None:
             found.append(Span(match.start(), match.start() + 19, "financial", "payment_card"))
 
 
-def _ibans(text: str, found: list[Span]) -> None:
+def _ibans(text: str, found: list[Span], numbers_from: int) -> None:
     """Take exactly as many characters as the country's IBAN has, allowing single spaces.
 
     Reading the length from the registry instead of from the regex means a following word
     ("... 3000 EUR") can never be swallowed into the candidate.
     """
-    for match in _IBAN_START.finditer(text):
+    for match in _IBAN_START.finditer(text, numbers_from):
         begin = match.start() - 2
         country = text[begin : match.start()].upper()
         length = checksums.IBAN_LENGTHS.get(country)
@@ -103,8 +104,8 @@ def _ibans(text: str, found: list[Span]) -> None:
             found.append(Span(begin, position, "financial", "iban"))
 
 
-def _routing_numbers(text: str, folded: str, found: list[Span]) -> None:
-    for match in _NINE_DIGITS.finditer(text):
+def _routing_numbers(text: str, folded: str, found: list[Span], numbers_from: int) -> None:
+    for match in _NINE_DIGITS.finditer(text, numbers_from):
         start = match.start()
         if checksums.aba_valid(match.group()) and near(
             _BANKING_WORD, folded, start - _BANKING_REACH, start

@@ -118,20 +118,29 @@ _CONTEXT_REACH = 40
 
 
 def find(
-    text: str, folded: str, found: list[Span], *, has_digits: bool, has_long_number: bool
+    text: str,
+    folded: str,
+    found: list[Span],
+    *,
+    numbers_from: int | None,
+    has_long_number: bool,
 ) -> None:
-    """Append personal spans to found. has_long_number: the text has a run of six or more
-    digits, which every phone number and national ID has; without one those are skipped."""
+    """Append personal spans to found.
+
+    numbers_from: where number-led patterns start searching (see scanner.py), None when the
+    text has no digit. has_long_number: the text has a run of six or more digits, which every
+    phone number and national ID has; without one those are skipped.
+    """
     if "@" in text:
         _emails(text, found)
-    if not has_digits:
+    if numbers_from is None:
         return  # everything below is built on digits
-    _addresses(text, folded, found)
+    _addresses(text, folded, found, numbers_from)
     if contains_any(folded, _BIRTH_NEEDLES):
         _dates_of_birth(folded, found)
     if has_long_number:
-        _phones(text, folded, found)
-        _national_ids(text, folded, found)
+        _phones(text, folded, found, numbers_from)
+        _national_ids(text, folded, found, numbers_from)
 
 
 def _emails(text: str, found: list[Span]) -> None:
@@ -148,12 +157,12 @@ def _digit_count(candidate: str) -> int:
     return sum(ch.isdigit() for ch in candidate)
 
 
-def _phones(text: str, folded: str, found: list[Span]) -> None:
+def _phones(text: str, folded: str, found: list[Span], numbers_from: int) -> None:
     if "+" in text:
-        for match in _INTERNATIONAL.finditer(text):
+        for match in _INTERNATIONAL.finditer(text, numbers_from):
             if 8 <= _digit_count(match.group()) <= 15:
                 found.append(Span(match.start(), match.end(), "personal", "phone"))
-    for match in _NATIONAL_PHONE.finditer(text):
+    for match in _NATIONAL_PHONE.finditer(text, numbers_from):
         if match.group("trunk"):
             valid = 10 <= _digit_count(match.group()) <= 11
         else:
@@ -170,8 +179,8 @@ def _phones(text: str, folded: str, found: list[Span]) -> None:
                 found.append(Span(digits.start(1), digits.end(1), "personal", "phone"))
 
 
-def _addresses(text: str, folded: str, found: list[Span]) -> None:
-    for match in _NUMBER_FIRST_ADDRESS.finditer(text):
+def _addresses(text: str, folded: str, found: list[Span], numbers_from: int) -> None:
+    for match in _NUMBER_FIRST_ADDRESS.finditer(text, numbers_from):
         found.append(Span(match.start(), match.end(), "personal", "address"))
     if contains_any(text, _NAME_FIRST_NEEDLES) or "box" in folded:
         for match in _NAME_FIRST_ADDRESS.finditer(text):
@@ -185,7 +194,7 @@ def _addresses(text: str, folded: str, found: list[Span]) -> None:
             # Report "OH 43215" without the comma that introduced it.
             start = match.start() + len(match.group()) - len(match.group().lstrip(", \t\n"))
             found.append(Span(start, match.end(), "personal", "address"))
-    for match in _UK_CAPITAL_LED.finditer(text):
+    for match in _UK_CAPITAL_LED.finditer(text, numbers_from):
         if match.group("ni") is None:
             found.append(Span(match.start(), match.end(), "personal", "address"))
         elif checksums.uk_ni_valid(match.group()[0] + match.group("ni").replace(" ", "")):
@@ -199,8 +208,8 @@ def _dates_of_birth(folded: str, found: list[Span]) -> None:
             found.append(Span(date.start(), date.end(), "personal", "date_of_birth"))
 
 
-def _national_ids(text: str, folded: str, found: list[Span]) -> None:
-    for match in _GROUPED_ID.finditer(text):
+def _national_ids(text: str, folded: str, found: list[Span], numbers_from: int) -> None:
+    for match in _GROUPED_ID.finditer(text, numbers_from):
         area = match.group()[:3]
         if match.group("group"):
             digits = area + match.group("group") + match.group("serial")
@@ -218,7 +227,7 @@ def _national_ids(text: str, folded: str, found: list[Span]) -> None:
         ):
             found.append(Span(match.start(), match.end(), "personal", "ca_sin"))
     if contains_any(folded, _ID_NEEDLES):
-        _unformatted_ids(text, folded, found)
+        _unformatted_ids(text, folded, found, numbers_from)
     if "passport" in folded:
         for word in _PASSPORT_WORD.finditer(folded):
             number = _PASSPORT_NUMBER.search(text, word.end(), word.end() + 25)
@@ -226,9 +235,9 @@ def _national_ids(text: str, folded: str, found: list[Span]) -> None:
                 found.append(Span(number.start(), number.end(), "personal", "passport"))
 
 
-def _unformatted_ids(text: str, folded: str, found: list[Span]) -> None:
+def _unformatted_ids(text: str, folded: str, found: list[Span], numbers_from: int) -> None:
     """Nine bare digits are an SSN or SIN only with the word for it just before."""
-    for match in _NINE_DIGITS.finditer(text):
+    for match in _NINE_DIGITS.finditer(text, numbers_from):
         digits, start = match.group(), match.start()
         if near(_SSN_WORD, folded, start - _CONTEXT_REACH, start):
             if checksums.ssn_valid(digits):

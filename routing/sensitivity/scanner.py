@@ -21,6 +21,11 @@ _DIGIT = re.compile(r"\d")
 # in a run (single separators allowed); most prompts with digits hold only versions, prices or
 # times, and skip those detectors.
 _LONG_NUMBER = re.compile(r"\d(?:[ \-.()/]?\d){5}")
+# Number-led patterns may start a few characters before their first digit: "+44", "(415)",
+# the UK postcode "NW8 9AY", the National Insurance number "AB 12 34 56 C". None starts
+# earlier, so their searches begin that far before the text's first digit and skip the prose
+# in front of it.
+_NUMBER_LEAD = 3
 _NOTHING_FOUND = SensitivityReport(sensitive=False, categories=(), spans=())
 
 
@@ -38,18 +43,20 @@ def scan(text: str, *, custom_terms: Sequence[str] = ()) -> SensitivityReport:
     folded = fold_case(text)
     first_digit = _DIGIT.search(text)
     has_digits = first_digit is not None
-    # The search for a long number starts at the first digit rather than rescanning the prose.
+    numbers_from = max(0, first_digit.start() - _NUMBER_LEAD) if first_digit else None
     has_long_number = (
         first_digit is not None and _LONG_NUMBER.search(text, first_digit.start()) is not None
     )
     spans: list[Span] = []
     privilege.find(text, folded, spans)
     before_personal = len(spans)
-    personal.find(text, folded, spans, has_digits=has_digits, has_long_number=has_long_number)
+    personal.find(
+        text, folded, spans, numbers_from=numbers_from, has_long_number=has_long_number
+    )
     identifies_person = len(spans) > before_personal
     health.find(text, folded, spans, has_digits=has_digits, identifies_person=identifies_person)
-    if has_long_number:
-        financial.find(text, folded, spans)
+    if has_long_number and numbers_from is not None:
+        financial.find(text, folded, spans, numbers_from)
     credentials.find(text, folded, spans)
     mnpi.find(text, folded, spans)
     custom.find(text, custom_terms, spans)
