@@ -17,6 +17,9 @@ from routing.sensitivity.text import fold_case
 # Every identifier-based detector needs a digit; most ordinary prompts have none, so this one
 # check lets them skip the bulk of the work.
 _DIGIT = re.compile(r"\d")
+# The same search for ASCII text (most prompts): CPython tests a range with a bitmap, where \d
+# looks every character up in the Unicode database. str.isascii() is free (a stored flag).
+_ASCII_DIGIT = re.compile(r"[0-9]")
 # Phones, national IDs, cards, IBANs, routing and account numbers all have six or more digits
 # in a run (single separators allowed); most prompts with digits hold only versions, prices or
 # times, and skip those detectors.
@@ -41,7 +44,7 @@ def scan(text: str, *, custom_terms: Sequence[str] = ()) -> SensitivityReport:
     if not text.strip():
         return _NOTHING_FOUND
     folded = fold_case(text)
-    first_digit = _DIGIT.search(text)
+    first_digit = (_ASCII_DIGIT if text.isascii() else _DIGIT).search(text)
     has_digits = first_digit is not None
     numbers_from = max(0, first_digit.start() - _NUMBER_LEAD) if first_digit else None
     has_long_number = (
