@@ -12,7 +12,7 @@ import re
 
 from routing.sensitivity import checksums
 from routing.sensitivity.report import Span
-from routing.sensitivity.text import contains_any
+from routing.sensitivity.text import by_first_letter, contains_any
 
 _RECORD_NUMBER = re.compile(
     r"\b(?:mrn|medical\s+record\s+(?:number|no\.?|#)|med\.?\s+rec(?:ord)?\.?\s*(?:no\.?|#)|"
@@ -29,17 +29,21 @@ _INSURANCE_ID = re.compile(
     r"\s*[:#]?\s*(?P<value>[a-z0-9][a-z0-9\-]{5,19})(?![\w\-])"
 )
 
-_CLINICAL = re.compile(
-    r"\b(?:diagnos[ei]s|diagnosed|dx|prescribed|prescription|medications?|\d+\s?mg|"
-    r"presents?\s+with|presenting\s+with|history\s+of|hx\s+of|chief\s+complaint|admitted|"
-    r"discharged?|discharge\s+summary|biopsy|carcinoma|cancer|tumou?r|oncology|chemotherapy|"
-    r"radiotherapy|hiv|hepatitis|pregnan\w*|gestational|psychiatr\w*|psychotherapy|therapy|"
-    r"progress\s+note|depressi\w*|bipolar|schizophreni\w*|ptsd|anxiety|diabet\w*|hypertension|"
-    r"asthma|copd|ckd|dementia|allerg\w*|epipen|insulin|lab\s+results|hba1c|a1c|blood\s+pressure|"
-    r"viral\s+load|treated\s+(?:for|with)|surgery|fracture[ds]?|post-?op|triage|referral|"
-    r"prior\s+authori[sz]ation|care\s+plan|pneumonia|arthritis|sclerosis|overdose|"
-    r"substance\s+use|rehab\w*)\b"
-)
+_CLINICAL_TERMS = (
+    r"diagnos[ei]s", r"diagnosed", r"dx", r"prescribed", r"prescription", r"medications?",
+    r"\d+\s?mg", r"presents?\s+with", r"presenting\s+with", r"history\s+of", r"hx\s+of",
+    r"chief\s+complaint", r"admitted", r"discharged?", r"discharge\s+summary", r"biopsy",
+    r"carcinoma", r"cancer", r"tumou?r", r"oncology", r"chemotherapy", r"radiotherapy", r"hiv",
+    r"hepatitis", r"pregnan\w*", r"gestational", r"psychiatr\w*", r"psychotherapy", r"therapy",
+    r"progress\s+note", r"depressi\w*", r"bipolar", r"schizophreni\w*", r"ptsd", r"anxiety",
+    r"diabet\w*", r"hypertension", r"asthma", r"copd", r"ckd", r"dementia", r"allerg\w*",
+    r"epipen", r"insulin", r"lab\s+results", r"hba1c", r"a1c", r"blood\s+pressure",
+    r"viral\s+load", r"treated\s+(?:for|with)", r"surgery", r"fracture[ds]?", r"post-?op",
+    r"triage", r"referral", r"prior\s+authori[sz]ation", r"care\s+plan", r"pneumonia",
+    r"arthritis", r"sclerosis", r"overdose", r"substance\s+use", r"rehab\w*",
+)  # fmt: skip
+# About sixty terms, tried at every word start: grouped by first letter (see by_first_letter).
+_CLINICAL = re.compile(rf"\b(?:{by_first_letter(_CLINICAL_TERMS)})\b")
 # ICD-10-CM shape; U codes are reserved for emergency use and rarely seen in notes.
 # Starts with a class, see text.py.
 _ICD10 = re.compile(
