@@ -89,8 +89,7 @@ def find(text: str, folded: str, found: list[Span]) -> None:
     """Append secret spans to found."""
     tokens_from = len(found)
     _tokens(text, found)
-    # A provider key assigned to a variable is reported once, under its specific kind.
-    tokens = {(span.start, span.end) for span in found[tokens_from:]}
+    tokens_to = len(found)
     if "-----BEGIN " in text:
         _private_keys(text, found)
     if "://" in text:
@@ -105,6 +104,8 @@ def find(text: str, folded: str, found: list[Span]) -> None:
                 found.append(
                     Span(match.start("value"), match.end("value"), "secret", "aws_secret_key")
                 )
+        # A provider key assigned to a variable is reported once, under its specific kind.
+        tokens = {(span.start, span.end) for span in found[tokens_from:tokens_to]}
         _assignments(text, folded, found, tokens)
 
 

@@ -17,13 +17,15 @@ from routing.sensitivity.text import fold_case
 # Every identifier-based detector needs a digit; most ordinary prompts have none, so this one
 # check lets them skip the bulk of the work.
 _DIGIT = re.compile(r"\d")
-# The same search for ASCII text (most prompts): CPython tests a range with a bitmap, where \d
-# looks every character up in the Unicode database. str.isascii() is free (a stored flag).
+# The same searches for ASCII text (most prompts), where [0-9] and \d agree: the engine tests
+# a range in place, where \d looks every character up in the Unicode database. str.isascii()
+# is free (CPython stores the flag).
 _ASCII_DIGIT = re.compile(r"[0-9]")
 # Phones, national IDs, cards, IBANs, routing and account numbers all have six or more digits
 # in a run (single separators allowed); most prompts with digits hold only versions, prices or
 # times, and skip those detectors.
 _LONG_NUMBER = re.compile(r"\d(?:[ \-.()/]?\d){5}")
+_ASCII_LONG_NUMBER = re.compile(r"[0-9](?:[ \-.()/]?[0-9]){5}")
 # Number-led patterns may start a few characters before their first digit: "+44", "(415)",
 # the UK postcode "NW8 9AY", the National Insurance number "AB 12 34 56 C". None starts
 # earlier, so their searches begin that far before the text's first digit and skip the prose
@@ -41,14 +43,16 @@ def scan(text: str, *, custom_terms: Sequence[str] = ()) -> SensitivityReport:
         raise TypeError(f"scan() expects str, not {type(text).__name__}")
     if isinstance(custom_terms, str):
         raise TypeError("custom_terms must be a sequence of terms, not one string")
-    if not text.strip():
+    if not text or text.isspace():  # the same test as "not text.strip()", without a copy
         return _NOTHING_FOUND
     folded = fold_case(text)
-    first_digit = (_ASCII_DIGIT if text.isascii() else _DIGIT).search(text)
+    is_ascii = text.isascii()
+    first_digit = (_ASCII_DIGIT if is_ascii else _DIGIT).search(text)
     has_digits = first_digit is not None
     numbers_from = max(0, first_digit.start() - _NUMBER_LEAD) if first_digit else None
+    long_number = _ASCII_LONG_NUMBER if is_ascii else _LONG_NUMBER
     has_long_number = (
-        first_digit is not None and _LONG_NUMBER.search(text, first_digit.start()) is not None
+        first_digit is not None and long_number.search(text, first_digit.start()) is not None
     )
     spans: list[Span] = []
     privilege.find(text, folded, spans)
