@@ -54,8 +54,13 @@ _ICD10 = re.compile(
 # honorific pattern starts with its literal "M" so the engine can skip to candidates.
 _HONORIFIC_NAME = re.compile(r"M(?<![\w]M)(?:rs?|s|iss|x)\.?\s+[A-ZÀ-Ý][\w'’\-]+")
 # A role label followed by a capitalised name: "patient John Abernathy", "Client: Elena Petrova".
-# The label is searched in the folded copy, where its pattern can start with a literal (see
-# text.py); the name after it is read from the original, where capitals are still capitals.
+_LABELLED_NAME = re.compile(
+    r"\b(?i:patient|pt|client|claimant|plaintiff|member|employee|resident|name)\b\.?:?\s+"
+    r"[A-ZÀ-Ý][a-zà-ÿ'’\-]+\s+[A-ZÀ-Ý][\w'’\-]+"
+)
+# The same, faster for ASCII text: the label is searched in the folded copy, where its pattern
+# can start with a literal (see text.py), and the name after it read from the original. Only
+# ASCII: (?i) above also takes "İ" and "ı" for i and "ſ" for s, which lower-casing does not give.
 _LABEL = re.compile(r"(?:patient|pt|client|claimant|plaintiff|member|employee|resident|name)\b")
 _NAME_AFTER_LABEL = re.compile(r"\.?:?\s+[A-ZÀ-Ý][a-zà-ÿ'’\-]+\s+[A-ZÀ-Ý][\w'’\-]+")
 _LABEL_NEEDLES = (
@@ -100,6 +105,8 @@ def find(
 
 
 def _has_labelled_name(text: str, folded: str) -> bool:
+    if not text.isascii():
+        return _LABELLED_NAME.search(text) is not None
     for label in _LABEL.finditer(folded):
         start = label.start()
         if start and (folded[start - 1].isalnum() or folded[start - 1] == "_"):
