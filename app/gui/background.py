@@ -21,7 +21,6 @@ from typing import Any
 from PySide6.QtCore import QObject, Signal, Slot
 
 from app.cli.errors import user_facing_errors
-from app.gui.safe_emit import emit
 
 
 def error_sentence(exc: BaseException) -> str:
@@ -69,7 +68,7 @@ class Relay(QObject):
         # RuntimeError: the owner and this relay are gone (even reading the signal off a
         # deleted object raises), so nobody is listening.
         with contextlib.suppress(RuntimeError):
-            emit(getattr(self, name), value)
+            getattr(self, name).emit(value)
 
     def send(self, value: object) -> None:
         """Thread-safe; a no-op once the owner (and so this relay) was deleted."""

@@ -30,7 +30,6 @@ from PySide6.QtWidgets import (
 
 from app.cli.render import human_bytes
 from app.gui.background import Relay, run_in_background
-from app.gui.safe_emit import emit
 from app.services import Services
 
 if TYPE_CHECKING:
@@ -167,7 +166,7 @@ class DownloadPanel(QWidget):
         self._show(row, job)
         if announce and job.state == "done" and job.model_id and (
                 before is None or before.state != "done"):
-            emit(self.sig_model_added, job.model_id)
+            self.sig_model_added.emit(job.model_id)
         if job.state == "failed" and job.error and (before is None or before.state != "failed"):
             self.message.setText(f"{job.filename}: {job.error}")
         self._update_buttons()

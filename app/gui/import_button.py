@@ -14,7 +14,6 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QFileDialog, QMenu, QPushButton, QWidget
 
 from app.gui.background import run_in_background
-from app.gui.safe_emit import emit
 from app.services import Services
 
 if TYPE_CHECKING:
@@ -79,7 +78,7 @@ class ImportButton(QPushButton):
             return
         self.running = True
         self.setEnabled(False)
-        emit(self.sig_message, "Looking for models…", "")
+        self.sig_message.emit("Looking for models…", "")
         library = self.services.library
 
         def work(report: Callable[[str], None]) -> ImportReport:
@@ -89,7 +88,7 @@ class ImportButton(QPushButton):
                                  report(f"Checking {found.name} ({index} of {total})…"))
 
         run_in_background(self, work, self._done, self._failed,
-                          on_progress=lambda text: emit(self.sig_message, text, ""),
+                          on_progress=lambda text: self.sig_message.emit(text, ""),
                           name="models-import")
 
     def _finish(self) -> None:
@@ -98,10 +97,10 @@ class ImportButton(QPushButton):
 
     def _done(self, report: ImportReport) -> None:
         self._finish()
-        emit(self.sig_message, *summary(report))
+        self.sig_message.emit(*summary(report))
         if any(item.model is not None for item in report.imported):
-            emit(self.sig_imported)
+            self.sig_imported.emit()
 
     def _failed(self, message: str) -> None:
         self._finish()
-        emit(self.sig_message, message, "")
+        self.sig_message.emit(message, "")

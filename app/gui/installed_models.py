@@ -31,7 +31,6 @@ from app.cli.render import human_bytes
 from app.gui.background import run_in_background
 from app.gui.fit_badge import installed_fit, set_badge
 from app.gui.import_button import ImportButton
-from app.gui.safe_emit import emit
 from app.services import Services
 from inference.types import ModelInfo
 
@@ -220,18 +219,18 @@ class InstalledModels(QWidget):
 
     def _imported(self) -> None:
         self.refresh()
-        emit(self.sig_changed)
+        self.sig_changed.emit()
 
     # -- actions ---------------------------------------------------------------------------
     def chat_with_selected(self) -> None:
         model = self.selected()
         if model is not None:
-            emit(self.sig_chat_with, model.id)
+            self.sig_chat_with.emit(model.id)
 
     def quantize_selected(self) -> None:
         model = self.selected()
         if model is not None:
-            emit(self.sig_quantize, model)
+            self.sig_quantize.emit(model)
 
     def copy_selected_path(self) -> None:
         model = self.selected()
@@ -287,7 +286,7 @@ class InstalledModels(QWidget):
             self.show_message(text)
             self.fits.pop(model.id, None)
             self.refresh()
-            emit(self.sig_changed)
+            self.sig_changed.emit()
 
         run_in_background(self, lambda: remove_model(self.services.library, model.id,
                                                      delete_file=delete_file,

@@ -32,7 +32,6 @@ from PySide6.QtWidgets import (
 from app.cli.render import human_bytes
 from app.gui.background import run_in_background
 from app.gui.fit_badge import explain, set_badge
-from app.gui.safe_emit import emit
 from app.services import Services
 
 if TYPE_CHECKING:
@@ -344,4 +343,4 @@ class HubSearch(QWidget):
                                  f"single-file quantization.")
             return
         # The queue's row (or its error) is the answer, in the Downloads panel below.
-        emit(self.sig_download, tuple(model.shards))
+        self.sig_download.emit(tuple(model.shards))

@@ -22,7 +22,6 @@ from app.gui.download_panel import DownloadPanel
 from app.gui.installed_models import InstalledModels
 from app.gui.models_search import HubSearch
 from app.gui.quantize_dialog import QuantizeDialog
-from app.gui.safe_emit import emit
 from app.services import Services
 from inference.types import ModelInfo
 
@@ -87,7 +86,7 @@ class ModelsTab(QWidget):
     def _registered(self, model_id: str) -> None:
         self.installed.refresh(select=model_id)
         self.installed.show_message(f"Added {model_id} to the library.")
-        emit(self.sig_library_changed)
+        self.sig_library_changed.emit()
 
     def shutdown(self) -> None:
         """The window is closing: stop a running quantization (its child would outlive us)."""

@@ -32,7 +32,6 @@ from PySide6.QtWidgets import (
 
 from app.cli.render import human_bytes
 from app.gui.background import run_in_background
-from app.gui.safe_emit import emit
 from app.services import Services
 from inference.types import ModelInfo
 
@@ -233,7 +232,7 @@ class QuantizeDialog(QDialog):
                             f"{result.elapsed_s:.1f} s, added to the library as {model.id}.")
         self.cancel_button.setText("Close")
         self.cancel_button.setAccessibleName("Close")
-        emit(self.sig_registered, model.id)
+        self.sig_registered.emit(model.id)
 
     def _fail(self, message: str) -> None:
         self.running = False

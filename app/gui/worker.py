@@ -22,7 +22,6 @@ from app.chat_service import (
     energy_json,
 )
 from app.cli.errors import user_facing_errors
-from app.gui.safe_emit import emit
 from app.services import Services
 
 # Text reaches the UI thread at most this often; tokens in between are sent together.
@@ -77,7 +76,7 @@ class ChatWorker(QObject):
         cancel = self.cancel_event(request.request_id)
         try:
             if cancel.is_set():  # stopped before it began: nothing was saved
-                emit(self.sig_turn_finished, request.request_id,
+                self.sig_turn_finished.emit(request.request_id,
                      {"finish_reason": "cancelled", "message_id": None})
                 return
             if request.truncate_from_message_id is not None and request.conversation_id:
@@ -86,22 +85,22 @@ class ChatWorker(QObject):
             self._ensure_loaded(request.options.model, request.conversation_id)
             turn = self.chat.start(request.prompt, conversation_id=request.conversation_id,
                                    options=request.options, cancel=cancel)
-            emit(self.sig_turn_started, request.request_id, turn.conversation_id, {
+            self.sig_turn_started.emit(request.request_id, turn.conversation_id, {
                 "model": turn.model.name, "model_id": turn.model.id,
                 **turn.decision.to_json()})
             figures = self._stream(request.request_id, turn)
             escalated = self.chat.escalate(turn, cancel=cancel) \
                 if not cancel.is_set() and turn.escalates else None
             if escalated is not None and turn.escalation is not None:
-                emit(self.sig_escalation_started, request.request_id, {
+                self.sig_escalation_started.emit(request.request_id, {
                     **turn.escalation.to_json(), "confidence": confidence_json(turn),
                     "local": figures})
                 figures = self._stream(request.request_id, escalated)
-            emit(self.sig_turn_finished, request.request_id, figures)
+            self.sig_turn_finished.emit(request.request_id, figures)
         except user_facing_errors() as exc:
-            emit(self.sig_turn_failed, request.request_id, str(exc))
+            self.sig_turn_failed.emit(request.request_id, str(exc))
         except Exception as exc:  # never let a worker die silently
-            emit(self.sig_turn_failed, request.request_id,
+            self.sig_turn_failed.emit(request.request_id,
                  f"Unexpected error: {type(exc).__name__}: {exc}")
         finally:
             with self._lock:
@@ -117,7 +116,7 @@ class ChatWorker(QObject):
                 continue  # coalesce: the UI repaints at frame rate, not token rate
             last_emit = now
             t = chunk.timings
-            emit(self.sig_chunk, request_id, "".join(pending), {
+            self.sig_chunk.emit(request_id, "".join(pending), {
                 "prompt_tokens": chunk.prompt_tokens,
                 "completion_tokens": chunk.completion_tokens,
                 "ttft_s": t.ttft_s, "prefill_tps": t.prefill_tps,
@@ -125,7 +124,7 @@ class ChatWorker(QObject):
                 "prompt_tokens_reused": t.prompt_tokens_reused})
             pending.clear()
         if pending:
-            emit(self.sig_chunk, request_id, "".join(pending), {})
+            self.sig_chunk.emit(request_id, "".join(pending), {})
         result = turn.result
         figures = {"finish_reason": result.finish_reason if result else "stop",
                    "message_id": result.message_id if result else None}
@@ -140,23 +139,23 @@ class ChatWorker(QObject):
         model = self.chat.resolve_model(requested, conversation)
         if any(m.id == model.id for m in self.services.engines.loaded()):
             return
-        emit(self.sig_model_loading, model.id)
+        self.sig_model_loading.emit(model.id)
         started = time.perf_counter()
         self.services.library.verify(model)
         self.services.engines.engine_for(model)
-        emit(self.sig_model_ready, model.id, time.perf_counter() - started)
+        self.sig_model_ready.emit(model.id, time.perf_counter() - started)
 
     @Slot(str)
     def load_model(self, model_id: str) -> None:
         try:
             self._ensure_loaded(model_id, None)
         except user_facing_errors() as exc:
-            emit(self.sig_turn_failed, -1, str(exc))
+            self.sig_turn_failed.emit(-1, str(exc))
 
     @Slot(str)
     def unload_model(self, model_id: str) -> None:
         if self.services.engines.unload(model_id):
-            emit(self.sig_unloaded, model_id)
+            self.sig_unloaded.emit(model_id)
 
 
 class WorkerThread:
