@@ -7,7 +7,7 @@ import threading
 import shiboken6
 from PySide6.QtCore import QCoreApplication, QObject
 
-from app.gui.background import Relay, run_in_background
+from app.gui.background import run_in_background
 from inference.hub import HubError
 
 

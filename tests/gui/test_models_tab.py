@@ -200,7 +200,9 @@ def test_closing_the_window_stops_a_running_quantization(qtbot, windows,
     qtbot.waitUntil(lambda: dialog.start_button.isEnabled(), timeout=TASK_TIMEOUT_MS)
     output = Path(dialog.output.text())
     dialog.start_button.click()
-    qtbot.waitUntil(lambda: dialog._job is not None, timeout=TASK_TIMEOUT_MS)
+    # _job is set just before its child process starts (both under the dialog's lock).
+    qtbot.waitUntil(lambda: dialog._job is not None and dialog._job._process is not None,
+                    timeout=TASK_TIMEOUT_MS)
     child = dialog._job._process
     windows.close(window)
     # The child is terminated (not orphaned) and nothing of its output is kept.
