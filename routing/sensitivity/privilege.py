@@ -41,6 +41,29 @@ _LEGENDS = re.compile(
     r"|strictly\s+privileged\b"
     r"|legally\s+privileged\b"
     r"|do\s+not\s+(?:forward|distribute)\b"
+    # The privilege named by what protects the document, in US, UK and Commonwealth terms:
+    # "Subject to Legal Advice Privilege", "covered by solicitor-client privilege".
+    r"|(?:subject\s+to|protected\s+by|covered\s+by)\s+(?:the\s+)?(?:legal\s+advice\s+|"
+    rf"legal\s+professional\s+|litigation\s+|(?:solicitor|attorney|lawyer)\s*{_DASH}?\s*client\s+|"
+    r"legal\s+)privilege\b"
+    rf"|solicitor\s*{_DASH}?\s*client\s+(?:privileged|communication)\b"
+    r"|legal\s+(?:advice|professional)\s+privileged?\b"
+    # A without-prejudice letter says so in its body, not only in a heading.
+    r"|on\s+an?\s+(?:open\s+and\s+)?without\s+prejudice\s+basis\b"
+    r"|without\s+prejudice\s+save\s+as\s+to\s+costs\b"
+    # The same legends in French, German, Spanish and Italian documents.
+    r"|(?:couvert|prot[ée]g[ée])e?s?\s+par\s+le\s+secret\s+professionnel\b"
+    r"|secret\s+professionnel\s+de\s+l['’]avocat\b"
+    r"|confidentiel\s+(?:et|&)\s+privil[ée]gi[ée]\b"
+    r"|correspondance\s+(?:confidentielle\s+)?entre\s+avocats\b"
+    r"|anwalts(?:geheimnis|privileg)\w*"
+    r"|anwaltliche[nrs]?\s+(?:schweigepflicht|berufsgeheimnis|korrespondenz|vertraulichkeit)\b"
+    r"|vertraulich\s*(?:und|&)\s*(?:privilegiert|anwaltlich)\w*"
+    r"|secreto\s+profesional\s+(?:del\s+)?abogad[oa]\b"
+    r"|confidencial\s*(?:y|&)\s*privilegiad[oa]\b"
+    r"|privilegio\s+(?:abogado\s*-?\s*cliente|legal)\b"
+    r"|segreto\s+professionale\s+(?:dell['’]\s*)?avvocato\b"
+    r"|riservat[oa]\s*(?:e|&)\s*(?:confidenziale|privilegiat[oa])\b"
 )
 # Ordinary words in lower case ("work product", "without prejudice", "do not forward",
 # "attorney-client privilege" without the d): they are a legend only when stamped in capitals.
@@ -48,6 +71,9 @@ _STAMP_ONLY = re.compile(
     rf"work\s+product|without\s+prejudice|(?:strictly|legally)\s+privileged"
     rf"|do\s+not\s+(?:forward|distribute)|confidential|attorney\s*{_DASH}?\s*client\s+privilege"
 )
+# A legend in Title Case ("Legally Privileged", "Without Prejudice") or in ordinary case right
+# before a dash or colon ("Subject: Without prejudice – proposal") is a heading, not prose.
+_HEADING_AFTER = re.compile(r"[ \t]*[-–—:|]")
 # A lone CONFIDENTIAL is a stamp only where stamps go: first on its line, or set off by a
 # dash, colon or bar ("CONFIDENTIAL — DO NOT FORWARD"); not "add a CONFIDENTIAL watermark".
 _LINE_LEAD = re.compile(r"(?:^|\n)[ \t>*#]*(?:(?:strictly|highly)\s+)?$")
@@ -56,6 +82,8 @@ _SET_OFF = re.compile(r"\s*[-–—:|/]")
 _NEEDLES = (
     "privilege", "confidential", "counsel", "work product", "eyes only", "litigation", " nda",
     "non-disclosure", "prejudice", "settlement purposes", "do not forward", "do not distribute",
+    "secret prof", "secreto prof", "segreto prof", "privilégi", "privilegi", "avocat", "anwalt",
+    "abogad", "avvocat", "riservat",
 )  # fmt: skip
 
 
@@ -79,5 +107,14 @@ def _is_legend(text: str, folded: str, start: int, end: int) -> bool:
     if stamped:
         return True  # a stamp, even inside a question
     if _STAMP_ONLY.fullmatch(folded, start, end):
-        return False
+        return _is_heading(text, start, end) and not is_discussion(folded, start, end)
     return not is_discussion(folded, start, end)
+
+
+def _is_heading(text: str, start: int, end: int) -> bool:
+    """Whether an ordinary-case legend stands as a heading: every word capitalised, or set off by
+    a dash, colon or bar; "marking a letter 'without prejudice'" in prose is neither."""
+    words = text[start:end].split()
+    if all(word[:1].isupper() for word in words):
+        return True
+    return _HEADING_AFTER.match(text, end) is not None

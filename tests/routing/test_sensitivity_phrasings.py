@@ -64,3 +64,45 @@ def test_mnpi_announcements_to_come_and_few_who_know(text):
 )
 def test_mnpi_near_misses_are_ignored(text):
     assert "mnpi" not in categories(text)
+
+
+# --- privilege: other legends, headings and languages ----------------------------------------
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Legally Privileged – Subject to Legal Advice Privilege\nPrepared for the Board.",
+        "Confidential — subject to solicitor-client privilege. We advise that ...",
+        "This note is protected by legal professional privilege.",
+        "Covered by litigation privilege: draft expert instructions.",
+        "Subject: Without prejudice – proposal to resolve",
+        "On a without prejudice basis, our client would withdraw the grievance.",
+        "WITHOUT PREJUDICE SAVE AS TO COSTS",
+        "Without Prejudice Save As To Costs\nDear Sirs,",
+        "« Confidentiel – couvert par le secret professionnel de l'avocat. »",
+        "Confidentiel et privilégié : note au client.",
+        "Vertraulich – unterliegt dem Anwaltsgeheimnis.",
+        "Anwaltliche Korrespondenz, bitte nicht weiterleiten.",
+        "Confidencial y privilegiado: comunicación del abogado.",
+        "Protegido por el secreto profesional del abogado.",
+        "Riservato e confidenziale – segreto professionale dell'avvocato.",
+    ],
+)
+def test_privilege_legends_in_other_forms_and_languages(text):
+    assert "privilege" in categories(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "In English law, does marking a letter 'Without Prejudice' make it inadmissible?",
+        "Is the phrase 'subject to contract' the same as 'without prejudice'?",
+        "What is legal advice privilege and how does it differ from litigation privilege?",
+        "Explain when solicitor-client privilege is waived.",
+        "The dismissal was without prejudice to a later claim, the court said.",
+        "Qu'est-ce que le secret professionnel de l'avocat ?",
+        "Write a blog intro on mixing business and legal advice in one email.",
+        "My doctor is bound by professional secrecy, right?",
+    ],
+)
+def test_privilege_talk_and_prose_are_ignored(text):
+    assert "privilege" not in categories(text)
