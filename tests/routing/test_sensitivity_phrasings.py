@@ -106,3 +106,55 @@ def test_privilege_legends_in_other_forms_and_languages(text):
 )
 def test_privilege_talk_and_prose_are_ignored(text):
     assert "privilege" not in categories(text)
+
+
+# --- secrets: connection strings, webhooks, client calls, spoken passwords --------------------
+# Fabricated values, split so this file does not read as a credential dump to secret scanners.
+AZURE_KEY = "NrtUvOA0lKSvNdc6QfBVtZOa/LBLRcPu197mDe8WDphQ" + "IQcEZ6aT5fi/X4j1hqrBtmWnffhm3gJ=="
+SLACK_HOOK = "T5SGTINLKPJ/BO871JFUNK6/" + "kVGuBsXJ6dfVw75x5ElzLiIW"
+DISCORD_HOOK = "112233445566778899/" + "q9Zr-Kx3vB7mN2pL8sT4wY6eU1iO5aDf0gHj"
+
+
+def secrets_in(text):
+    return {text[s.start : s.end] for s in scan(text).spans if s.category == "secret"}
+
+
+@pytest.mark.parametrize(
+    ("text", "secret"),
+    [
+        ('db:\n  password: "p@ss:w0rd{2026}Qx"\n', "p@ss:w0rd{2026}Qx"),
+        (f"AccountName=prod;AccountKey={AZURE_KEY};EndpointSuffix=core.windows.net", AZURE_KEY),
+        (f"Endpoint=sb://ns.servicebus.windows.net/;SharedAccessKey={AZURE_KEY}", AZURE_KEY),
+        (f"POST to https://hooks.slack.com/services/{SLACK_HOOK} fails", SLACK_HOOK),
+        (f"https://discord.com/api/webhooks/{DISCORD_HOOK}", DISCORD_HOOK),
+        (
+            'client = Client("AC5d7b62819d0edf2a11f04e1836966304",\n'
+            '                "f97128954986bcea91a974868518a8c3")',
+            "f97128954986bcea91a974868518a8c3",
+        ),
+        ("my wifi password is Clementine!Harbour42 and", "Clementine!Harbour42"),
+        ("The password for the router is Tr0ub4dor&3", "Tr0ub4dor&3"),
+        ("our vpn passphrase is 7-correct-horse-battery", "7-correct-horse-battery"),
+    ],
+)
+def test_secret_families_with_exact_span(text, secret):
+    assert secret in secrets_in(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "password: ${DB_PASSWORD}",
+        "password: '{{ secrets.DB_PASSWORD }}'",
+        "password: {password}",
+        "AccountKey=<your-account-key>;EndpointSuffix=core.windows.net",
+        "Post to https://hooks.slack.com/services/T000/B000/XXXXXXXXXXXX per the docs.",
+        'client = Client(os.environ["TWILIO_SID"], os.environ["TWILIO_TOKEN"])',
+        'conn = connect("localhost", "application-name")',
+        "the wifi password is wrong again",
+        "my password is too short, what should I pick?",
+        "Why does Slack say my incoming webhook URL is invalid?",
+    ],
+)
+def test_secret_family_look_alikes_are_ignored(text):
+    assert "secret" not in categories(text)
