@@ -158,3 +158,45 @@ def test_secret_families_with_exact_span(text, secret):
 )
 def test_secret_family_look_alikes_are_ignored(text):
     assert "secret" not in categories(text)
+
+
+# --- health: Medicare identifiers, disclosures about someone named ---------------------------
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Medicare MBI for the patient is 4TQ7-HM2-RK58, please file it.",
+        "MBI: 1EG4TE5MK73",
+        "Medicare number 2AC9-DE3-FG45 on the claim.",
+    ],
+)
+def test_medicare_beneficiary_identifier_counts_on_its_own(text):
+    assert "health" in categories(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "One of our members, Nadia Flores, had a relapse and attempted self-harm last week.",
+        "My colleague Priya Shah is off on sick leave after a stroke.",
+        "Ms Moretti's medical records show she was signed off with work-related stress.",
+        "Name Walter Brennan, 81. He's on dialysis three times a week.",
+        "my brother Tom Walsh was diagnosed with epilepsy.",
+    ],
+)
+def test_clinical_disclosure_about_a_named_person(text):
+    assert "health" in categories(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "MBI format: what do the 11 characters of a Medicare number mean?",
+        "Medicare Part B covers dialysis; explain the rules.",
+        "What are early warning signs of relapse in addiction recovery?",
+        "How do support groups respond when a member discloses self-harm?",
+        "Members, please read the mental health policy before Friday.",
+        "Order ref 1EG4TE5MK73 shipped today.",
+    ],
+)
+def test_health_near_misses_are_ignored(text):
+    assert "health" not in categories(text)
