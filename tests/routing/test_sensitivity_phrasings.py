@@ -200,3 +200,54 @@ def test_clinical_disclosure_about_a_named_person(text):
 )
 def test_health_near_misses_are_ignored(text):
     assert "health" not in categories(text)
+
+
+# --- financial: card groups separated by dots ------------------------------------------------
+def test_card_number_grouped_with_dots():
+    text = "my card number 4134.1163.3973.5925 leaked"
+    assert {(s.category, text[s.start : s.end]) for s in scan(text).spans} == {
+        ("financial", "4134.1163.3973.5925")
+    }
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Upgrade from 4134.1163.3973.5926 to the next build.",  # fails Luhn
+        "Mixed separators 4134.1163-3973.5925 are not a printed card.",
+        "Test card 4242.4242.4242.4242 from the docs.",
+    ],
+)
+def test_dotted_number_look_alikes_are_ignored(text):
+    assert "financial" not in categories(text)
+
+
+# --- personal: identifiers in a table column --------------------------------------------------
+def test_passport_numbers_in_a_table_column():
+    text = (
+        "| Name | Passport No. | Nationality |\n"
+        "| Ingrid Solheim | 31829475 | NOR |\n"
+        "| Rahul Mehta | Z4918273 | IND |\n"
+        "| Chloé Marchand | 19FV38261 | FRA |"
+    )
+    covered = {text[s.start : s.end] for s in scan(text).spans if s.kind == "id_in_table"}
+    assert covered == {"31829475", "Z4918273", "19FV38261"}
+
+
+def test_tab_separated_ssn_column():
+    text = "name\tssn\tteam\nAna Ruiz\t123-45-6789\tops\nBo Chen\t987 65 4320\tops"
+    covered = {text[s.start : s.end] for s in scan(text).spans if s.category == "personal"}
+    assert {"123-45-6789", "987 65 4320"} <= covered
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "| Name | Passport No. |\n| Ana Ruiz | pending |\n| Bo Chen | XXXXXXXX |",
+        "| Name | Passport expiry |\n| Ana Ruiz | 2031 |",
+        "| Item | Qty | Price |\n| Passport cover | 12345 | 9.99 |",
+        "Passport photos, sizes, prices\n35x45 mm, 2 photos, 12.50",
+    ],
+)
+def test_table_cells_that_are_not_identifiers_are_ignored(text):
+    assert "personal" not in categories(text)
