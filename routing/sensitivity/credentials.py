@@ -54,26 +54,36 @@ _AWS_SECRET = re.compile(
 # Searched in the case-folded text.
 _ASSIGNMENT = re.compile(
     r"(?:password|passwd|pwd|passphrase|secret[_\-]?key|client[_\-]?secret|secret|"
-    r"api[_\-]?key|access[_\-]?token|auth[_\-]?token|token|"
-    # Cloud connection strings and key files: Azure's AccountKey= and SharedAccessKey=.
-    r"account[_\-]?key|shared[_\-]?access[_\-]?key|signing[_\-]?key|encryption[_\-]?key|"
-    r"master[_\-]?key)[\"']?\s*(?::=|=>|[:=])[ \t]*"
+    r"api[_\-]?key|access[_\-]?token|auth[_\-]?token|token)[\"']?\s*(?::=|=>|[:=])[ \t]*"
     r"(?P<value>\"[^\"\n]{1,200}\"|'[^'\n]{1,200}'|[^\s\"',;)}\]]{1,200})"
 )
 # "my password is ...", "my wifi password is ...", "the password for the router is ...".
+# Searched from the literal "pass" (faster than from "my"/"the"), then the possessive before it
+# is checked by _POSSESSIVE_BEFORE on the few characters in front.
 _SPOKEN_PASSWORD = re.compile(
-    r"\b(?:my|the|our|his|her|their)\s+(?:[a-z0-9\-]{1,20}\s+){0,2}"
-    r"(?:password|passcode|passphrase)\s+(?:(?:for|to|on)\s+(?:the\s+|my\s+|our\s+)?"
+    r"pass(?:word|code|phrase)\s+(?:(?:for|to|on)\s+(?:the\s+|my\s+|our\s+)?"
     r"[\w\-.@]{1,40}(?:\s+[\w\-.]{1,40})?\s+)?(?:is|was)\s+(?P<value>\S{4,100})"
 )
+_POSSESSIVE_BEFORE = re.compile(
+    r"\b(?:my|the|our|his|her|their)\s+(?:[a-z0-9\-]{1,20}\s+){0,2}$"
+)
+_POSSESSIVE_REACH = 50
 _LOGIN_CALL = re.compile(
     r"\b(?:login|authenticate|auth|basic_auth|httpbasicauth)\(\s*([\"'])[^\"'\n]{1,100}\1\s*,"
     r"\s*([\"'])(?P<value>[^\"'\n]{4,100})\2"
 )
 # Every name _LOGIN_CALL knows ends in one of these, right before its parenthesis.
-_SPOKEN_NEEDLES = ("password", "passcode", "passphrase")
 _LOGIN_CALL_NEEDLES = ("login(", "auth(", "authenticate(")
 _CLIENT_CALL_NEEDLES = ("client", "auth", "credential", "login", "connect")
+# Keys in cloud connection strings and key settings: Azure's AccountKey= and SharedAccessKey=,
+# signing and encryption keys. Kept apart from _ASSIGNMENT, whose word list every prompt with
+# an "=" or ":" goes through; these are searched only when one of their names is there.
+_NAMED_KEY = re.compile(
+    r"(?:account|shared[_\-]?access|signing|encryption|master)[_\-]?key[\"']?\s*[:=][ \t]*"
+    r"(?P<value>\"[^\"\n]{1,200}\"|'[^'\n]{1,200}'|[^\s\"',;)}\]]{1,200})"
+)
+# Every _NAMED_KEY match has "key" right before its "=" or ":" (or the quote closing the name).
+_NAMED_KEY_NEEDLES = ("key=", "key:", 'key"', "key'")
 # Webhook URLs carry their secret in the path: whoever has the URL can post to the channel.
 _WEBHOOK = re.compile(
     r"hooks\.slack\.com/(?:services|workflows|triggers)/(?P<value>[A-Za-z0-9/_\-]{20,200})"
@@ -107,8 +117,7 @@ _CODE_REFERENCE = re.compile(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*(?:\(|\[)?")
 
 _ASSIGNMENT_NEEDLES = (
     "passw", "passwd", "pwd", "passphrase", "secret", "api_key", "apikey", "api-key", "token",
-    "login(", "auth(", "accountkey", "account_key", "accesskey", "access_key", "signing",
-    "encryption", "master", "client", "credential", "connect", "passcode",
+    "login(", "auth(", "passcode",
 )  # fmt: skip
 
 
@@ -127,6 +136,11 @@ def find(text: str, folded: str, found: list[Span]) -> None:
                 found.append(
                     Span(match.start("value"), match.end("value"), "secret", "url_password")
                 )
+    # A client call needs a quoted string right after a parenthesis, and one of its names.
+    if ('("' in folded or "('" in folded) and contains_any(folded, _CLIENT_CALL_NEEDLES):
+        _client_calls(text, folded, found, set())
+    if "key" in folded and contains_any(folded, _NAMED_KEY_NEEDLES):
+        _values(_NAMED_KEY, "assigned_secret", text, folded, found, set())
     if _may_assign(folded) and contains_any(folded, _ASSIGNMENT_NEEDLES):
         for match in _AWS_SECRET.finditer(folded):
             if "EXAMPLE" not in text[match.start("value") : match.end("value")]:
@@ -151,7 +165,7 @@ def _may_assign(folded: str) -> bool:
     "password"/"passcode"/"passphrase" ("my wifi password is"); the one-character tests rule
     out most prose before the word list."""
     return (
-        ":" in folded or "=" in folded or "(" in folded or contains_any(folded, _SPOKEN_NEEDLES)
+        ":" in folded or "=" in folded or "(" in folded or "pass" in folded
     )
 
 
@@ -209,12 +223,10 @@ def _assignments(
     _values(_ASSIGNMENT, "assigned_secret", text, folded, found, tokens)
     # Neither pattern below can start with a literal; a substring test is cheaper than
     # letting the engine try them at every position.
-    if contains_any(folded, _SPOKEN_NEEDLES):
+    if "pass" in folded:  # password, passcode, passphrase
         _values(_SPOKEN_PASSWORD, "assigned_secret", text, folded, found, tokens)
     if contains_any(folded, _LOGIN_CALL_NEEDLES):
         _values(_LOGIN_CALL, "login_password", text, folded, found, tokens)
-    if "(" in folded and contains_any(folded, _CLIENT_CALL_NEEDLES):
-        _client_calls(text, folded, found, tokens)
 
 
 def _client_calls(
@@ -248,6 +260,10 @@ def _values(
     tokens: set[tuple[int, int]],
 ) -> None:
     for match in pattern.finditer(folded):
+        if pattern is _SPOKEN_PASSWORD and not _POSSESSIVE_BEFORE.search(
+            folded, max(0, match.start() - _POSSESSIVE_REACH), match.start()
+        ):
+            continue  # "why is password is required shown?": nobody's password
         start, end = match.start("value"), match.end("value")
         raw = text[start:end]
         quoted = raw[:1] in "\"'" and raw[-1:] == raw[:1] and len(raw) >= 2

@@ -67,12 +67,15 @@ _ICD10 = re.compile(
     r"[A-TV-Z](?<![\w.\-][A-TV-Z])\d[0-9AB](?:\.[0-9A-Z]{1,4})?(?![\w]|\.\w)"
 )
 
-# Roles and relations that put a person's name right after them: "patient John Abernathy",
-# "one of our members, Nadia Flores", "my colleague Priya Shah".
-_ROLES = (
-    "patient|pt|client|claimant|plaintiff|member|employee|resident|name|colleague|coworker|"
-    "co-worker|student|tenant|friend|son|daughter|wife|husband|brother|sister|mother|"
-    "father"
+# Roles that put a person's name right after them: "patient John Abernathy", "one of our
+# members, Nadia Flores".
+_ROLES = "patient|pt|client|claimant|plaintiff|member|employee|resident|name"
+# Relations do the same after "my" or "our": "my colleague Priya Shah", "our son Tom Walsh".
+# (The possessive is the cheap pre-check: two substring tests, where the relation words are a
+# dozen.)
+_RELATION = re.compile(
+    r"(?:my|our)\s+(?:colleague|co-?worker|student|tenant|friend|son|daughter|"
+    r"wife|husband|brother|sister|mother|father)s?\b"
 )
 # Somebody identifiable: an honorific, or a role label, followed by a capitalised name. The
 # honorific pattern starts with its literal "M" so the engine can skip to candidates.
@@ -89,13 +92,13 @@ _LABEL = re.compile(rf"(?:{_ROLES})s?\b")
 _NAME_AFTER_LABEL = re.compile(r"\.?[:,]?\s+[A-ZÀ-Ý][a-zà-ÿ'’\-]+\s+[A-ZÀ-Ý][\w'’\-]+")
 _LABEL_NEEDLES = (
     "patient", "pt ", "pt.", "client", "claimant", "plaintiff", "member", "employee", "resident",
-    "name", "colleague", "worker", "student", "tenant", "friend", "son ", "sons", "daughter",
-    "wife", "husband", "brother", "sister", "mother", "father",
+    "name",
 )  # fmt: skip
+
 _IDENTIFIER_NEEDLES = (
     "mrn", "medical record", "med rec", "med. rec", "chart", "patient id", "hospital",
 )  # fmt: skip
-_MEDICARE_NEEDLES = ("medicare", "medicaid", "mbi")
+_MEDICARE_NEEDLES = ("medic", "mbi")  # medicare, medicaid
 
 def find(
     text: str, folded: str, found: list[Span], *, has_digits: bool, identifies_person: bool
@@ -110,6 +113,7 @@ def find(
         or has_identifier
         or ("M" in text and _HONORIFIC_NAME.search(text))
         or (contains_any(folded, _LABEL_NEEDLES) and _has_labelled_name(text, folded))
+        or (("my " in folded or "our " in folded) and _has_related_name(text, folded))
     ):
         return
     clinical = [
@@ -138,6 +142,16 @@ def _has_labelled_name(text: str, folded: str) -> bool:
         if start and (folded[start - 1].isalnum() or folded[start - 1] == "_"):
             continue  # inside a longer word: "outpatient", "surname"
         if _NAME_AFTER_LABEL.match(text, label.end()):
+            return True
+    return False
+
+
+def _has_related_name(text: str, folded: str) -> bool:
+    for relation in _RELATION.finditer(folded):
+        start = relation.start()
+        if start and folded[start - 1].isalnum():
+            continue  # "army", "tour": the word boundary is checked here, see text.py
+        if _NAME_AFTER_LABEL.match(text, relation.end()):
             return True
     return False
 

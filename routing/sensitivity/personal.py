@@ -141,7 +141,7 @@ def find(
     if has_long_number:
         _phones(text, folded, found, numbers_from)
         _national_ids(text, folded, found, numbers_from)
-    if "\n" in text and tables.has_header_word(folded):
+    if ("|" in text or "\t" in text) and tables.has_header_word(folded):
         tables.find(text, folded, found)
 
 

@@ -41,18 +41,11 @@ _LEGENDS = re.compile(
     r"|strictly\s+privileged\b"
     r"|legally\s+privileged\b"
     r"|do\s+not\s+(?:forward|distribute)\b"
-    # The privilege named by what protects the document, in US, UK and Commonwealth terms:
-    # "Subject to Legal Advice Privilege", "covered by solicitor-client privilege".
-    r"|(?:subject\s+to|protected\s+by|covered\s+by)\s+(?:the\s+)?(?:legal\s+advice\s+|"
-    rf"legal\s+professional\s+|litigation\s+|(?:solicitor|attorney|lawyer)\s*{_DASH}?\s*client\s+|"
-    r"legal\s+)privilege\b"
-    rf"|solicitor\s*{_DASH}?\s*client\s+(?:privileged|communication)\b"
-    r"|legal\s+(?:advice|professional)\s+privileged?\b"
-    # A without-prejudice letter says so in its body, not only in a heading.
-    r"|on\s+an?\s+(?:open\s+and\s+)?without\s+prejudice\s+basis\b"
-    r"|without\s+prejudice\s+save\s+as\s+to\s+costs\b"
-    # The same legends in French, German, Spanish and Italian documents.
-    r"|(?:couvert|prot[ée]g[ée])e?s?\s+par\s+le\s+secret\s+professionnel\b"
+)
+# The usual legends in French, German, Spanish and Italian documents; searched only when one of
+# _FOREIGN_NEEDLES is there, so English texts never pay for them.
+_FOREIGN_LEGENDS = re.compile(
+    r"(?:couvert|prot[ée]g[ée])e?s?\s+par\s+le\s+secret\s+professionnel\b"
     r"|secret\s+professionnel\s+de\s+l['’]avocat\b"
     r"|confidentiel\s+(?:et|&)\s+privil[ée]gi[ée]\b"
     r"|correspondance\s+(?:confidentielle\s+)?entre\s+avocats\b"
@@ -65,6 +58,23 @@ _LEGENDS = re.compile(
     r"|segreto\s+professionale\s+(?:dell['’]\s*)?avvocato\b"
     r"|riservat[oa]\s*(?:e|&)\s*(?:confidenziale|privilegiat[oa])\b"
 )
+# "secret" takes secret professionnel and secreto profesional; "privil" privilégié,
+# privilegiado and privilegiert; "vocat" avocat and avvocato.
+_FOREIGN_NEEDLES = ("secret", "privil", "vocat", "anwalt", "riservat")
+# What protects the document, in US, UK and Commonwealth terms, read backwards from the word
+# "privilege" (a literal, where the engine is fastest): "Subject to Legal Advice Privilege",
+# "covered by solicitor-client privilege", "solicitor-client privileged".
+_COVERED_BY = re.compile(
+    r"(?:subject\s+to|protected\s+by|covered\s+by)\s+(?:the\s+)?(?:legal\s+advice\s+|"
+    rf"legal\s+professional\s+|litigation\s+|(?:solicitor|attorney|lawyer)\s*{_DASH}?\s*client\s+|"
+    r"legal\s+)$"
+)
+_SOLICITOR_CLIENT = re.compile(rf"solicitor\s*{_DASH}?\s*client\s+$")
+_COVERED_REACH = 60
+# A without-prejudice letter says so in its body, not only in a heading: "on a without
+# prejudice basis", "without prejudice save as to costs".
+_WP_BEFORE = re.compile(r"on\s+an?\s+(?:open\s+and\s+)?$")
+_WP_AFTER = re.compile(r"\s+(?:basis\b|save\s+as\s+to\s+costs\b)")
 # Ordinary words in lower case ("work product", "without prejudice", "do not forward",
 # "attorney-client privilege" without the d): they are a legend only when stamped in capitals.
 _STAMP_ONLY = re.compile(
@@ -82,15 +92,19 @@ _SET_OFF = re.compile(r"\s*[-–—:|/]")
 _NEEDLES = (
     "privilege", "confidential", "counsel", "work product", "eyes only", "litigation", " nda",
     "non-disclosure", "prejudice", "settlement purposes", "do not forward", "do not distribute",
-    "secret prof", "secreto prof", "segreto prof", "privilégi", "privilegi", "avocat", "anwalt",
-    "abogad", "avvocat", "riservat",
 )  # fmt: skip
 
 
 def find(text: str, folded: str, found: list[Span]) -> None:
     """Append privilege spans to found."""
+    if contains_any(folded, _FOREIGN_NEEDLES) and (
+        "privil" not in folded or "privilegi" in folded or "privilégi" in folded
+    ):
+        _foreign(folded, found)  # "privil" alone is the English "privilege": not needed
     if not contains_any(folded, _NEEDLES):
         return
+    if "privilege" in folded:
+        _covered_by(folded, found)
     for match in _LEGENDS.finditer(folded):
         start, end = match.span()
         if start and folded[start - 1].isalnum():
@@ -107,7 +121,9 @@ def _is_legend(text: str, folded: str, start: int, end: int) -> bool:
     if stamped:
         return True  # a stamp, even inside a question
     if _STAMP_ONLY.fullmatch(folded, start, end):
-        return _is_heading(text, start, end) and not is_discussion(folded, start, end)
+        return (
+            _is_heading(text, start, end) or _is_without_prejudice_letter(folded, start, end)
+        ) and not is_discussion(folded, start, end)
     return not is_discussion(folded, start, end)
 
 
@@ -118,3 +134,35 @@ def _is_heading(text: str, start: int, end: int) -> bool:
     if all(word[:1].isupper() for word in words):
         return True
     return _HEADING_AFTER.match(text, end) is not None
+
+
+def _is_without_prejudice_letter(folded: str, start: int, end: int) -> bool:
+    if not folded.startswith("without", start):
+        return False
+    return _WP_AFTER.match(folded, end) is not None or (
+        _WP_BEFORE.search(folded, max(0, start - 20), start) is not None
+    )
+
+
+def _covered_by(folded: str, found: list[Span]) -> None:
+    at = folded.find("privilege")
+    while at >= 0:
+        end = at + len("privilege")
+        window = max(0, at - _COVERED_REACH)
+        before = folded[window:at]
+        # An anchored search tries every start in the window: look for its words first.
+        lead = None
+        if "subject to" in before or " by " in before:
+            lead = _COVERED_BY.search(folded, window, at)
+        if lead is None and "solicitor" in before and folded.startswith(("d", " comm"), end):
+            lead = _SOLICITOR_CLIENT.search(folded, window, at)
+            end += 1 if folded.startswith("d", end) else len(" communication")
+        if lead is not None and not is_discussion(folded, lead.start(), end):
+            found.append(Span(lead.start(), end, "privilege", "legend"))
+        at = folded.find("privilege", end)
+
+
+def _foreign(folded: str, found: list[Span]) -> None:
+    for match in _FOREIGN_LEGENDS.finditer(folded):
+        if not is_discussion(folded, match.start(), match.end()):
+            found.append(Span(match.start(), match.end(), "privilege", "legend"))

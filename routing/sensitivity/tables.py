@@ -2,8 +2,9 @@
 
 "| Name | Passport No. | Nationality |" puts the word far from every number below it, so the
 "passport" + number-within-25-characters rule in personal.py misses all rows but the first.
-Pipe-, tab- and comma-separated tables are read; a cell counts when it looks like an identifier
-(letters and digits, at least five digits), so "n/a", "pending" and "XXXXXXXX" do not.
+Pipe- and tab-separated tables are read (Markdown, and cells copied from a spreadsheet); a cell
+counts when it looks like an identifier (letters and digits, at least five digits), so "n/a",
+"pending" and "XXXXXXXX" do not.
 """
 
 from __future__ import annotations
@@ -22,7 +23,9 @@ _HEADER_NEEDLES = (
     "id number", "id no", "tax id", "licence", "license",
 )  # fmt: skip
 _ID_VALUE = re.compile(r"[A-Z0-9][A-Z0-9\- ]{4,14}[A-Z0-9]")
-_DELIMITERS = ("|", "\t", ",")
+# Not commas: a comma in a header line is usually prose, and CSV would put this pass on every
+# text with a comma and a line break.
+_DELIMITERS = ("|", "\t")
 _MIN_DIGITS = 5
 
 
