@@ -74,7 +74,7 @@ _ROLES = "patient|pt|client|claimant|plaintiff|member|employee|resident|name"
 # (The possessive is the cheap pre-check: two substring tests, where the relation words are a
 # dozen.)
 _RELATION = re.compile(
-    r"(?:my|our)\s+(?:colleague|co-?worker|student|tenant|friend|son|daughter|"
+    r"\s*(?:colleague|co-?worker|student|tenant|friend|son|daughter|"
     r"wife|husband|brother|sister|mother|father)s?\b"
 )
 # Somebody identifiable: an honorific, or a role label, followed by a capitalised name. The
@@ -147,12 +147,17 @@ def _has_labelled_name(text: str, folded: str) -> bool:
 
 
 def _has_related_name(text: str, folded: str) -> bool:
-    for relation in _RELATION.finditer(folded):
-        start = relation.start()
-        if start and folded[start - 1].isalnum():
-            continue  # "army", "tour": the word boundary is checked here, see text.py
-        if _NAME_AFTER_LABEL.match(text, relation.end()):
-            return True
+    # From each "my " / "our " found by str.find: a search for (my|our) would stop at every m
+    # and o in the text.
+    for possessive in ("my ", "our "):
+        at = folded.find(possessive)
+        while at >= 0:
+            relation = None
+            if not (at and folded[at - 1].isalnum()):  # not "army ", "tour "
+                relation = _RELATION.match(folded, at + len(possessive))
+            if relation and _NAME_AFTER_LABEL.match(text, relation.end()):
+                return True
+            at = folded.find(possessive, at + 1)
     return False
 
 

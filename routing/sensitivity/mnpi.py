@@ -48,7 +48,9 @@ _NOT_YET = re.compile(
     r"|not\s+for\s+(?:public\s+)?(?:release|distribution|publication)\s+(?:until|before)\b"
     r"|pre-?announcement\b"
 )
-_NOT_YET_NEEDLES = (" yet", "until", "till", "before", "not for", "announcement", "been ")
+_NOT_YET_NEEDLES = (
+    " yet", "until", "till", "not be", "n't be", "not for", "pre-announ", "preannoun", "been ",
+)  # fmt: skip
 # Starts with its literal, so the engine skips straight to each "before".
 _BEFORE_THE_MARKET = re.compile(
     r"before\s+(?:the\s+)?(?:market|street|public|press)\s+"

@@ -58,9 +58,10 @@ _FOREIGN_LEGENDS = re.compile(
     r"|segreto\s+professionale\s+(?:dell['’]\s*)?avvocato\b"
     r"|riservat[oa]\s*(?:e|&)\s*(?:confidenziale|privilegiat[oa])\b"
 )
-# "secret" takes secret professionnel and secreto profesional; "privil" privilégié,
-# privilegiado and privilegiert; "vocat" avocat and avvocato.
-_FOREIGN_NEEDLES = ("secret", "privil", "vocat", "anwalt", "riservat")
+# French, Spanish and Italian legal text nearly always has an accented letter or « », so the
+# pattern (which has no literal to start from) runs on non-ASCII texts; for ASCII texts, words
+# an English prompt rarely has: "vocat" (avocat, avvocato), "anwalt", "abogad", "secret pro".
+_FOREIGN_NEEDLES = ("vocat", "anwalt", "abogad", "secret pro")
 # What protects the document, in US, UK and Commonwealth terms, read backwards from the word
 # "privilege" (a literal, where the engine is fastest): "Subject to Legal Advice Privilege",
 # "covered by solicitor-client privilege", "solicitor-client privileged".
@@ -97,10 +98,8 @@ _NEEDLES = (
 
 def find(text: str, folded: str, found: list[Span]) -> None:
     """Append privilege spans to found."""
-    if contains_any(folded, _FOREIGN_NEEDLES) and (
-        "privil" not in folded or "privilegi" in folded or "privilégi" in folded
-    ):
-        _foreign(folded, found)  # "privil" alone is the English "privilege": not needed
+    if not text.isascii() or contains_any(folded, _FOREIGN_NEEDLES):
+        _foreign(folded, found)
     if not contains_any(folded, _NEEDLES):
         return
     if "privilege" in folded:
