@@ -136,12 +136,14 @@ def find(text: str, folded: str, found: list[Span]) -> None:
                 found.append(
                     Span(match.start("value"), match.end("value"), "secret", "url_password")
                 )
+    if not _may_assign(folded):
+        return
     # A client call needs a quoted string right after a parenthesis, and one of its names.
     if ('("' in folded or "('" in folded) and contains_any(folded, _CLIENT_CALL_NEEDLES):
         _client_calls(text, folded, found, set())
     if "key" in folded and contains_any(folded, _NAMED_KEY_NEEDLES):
         _values(_NAMED_KEY, "assigned_secret", text, folded, found, set())
-    if _may_assign(folded) and contains_any(folded, _ASSIGNMENT_NEEDLES):
+    if contains_any(folded, _ASSIGNMENT_NEEDLES):
         for match in _AWS_SECRET.finditer(folded):
             if "EXAMPLE" not in text[match.start("value") : match.end("value")]:
                 found.append(
@@ -161,12 +163,10 @@ def _webhooks(text: str, found: list[Span]) -> None:
 
 
 def _may_assign(folded: str) -> bool:
-    """Every pattern below needs ":" or "=" (assignments), "(" (login and client calls) or
-    "password"/"passcode"/"passphrase" ("my wifi password is"); the one-character tests rule
-    out most prose before the word list."""
-    return (
-        ":" in folded or "=" in folded or "(" in folded or "pass" in folded
-    )
+    """Every pattern from here on needs ":" or "=" (assignments, named keys), "(" (login and
+    client calls) or "pass" (password, passcode, passphrase: "my wifi password is"); the
+    one-character tests rule out most prose before the word lists."""
+    return ":" in folded or "=" in folded or "(" in folded or "pass" in folded
 
 
 def _may_hold_token(text: str) -> bool:
