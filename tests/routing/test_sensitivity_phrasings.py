@@ -251,3 +251,28 @@ def test_tab_separated_ssn_column():
 )
 def test_table_cells_that_are_not_identifiers_are_ignored(text):
     assert "personal" not in categories(text)
+
+
+# --- the new patterns stay linear ------------------------------------------------------------
+@pytest.mark.parametrize(
+    "hostile",
+    [
+        "my password is " * 20_000,
+        "my wifi router password for the " * 10_000,
+        "subject to legal advice privilege " * 10_000,
+        "will be announced " * 20_000,
+        "not been " * 30_000,
+        "only the board " * 20_000,
+        "my colleague " * 30_000,
+        "| passport | ssn |\n" * 20_000,
+        "|\n" * 100_000 + "| passport |\n" + "| 12345678 |\n" * 20_000,
+        'client("a1b2c3d4e5f6g7h8", "' * 10_000,
+        "hooks.slack.com/services/" * 10_000,
+        "AccountKey=" * 30_000,
+        "Medicare MBI " * 20_000,
+        "é secret professionnel " * 20_000,
+    ],
+    ids=lambda text: repr(text[:12]),
+)
+def test_new_patterns_finish_on_pathological_input(hostile):
+    assert scan(hostile) is not None
