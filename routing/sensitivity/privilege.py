@@ -58,10 +58,12 @@ _FOREIGN_LEGENDS = re.compile(
     r"|segreto\s+professionale\s+(?:dell['’]\s*)?avvocato\b"
     r"|riservat[oa]\s*(?:e|&)\s*(?:confidenziale|privilegiat[oa])\b"
 )
-# French, Spanish and Italian legal text nearly always has an accented letter or « », so the
-# pattern (which has no literal to start from) runs on non-ASCII texts; for ASCII texts, words
-# an English prompt rarely has: "vocat" (avocat, avvocato), "anwalt", "abogad", "secret pro".
-_FOREIGN_NEEDLES = ("vocat", "anwalt", "abogad", "secret pro")
+# Words an English prompt rarely has, so English texts (with "secret", "privilege", or an em
+# dash that makes them non-ASCII) do not reach the pattern, which has no literal to start from.
+# "vocat" takes avocat and avvocato; "privilegi" privilegiado, privilegiert, privilegiato.
+_FOREIGN_NEEDLES = (
+    "vocat", "anwalt", "abogad", "secret pro", "privilégi", "privilegi", "riservat",
+)  # fmt: skip
 # What protects the document, in US, UK and Commonwealth terms, read backwards from the word
 # "privilege" (a literal, where the engine is fastest): "Subject to Legal Advice Privilege",
 # "covered by solicitor-client privilege", "solicitor-client privileged".
@@ -98,7 +100,7 @@ _NEEDLES = (
 
 def find(text: str, folded: str, found: list[Span]) -> None:
     """Append privilege spans to found."""
-    if not text.isascii() or contains_any(folded, _FOREIGN_NEEDLES):
+    if contains_any(folded, _FOREIGN_NEEDLES):
         _foreign(folded, found)
     if not contains_any(folded, _NEEDLES):
         return
