@@ -57,17 +57,53 @@ _ASSIGNMENT = re.compile(
     r"api[_\-]?key|access[_\-]?token|auth[_\-]?token|token)[\"']?\s*(?::=|=>|[:=])[ \t]*"
     r"(?P<value>\"[^\"\n]{1,200}\"|'[^'\n]{1,200}'|[^\s\"',;)}\]]{1,200})"
 )
-_SPOKEN_PASSWORD = re.compile(r"\b(?:my|the|our)\s+password\s+is\s+(?P<value>\S{4,100})")
+# "my password is ...", "my wifi password is ...", "the password for the router is ...".
+# Searched from the literal "pass" (faster than from "my"/"the"), then the possessive before it
+# is checked by _POSSESSIVE_BEFORE on the few characters in front.
+_SPOKEN_PASSWORD = re.compile(
+    r"pass(?:word|code|phrase)\s+(?:(?:for|to|on)\s+(?:the\s+|my\s+|our\s+)?"
+    r"[\w\-.@]{1,40}(?:\s+[\w\-.]{1,40})?\s+)?(?:is|was)\s+(?P<value>\S{4,100})"
+)
+_POSSESSIVE_BEFORE = re.compile(
+    r"\b(?:my|the|our|his|her|their)\s+(?:[a-z0-9\-]{1,20}\s+){0,2}$"
+)
+_POSSESSIVE_REACH = 50
 _LOGIN_CALL = re.compile(
     r"\b(?:login|authenticate|auth|basic_auth|httpbasicauth)\(\s*([\"'])[^\"'\n]{1,100}\1\s*,"
     r"\s*([\"'])(?P<value>[^\"'\n]{4,100})\2"
 )
 # Every name _LOGIN_CALL knows ends in one of these, right before its parenthesis.
 _LOGIN_CALL_NEEDLES = ("login(", "auth(", "authenticate(")
+_CLIENT_CALL_NEEDLES = ("client", "auth", "credential", "login", "connect")
+# Keys in cloud connection strings and key settings: Azure's AccountKey= and SharedAccessKey=,
+# signing and encryption keys. Kept apart from _ASSIGNMENT, whose word list every prompt with
+# an "=" or ":" goes through; these are searched only when one of their names is there.
+_NAMED_KEY = re.compile(
+    r"(?:account|shared[_\-]?access|signing|encryption|master)[_\-]?key[\"']?\s*[:=][ \t]*"
+    r"(?P<value>\"[^\"\n]{1,200}\"|'[^'\n]{1,200}'|[^\s\"',;)}\]]{1,200})"
+)
+# Every _NAMED_KEY match has "key" right before its "=" or ":" (or the quote closing the name).
+_NAMED_KEY_NEEDLES = ("key=", "key:", 'key"', "key'")
+# Webhook URLs carry their secret in the path: whoever has the URL can post to the channel.
+_WEBHOOK = re.compile(
+    r"hooks\.slack\.com/(?:services|workflows|triggers)/(?P<value>[A-Za-z0-9/_\-]{20,200})"
+    r"|discord(?:app)?\.com/api/webhooks/(?P<discord>\d{5,30}/[A-Za-z0-9_\-]{20,120})"
+    r"|webhook\.office\.com/webhookb2/(?P<teams>[A-Za-z0-9@/_\-]{20,400})"
+)
+
+# A client built from an id and a secret passed in line: Client("AC5d7b…", "f97128…") (Twilio),
+# OAuth clients, Pusher, Plivo. Searched in the folded text; both strings must look random.
+_CLIENT_CALL = re.compile(
+    r"(?:client|auth|credentials?|login|connect)\w{0,20}\(\s*([\"'])(?P<id>[a-z0-9_\-]{12,128})\1"
+    r"\s*,\s*([\"'])(?P<value>[a-z0-9_\-/+=]{16,256})\3"
+)
 _URL_CREDENTIALS = re.compile(r"://[^\s:/@'\"]{0,128}:(?P<value>[^\s@/'\"]{1,256})@(?=[\w\[])")
 
+# Template syntax marks a placeholder: ${VAR}, {{ secrets.X }}, a whole {name}; a brace inside
+# a password ("p@ss:w0rd{2026}Qx") does not. An unquoted value stops before "}".
 _PLACEHOLDER = re.compile(
-    r"your|here|example|placeholder|changeme|redacted|dummy|xxxx|\*\*\*|\.\.\.|<|>|\{|\}|^\$|^%",
+    r"your|here|example|placeholder|changeme|redacted|dummy|xxxx|\*\*\*|\.\.\.|<|>|\$\{|"
+    r"\{\{|\}\}|^\{[\w\s.\-]*\}?$|^\$|^%",
     re.IGNORECASE,
 )
 _PLACEHOLDER_WORDS = frozenset(
@@ -81,7 +117,7 @@ _CODE_REFERENCE = re.compile(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*(?:\(|\[)?")
 
 _ASSIGNMENT_NEEDLES = (
     "passw", "passwd", "pwd", "passphrase", "secret", "api_key", "apikey", "api-key", "token",
-    "login(", "auth(",
+    "login(", "auth(", "passcode",
 )  # fmt: skip
 
 
@@ -92,13 +128,22 @@ def find(text: str, folded: str, found: list[Span]) -> None:
     tokens_to = len(found)
     if "-----BEGIN " in text:
         _private_keys(text, found)
+    if "hook" in folded:  # hooks.slack.com, /api/webhooks/, webhook.office.com
+        _webhooks(text, found)
     if "://" in text:
         for match in _URL_CREDENTIALS.finditer(text):
             if _is_literal_secret(match.group("value"), quoted=True):
                 found.append(
                     Span(match.start("value"), match.end("value"), "secret", "url_password")
                 )
-    if _may_assign(folded) and contains_any(folded, _ASSIGNMENT_NEEDLES):
+    if not _may_assign(folded):
+        return
+    # A client call needs a quoted string right after a parenthesis, and one of its names.
+    if ('("' in folded or "('" in folded) and contains_any(folded, _CLIENT_CALL_NEEDLES):
+        _client_calls(text, folded, found, set())
+    if "key" in folded and contains_any(folded, _NAMED_KEY_NEEDLES):
+        _values(_NAMED_KEY, "assigned_secret", text, folded, found, set())
+    if contains_any(folded, _ASSIGNMENT_NEEDLES):
         for match in _AWS_SECRET.finditer(folded):
             if "EXAMPLE" not in text[match.start("value") : match.end("value")]:
                 found.append(
@@ -109,10 +154,19 @@ def find(text: str, folded: str, found: list[Span]) -> None:
         _assignments(text, folded, found, tokens)
 
 
+def _webhooks(text: str, found: list[Span]) -> None:
+    for match in _WEBHOOK.finditer(text):
+        group = next(name for name in ("value", "discord", "teams") if match.group(name))
+        value = match.group(group)
+        if _looks_random(value):
+            found.append(Span(match.start(group), match.end(group), "secret", "webhook_url"))
+
+
 def _may_assign(folded: str) -> bool:
-    """Every pattern below needs ":" or "=" (assignments), "(" (login calls) or "password"
-    ("my password is"); the one-character tests rule out most prose before the word list."""
-    return ":" in folded or "=" in folded or "(" in folded or "password" in folded
+    """Every pattern from here on needs ":" or "=" (assignments, named keys), "(" (login and
+    client calls) or "pass" (password, passcode, passphrase: "my wifi password is"); the
+    one-character tests rule out most prose before the word lists."""
+    return ":" in folded or "=" in folded or "(" in folded or "pass" in folded
 
 
 def _may_hold_token(text: str) -> bool:
@@ -169,10 +223,32 @@ def _assignments(
     _values(_ASSIGNMENT, "assigned_secret", text, folded, found, tokens)
     # Neither pattern below can start with a literal; a substring test is cheaper than
     # letting the engine try them at every position.
-    if "password" in folded:
+    if "pass" in folded:  # password, passcode, passphrase
         _values(_SPOKEN_PASSWORD, "assigned_secret", text, folded, found, tokens)
     if contains_any(folded, _LOGIN_CALL_NEEDLES):
         _values(_LOGIN_CALL, "login_password", text, folded, found, tokens)
+
+
+def _client_calls(
+    text: str, folded: str, found: list[Span], tokens: set[tuple[int, int]]
+) -> None:
+    for match in _CLIENT_CALL.finditer(folded):
+        start, end = match.span("value")
+        value = text[start:end]
+        if (start, end) in tokens or not (
+            _is_random_secret(match.group("id")) and _is_random_secret(value)
+        ):
+            continue
+        found.append(Span(start, end, "secret", "client_secret"))
+
+
+def _is_random_secret(value: str) -> bool:
+    """Random ids and secrets mix letters and digits; "localhost" and "my-app-name" do not."""
+    return (
+        any(ch.isdigit() for ch in value)
+        and sum(ch.isalpha() for ch in value) >= 4
+        and _looks_random(value)
+    )
 
 
 def _values(
@@ -184,6 +260,10 @@ def _values(
     tokens: set[tuple[int, int]],
 ) -> None:
     for match in pattern.finditer(folded):
+        if pattern is _SPOKEN_PASSWORD and not _POSSESSIVE_BEFORE.search(
+            folded, max(0, match.start() - _POSSESSIVE_REACH), match.start()
+        ):
+            continue  # "why is password is required shown?": nobody's password
         start, end = match.start("value"), match.end("value")
         raw = text[start:end]
         quoted = raw[:1] in "\"'" and raw[-1:] == raw[:1] and len(raw) >= 2

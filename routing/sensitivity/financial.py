@@ -14,9 +14,10 @@ from routing.sensitivity import checksums
 from routing.sensitivity.report import Span
 from routing.sensitivity.text import contains_any, near
 
-# Contiguous, or grouped as printed: 4-4-4-4(-3) or, for Amex and Diners, 4-6-5 / 4-6-4.
+# Contiguous, or grouped as printed: 4-4-4-4(-3) or, for Amex and Diners, 4-6-5 / 4-6-4, with
+# spaces, dashes or dots between the groups (the separator must be the same throughout).
 _CARD = re.compile(
-    r"\d(?<![\w\-.]\d)(?:\d{11,18}|\d{3}(?P<sep>[ \-])"
+    r"\d(?<![\w\-.]\d)(?:\d{11,18}|\d{3}(?P<sep>[ \-.])"
     r"(?:\d{4}(?P=sep)\d{4}(?P=sep)\d{4}(?:(?P=sep)\d{3})?|\d{6}(?P=sep)\d{4,5}))"
     r"(?![\w]|[.\-]\d)"
 )

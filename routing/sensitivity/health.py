@@ -23,6 +23,16 @@ _NPI = re.compile(r"\bnpi\b[^\n\d]{0,25}(?P<value>\d{10})(?!\d)")
 _NHS = re.compile(
     r"\bnhs\s*(?:number|no\.?|#)?[^\n\d]{0,12}(?P<value>\d{3}[ \-]?\d{3}[ \-]?\d{4})(?![\d])"
 )
+# Medicare Beneficiary Identifier after its label: 11 characters, digit-letter-alnum-digit,
+# letter-alnum-digit, letter-letter-digit-digit, printed with or without dashes; letters S, L,
+# O, I, B and Z are never used. Any identifier after "Medicare"/"Medicaid" counts.
+_MBI_LETTER = "ac-hjkmnp-rt-y"  # searched in the folded text
+_MEDICARE = re.compile(
+    r"\b(?:medicare|medicaid|mbi)\b(?:\s+(?:beneficiary\s+)?(?:id|identifier|number|no\.?|#|"
+    r"card|claim\s+number))?[^\n\w]{0,12}(?:for\s+(?:the\s+|this\s+)?\w+\s+)?(?:is\s+)?"
+    rf"(?P<value>[1-9][{_MBI_LETTER}][{_MBI_LETTER}0-9][0-9]-?[{_MBI_LETTER}][{_MBI_LETTER}0-9]"
+    rf"[0-9]-?[{_MBI_LETTER}]{{2}}[0-9]{{2}})(?![\w\-])"
+)
 # Insurance identifiers are health data only next to clinical content (a gym also has members).
 _INSURANCE_ID = re.compile(
     r"\b(?:member\s+id|insurance\s+id|subscriber\s+id|policy\s+(?:number|no\.?))"
@@ -41,6 +51,13 @@ _CLINICAL_TERMS = (
     r"viral\s+load", r"treated\s+(?:for|with)", r"surgery", r"fracture[ds]?", r"post-?op",
     r"triage", r"referral", r"prior\s+authori[sz]ation", r"care\s+plan", r"pneumonia",
     r"arthritis", r"sclerosis", r"overdose", r"substance\s+use", r"rehab\w*",
+    # Mental health, addiction and other disclosures people make about someone they know.
+    r"relapsed?", r"self-?harm\w*", r"suicid\w*", r"mental\s+health", r"eating\s+disorder",
+    r"anorexia", r"bulimia", r"addiction", r"alcoholism", r"miscarriage", r"abortion", r"ivf",
+    r"dialysis", r"transplant", r"stroke", r"seizures?", r"epilep\w*", r"autism", r"adhd",
+    r"medical\s+records?", r"sick\s+(?:leave|note)", r"signed\s+off\s+(?:sick|with)",
+    r"work-related\s+stress", r"symptoms", r"inpatient", r"outpatient", r"icu",
+    r"physiotherapy", r"counsell?ing\s+sessions?", r"disabilit(?:y|ies)",
 )  # fmt: skip
 # About sixty terms, tried at every word start: grouped by first letter (see by_first_letter).
 _CLINICAL = re.compile(rf"\b(?:{by_first_letter(_CLINICAL_TERMS)})\b")
@@ -50,26 +67,38 @@ _ICD10 = re.compile(
     r"[A-TV-Z](?<![\w.\-][A-TV-Z])\d[0-9AB](?:\.[0-9A-Z]{1,4})?(?![\w]|\.\w)"
 )
 
+# Roles that put a person's name right after them: "patient John Abernathy", "one of our
+# members, Nadia Flores".
+_ROLES = "patient|pt|client|claimant|plaintiff|member|employee|resident|name"
+# Relations do the same after "my" or "our": "my colleague Priya Shah", "our son Tom Walsh".
+# (The possessive is the cheap pre-check: two substring tests, where the relation words are a
+# dozen.)
+_RELATION = re.compile(
+    r"\s*(?:colleague|co-?worker|student|tenant|friend|son|daughter|"
+    r"wife|husband|brother|sister|mother|father)s?\b"
+)
 # Somebody identifiable: an honorific, or a role label, followed by a capitalised name. The
 # honorific pattern starts with its literal "M" so the engine can skip to candidates.
 _HONORIFIC_NAME = re.compile(r"M(?<![\w]M)(?:rs?|s|iss|x)\.?\s+[A-ZÀ-Ý][\w'’\-]+")
 # A role label followed by a capitalised name: "patient John Abernathy", "Client: Elena Petrova".
 _LABELLED_NAME = re.compile(
-    r"\b(?i:patient|pt|client|claimant|plaintiff|member|employee|resident|name)\b\.?:?\s+"
+    rf"\b(?i:{_ROLES})s?\b\.?[:,]?\s+"
     r"[A-ZÀ-Ý][a-zà-ÿ'’\-]+\s+[A-ZÀ-Ý][\w'’\-]+"
 )
 # The same, faster for ASCII text: the label is searched in the folded copy, where its pattern
 # can start with a literal (see text.py), and the name after it read from the original. Only
 # ASCII: (?i) above also takes "İ" and "ı" for i and "ſ" for s, which lower-casing does not give.
-_LABEL = re.compile(r"(?:patient|pt|client|claimant|plaintiff|member|employee|resident|name)\b")
-_NAME_AFTER_LABEL = re.compile(r"\.?:?\s+[A-ZÀ-Ý][a-zà-ÿ'’\-]+\s+[A-ZÀ-Ý][\w'’\-]+")
+_LABEL = re.compile(rf"(?:{_ROLES})s?\b")
+_NAME_AFTER_LABEL = re.compile(r"\.?[:,]?\s+[A-ZÀ-Ý][a-zà-ÿ'’\-]+\s+[A-ZÀ-Ý][\w'’\-]+")
 _LABEL_NEEDLES = (
     "patient", "pt ", "pt.", "client", "claimant", "plaintiff", "member", "employee", "resident",
     "name",
 )  # fmt: skip
+
 _IDENTIFIER_NEEDLES = (
     "mrn", "medical record", "med rec", "med. rec", "chart", "patient id", "hospital",
 )  # fmt: skip
+_MEDICARE_NEEDLES = ("medic", "mbi")  # medicare, medicaid
 
 def find(
     text: str, folded: str, found: list[Span], *, has_digits: bool, identifies_person: bool
@@ -84,6 +113,7 @@ def find(
         or has_identifier
         or ("M" in text and _HONORIFIC_NAME.search(text))
         or (contains_any(folded, _LABEL_NEEDLES) and _has_labelled_name(text, folded))
+        or (("my " in folded or "our " in folded) and _has_related_name(text, folded))
     ):
         return
     clinical = [
@@ -116,6 +146,21 @@ def _has_labelled_name(text: str, folded: str) -> bool:
     return False
 
 
+def _has_related_name(text: str, folded: str) -> bool:
+    # From each "my " / "our " found by str.find: a search for (my|our) would stop at every m
+    # and o in the text.
+    for possessive in ("my ", "our "):
+        at = folded.find(possessive)
+        while at >= 0:
+            relation = None
+            if not (at and folded[at - 1].isalnum()):  # not "army ", "tour "
+                relation = _RELATION.match(folded, at + len(possessive))
+            if relation and _NAME_AFTER_LABEL.match(text, relation.end()):
+                return True
+            at = folded.find(possessive, at + 1)
+    return False
+
+
 def _identifiers(folded: str, found: list[Span]) -> None:
     if contains_any(folded, _IDENTIFIER_NEEDLES):
         for match in _RECORD_NUMBER.finditer(folded):
@@ -123,6 +168,9 @@ def _identifiers(folded: str, found: list[Span]) -> None:
                 found.append(
                     Span(match.start("value"), match.end("value"), "health", "medical_record")
                 )
+    if contains_any(folded, _MEDICARE_NEEDLES):
+        for match in _MEDICARE.finditer(folded):
+            found.append(Span(match.start("value"), match.end("value"), "health", "medicare_id"))
     if "npi" in folded:
         for match in _NPI.finditer(folded):
             if checksums.npi_valid(match.group("value")):

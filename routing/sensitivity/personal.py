@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from routing.sensitivity import checksums
+from routing.sensitivity import checksums, tables
 from routing.sensitivity.report import Span
 from routing.sensitivity.text import contains_any, near
 
@@ -141,6 +141,8 @@ def find(
     if has_long_number:
         _phones(text, folded, found, numbers_from)
         _national_ids(text, folded, found, numbers_from)
+    if ("|" in text or "\t" in text) and tables.has_header_word(folded):
+        tables.find(text, folded, found)
 
 
 def _emails(text: str, found: list[Span]) -> None:

@@ -42,12 +42,51 @@ _LEGENDS = re.compile(
     r"|legally\s+privileged\b"
     r"|do\s+not\s+(?:forward|distribute)\b"
 )
+# The usual legends in French, German, Spanish and Italian documents; searched only when one of
+# _FOREIGN_NEEDLES is there, so English texts never pay for them.
+_FOREIGN_LEGENDS = re.compile(
+    r"(?:couvert|prot[ée]g[ée])e?s?\s+par\s+le\s+secret\s+professionnel\b"
+    r"|secret\s+professionnel\s+de\s+l['’]avocat\b"
+    r"|confidentiel\s+(?:et|&)\s+privil[ée]gi[ée]\b"
+    r"|correspondance\s+(?:confidentielle\s+)?entre\s+avocats\b"
+    r"|anwalts(?:geheimnis|privileg)\w*"
+    r"|anwaltliche[nrs]?\s+(?:schweigepflicht|berufsgeheimnis|korrespondenz|vertraulichkeit)\b"
+    r"|vertraulich\s*(?:und|&)\s*(?:privilegiert|anwaltlich)\w*"
+    r"|secreto\s+profesional\s+(?:del\s+)?abogad[oa]\b"
+    r"|confidencial\s*(?:y|&)\s*privilegiad[oa]\b"
+    r"|privilegio\s+(?:abogado\s*-?\s*cliente|legal)\b"
+    r"|segreto\s+professionale\s+(?:dell['’]\s*)?avvocato\b"
+    r"|riservat[oa]\s*(?:e|&)\s*(?:confidenziale|privilegiat[oa])\b"
+)
+# Words an English prompt rarely has, so English texts (with "secret", "privilege", or an em
+# dash that makes them non-ASCII) do not reach the pattern, which has no literal to start from.
+# "vocat" takes avocat and avvocato; "privilegi" privilegiado, privilegiert, privilegiato.
+_FOREIGN_NEEDLES = (
+    "vocat", "anwalt", "abogad", "secret pro", "privilégi", "privilegi", "riservat",
+)  # fmt: skip
+# What protects the document, in US, UK and Commonwealth terms, read backwards from the word
+# "privilege" (a literal, where the engine is fastest): "Subject to Legal Advice Privilege",
+# "covered by solicitor-client privilege", "solicitor-client privileged".
+_COVERED_BY = re.compile(
+    r"(?:subject\s+to|protected\s+by|covered\s+by)\s+(?:the\s+)?(?:legal\s+advice\s+|"
+    rf"legal\s+professional\s+|litigation\s+|(?:solicitor|attorney|lawyer)\s*{_DASH}?\s*client\s+|"
+    r"legal\s+)$"
+)
+_SOLICITOR_CLIENT = re.compile(rf"solicitor\s*{_DASH}?\s*client\s+$")
+_COVERED_REACH = 60
+# A without-prejudice letter says so in its body, not only in a heading: "on a without
+# prejudice basis", "without prejudice save as to costs".
+_WP_BEFORE = re.compile(r"on\s+an?\s+(?:open\s+and\s+)?$")
+_WP_AFTER = re.compile(r"\s+(?:basis\b|save\s+as\s+to\s+costs\b)")
 # Ordinary words in lower case ("work product", "without prejudice", "do not forward",
 # "attorney-client privilege" without the d): they are a legend only when stamped in capitals.
 _STAMP_ONLY = re.compile(
     rf"work\s+product|without\s+prejudice|(?:strictly|legally)\s+privileged"
     rf"|do\s+not\s+(?:forward|distribute)|confidential|attorney\s*{_DASH}?\s*client\s+privilege"
 )
+# A legend in Title Case ("Legally Privileged", "Without Prejudice") or in ordinary case right
+# before a dash or colon ("Subject: Without prejudice – proposal") is a heading, not prose.
+_HEADING_AFTER = re.compile(r"[ \t]*[-–—:|]")
 # A lone CONFIDENTIAL is a stamp only where stamps go: first on its line, or set off by a
 # dash, colon or bar ("CONFIDENTIAL — DO NOT FORWARD"); not "add a CONFIDENTIAL watermark".
 _LINE_LEAD = re.compile(r"(?:^|\n)[ \t>*#]*(?:(?:strictly|highly)\s+)?$")
@@ -61,8 +100,12 @@ _NEEDLES = (
 
 def find(text: str, folded: str, found: list[Span]) -> None:
     """Append privilege spans to found."""
+    if contains_any(folded, _FOREIGN_NEEDLES):
+        _foreign(folded, found)
     if not contains_any(folded, _NEEDLES):
         return
+    if "privilege" in folded:
+        _covered_by(folded, found)
     for match in _LEGENDS.finditer(folded):
         start, end = match.span()
         if start and folded[start - 1].isalnum():
@@ -79,5 +122,48 @@ def _is_legend(text: str, folded: str, start: int, end: int) -> bool:
     if stamped:
         return True  # a stamp, even inside a question
     if _STAMP_ONLY.fullmatch(folded, start, end):
-        return False
+        return (
+            _is_heading(text, start, end) or _is_without_prejudice_letter(folded, start, end)
+        ) and not is_discussion(folded, start, end)
     return not is_discussion(folded, start, end)
+
+
+def _is_heading(text: str, start: int, end: int) -> bool:
+    """Whether an ordinary-case legend stands as a heading: every word capitalised, or set off by
+    a dash, colon or bar; "marking a letter 'without prejudice'" in prose is neither."""
+    words = text[start:end].split()
+    if all(word[:1].isupper() for word in words):
+        return True
+    return _HEADING_AFTER.match(text, end) is not None
+
+
+def _is_without_prejudice_letter(folded: str, start: int, end: int) -> bool:
+    if not folded.startswith("without", start):
+        return False
+    return _WP_AFTER.match(folded, end) is not None or (
+        _WP_BEFORE.search(folded, max(0, start - 20), start) is not None
+    )
+
+
+def _covered_by(folded: str, found: list[Span]) -> None:
+    at = folded.find("privilege")
+    while at >= 0:
+        end = at + len("privilege")
+        window = max(0, at - _COVERED_REACH)
+        before = folded[window:at]
+        # An anchored search tries every start in the window: look for its words first.
+        lead = None
+        if "subject to" in before or " by " in before:
+            lead = _COVERED_BY.search(folded, window, at)
+        if lead is None and "solicitor" in before and folded.startswith(("d", " comm"), end):
+            lead = _SOLICITOR_CLIENT.search(folded, window, at)
+            end += 1 if folded.startswith("d", end) else len(" communication")
+        if lead is not None and not is_discussion(folded, lead.start(), end):
+            found.append(Span(lead.start(), end, "privilege", "legend"))
+        at = folded.find("privilege", end)
+
+
+def _foreign(folded: str, found: list[Span]) -> None:
+    for match in _FOREIGN_LEGENDS.finditer(folded):
+        if not is_discussion(folded, match.start(), match.end()):
+            found.append(Span(match.start(), match.end(), "privilege", "legend"))
