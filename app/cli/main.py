@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from app.cli.arguments import positive_int
 from app.cli.errors import run_guarded
 
 if TYPE_CHECKING:
@@ -33,7 +34,7 @@ def _parser() -> argparse.ArgumentParser:
     chat.add_argument("prompt", nargs="*", metavar="PROMPT", help="the message (one-shot)")
     chat.add_argument("--model", "-m", metavar="ID", help="model id (see `stillroom models list`)")
     chat.add_argument("--system", "-s", metavar="TEXT", help="system prompt")
-    chat.add_argument("--max-tokens", type=_positive_int, metavar="N",
+    chat.add_argument("--max-tokens", type=positive_int, metavar="N",
                       help="longest answer, in tokens")
     chat.add_argument("--temperature", "-t", type=_temperature, metavar="T",
                       help="sampling temperature, 0 (deterministic) to 2")
@@ -123,16 +124,6 @@ def _price_catalog() -> PriceCatalog:
     from app.price_catalog import load_price_catalog
 
     return load_price_catalog(data_dir())
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
 
 
 def _temperature(text: str) -> float:

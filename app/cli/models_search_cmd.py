@@ -11,6 +11,8 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from app.cli.arguments import positive_int
+
 if TYPE_CHECKING:
     from inference.fit import FitEstimate
     from inference.library import ModelLibrary
@@ -25,7 +27,7 @@ def add_acquire_commands(model_commands: argparse._SubParsersAction) -> None:
                     "repos need their terms accepted on huggingface.co and a token "
                     "(`stillroom keys set huggingface`).")
     search.add_argument("query", metavar="QUERY")
-    search.add_argument("--limit", type=_positive_int, default=30, metavar="N",
+    search.add_argument("--limit", type=positive_int, default=30, metavar="N",
                         help="at most N repositories (default 30)")
     search.add_argument("--json", action="store_true")
     files = model_commands.add_parser(
@@ -47,19 +49,9 @@ def add_acquire_commands(model_commands: argparse._SubParsersAction) -> None:
 
 
 def _add_context(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--context", type=_positive_int, metavar="N",
+    parser.add_argument("--context", type=positive_int, metavar="N",
                         help="context length in tokens (default: the context_length "
                              f"setting, else {DEFAULT_CONTEXT})")
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
 
 
 def run_acquire(args: argparse.Namespace, library: ModelLibrary) -> int:
