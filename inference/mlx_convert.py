@@ -62,6 +62,12 @@ def mlx_available() -> bool:
         return False
 
 
+def require_mlx(type_name: str) -> None:
+    if not mlx_available():
+        raise QuantizeError(f"Converting to {type_name} needs MLX, which is not installed "
+                            f"here; install it with: pip install 'stillroom[mlx]'.")
+
+
 def cached_repo_snapshot(repo_id: str) -> Path:
     """The snapshot directory of `repo_id` (its main revision) in the Hugging Face cache."""
     repo = cache_dir() / f"models--{repo_id.replace('/', '--')}"
@@ -116,6 +122,7 @@ class MlxConvertJob:
     def __init__(self, source: str | Path, output: str | Path, type_name: str, *,
                  on_progress: Callable[[QuantizeProgress], None] | None = None) -> None:
         self.type_name = resolve_mlx_type(type_name)
+        require_mlx(self.type_name)
         self.source = resolve_source(str(source))
         self.output = Path(output).expanduser().resolve()
         self.on_progress = on_progress
@@ -128,9 +135,6 @@ class MlxConvertJob:
         self._check()
 
     def _check(self) -> None:
-        if not mlx_available():
-            raise QuantizeError(f"Converting to {self.type_name} needs MLX, which is not "
-                                f"installed here; install it with: pip install 'stillroom[mlx]'.")
         if self.output.exists():
             raise QuantizeError(f"{self.output} already exists; remove it or choose --output.")
         summary = read_model_dir(self.source)

@@ -37,11 +37,13 @@ def run_mlx_convert(args: argparse.Namespace, library: ModelLibrary) -> int:
     from inference.mlx_convert import (
         MlxConvertJob,
         default_output_dir,
+        require_mlx,
         resolve_mlx_type,
         resolve_source,
     )
 
     type_name = resolve_mlx_type(args.type)  # an unknown type fails before any file work
+    require_mlx(type_name)
     source = resolve_source(_source(args.source, library))
     output = Path(args.output) if args.output else default_output_dir(
         source, type_name, ensure_writable(data_dir() / "models"))
