@@ -1,8 +1,9 @@
 """The MLX engine (Apple's array framework, through mlx-lm), for MLX model directories.
 
 Same contract as the llama.cpp engine: one owner thread per model runs every MLX call,
-`stream` hands chunks back through a queue, cancellation is checked between tokens, and
-stop strings and timings are handled by the same helpers. `mlx` and `mlx_lm` are imported
+`stream` hands chunks back through a queue, cancellation is checked between tokens, the
+KV cache of one turn is reused by the next, and stop strings and timings are handled by the
+same helpers. `mlx` and `mlx_lm` are imported
 only when a model loads, so the app runs where the optional extra is not installed and
 says how to install it when an MLX model is picked.
 
@@ -55,6 +56,10 @@ class MlxEngine:
         self._model: Any = None
         self._tokenizer: Any = None
         self._context_length = 0
+        # The KV cache of the last answer and the tokens it holds, so the next turn of the
+        # conversation prefills only what is new (what llama-cpp-python does for GGUFs).
+        self._cache: list[Any] | None = None
+        self._cached_tokens: list[int] = []
 
     # -- lifecycle ---------------------------------------------------------------------
     @property
@@ -110,7 +115,8 @@ class MlxEngine:
                                                              DEFAULT_CONTEXT)
 
     def _close_on_owner(self) -> None:
-        self._model = self._tokenizer = None
+        self._model = self._tokenizer = self._cache = None
+        self._cached_tokens = []
         try:
             import mlx.core as mx
 
@@ -186,19 +192,25 @@ class MlxEngine:
                        else time.time_ns() & 0x7FFFFFFF)
         sampler = make_sampler(temp=request.temperature, top_p=request.top_p,
                                top_k=request.top_k)
+        cache, reused = self._reuse_cache(prompt)
 
         stops = tuple(s for s in request.stop if s)
         held = ""  # text withheld because it may be the start of a stop string
         started, first_at = job.started, None
         generated = 0
         finish: FinishReason | None = None
-        responses = stream_generate(model, tokenizer, prompt, max_tokens=max(1, max_tokens),
-                                    sampler=sampler)
+        responses = stream_generate(model, tokenizer, prompt[reused:],
+                                    max_tokens=max(1, max_tokens), sampler=sampler,
+                                    prompt_cache=cache)
+        # Until this answer ends cleanly the cache's contents are not known: forget them.
+        self._cache, self._cached_tokens = None, []
+        fed = list(prompt)  # the tokens the cache will hold: the prompt, then each one sampled
         try:
             for response in responses:
                 now = time.perf_counter()
                 if first_at is None:
                     first_at = now
+                fed.append(response.token)
                 if response.finish_reason == "stop":
                     # The end-of-turn token: not part of the answer. Its text is what the
                     # streaming detokenizer still held back (a partial character, usually "").
@@ -207,9 +219,10 @@ class MlxEngine:
                     held = ""
                     job.chunks.put(Chunk(
                         text=tail, prompt_tokens=n_prompt, completion_tokens=generated,
-                        timings=_timings(started, first_at, now, n_prompt, 0, generated),
+                        timings=_timings(started, first_at, now, n_prompt, reused, generated),
                         finish_reason="stop",
                     ))
+                    self._keep_cache(cache, fed)
                     return
                 generated += 1
                 text = response.text
@@ -230,10 +243,11 @@ class MlxEngine:
                     finish = "cancelled"
                 job.chunks.put(Chunk(
                     text=text, prompt_tokens=n_prompt, completion_tokens=generated,
-                    timings=_timings(started, first_at, now, n_prompt, 0, generated),
+                    timings=_timings(started, first_at, now, n_prompt, reused, generated),
                     finish_reason=finish, logprobs=logprobs,
                 ))
                 if finish is not None:
+                    self._keep_cache(cache, fed)
                     return
         finally:
             responses.close()
@@ -241,9 +255,38 @@ class MlxEngine:
         now = time.perf_counter()
         job.chunks.put(Chunk(
             text=held, prompt_tokens=n_prompt, completion_tokens=generated,
-            timings=_timings(started, first_at or now, now, n_prompt, 0, generated),
+            timings=_timings(started, first_at or now, now, n_prompt, reused, generated),
             finish_reason="stop",
         ))
+
+    def _reuse_cache(self, prompt: list[int]) -> tuple[list[Any], int]:
+        """The KV cache to continue from and how many prompt tokens it already holds.
+
+        The cache is cut back to the longest common prefix of what it holds and the new
+        prompt; at least the prompt's last token is always run again, for fresh logits.
+        """
+        from mlx_lm.models.cache import (
+            can_trim_prompt_cache,
+            make_prompt_cache,
+            trim_prompt_cache,
+        )
+
+        cache, cached = self._cache, self._cached_tokens
+        if cache is not None and can_trim_prompt_cache(cache):
+            limit = min(len(cached), len(prompt) - 1)
+            shared = 0
+            while shared < limit and cached[shared] == prompt[shared]:
+                shared += 1
+            if shared > 0:
+                trim_prompt_cache(cache, len(cached) - shared)
+                return cache, shared
+        return make_prompt_cache(self._model), 0
+
+    def _keep_cache(self, cache: list[Any], fed: list[int]) -> None:
+        """Keep the cache for the next turn. generate_step runs each sampled token through
+        the model before handing it out, so the cache holds every token received, the
+        end-of-turn token included."""
+        self._cache, self._cached_tokens = cache, fed
 
 
 def _upcast_for_cpu(mx: Any, model: Any) -> None:

@@ -76,6 +76,24 @@ def test_float16_answers_like_llama_cpp_token_for_token(mlx16: MlxEngine,
         assert greedy_tokens(mlx16, question, 8) == greedy_tokens(engine, question, 8)
 
 
+def test_the_next_turn_reuses_the_kv_cache(mlx16: MlxEngine) -> None:
+    first = list(mlx16.stream(ask("Say hi.", max_tokens=6, temperature=0.0)))
+    first_prompt = first[-1].prompt_tokens
+    turn = GenerationRequest(messages=[
+        ChatMessage("user", "Say hi."),
+        ChatMessage("assistant", "".join(c.text for c in first)),
+        ChatMessage("user", "What is 2+2?"),
+    ], max_tokens=6, temperature=0.0)
+    reused = list(mlx16.stream(turn))
+    timings, prompt_tokens = reused[-1].timings, reused[-1].prompt_tokens
+    assert timings.prompt_tokens_reused >= first_prompt
+    assert timings.prompt_tokens_evaluated == prompt_tokens - timings.prompt_tokens_reused
+    mlx16._owner.call(lambda: setattr(mlx16, "_cache", None))  # the same turn from scratch
+    fresh = list(mlx16.stream(turn))
+    assert fresh[-1].timings.prompt_tokens_reused == 0
+    assert "".join(c.text for c in fresh) == "".join(c.text for c in reused)
+
+
 def test_seeded_sampling_repeats(mlx4: MlxEngine) -> None:
     def sample(seed: int) -> str:
         request = ask("Tell me about cats.", max_tokens=8, temperature=1.0, seed=seed)
