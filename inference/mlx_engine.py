@@ -1,11 +1,11 @@
 """The MLX engine (Apple's array framework, through mlx-lm), for MLX model directories.
 
-Same contract as the llama.cpp engine: one owner thread per model runs every MLX call,
-`stream` hands chunks back through a queue, cancellation is checked between tokens, the
-KV cache of one turn is reused by the next, and stop strings and timings are handled by the
-same helpers. `mlx` and `mlx_lm` are imported
-only when a model loads, so the app runs where the optional extra is not installed and
-says how to install it when an MLX model is picked.
+Same contract as the llama.cpp engine: an owner thread runs every MLX call (one thread for
+all MLX models, see _mlx_owner), `stream` hands chunks back through a queue, cancellation is
+checked between tokens, the KV cache of one turn is reused by the next, and stop strings and
+timings are handled by the same helpers. `mlx` and `mlx_lm` are imported only when a model
+loads, so the app runs where the optional extra is not installed and says how to install it
+when an MLX model is picked.
 
 On Apple Silicon MLX runs on the GPU (Metal). It also runs on the CPU (Linux, `mlx[cpu]`),
 where the tests run it; there the weights are computed in float32, see _upcast_for_cpu.
@@ -40,6 +40,23 @@ from inference.types import (
 )
 
 INSTALL_HINT = "install it with: pip install 'stillroom[mlx]'"
+_shared_owner: OwnerThread | None = None
+_shared_owner_lock = threading.Lock()
+
+
+def _mlx_owner() -> OwnerThread:
+    """The one thread that runs every MLX call, for every MLX model; it is never stopped.
+
+    MLX aborts the whole process at exit ("terminate called without an active exception",
+    status 134; mlx 0.32.4, measured) when a thread that generated with it ended earlier.
+    So the thread outlives the models: unloading frees a model, not its thread. One thread
+    for all MLX models also fits the hardware, where they would share one GPU anyway.
+    """
+    global _shared_owner
+    with _shared_owner_lock:
+        if _shared_owner is None:
+            _shared_owner = OwnerThread("model-owner:mlx")
+        return _shared_owner
 
 
 def mlx_missing_message(model_name: str) -> str:
@@ -72,6 +89,8 @@ class MlxEngine:
 
     @property
     def queue_depth(self) -> int:
+        """Requests waiting for (or being served by) the MLX thread, this model's or not:
+        they wait all the same."""
         return self._owner.pending if self._owner is not None else 0
 
     def load(self) -> None:
@@ -81,20 +100,14 @@ class MlxEngine:
             summary = read_model_dir(self.model.path)
         except ModelDirError as exc:
             raise ModelLoadError(str(exc)) from exc
-        self._owner = OwnerThread(f"model-owner:{self.model.id}")
-        try:
-            self._owner.call(lambda: self._load_on_owner(summary.context_length))
-        except BaseException:
-            self._owner.stop()
-            self._owner = None
-            raise
+        owner = _mlx_owner()
+        owner.call(lambda: self._load_on_owner(summary.context_length))
+        self._owner = owner
 
     def unload(self) -> None:
         owner, self._owner = self._owner, None
-        if owner is None:
-            return
-        owner.call(self._close_on_owner)
-        owner.stop()
+        if owner is not None:
+            owner.call(self._close_on_owner)  # the thread stays: see _mlx_owner
 
     def _load_on_owner(self, trained_context: int | None) -> None:
         try:
