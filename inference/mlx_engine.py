@@ -64,7 +64,7 @@ def mlx_missing_message(model_name: str) -> str:
 
 
 class MlxEngine:
-    """One MLX model directory loaded with mlx_lm, owned by one thread."""
+    """One MLX model directory loaded with mlx_lm; every call on it runs on the MLX thread."""
 
     def __init__(self, model: ModelInfo, context_length: int | None = None) -> None:
         self.model = model

@@ -6,6 +6,8 @@ already 4-bit model a second time with another scheme, so its greedy answers dri
 llama.cpp's after a few tokens; the float16 one answers like llama.cpp token for token.
 """
 
+import json
+import shutil
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,7 +18,7 @@ from inference.library import ModelLibrary
 from inference.llama_engine import LlamaCppEngine
 from inference.manager import EngineManager
 from inference.mlx_engine import MlxEngine, _mlx_owner
-from inference.types import ChatMessage, ContextOverflowError, GenerationRequest
+from inference.types import ChatMessage, ContextOverflowError, GenerationRequest, ModelLoadError
 from tests.conftest import requires_mlx
 
 pytestmark = requires_mlx
@@ -184,3 +186,15 @@ def test_unloading_keeps_the_mlx_thread(mlx_4bit_dir: Path, tmp_path: Path) -> N
     engine.unload()
     assert not engine.loaded and engine.queue_depth == 0
     assert _mlx_owner()._thread.is_alive()
+
+
+def test_an_unknown_architecture_is_a_load_error(mlx_4bit_dir: Path, tmp_path: Path) -> None:
+    strange = tmp_path / "Strange-4bit"
+    shutil.copytree(mlx_4bit_dir, strange)
+    config = json.loads((strange / "config.json").read_text())
+    config["model_type"] = "mamba9"
+    (strange / "config.json").write_text(json.dumps(config))
+    engine = MlxEngine(ModelLibrary(tmp_path / "home").register(strange))
+    with pytest.raises(ModelLoadError, match=r"MLX could not load Strange-4bit: .*mamba9"):
+        engine.load()
+    assert not engine.loaded
