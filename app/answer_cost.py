@@ -32,6 +32,9 @@ _SECONDS_PER_HOUR = Decimal(3_600)
 _MAX_BUSY_HOURS = Decimal(24)
 
 UNKNOWN_PREFIX = "unknown: "
+# Before a prompt is tokenized by the provider, its size can only be estimated; four
+# characters a token is the usual rule for English BPE vocabularies.
+ESTIMATED_CHARS_PER_TOKEN = 4
 COST_PARTS = ("electricity", "hardware", "cloud_equivalent")
 
 CatalogLoader = Callable[[], PriceCatalog]
@@ -118,6 +121,21 @@ class AnswerPricer:
                  "cloud_actual": _describe(billed, basis)}
         return AnswerCost(elsewhere, elsewhere, Money.unknown("a cloud answer"), None, None,
                           notes, cloud_actual_usd=billed)
+
+    def cloud_ceiling_usd(self, model: str | None, *, prompt_chars: int,
+                          max_output_tokens: int) -> Decimal | None:
+        """The most a cloud answer could cost before it is asked, for budget caps: the prompt
+        at ESTIMATED_CHARS_PER_TOKEN plus the longest answer allowed, at list price. None
+        when the model or a price is unknown (never $0)."""
+        catalog = self._catalog_or_error()
+        if catalog is None or not model:
+            return None
+        prompt_tokens = -(-prompt_chars // ESTIMATED_CHARS_PER_TOKEN)
+        try:
+            bill = cloud_cost(model, prompt_tokens, max_output_tokens, catalog=catalog)
+        except PricingError:
+            return None
+        return bill.cloud_usd.usd
 
     # -- parts -------------------------------------------------------------------------
     def _energy_basis(self) -> str:

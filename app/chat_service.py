@@ -307,10 +307,16 @@ class ChatService:
                 else settings.system_prompt)
         store.add_user_message(conversation.id, prompt)
         router = self.services.router
+        max_tokens = options.max_tokens or settings.max_tokens
+        prompt_chars = sum(len(m.content) for m in self.history(conversation))
         state = RouteState(conversation_sensitive=conversation.sensitive,
                            offline=settings.offline,
                            local_queue_depth=self.services.engines.queue_depth(model.id),
-                           spend=cloud_spend(store.engine, datetime.now(UTC)))
+                           spend=cloud_spend(store.engine, datetime.now(UTC)),
+                           estimate_usd=lambda _provider, cloud_model: (
+                               self.services.pricer.cloud_ceiling_usd(
+                                   cloud_model, prompt_chars=prompt_chars,
+                                   max_output_tokens=max_tokens)))
         route_request = RouteRequest(text=prompt, conversation_id=conversation.id,
                                      pinned_target=conversation.route_pin, route=options.route,
                                      context=(conversation.system_prompt or "",))
@@ -327,7 +333,7 @@ class ChatService:
         judged = router.policy.escalation.enabled and decision.target == "local"
         request = GenerationRequest(
             messages=self.history(conversation),
-            max_tokens=options.max_tokens or settings.max_tokens,
+            max_tokens=max_tokens,
             temperature=settings.temperature if options.temperature is None
             else options.temperature,
             seed=options.seed, logprobs=options.logprobs or judged,

@@ -13,15 +13,17 @@ from app.chat_service import ChatService
 from app.config import Settings, data_dir, database_url, ensure_writable, load_settings
 from app.energy_meter import EnergyMeter, power_config
 from app.price_catalog import load_price_catalog
+from app.store.audit_anchor import AuditAnchor
 from app.store.audit_log import AuditLog
 from app.store.conversations import ConversationStore
 from app.store.db import open_engine
 from app.store.ledger import busy_seconds_since
+from inference.downloads import DownloadQueue, library_registrar
 from inference.library import ModelLibrary
 from inference.llama_engine import LlamaSettings
 from inference.manager import EngineManager
 from routing import offline
-from routing.keys import KeyStore
+from routing.keys import KeyringUnavailableError, KeyStore
 from routing.router import KEYS_INDEX_FILE, Router
 
 
@@ -47,6 +49,7 @@ class Services:
     audit: AuditLog
     warnings: list[str] = field(default_factory=list)
     recovered_answers: int = 0
+    _downloads: DownloadQueue | None = field(default=None, repr=False)
 
     @classmethod
     def open(cls, directory: Path | None = None) -> Services:
@@ -70,7 +73,7 @@ class Services:
         return cls(data_dir=directory, settings=settings, store=store,
                    library=ModelLibrary(directory), engines=engines, router=router,
                    energy=energy, pricer=pricer, keys=KeyStore(directory / KEYS_INDEX_FILE),
-                   audit=AuditLog(store.engine), warnings=warnings,
+                   audit=AuditLog(store.engine, AuditAnchor(directory)), warnings=warnings,
                    recovered_answers=recovered)
 
     @property
@@ -84,7 +87,26 @@ class Services:
     def chat(self) -> ChatService:
         return ChatService(self)
 
+    @property
+    def downloads(self) -> DownloadQueue:
+        """The model download queue (downloads.json in the data directory), made on first
+        use: opening it resumes interrupted transfers, which a `chat` should not start."""
+        if self._downloads is None:
+            self._downloads = DownloadQueue(self.data_dir / "downloads.json",
+                                            library_registrar(self.library), self.hub_token)
+        return self._downloads
+
+    def hub_token(self) -> str | None:
+        """The Hugging Face token, or None (no token stored, or no keyring): public repos
+        need none."""
+        try:
+            return self.keys.get("huggingface")
+        except KeyringUnavailableError:
+            return None
+
     def close(self) -> None:
+        if self._downloads is not None:
+            self._downloads.close()
         self.energy.close()
         self.engines.close()
         self.store.engine.dispose()

@@ -5,22 +5,44 @@ Memory needed = the weights (the file's tensor data) + the KV cache at the chose
 runtime allowance for compute buffers. It is compared with what the machine can give:
 available RAM on a CPU build, unified memory on Apple Silicon, VRAM when layers are
 offloaded to an NVIDIA GPU.
+
+With an NVIDIA GPU the estimate also recommends llama.cpp's n_gpu_layers: every layer when
+the whole model (and its KV cache) fits in VRAM, otherwise as many layers as fit, the rest
+staying in RAM. Apple Silicon runs every layer on the GPU from the one memory pool.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
 import psutil
 
 from inference.gguf_file import GGUFSummary
+from inference.hardware import GpuInfo, detect_gpus, llama_gpu_backends
 
 KV_BYTES_PER_VALUE = 2  # f16 cache, llama.cpp's default
 RUNTIME_OVERHEAD_BYTES = 300 * 1024 * 1024
 RUNTIME_OVERHEAD_FRACTION = 0.05
+# Part of VRAM the driver, CUDA context and other programs keep; never planned for layers.
+VRAM_RESERVE_FRACTION = 0.1
 
 Verdict = Literal["fits", "tight", "too-big", "unknown"]
+
+
+@dataclass(frozen=True, slots=True)
+class Offload:
+    """The recommended GPU offload, as llama.cpp's n_gpu_layers."""
+
+    n_gpu_layers: int  # 0: CPU only; -1: every layer; else that many layers
+    layers_on_gpu: int
+    total_layers: int | None
+    device: str | None  # the GPU's name; None when the model runs on the CPU
+    reason: str
+
+
+CPU_ONLY = Offload(0, 0, None, None, "no GPU found")
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,8 +53,13 @@ class FitEstimate:
     weights_bytes: int
     kv_cache_bytes: int | None
     context_length: int
-    memory_kind: str  # "RAM", "unified memory", "VRAM"
+    memory_kind: str  # "RAM", "unified memory", "VRAM", "VRAM + RAM"
     explanation: str
+    offload: Offload = CPU_ONLY
+
+    @property
+    def n_gpu_layers(self) -> int:
+        return self.offload.n_gpu_layers
 
 
 def kv_cache_bytes(summary: GGUFSummary, context_length: int) -> int | None:
@@ -45,15 +72,69 @@ def kv_cache_bytes(summary: GGUFSummary, context_length: int) -> int | None:
 
 
 def estimate_fit(summary: GGUFSummary, context_length: int, *,
-                 available_bytes: int | None = None, memory_kind: str = "RAM") -> FitEstimate:
-    available = available_bytes if available_bytes is not None \
+                 available_bytes: int | None = None, memory_kind: str = "RAM",
+                 gpus: Sequence[GpuInfo] | None = None,
+                 cuda_build: bool | None = None) -> FitEstimate:
+    """`gpus` None: detect them, unless `available_bytes` is given (then CPU only, as the
+    caller chose the memory to compare with). `cuda_build` None: whether the installed
+    llama.cpp can offload to an NVIDIA GPU (a CPU build runs everything from RAM)."""
+    if gpus is None:
+        gpus = detect_gpus() if available_bytes is None else []
+    if cuda_build is None and any(g.vendor == "NVIDIA" for g in gpus):
+        cuda_build = any(b in ("CUDA", "Vulkan") for b in llama_gpu_backends() or [])
+    ram = available_bytes if available_bytes is not None \
         else psutil.virtual_memory().available
     weights = summary.size_bytes
     kv = kv_cache_bytes(summary, context_length)
+    nvidia = [g for g in gpus if g.vendor == "NVIDIA" and g.memory_bytes]
+    apple = [g for g in gpus if g.source == "apple-silicon"]
     if kv is None:
-        return FitEstimate("unknown", None, available, weights, None, context_length,
-                           memory_kind, "the file does not describe its attention layers")
+        return FitEstimate("unknown", None, ram, weights, None, context_length, memory_kind,
+                           "the file does not describe its attention layers")
     needed = int((weights + kv) * (1 + RUNTIME_OVERHEAD_FRACTION)) + RUNTIME_OVERHEAD_BYTES
+    layers = summary.block_count
+    if apple:
+        # One pool: llama.cpp's Metal backend takes every layer. The GPU may use only part
+        # of it (Metal's recommended working set, about two thirds of memory on smaller
+        # Macs, three quarters on large ones): the smaller of that and free RAM is the limit.
+        gpu_share = int((apple[0].memory_bytes or 0) * 2 / 3) or ram
+        offload = Offload(-1, layers or 0, layers, apple[0].name,
+                          "Apple Silicon: every layer on the GPU, in unified memory")
+        return _verdict(needed, min(ram, gpu_share), weights, kv, context_length,
+                        "unified memory", offload)
+    if not nvidia:
+        return _verdict(needed, ram, weights, kv, context_length, memory_kind, CPU_ONLY)
+    if not cuda_build:
+        no_offload = Offload(0, 0, layers, None, f"{nvidia[0].name} found, but this llama.cpp "
+                             f"build has no CUDA: reinstall it with CMAKE_ARGS=-DGGML_CUDA=on")
+        return _verdict(needed, ram, weights, kv, context_length, memory_kind, no_offload)
+    gpu = max(nvidia, key=lambda g: g.memory_bytes or 0)
+    vram = int(gpu.memory_bytes or 0)
+    usable = int(vram * (1 - VRAM_RESERVE_FRACTION))
+    if needed <= usable:
+        offload = Offload(-1, layers or 0, layers, gpu.name,
+                          f"the whole model fits in {gpu.name}'s VRAM")
+        return _verdict(needed, vram, weights, kv, context_length, "VRAM", offload)
+    # Partial offload: each layer carries its share of the weights and of the KV cache;
+    # what does not fit on the GPU stays in RAM.
+    per_layer = (weights + kv) * (1 + RUNTIME_OVERHEAD_FRACTION) / max(layers or 1, 1)
+    on_gpu = max(0, min(layers or 0, int((usable - RUNTIME_OVERHEAD_BYTES) // per_layer)))
+    in_ram = needed - int(on_gpu * per_layer)
+    offload = Offload(on_gpu, on_gpu, layers, gpu.name if on_gpu else None,
+                      f"{on_gpu} of {layers} layers fit in {gpu.name}'s VRAM; the rest run "
+                      f"from RAM" if layers else "the file does not say how many layers")
+    verdict = _verdict(in_ram, ram, weights, kv, context_length, "RAM", offload).verdict
+    gib = 1024 ** 3
+    explanation = (f"needs about {needed / gib:.1f} GiB ({weights / gib:.1f} weights + "
+                   f"{kv / gib:.2f} KV cache at {context_length} tokens + runtime): "
+                   f"{on_gpu} of {layers} layers in {gpu.name}'s {vram / gib:.1f} GiB VRAM, "
+                   f"{in_ram / gib:.1f} GiB in RAM of {ram / gib:.1f} GiB available")
+    return FitEstimate(verdict, needed, ram, weights, kv, context_length, "VRAM + RAM",
+                       explanation, offload)
+
+
+def _verdict(needed: int, available: int, weights: int, kv: int, context_length: int,
+             memory_kind: str, offload: Offload) -> FitEstimate:
     if needed <= available * 0.8:
         verdict: Verdict = "fits"
     elif needed <= available:
@@ -65,4 +146,4 @@ def estimate_fit(summary: GGUFSummary, context_length: int, *,
                    f"{kv / gib:.2f} KV cache at {context_length} tokens + runtime) of "
                    f"{available / gib:.1f} GiB available {memory_kind}")
     return FitEstimate(verdict, needed, available, weights, kv, context_length, memory_kind,
-                       explanation)
+                       explanation, offload)

@@ -27,6 +27,10 @@ class GGUFError(ValueError):
     """The file is not a usable GGUF model; the message says why in plain words."""
 
 
+class HeaderIncompleteError(GGUFError):
+    """The bytes given end inside the header: more of the file is needed (remote reads)."""
+
+
 @dataclass(frozen=True, slots=True)
 class GGUFSummary:
     path: Path
@@ -49,10 +53,12 @@ class GGUFSummary:
 
 
 class _Cursor:
-    def __init__(self, buffer: mmap.mmap | bytes, path: Path) -> None:
+    def __init__(self, buffer: mmap.mmap | bytes | bytearray, path: Path,
+                 complete: bool = True) -> None:
         self.buffer = buffer
         self.offset = 0
         self.path = path
+        self.complete = complete  # False: the buffer is a prefix of a longer (remote) file
 
     def unpack(self, fmt: str) -> int | float | bool:
         try:
@@ -78,6 +84,10 @@ class _Cursor:
             raise self.truncated()
 
     def truncated(self) -> GGUFError:
+        if not self.complete:
+            return HeaderIncompleteError(
+                f"{self.path.name}: the header goes on past the first {len(self.buffer):,} "
+                f"bytes read")
         return GGUFError(
             f"{self.path.name} is truncated or corrupt: its header runs past the end of the "
             f"file ({len(self.buffer):,} bytes). Download it again."
@@ -144,38 +154,45 @@ def read_summary(path: str | Path) -> GGUFSummary:
     if size < 24:
         raise GGUFError(f"{path.name} is {size} bytes: too small to be a model. Download it again.")
     with path.open("rb") as stream, mmap.mmap(stream.fileno(), 0, access=mmap.ACCESS_READ) as buf:
-        if buf[:4] != GGUF_MAGIC:
-            raise GGUFError(
-                f"{path.name} is not a GGUF model (it starts with {bytes(buf[:4])!r}, "
-                f"not b'GGUF')."
-            )
-        cursor = _Cursor(buf, path)
-        cursor.offset = 4
-        version = int(cursor.unpack("<I"))
-        if version not in (2, 3):
-            raise GGUFError(f"{path.name} is GGUF version {version}; versions 2 and 3 are known.")
-        tensor_count = int(cursor.unpack("<Q"))
-        kv_count = int(cursor.unpack("<Q"))
-        fields: dict[str, object] = {}
-        for _ in range(kv_count):
-            key = cursor.string()
-            value_type = int(cursor.unpack("<I"))
-            fields[key] = _read_value(cursor, value_type, keep=True)
-        data_needed = 0
-        parameters = 0
-        for _ in range(tensor_count):
-            cursor.skip_string()
-            n_dims = int(cursor.unpack("<I"))
-            dims = [int(cursor.unpack("<Q")) for _ in range(n_dims)]
-            type_id = int(cursor.unpack("<I"))
-            offset = int(cursor.unpack("<Q"))
-            data_needed = max(data_needed, offset + _tensor_bytes(type_id, dims, path))
-            count = 1
-            for dim in dims:
-                count *= dim
-            parameters += count
-        alignment = int(fields.get("general.alignment") or DEFAULT_ALIGNMENT)
-        data_start = -(-cursor.offset // alignment) * alignment
+        return summarize(buf, path, size)
+
+
+def summarize(buffer: mmap.mmap | bytes | bytearray, path: Path, size: int) -> GGUFSummary:
+    """Describe a GGUF from its first bytes. `buffer` is the whole file or a prefix of it
+    (a remote file read by ranges); `size` is the whole file's size. A prefix that ends
+    inside the header raises HeaderIncompleteError, so the caller can fetch more."""
+    if bytes(buffer[:4]) != GGUF_MAGIC:
+        raise GGUFError(
+            f"{path.name} is not a GGUF model (it starts with {bytes(buffer[:4])!r}, "
+            f"not b'GGUF')."
+        )
+    cursor = _Cursor(buffer, path, complete=len(buffer) >= size)
+    cursor.offset = 4
+    version = int(cursor.unpack("<I"))
+    if version not in (2, 3):
+        raise GGUFError(f"{path.name} is GGUF version {version}; versions 2 and 3 are known.")
+    tensor_count = int(cursor.unpack("<Q"))
+    kv_count = int(cursor.unpack("<Q"))
+    fields: dict[str, object] = {}
+    for _ in range(kv_count):
+        key = cursor.string()
+        value_type = int(cursor.unpack("<I"))
+        fields[key] = _read_value(cursor, value_type, keep=True)
+    data_needed = 0
+    parameters = 0
+    for _ in range(tensor_count):
+        cursor.skip_string()
+        n_dims = int(cursor.unpack("<I"))
+        dims = [int(cursor.unpack("<Q")) for _ in range(n_dims)]
+        type_id = int(cursor.unpack("<I"))
+        offset = int(cursor.unpack("<Q"))
+        data_needed = max(data_needed, offset + _tensor_bytes(type_id, dims, path))
+        count = 1
+        for dim in dims:
+            count *= dim
+        parameters += count
+    alignment = int(fields.get("general.alignment") or DEFAULT_ALIGNMENT)
+    data_start = -(-cursor.offset // alignment) * alignment
     data_end = data_start + data_needed
     if data_end > size:
         raise GGUFError(

@@ -183,20 +183,27 @@ def detect_engines() -> list[EngineAvailability]:
 
 
 def _llama_backend() -> str:
-    """Which accelerators this llama-cpp-python build was compiled with.
+    backends = llama_gpu_backends()
+    if backends is None:
+        return "installed"
+    return "GPU offload: " + ", ".join(backends) if backends else "CPU build (no GPU offload)"
+
+
+def llama_gpu_backends() -> list[str] | None:
+    """Which accelerators this llama-cpp-python build was compiled with ([] for a CPU
+    build, None when it is not installed).
 
     Reading the shared libraries' names avoids loading llama.cpp (and its backends) just to
-    answer `doctor`.
+    answer `doctor` or a fit estimate.
     """
     spec = importlib.util.find_spec("llama_cpp")
     if spec is None or not spec.submodule_search_locations:
-        return "installed"
+        return None
     lib_dir = Path(next(iter(spec.submodule_search_locations))) / "lib"
     names = {p.name for p in lib_dir.glob("*")} if lib_dir.exists() else set()
-    backends = [label for marker, label in (("cuda", "CUDA"), ("metal", "Metal"),
-                                            ("vulkan", "Vulkan"), ("hip", "ROCm"))
-                if any(marker in n for n in names)]
-    return "GPU offload: " + ", ".join(backends) if backends else "CPU build (no GPU offload)"
+    return [label for marker, label in (("cuda", "CUDA"), ("metal", "Metal"),
+                                        ("vulkan", "Vulkan"), ("hip", "ROCm"))
+            if any(marker in n for n in names)]
 
 
 def probe() -> MachineReport:

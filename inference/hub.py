@@ -15,11 +15,11 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import hashlib
 import http.client
 import os
 import re
 import shutil
+import threading
 import time
 import urllib.error
 import urllib.parse
@@ -29,10 +29,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from inference.files import sha256_file
+from inference.hashing_sink import HashingWriter
 from inference.types import EngineError
 
 _DISK_MARGIN_BYTES = 256 * 1024 * 1024
-_BLOCK = 1 << 20
 _READ_TIMEOUT_S = 60  # per socket read: a stalled connection is retried, not waited on forever
 _USER_AGENT = "stillroom (huggingface-hub cache layout)"
 # Quantization names as they appear in GGUF file names (…-Q4_K_M.gguf, …IQ3_XS…, …f16…).
@@ -48,6 +48,10 @@ class HubError(EngineError):
 
 class ChecksumMismatchError(HubError):
     pass
+
+
+class DownloadStopped(Exception):
+    """The caller's stop event was set (pause or cancel); the partial file is kept."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,6 +192,13 @@ def check_free_space(remote: RemoteFile) -> None:
                        f"{directory}.")
 
 
+def partial_path(remote: RemoteFile) -> Path | None:
+    """Where a transfer of this file keeps its bytes until they are verified."""
+    if not remote.sha256:
+        return None
+    return _repo_cache(remote.repo_id) / "blobs" / f"{remote.sha256}.incomplete"
+
+
 def _repo_cache(repo_id: str) -> Path:
     return cache_dir() / f"models--{repo_id.replace('/', '--')}"
 
@@ -197,50 +208,55 @@ def _resolve_url(remote: RemoteFile) -> str:
             f"{urllib.parse.quote(remote.filename)}")
 
 
-def _transfer(remote: RemoteFile, partial: Path, token: str | None,
-              on_progress: Callable[[int], None]) -> str:
-    """Append the rest of the file to `partial` (a Range request when some is there) and
-    return the whole file's SHA-256, hashed as it streams: a second pass over a large file
-    would cost more than the transfer on a fast link."""
-    offset = partial.stat().st_size if partial.exists() else 0
-    if remote.size_bytes is not None and offset > remote.size_bytes:
-        partial.unlink()
-        offset = 0
-    digest = hashlib.sha256()
+def open_file(remote: RemoteFile, token: str | None, start: int = 0,
+              end: int | None = None) -> http.client.HTTPResponse:
+    """GET the file (from byte `start` to `end` inclusive, with a Range request when not the
+    whole file). The caller checks `status`: a server may ignore the Range (200)."""
     request = urllib.request.Request(_resolve_url(remote), headers={"User-Agent": _USER_AGENT})
     if token:
         # Unredirected: the Hub redirects large files to a CDN that must not see the token.
         request.add_unredirected_header("Authorization", f"Bearer {token}")
-    if offset:
-        request.add_header("Range", f"bytes={offset}-")
-    with urllib.request.urlopen(request, timeout=_READ_TIMEOUT_S) as response:
-        mode = "ab"
-        if offset and response.status != 206:  # the server ignored the Range: start over
-            mode, offset = "wb", 0
-        elif offset:
-            _hash_prefix(partial, offset, digest)
-        with partial.open(mode) as sink:
-            while block := response.read(_BLOCK):
-                digest.update(block)
-                sink.write(block)
-                offset += len(block)
+    if start or end is not None:
+        request.add_header("Range", f"bytes={start}-{'' if end is None else end}")
+    return urllib.request.urlopen(request, timeout=_READ_TIMEOUT_S)
+
+
+def _transfer(remote: RemoteFile, partial: Path, token: str | None,
+              on_progress: Callable[[int], None], stop: threading.Event | None) -> str:
+    """Append the rest of the file to `partial` (a Range request when some is there) and
+    return the whole file's SHA-256, hashed as it streams on another thread (see
+    hashing_sink): a second pass over a large file would cost more than the transfer on a
+    fast link, and hashing in the reading thread would slow the transfer."""
+    offset = partial.stat().st_size if partial.exists() else 0
+    if remote.size_bytes is not None and offset > remote.size_bytes:
+        partial.unlink()
+        offset = 0
+    with open_file(remote, token, offset) as response:
+        restart = bool(offset) and response.status != 206  # the server ignored the Range
+        if restart:
+            offset = 0
+        sink = HashingWriter(partial, prefix_bytes=offset, truncate=restart or not offset)
+        try:
+            while True:
+                buffer = sink.buffer()
+                count = response.readinto(buffer)
+                sink.submit(buffer, count)
+                if not count:
+                    break
+                offset += count
                 on_progress(offset)
-            sink.flush()
-            os.fsync(sink.fileno())
+                if stop is not None and stop.is_set():
+                    raise DownloadStopped(remote.filename)
+        except BaseException:
+            sink.close()  # what arrived is written: the next attempt continues from it
+            raise
     if remote.size_bytes is not None and offset != remote.size_bytes:
+        sink.close()
         raise ConnectionError(f"the transfer ended at {offset:,} of {remote.size_bytes:,} bytes")
-    return digest.hexdigest()
+    return sink.finish()
 
 
-def _hash_prefix(path: Path, length: int, digest: hashlib._Hash) -> None:
-    with path.open("rb") as stream:
-        remaining = length
-        while remaining and (block := stream.read(min(_BLOCK, remaining))):
-            digest.update(block)
-            remaining -= len(block)
-
-
-def _http_error(exc: urllib.error.HTTPError, remote: RemoteFile) -> HubError | None:
+def http_error(exc: urllib.error.HTTPError, remote: RemoteFile) -> HubError | None:
     """A user-facing error for answers that retrying cannot fix, else None (retry)."""
     code = exc.headers.get("X-Error-Code", "") if exc.headers else ""
     if code == "GatedRepo" or exc.code in (401, 403):
@@ -257,7 +273,8 @@ def _http_error(exc: urllib.error.HTTPError, remote: RemoteFile) -> HubError | N
 def download(remote: RemoteFile, *, token: str | None = None,
              on_progress: Callable[[DownloadProgress], None] | None = None,
              attempts: int = 4, backoff_s: float = 1.0,
-             sleep: Callable[[float], None] = time.sleep) -> Path:
+             sleep: Callable[[float], None] = time.sleep,
+             stop: threading.Event | None = None) -> Path:
     """Fetch one file into the HF cache and return its blob path once its SHA-256 matches.
 
     huggingface-hub 2.x downloads into a per-process temporary file that it deletes on
@@ -265,6 +282,9 @@ def download(remote: RemoteFile, *, token: str | None = None,
     instead and continue it with a Range request — on the next attempt or the next run.
     The finished file goes where huggingface-hub puts it (blobs/ + a snapshots/ link), so
     its own tools and other apps find it.
+
+    `stop` (pause/cancel from a download queue) is checked between blocks and during
+    backoff: DownloadStopped is raised and the `.incomplete` file is left for a resume.
     """
     if not remote.sha256:
         raise HubError(f"The Hub publishes no SHA-256 for {remote.filename}, so it cannot be "
@@ -287,12 +307,14 @@ def download(remote: RemoteFile, *, token: str | None = None,
 
     while True:
         attempt += 1
+        if stop is not None and stop.is_set():
+            raise DownloadStopped(remote.filename)
         before = partial.stat().st_size if partial.exists() else 0
         try:
-            actual = _transfer(remote, partial, token, report)
+            actual = _transfer(remote, partial, token, report, stop)
             break
         except urllib.error.HTTPError as exc:
-            explained = _http_error(exc, remote)
+            explained = http_error(exc, remote)
             if explained is not None:
                 raise explained from exc
             error: Exception = exc
@@ -306,7 +328,11 @@ def download(remote: RemoteFile, *, token: str | None = None,
         if failures >= attempts:
             raise HubError(f"Downloading {remote.filename} failed {attempts} times in a row "
                            f"({error}); pull again to resume.") from error
-        sleep(backoff_s * 2 ** max(failures - 1, 0))
+        delay = backoff_s * 2 ** max(failures - 1, 0)
+        if stop is not None:
+            stop.wait(delay)  # a pause during backoff takes effect at once
+        else:
+            sleep(delay)
     _verify(partial, remote, actual)
     partial.replace(blob)
     _link_snapshot(remote, blob)

@@ -135,16 +135,18 @@ class ModelLibrary:
     # -- writing -----------------------------------------------------------------------
     def register(self, path: str | Path, *, name: str | None = None,
                  sha256: str | None = None, source: str | None = None,
-                 id_hint: str | None = None) -> ModelInfo:
+                 id_hint: str | None = None, hashed: bool = False) -> ModelInfo:
         """Add a GGUF file or an MLX model directory by reference; its hash is computed now
         and checked against `sha256` when given. `id_hint` names the id where the file's own
-        name is a content hash (HF cache and Ollama blobs)."""
+        name is a content hash (HF cache and Ollama blobs). `hashed`: `sha256` was computed
+        from these very bytes as they were written (hub.download verified it), so a second
+        pass over a multi-GB file is skipped."""
         path = Path(path).expanduser().resolve()
         if path.is_dir():
             described = _describe_dir(path)
             label = path.name  # a directory's "stem" would cut "Qwen2.5-0.5B" at the dot
         else:
-            described = _describe_gguf(path)
+            described = _describe_gguf(path, sha256.lower() if hashed and sha256 else None)
             label = path.stem
         actual = described["sha256"]
         if sha256 is not None and actual != sha256.lower():
@@ -232,13 +234,13 @@ def _content_sha256(path: Path, files: tuple[Path, ...]) -> str:
     return manifest_sha256(files) if path.is_dir() else sha256_file(path)
 
 
-def _describe_gguf(path: Path) -> dict:
+def _describe_gguf(path: Path, known_sha256: str | None = None) -> dict:
     try:
         summary = read_summary(path)
     except GGUFError as exc:
         raise ModelIntegrityError(str(exc)) from exc
     return {"format": "gguf", "quantization": summary.file_type,
-            "size_bytes": summary.size_bytes, "sha256": sha256_file(path),
+            "size_bytes": summary.size_bytes, "sha256": known_sha256 or sha256_file(path),
             "context_length": summary.context_length, "architecture": summary.architecture,
             "parameters": summary.parameter_count}
 

@@ -7,7 +7,7 @@ findings are categories, counts and character offsets.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Literal
@@ -91,3 +91,7 @@ class RouteState:
     offline: bool = False                 # offline mode (settings): loopback only
     local_queue_depth: int = 0            # messages waiting for the local model
     spend: Spend = Spend()
+    # The most this message could cost at (provider, model): its prompt plus the longest
+    # answer allowed, at list price. None, or a None result, when the price is unknown; a
+    # budget cap then checks only what was already spent.
+    estimate_usd: Callable[[str, str | None], Decimal | None] | None = None

@@ -168,12 +168,15 @@ class Router:
             return "offline", (f"offline mode is on and {provider.name} ({provider.host}) is "
                                f"not on this machine")
         if candidate.target == "cloud":
-            blocked = self._budget_block(provider.name, state.spend)
+            estimate = state.estimate_usd(provider.name, candidate.model) \
+                if state.estimate_usd is not None else None
+            blocked = self._budget_block(provider.name, state.spend, estimate)
             if blocked:
                 return "budget", blocked
         return None
 
-    def _budget_block(self, name: str, spend: Spend) -> str | None:
+    def _budget_block(self, name: str, spend: Spend, estimate: Decimal | None = None
+                      ) -> str | None:
         budget = self.policy.budget
         own = budget.providers.get(name)
         checks = [
@@ -187,8 +190,13 @@ class Router:
                  f"this month's budget for {name}"),
             ]
         for cap, spent, label in checks:
-            if cap is not None and _dollars(spent) >= cap:
+            if cap is None:
+                continue
+            if _dollars(spent) >= cap:
                 return f"{label} is used up (${_dollars(spent):.2f} of ${cap:.2f})"
+            if estimate is not None and _dollars(spent) + estimate > cap:
+                return (f"this message could cost up to ${estimate:.4f}, more than is left of "
+                        f"{label} (${_dollars(spent):.2f} of ${cap:.2f} spent)")
         return None
 
     # ------------------------------------------------------------------ decisions

@@ -27,9 +27,11 @@ def add_audit_command(commands: argparse._SubParsersAction) -> None:
 def _open_log() -> AuditLog:
     # Only the database: verifying must not load models or start the energy meter.
     from app.config import data_dir, database_url, ensure_writable
+    from app.store.audit_anchor import AuditAnchor
     from app.store.db import open_engine
 
-    return AuditLog(open_engine(database_url(ensure_writable(data_dir()))))
+    directory = ensure_writable(data_dir())
+    return AuditLog(open_engine(database_url(directory)), AuditAnchor(directory))
 
 
 def run_audit(args: argparse.Namespace) -> int:
@@ -42,13 +44,26 @@ def run_audit(args: argparse.Namespace) -> int:
         log.engine.dispose()
 
 
+def _anchor_note(sources: list[str]) -> str:
+    if "keyring" in sources:
+        return "head checked against audit-head.json and the OS keyring"
+    return ("head checked against audit-head.json only (no OS keyring: rolling back the "
+            "database and that file together would go unnoticed)")
+
+
 def _verify(log: AuditLog) -> int:
     rows = log.rows()
-    broken = log.verify()
+    broken = log.verify(rows)
+    head, sources = log.head(rows)
     if broken is None:
         last = f"; last hash {rows[-1]['hash'][:16]}…" if rows else ""
-        print(f"Audit log intact: {len(rows)} rows{last}.")
+        print(f"Audit log intact: {len(rows)} rows{last}; {_anchor_note(sources)}.")
         return 0
+    if broken == len(rows) and head is not None:
+        print(f"stillroom: the audit log is missing its last {head.count - len(rows)} row(s): "
+              f"{head.count} were written, {len(rows)} remain; {_anchor_note(sources)}.",
+              file=sys.stderr)
+        return EXIT_BROKEN
     seq = rows[broken].get("seq") if broken < len(rows) else None
     where = f"row {broken + 1}" + (f" (seq {seq})" if seq is not None else "")
     print(f"stillroom: the audit log is broken at {where}: a row there or just before it was "

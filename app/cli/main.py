@@ -78,6 +78,13 @@ def _parser() -> argparse.ArgumentParser:
                           help="accept an already-quantized source (loses more quality)")
     quantize.add_argument("--json", action="store_true",
                           help='print {"id", "path", "type", "size_bytes"}')
+    from app.cli.models_import_cmd import add_import_command
+    from app.cli.models_rm_cmd import add_rm_command
+    from app.cli.models_search_cmd import add_acquire_commands
+
+    add_import_command(model_commands)
+    add_rm_command(model_commands)
+    add_acquire_commands(model_commands)  # search, files, fit
 
     doctor = commands.add_parser("doctor", help="what this machine can run and measure")
     doctor.add_argument("--json", action="store_true")

@@ -15,6 +15,8 @@ from inference.library import ModelLibrary
 
 def run_models(args: argparse.Namespace) -> int:
     library = ModelLibrary(ensure_writable(data_dir()))
+    if hasattr(args, "models_func"):  # commands defined in their own modules (import, rm)
+        return args.models_func(args, library)
     if args.models_command == "quantize":
         return _quantize(args, library)
     if args.models_command == "pull":
@@ -133,7 +135,7 @@ def _pull(args: argparse.Namespace, library: ModelLibrary) -> int:
     finally:
         status.done()
     model = library.register(path, name=Path(remote.filename).stem, sha256=remote.sha256,
-                             id_hint=Path(remote.filename).stem,
+                             id_hint=Path(remote.filename).stem, hashed=True,
                              source=f"hf:{repo_id}/{remote.filename}@{remote.revision}")
     if args.json:
         print(json.dumps({"id": model.id, "path": model.path, "repo": repo_id,

@@ -18,7 +18,8 @@ from PySide6.QtWidgets import (
 from app.gui.markdown_view import MarkdownView
 
 STATUS_NOTES = {"cancelled": "stopped", "interrupted": "cut off by a crash",
-                "error": "failed", "streaming": "writing…"}
+                "error": "failed", "streaming": "writing…",
+                "unsure": "the model was unsure: asked again below"}
 
 
 def route_badge_text(route: dict) -> str:

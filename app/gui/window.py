@@ -80,6 +80,7 @@ class MainWindow(QMainWindow):
         worker.sig_model_ready.connect(self._on_model_ready)
         worker.sig_turn_started.connect(self._on_turn_started)
         worker.sig_chunk.connect(self._on_chunk)
+        worker.sig_escalation_started.connect(self._on_escalation_started)
         worker.sig_turn_finished.connect(self._on_turn_finished)
         worker.sig_turn_failed.connect(self._on_turn_failed)
         worker.sig_unloaded.connect(self._on_unloaded)
@@ -516,6 +517,24 @@ class MainWindow(QMainWindow):
         widget = self.active.get("widget")
         if widget is not None and self.conversation_id == conversation_id:
             widget.set_route({**details, "model": details.get("model")})
+
+    def _on_escalation_started(self, request_id: int, details: dict) -> None:
+        """The local answer was unsure: it stays, marked so, and a second answer from where
+        the policy escalates to streams below it, its badge saying why."""
+        if not self._is_active(request_id):
+            return
+        self._repaint_stream()
+        self.meters.show_turn(details.get("local") or {}, final=True)
+        local = self.active.get("widget")
+        confidence = details.get("confidence") or {}
+        if local is not None and self.conversation_id == self.active["conversation_id"]:
+            local.set_status("unsure")
+            local.setToolTip(confidence.get("reason") or "")
+            second = self._message_widget("assistant", "", status="streaming")
+            second.set_route({**details, "model": details.get("model")})
+            self.active["widget"] = second
+        self.active.update(text="", dirty=False, figures=None)
+        self.statusBar().showMessage(f"Escalated: {details.get('reason')}", 8000)
 
     def _on_chunk(self, request_id: int, text: str, figures: dict) -> None:
         if not self._is_active(request_id):

@@ -13,7 +13,14 @@ from dataclasses import dataclass
 
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
-from app.chat_service import ChatOptions, ChatService, cost_json, energy_json
+from app.chat_service import (
+    ChatOptions,
+    ChatService,
+    ChatTurn,
+    confidence_json,
+    cost_json,
+    energy_json,
+)
 from app.cli.errors import user_facing_errors
 from app.services import Services
 
@@ -40,6 +47,9 @@ class ChatWorker(QObject):
     """request id, conversation id, details: model name, route target/rule/reason."""
     sig_chunk = Signal(int, str, dict)
     """request id, new text, running figures (tokens, tok/s, TTFT)."""
+    sig_escalation_started = Signal(int, dict)
+    """request id, the escalation's route (target/provider/model/rule/reason), the local
+    answer's confidence and final figures: a second answer follows on the same request."""
     sig_turn_finished = Signal(int, dict)
     """request id, final figures including finish_reason and message id."""
     sig_turn_failed = Signal(int, str)
@@ -78,30 +88,14 @@ class ChatWorker(QObject):
             self.sig_turn_started.emit(request.request_id, turn.conversation_id, {
                 "model": turn.model.name, "model_id": turn.model.id,
                 **turn.decision.to_json()})
-            pending, last_emit = [], 0.0
-            for chunk in turn:
-                pending.append(chunk.text)
-                now = time.monotonic()
-                if now - last_emit < EMIT_INTERVAL_S and chunk.finish_reason is None:
-                    continue  # coalesce: the UI repaints at frame rate, not token rate
-                last_emit = now
-                t = chunk.timings
-                self.sig_chunk.emit(request.request_id, "".join(pending), {
-                    "prompt_tokens": chunk.prompt_tokens,
-                    "completion_tokens": chunk.completion_tokens,
-                    "ttft_s": t.ttft_s, "prefill_tps": t.prefill_tps,
-                    "decode_tps": t.decode_tps, "total_s": t.total_s,
-                    "prompt_tokens_reused": t.prompt_tokens_reused})
-                pending.clear()
-            if pending:
-                self.sig_chunk.emit(request.request_id, "".join(pending), {})
-            result = turn.result
-            figures = {"finish_reason": result.finish_reason if result else "stop",
-                       "message_id": result.message_id if result else None}
-            if result is not None:
-                figures.update(result.timings.to_json(), prompt_tokens=result.prompt_tokens,
-                               completion_tokens=result.completion_tokens,
-                               energy=energy_json(result), cost=cost_json(result))
+            figures = self._stream(request.request_id, turn)
+            escalated = self.chat.escalate(turn, cancel=cancel) \
+                if not cancel.is_set() and turn.escalates else None
+            if escalated is not None and turn.escalation is not None:
+                self.sig_escalation_started.emit(request.request_id, {
+                    **turn.escalation.to_json(), "confidence": confidence_json(turn),
+                    "local": figures})
+                figures = self._stream(request.request_id, escalated)
             self.sig_turn_finished.emit(request.request_id, figures)
         except user_facing_errors() as exc:
             self.sig_turn_failed.emit(request.request_id, str(exc))
@@ -111,6 +105,34 @@ class ChatWorker(QObject):
         finally:
             with self._lock:
                 self._cancels.pop(request.request_id, None)
+
+    def _stream(self, request_id: int, turn: ChatTurn) -> dict:
+        """Send one answer's text to the UI in frame-sized batches; its final figures."""
+        pending, last_emit = [], 0.0
+        for chunk in turn:
+            pending.append(chunk.text)
+            now = time.monotonic()
+            if now - last_emit < EMIT_INTERVAL_S and chunk.finish_reason is None:
+                continue  # coalesce: the UI repaints at frame rate, not token rate
+            last_emit = now
+            t = chunk.timings
+            self.sig_chunk.emit(request_id, "".join(pending), {
+                "prompt_tokens": chunk.prompt_tokens,
+                "completion_tokens": chunk.completion_tokens,
+                "ttft_s": t.ttft_s, "prefill_tps": t.prefill_tps,
+                "decode_tps": t.decode_tps, "total_s": t.total_s,
+                "prompt_tokens_reused": t.prompt_tokens_reused})
+            pending.clear()
+        if pending:
+            self.sig_chunk.emit(request_id, "".join(pending), {})
+        result = turn.result
+        figures = {"finish_reason": result.finish_reason if result else "stop",
+                   "message_id": result.message_id if result else None}
+        if result is not None:
+            figures.update(result.timings.to_json(), prompt_tokens=result.prompt_tokens,
+                           completion_tokens=result.completion_tokens,
+                           energy=energy_json(result), cost=cost_json(result))
+        return figures
 
     def _ensure_loaded(self, requested: str | None, conversation_id: str | None) -> None:
         conversation = self.services.store.get(conversation_id) if conversation_id else None

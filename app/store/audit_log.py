@@ -11,6 +11,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from app.store.audit_anchor import AuditAnchor, AuditHead
 from app.store.schema import AuditRow
 from routing.audit import ROW_FIELDS, AuditRecord, export_jsonl, seal, verify
 
@@ -28,33 +29,45 @@ def _row_dict(row: AuditRow) -> dict[str, Any]:
 
 
 class AuditLog:
-    def __init__(self, engine: Engine) -> None:
+    """`anchor` keeps the chain's head outside the database, so that deleting the last rows
+    is detected too (see audit_anchor.py); without one only edits, insertions and deletions
+    before the last row are."""
+
+    def __init__(self, engine: Engine, anchor: AuditAnchor | None = None) -> None:
         self.engine = engine
+        self.anchor = anchor
 
     def append(self, records: Iterable[AuditRecord]) -> list[dict[str, Any]]:
         """Seal and insert records, in order, in one transaction; returns the new rows."""
         pending = list(records)
         for attempt in range(_APPEND_TRIES):
             try:
-                return self._append_once(pending)
+                written, first_hash = self._append_once(pending)
+                break
             except IntegrityError:
                 if attempt == _APPEND_TRIES - 1:
                     raise
-        return []
+        else:
+            return []
+        # After the commit: an anchor ahead of the database would report rows as deleted.
+        if written and self.anchor is not None:
+            self.anchor.advance(AuditHead(first_hash, written[-1]["seq"], written[-1]["hash"]))
+        return written
 
-    def _append_once(self, records: list[AuditRecord]) -> list[dict[str, Any]]:
+    def _append_once(self, records: list[AuditRecord]) -> tuple[list[dict[str, Any]], str]:
         written: list[dict[str, Any]] = []
         with Session(self.engine) as session, session.begin():
             head = session.scalars(select(AuditRow).order_by(AuditRow.seq.desc())
                                    .limit(1)).first()
             previous = _row_dict(head) if head is not None else None
+            first = session.scalars(select(AuditRow.hash).where(AuditRow.seq == 1)).first()
             for record in records:
                 row = seal(record, previous)
                 session.add(AuditRow(**{**row, "categories": json.dumps(row["categories"],
                                                                         sort_keys=True)}))
                 written.append(row)
                 previous = row
-        return written
+        return written, first or (written[0]["hash"] if written else "")
 
     def rows(self) -> list[dict[str, Any]]:
         """Every row in chain order (seq), as verify() and export_jsonl() take them.
@@ -65,9 +78,18 @@ class AuditLog:
             return [_row_dict(row) for row in session.scalars(select(AuditRow)
                                                               .order_by(AuditRow.id))]
 
-    def verify(self) -> int | None:
-        """Index (0-based) of the first row that breaks the chain, or None."""
-        return verify(self.rows())
+    def verify(self, rows: list[dict[str, Any]] | None = None) -> int | None:
+        """Index (0-based) of the first row that breaks the chain, or None. An index equal to
+        the number of rows means rows are missing from the end."""
+        rows = self.rows() if rows is None else rows
+        head, _sources = self.head(rows)
+        return verify(rows, head=(head.count, head.last_hash) if head else None)
+
+    def head(self, rows: list[dict[str, Any]]) -> tuple[AuditHead | None, list[str]]:
+        """The anchored head for these rows and where it was looked up (empty: no anchor)."""
+        if self.anchor is None:
+            return None, []
+        return self.anchor.load(rows[0].get("hash") if rows else None)
 
     def export(self, stream: IO[str]) -> int:
         return export_jsonl(self.rows(), stream)

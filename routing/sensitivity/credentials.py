@@ -9,7 +9,6 @@ high-entropy strings such as hashes and commit ids.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 
 from routing.sensitivity.report import Span
 from routing.sensitivity.text import contains_any
@@ -39,6 +38,9 @@ _KIND_BY_PREFIX = (
     ("gh", "github_token"), ("github_pat_", "github_token"), ("xox", "slack_token"),
     ("sk_", "stripe_key"), ("rk_", "stripe_key"), ("eyJ", "jwt"),
 )  # fmt: skip
+_TOKEN_PREFIXES = ("sk-", "xox", "eyJ")
+_CAPITAL_A_TOKEN_PREFIXES = ("AKIA", "ASIA", "ABIA", "ACCA", "AIza")
+_UNDERSCORE_TOKEN_PREFIXES = ("k_", "gh", "github_pat_")
 _TOKEN_CHAR = re.compile(rf"[{_TOKEN_CHARS}]")
 
 _PEM_PRIVATE = re.compile(r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----")
@@ -60,6 +62,8 @@ _LOGIN_CALL = re.compile(
     r"\b(?:login|authenticate|auth|basic_auth|httpbasicauth)\(\s*([\"'])[^\"'\n]{1,100}\1\s*,"
     r"\s*([\"'])(?P<value>[^\"'\n]{4,100})\2"
 )
+# Every name _LOGIN_CALL knows ends in one of these, right before its parenthesis.
+_LOGIN_CALL_NEEDLES = ("login(", "auth(", "authenticate(")
 _URL_CREDENTIALS = re.compile(r"://[^\s:/@'\"]{0,128}:(?P<value>[^\s@/'\"]{1,256})@(?=[\w\[])")
 
 _PLACEHOLDER = re.compile(
@@ -81,27 +85,55 @@ _ASSIGNMENT_NEEDLES = (
 )  # fmt: skip
 
 
-def find(text: str, folded: str) -> Iterator[Span]:
-    tokens = list(_tokens(text))
-    yield from tokens
+def find(text: str, folded: str, found: list[Span]) -> None:
+    """Append secret spans to found."""
+    tokens_from = len(found)
+    _tokens(text, found)
+    tokens_to = len(found)
     if "-----BEGIN " in text:
-        yield from _private_keys(text)
+        _private_keys(text, found)
     if "://" in text:
         for match in _URL_CREDENTIALS.finditer(text):
             if _is_literal_secret(match.group("value"), quoted=True):
-                yield Span(match.start("value"), match.end("value"), "secret", "url_password")
-    if contains_any(folded, _ASSIGNMENT_NEEDLES):
+                found.append(
+                    Span(match.start("value"), match.end("value"), "secret", "url_password")
+                )
+    if _may_assign(folded) and contains_any(folded, _ASSIGNMENT_NEEDLES):
         for match in _AWS_SECRET.finditer(folded):
             if "EXAMPLE" not in text[match.start("value") : match.end("value")]:
-                yield Span(match.start("value"), match.end("value"), "secret", "aws_secret_key")
+                found.append(
+                    Span(match.start("value"), match.end("value"), "secret", "aws_secret_key")
+                )
         # A provider key assigned to a variable is reported once, under its specific kind.
-        known = {(span.start, span.end) for span in tokens}
-        for span in _assignments(text, folded):
-            if (span.start, span.end) not in known:
-                yield span
+        tokens = {(span.start, span.end) for span in found[tokens_from:tokens_to]}
+        _assignments(text, folded, found, tokens)
 
 
-def _tokens(text: str) -> Iterator[Span]:
+def _may_assign(folded: str) -> bool:
+    """Every pattern below needs ":" or "=" (assignments), "(" (login calls) or "password"
+    ("my password is"); the one-character tests rule out most prose before the word list."""
+    return ":" in folded or "=" in folded or "(" in folded or "password" in folded
+
+
+def _may_hold_token(text: str) -> bool:
+    """Whether text has one of the prefixes every _TOKENS branch starts with.
+
+    The pattern's first letters (s, r, e, g, x, A) are among the most common in prose, so on
+    its own the engine would try it at about every fourth character.
+    """
+    # A one-character test (memchr) costs a fraction of a word's; a missing "A" or "_" rules
+    # out a whole group of prefixes: AWS and Google keys start with A, Stripe's sk_/rk_ and
+    # GitHub's gh?_/github_pat_ all have an underscore.
+    return (
+        contains_any(text, _TOKEN_PREFIXES)
+        or ("A" in text and contains_any(text, _CAPITAL_A_TOKEN_PREFIXES))
+        or ("_" in text and contains_any(text, _UNDERSCORE_TOKEN_PREFIXES))
+    )
+
+
+def _tokens(text: str, found: list[Span]) -> None:
+    if not _may_hold_token(text):
+        return
     for match in _TOKENS.finditer(text):
         start, end = match.span()
         if (start and _TOKEN_CHAR.match(text, start - 1)) or _TOKEN_CHAR.match(text, end):
@@ -109,7 +141,7 @@ def _tokens(text: str) -> Iterator[Span]:
         token = match.group()
         if "EXAMPLE" in token or not _looks_random(token):
             continue
-        yield Span(start, end, "secret", _token_kind(token))
+        found.append(Span(start, end, "secret", _token_kind(token)))
 
 
 def _token_kind(token: str) -> str:
@@ -123,29 +155,44 @@ def _looks_random(token: str) -> bool:
     return len(set(token)) >= min(8, len(token) // 3) and not _PLACEHOLDER.search(token)
 
 
-def _private_keys(text: str) -> Iterator[Span]:
+def _private_keys(text: str, found: list[Span]) -> None:
     for match in _PEM_PRIVATE.finditer(text):
         end_marker = _PEM_END.search(text, match.end(), match.end() + _PEM_REACH)
         end = end_marker.end() if end_marker else match.end()
-        yield Span(match.start(), end, "secret", "private_key")
+        found.append(Span(match.start(), end, "secret", "private_key"))
 
 
-def _assignments(text: str, folded: str) -> Iterator[Span]:
-    for pattern, kind in (
-        (_ASSIGNMENT, "assigned_secret"),
-        (_SPOKEN_PASSWORD, "assigned_secret"),
-        (_LOGIN_CALL, "login_password"),
-    ):
-        for match in pattern.finditer(folded):
-            start, end = match.start("value"), match.end("value")
-            raw = text[start:end]
-            quoted = raw[:1] in "\"'" and raw[-1:] == raw[:1] and len(raw) >= 2
-            if quoted:
-                start, end, raw = start + 1, end - 1, raw[1:-1]
-            if pattern is _LOGIN_CALL:
-                quoted = True
-            if _is_literal_secret(raw, quoted=quoted):
-                yield Span(start, end, "secret", kind)
+def _assignments(
+    text: str, folded: str, found: list[Span], tokens: set[tuple[int, int]]
+) -> None:
+    """Secrets written into code or prose; tokens: spans already reported as provider keys."""
+    _values(_ASSIGNMENT, "assigned_secret", text, folded, found, tokens)
+    # Neither pattern below can start with a literal; a substring test is cheaper than
+    # letting the engine try them at every position.
+    if "password" in folded:
+        _values(_SPOKEN_PASSWORD, "assigned_secret", text, folded, found, tokens)
+    if contains_any(folded, _LOGIN_CALL_NEEDLES):
+        _values(_LOGIN_CALL, "login_password", text, folded, found, tokens)
+
+
+def _values(
+    pattern: re.Pattern[str],
+    kind: str,
+    text: str,
+    folded: str,
+    found: list[Span],
+    tokens: set[tuple[int, int]],
+) -> None:
+    for match in pattern.finditer(folded):
+        start, end = match.start("value"), match.end("value")
+        raw = text[start:end]
+        quoted = raw[:1] in "\"'" and raw[-1:] == raw[:1] and len(raw) >= 2
+        if quoted:
+            start, end, raw = start + 1, end - 1, raw[1:-1]
+        if pattern is _LOGIN_CALL:
+            quoted = True
+        if (start, end) not in tokens and _is_literal_secret(raw, quoted=quoted):
+            found.append(Span(start, end, "secret", kind))
 
 
 def _is_literal_secret(value: str, *, quoted: bool) -> bool:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from functools import lru_cache
 
 from routing.sensitivity.report import Span
@@ -17,14 +17,15 @@ from routing.sensitivity.report import Span
 _UNSPACED_SCRIPTS = ("CJK", "HIRAGANA", "KATAKANA", "THAI", "LAO", "KHMER", "MYANMAR")
 
 
-def find(text: str, terms: Sequence[str]) -> Iterator[Span]:
+def find(text: str, terms: Sequence[str], found: list[Span]) -> None:
+    """Append a span to found for every occurrence of one of the user's terms."""
     if not terms:
         return
     pattern = _compile(tuple(terms))
     if pattern is None:
         return
     for match in pattern.finditer(text):
-        yield Span(match.start(), match.end(), "custom", "user_term")
+        found.append(Span(match.start(), match.end(), "custom", "user_term"))
 
 
 @lru_cache(maxsize=64)

@@ -9,7 +9,6 @@ passes the ABA checksum but has no banking word nearby, and "card ending 4412".
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 
 from routing.sensitivity import checksums
 from routing.sensitivity.report import Span
@@ -40,42 +39,45 @@ _ACCOUNT = re.compile(
 _SORT_CODE = re.compile(r"\bsort\s+code\s*[:#]?\s*(?P<value>\d{2}-\d{2}-\d{2})(?![\w\-])")
 
 
-def find(text: str, folded: str) -> Iterator[Span]:
-    """Financial spans; every identifier here has a run of six or more digits, so the scanner
-    calls this only for texts that have one."""
-    yield from _cards(text)
-    yield from _ibans(text)
+def find(text: str, folded: str, found: list[Span], numbers_from: int) -> None:
+    """Append financial spans to found; every identifier here has a run of six or more digits,
+    so the scanner calls this only for texts that have one. numbers_from: where number-led
+    patterns start searching (see scanner.py)."""
+    _cards(text, found, numbers_from)
+    _ibans(text, found, numbers_from)
     if contains_any(folded, _BANKING_NEEDLES):
-        yield from _routing_numbers(text, folded)
+        _routing_numbers(text, folded, found, numbers_from)
     if contains_any(folded, ("account", "acct", "a/c")):
         for match in _ACCOUNT.finditer(folded):
             value = match.group("value").rstrip(" -")
             if 6 <= sum(ch.isdigit() for ch in value) <= 17:
                 start = match.start("value")
-                yield Span(start, start + len(value), "financial", "account_number")
+                found.append(Span(start, start + len(value), "financial", "account_number"))
     if "sort code" in folded:
         for match in _SORT_CODE.finditer(folded):
-            yield Span(match.start("value"), match.end("value"), "financial", "sort_code")
+            found.append(
+                Span(match.start("value"), match.end("value"), "financial", "sort_code")
+            )
 
 
-def _cards(text: str) -> Iterator[Span]:
-    for match in _CARD.finditer(text):
+def _cards(text: str, found: list[Span], numbers_from: int) -> None:
+    for match in _CARD.finditer(text, numbers_from):
         separator = match.group("sep")
         digits = match.group().replace(separator, "") if separator else match.group()
         if checksums.is_payment_card(digits):
-            yield Span(match.start(), match.end(), "financial", "payment_card")
+            found.append(Span(match.start(), match.end(), "financial", "payment_card"))
         elif separator and len(digits) == 19 and checksums.is_payment_card(digits[:16]):
             # The trailing group was something else (a CVV, a year): keep the 16-digit card.
-            yield Span(match.start(), match.start() + 19, "financial", "payment_card")
+            found.append(Span(match.start(), match.start() + 19, "financial", "payment_card"))
 
 
-def _ibans(text: str) -> Iterator[Span]:
+def _ibans(text: str, found: list[Span], numbers_from: int) -> None:
     """Take exactly as many characters as the country's IBAN has, allowing single spaces.
 
     Reading the length from the registry instead of from the regex means a following word
     ("... 3000 EUR") can never be swallowed into the candidate.
     """
-    for match in _IBAN_START.finditer(text):
+    for match in _IBAN_START.finditer(text, numbers_from):
         begin = match.start() - 2
         country = text[begin : match.start()].upper()
         length = checksums.IBAN_LENGTHS.get(country)
@@ -99,13 +101,13 @@ def _ibans(text: str) -> Iterator[Span]:
         if position < len(text) and text[position].isascii() and text[position].isalnum():
             continue
         if checksums.iban_valid("".join(chars)):
-            yield Span(begin, position, "financial", "iban")
+            found.append(Span(begin, position, "financial", "iban"))
 
 
-def _routing_numbers(text: str, folded: str) -> Iterator[Span]:
-    for match in _NINE_DIGITS.finditer(text):
+def _routing_numbers(text: str, folded: str, found: list[Span], numbers_from: int) -> None:
+    for match in _NINE_DIGITS.finditer(text, numbers_from):
         start = match.start()
         if checksums.aba_valid(match.group()) and near(
             _BANKING_WORD, folded, start - _BANKING_REACH, start
         ):
-            yield Span(start, match.end(), "financial", "aba_routing")
+            found.append(Span(start, match.end(), "financial", "aba_routing"))

@@ -7,7 +7,6 @@ These are phrases, not identifiers, so each one is ignored inside a general ques
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 
 from routing.sensitivity.report import Span
 from routing.sensitivity.text import contains_any, is_discussion, sentence_around
@@ -40,20 +39,21 @@ _DEAL_WORDS = re.compile(
 _NEEDLES = ("public", "announc", "release", "preliminary", "talks", "embargo", "trade", "mnpi")
 
 
-def find(text: str, folded: str) -> Iterator[Span]:
+def find(text: str, folded: str, found: list[Span]) -> None:
+    """Append mnpi spans to found."""
     if contains_any(folded, _NEEDLES):
-        yield from _cues(folded)
+        _cues(folded, found)
     if "insider" in folded:
-        yield from _insiders(folded)
+        _insiders(folded, found)
 
 
-def _cues(folded: str) -> Iterator[Span]:
+def _cues(folded: str, found: list[Span]) -> None:
     for match in _CUES.finditer(folded):
         if not is_discussion(folded, match.start(), match.end()):
-            yield Span(match.start(), match.end(), "mnpi", "cue")
+            found.append(Span(match.start(), match.end(), "mnpi", "cue"))
 
 
-def _insiders(folded: str) -> Iterator[Span]:
+def _insiders(folded: str, found: list[Span]) -> None:
     # "insider" alone is a job title or a threat model; with a deal in the same sentence it is
     # someone holding information the market does not have.
     for match in _INSIDER.finditer(folded):
@@ -61,4 +61,4 @@ def _insiders(folded: str) -> Iterator[Span]:
         if _DEAL_WORDS.search(folded, begin, stop) and not is_discussion(
             folded, match.start(), match.end()
         ):
-            yield Span(match.start(), match.end(), "mnpi", "insider")
+            found.append(Span(match.start(), match.end(), "mnpi", "insider"))

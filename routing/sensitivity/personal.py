@@ -7,7 +7,6 @@ model), bare dates and years, and numbers that only look like phone numbers in a
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 
 from routing.sensitivity import checksums
 from routing.sensitivity.report import Span
@@ -67,6 +66,9 @@ _NAME_FIRST_ADDRESS = re.compile(
     r"(?:\s+[A-Z][\w'’\-]+){0,2},?\s+\d{1,4}\b"
     r"|[Pp]\.?\s?[Oo]\.?\s+[Bb][Oo][Xx]\s+\d{1,6}\b"
 )
+# The pattern above cannot start with a literal, so the engine would try it at every position;
+# these substring tests (case-sensitive, as the pattern is) rule most texts out first.
+_NAME_FIRST_NEEDLES = ("Via", "Piazza", "Corso", "Calle", "Avenida", "Rua", "Carrer", "Paseo")
 # German street names end in the street type: Hauptstraße 5.
 _GERMAN_STREET = re.compile(
     r"\b[A-ZÄÖÜ][\wäöüß]*(?:straße|strasse|gasse|platz|allee|weg)\s+\d{1,4}[a-z]?\b"
@@ -116,42 +118,51 @@ _CONTEXT_REACH = 40
 
 
 def find(
-    text: str, folded: str, *, has_digits: bool, has_long_number: bool
-) -> Iterator[Span]:
-    """Personal spans. has_long_number: the text has a run of six or more digits, which every
-    phone number and national ID has; without one those detectors are skipped."""
+    text: str,
+    folded: str,
+    found: list[Span],
+    *,
+    numbers_from: int | None,
+    has_long_number: bool,
+) -> None:
+    """Append personal spans to found.
+
+    numbers_from: where number-led patterns start searching (see scanner.py), None when the
+    text has no digit. has_long_number: the text has a run of six or more digits, which every
+    phone number and national ID has; without one those are skipped.
+    """
     if "@" in text:
-        yield from _emails(text)
-    if not has_digits:
+        _emails(text, found)
+    if numbers_from is None:
         return  # everything below is built on digits
-    yield from _addresses(text, folded)
+    _addresses(text, folded, found, numbers_from)
     if contains_any(folded, _BIRTH_NEEDLES):
-        yield from _dates_of_birth(folded)
+        _dates_of_birth(folded, found)
     if has_long_number:
-        yield from _phones(text, folded)
-        yield from _national_ids(text, folded)
+        _phones(text, folded, found, numbers_from)
+        _national_ids(text, folded, found, numbers_from)
 
 
-def _emails(text: str) -> Iterator[Span]:
+def _emails(text: str, found: list[Span]) -> None:
     for match in _EMAIL.finditer(text):
         domain = match.group("domain").lower()
         local = text[match.start() : match.start("domain") - 1]
         # git@github.com:org/repo is an SSH remote, not somebody's mailbox.
         if _RESERVED_DOMAIN.search(domain) or local == "git":
             continue
-        yield Span(match.start(), match.end(), "personal", "email")
+        found.append(Span(match.start(), match.end(), "personal", "email"))
 
 
 def _digit_count(candidate: str) -> int:
     return sum(ch.isdigit() for ch in candidate)
 
 
-def _phones(text: str, folded: str) -> Iterator[Span]:
+def _phones(text: str, folded: str, found: list[Span], numbers_from: int) -> None:
     if "+" in text:
-        for match in _INTERNATIONAL.finditer(text):
+        for match in _INTERNATIONAL.finditer(text, numbers_from):
             if 8 <= _digit_count(match.group()) <= 15:
-                yield Span(match.start(), match.end(), "personal", "phone")
-    for match in _NATIONAL_PHONE.finditer(text):
+                found.append(Span(match.start(), match.end(), "personal", "phone"))
+    for match in _NATIONAL_PHONE.finditer(text, numbers_from):
         if match.group("trunk"):
             valid = 10 <= _digit_count(match.group()) <= 11
         else:
@@ -160,51 +171,52 @@ def _phones(text: str, folded: str) -> Iterator[Span]:
             exchange = match.group("exchange") or match.group("exchange2")
             valid = area[0] not in "01" and exchange[0] not in "01"
         if valid:
-            yield Span(match.start(), match.end(), "personal", "phone")
+            found.append(Span(match.start(), match.end(), "personal", "phone"))
     if contains_any(folded, _PHONE_NEEDLES):
         for word in _PHONE_WORD.finditer(folded):
             digits = _DIGITS_AFTER_WORD.match(text, word.end(), word.end() + 24)
             if digits and 7 <= _digit_count(digits.group(1)) <= 15:
-                yield Span(digits.start(1), digits.end(1), "personal", "phone")
+                found.append(Span(digits.start(1), digits.end(1), "personal", "phone"))
 
 
-def _addresses(text: str, folded: str) -> Iterator[Span]:
-    for match in _NUMBER_FIRST_ADDRESS.finditer(text):
-        yield Span(match.start(), match.end(), "personal", "address")
-    for match in _NAME_FIRST_ADDRESS.finditer(text):
-        if not (match.start() and text[match.start() - 1].isalnum()):
-            yield Span(match.start(), match.end(), "personal", "address")
+def _addresses(text: str, folded: str, found: list[Span], numbers_from: int) -> None:
+    for match in _NUMBER_FIRST_ADDRESS.finditer(text, numbers_from):
+        found.append(Span(match.start(), match.end(), "personal", "address"))
+    if contains_any(text, _NAME_FIRST_NEEDLES) or "box" in folded:
+        for match in _NAME_FIRST_ADDRESS.finditer(text):
+            if not (match.start() and text[match.start() - 1].isalnum()):
+                found.append(Span(match.start(), match.end(), "personal", "address"))
     if contains_any(folded, _GERMAN_NEEDLES):
         for match in _GERMAN_STREET.finditer(text):
-            yield Span(match.start(), match.end(), "personal", "address")
+            found.append(Span(match.start(), match.end(), "personal", "address"))
     if ", " in text:
         for match in _STATE_AND_ZIP.finditer(text):
             # Report "OH 43215" without the comma that introduced it.
             start = match.start() + len(match.group()) - len(match.group().lstrip(", \t\n"))
-            yield Span(start, match.end(), "personal", "address")
-    for match in _UK_CAPITAL_LED.finditer(text):
+            found.append(Span(start, match.end(), "personal", "address"))
+    for match in _UK_CAPITAL_LED.finditer(text, numbers_from):
         if match.group("ni") is None:
-            yield Span(match.start(), match.end(), "personal", "address")
+            found.append(Span(match.start(), match.end(), "personal", "address"))
         elif checksums.uk_ni_valid(match.group()[0] + match.group("ni").replace(" ", "")):
-            yield Span(match.start(), match.end(), "personal", "uk_ni")
+            found.append(Span(match.start(), match.end(), "personal", "uk_ni"))
 
 
-def _dates_of_birth(folded: str) -> Iterator[Span]:
+def _dates_of_birth(folded: str, found: list[Span]) -> None:
     for word in _BIRTH_WORD.finditer(folded):
         date = _DATE.search(folded, word.end(), word.end() + _BIRTH_REACH)
         if date and "\n" not in folded[word.end() : date.start()]:
-            yield Span(date.start(), date.end(), "personal", "date_of_birth")
+            found.append(Span(date.start(), date.end(), "personal", "date_of_birth"))
 
 
-def _national_ids(text: str, folded: str) -> Iterator[Span]:
-    for match in _GROUPED_ID.finditer(text):
+def _national_ids(text: str, folded: str, found: list[Span], numbers_from: int) -> None:
+    for match in _GROUPED_ID.finditer(text, numbers_from):
         area = match.group()[:3]
         if match.group("group"):
             digits = area + match.group("group") + match.group("serial")
             if checksums.ssn_valid(digits):
-                yield Span(match.start(), match.end(), "personal", "us_ssn")
+                found.append(Span(match.start(), match.end(), "personal", "us_ssn"))
             elif checksums.itin_valid(digits):
-                yield Span(match.start(), match.end(), "personal", "us_itin")
+                found.append(Span(match.start(), match.end(), "personal", "us_itin"))
             continue
         digits = area + match.group("middle") + match.group("last")
         # Dashed 3-3-3 is the SIN's printed form; spaced groups are too common in other
@@ -213,26 +225,26 @@ def _national_ids(text: str, folded: str) -> Iterator[Span]:
             match.group("sep") == "-"
             or near(_SIN_WORD, folded, match.start() - _CONTEXT_REACH, match.start())
         ):
-            yield Span(match.start(), match.end(), "personal", "ca_sin")
+            found.append(Span(match.start(), match.end(), "personal", "ca_sin"))
     if contains_any(folded, _ID_NEEDLES):
-        yield from _unformatted_ids(text, folded)
+        _unformatted_ids(text, folded, found, numbers_from)
     if "passport" in folded:
         for word in _PASSPORT_WORD.finditer(folded):
             number = _PASSPORT_NUMBER.search(text, word.end(), word.end() + 25)
             if number:
-                yield Span(number.start(), number.end(), "personal", "passport")
+                found.append(Span(number.start(), number.end(), "personal", "passport"))
 
 
-def _unformatted_ids(text: str, folded: str) -> Iterator[Span]:
+def _unformatted_ids(text: str, folded: str, found: list[Span], numbers_from: int) -> None:
     """Nine bare digits are an SSN or SIN only with the word for it just before."""
-    for match in _NINE_DIGITS.finditer(text):
+    for match in _NINE_DIGITS.finditer(text, numbers_from):
         digits, start = match.group(), match.start()
         if near(_SSN_WORD, folded, start - _CONTEXT_REACH, start):
             if checksums.ssn_valid(digits):
-                yield Span(start, match.end(), "personal", "us_ssn")
+                found.append(Span(start, match.end(), "personal", "us_ssn"))
             elif checksums.itin_valid(digits):
-                yield Span(start, match.end(), "personal", "us_itin")
+                found.append(Span(start, match.end(), "personal", "us_itin"))
         if checksums.canadian_sin_valid(digits) and near(
             _SIN_WORD, folded, start - _CONTEXT_REACH, start
         ):
-            yield Span(start, match.end(), "personal", "ca_sin")
+            found.append(Span(start, match.end(), "personal", "ca_sin"))

@@ -11,7 +11,6 @@ A bare mention of a concept ("attorney-client privilege", "NDA", "confidential")
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 
 from routing.sensitivity.report import Span
 from routing.sensitivity.text import contains_any, is_discussion
@@ -60,7 +59,8 @@ _NEEDLES = (
 )  # fmt: skip
 
 
-def find(text: str, folded: str) -> Iterator[Span]:
+def find(text: str, folded: str, found: list[Span]) -> None:
+    """Append privilege spans to found."""
     if not contains_any(folded, _NEEDLES):
         return
     for match in _LEGENDS.finditer(folded):
@@ -68,7 +68,7 @@ def find(text: str, folded: str) -> Iterator[Span]:
         if start and folded[start - 1].isalnum():
             continue  # "unprivileged ...": not the word we are looking for
         if _is_legend(text, folded, start, end):
-            yield Span(start, end, "privilege", "legend")
+            found.append(Span(start, end, "privilege", "legend"))
 
 
 def _is_legend(text: str, folded: str, start: int, end: int) -> bool:

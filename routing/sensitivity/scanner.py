@@ -1,4 +1,9 @@
-"""Runs every detector over a text and assembles the report."""
+"""Runs every detector over a text and assembles the report.
+
+Detectors append to one list rather than yield their spans: prompts are short (about 110
+bytes), and creating and draining the twenty-odd generators a scan would otherwise go through
+cost about as much as the pattern matching itself.
+"""
 
 from __future__ import annotations
 
@@ -12,10 +17,20 @@ from routing.sensitivity.text import fold_case
 # Every identifier-based detector needs a digit; most ordinary prompts have none, so this one
 # check lets them skip the bulk of the work.
 _DIGIT = re.compile(r"\d")
+# The same searches for ASCII text (most prompts), where [0-9] and \d agree: the engine tests
+# a range in place, where \d looks every character up in the Unicode database. str.isascii()
+# is free (CPython stores the flag).
+_ASCII_DIGIT = re.compile(r"[0-9]")
 # Phones, national IDs, cards, IBANs, routing and account numbers all have six or more digits
 # in a run (single separators allowed); most prompts with digits hold only versions, prices or
 # times, and skip those detectors.
 _LONG_NUMBER = re.compile(r"\d(?:[ \-.()/]?\d){5}")
+_ASCII_LONG_NUMBER = re.compile(r"[0-9](?:[ \-.()/]?[0-9]){5}")
+# Number-led patterns may start a few characters before their first digit: "+44", "(415)",
+# the UK postcode "NW8 9AY", the National Insurance number "AB 12 34 56 C". None starts
+# earlier, so their searches begin that far before the text's first digit and skip the prose
+# in front of it.
+_NUMBER_LEAD = 3
 _NOTHING_FOUND = SensitivityReport(sensitive=False, categories=(), spans=())
 
 
@@ -28,23 +43,29 @@ def scan(text: str, *, custom_terms: Sequence[str] = ()) -> SensitivityReport:
         raise TypeError(f"scan() expects str, not {type(text).__name__}")
     if isinstance(custom_terms, str):
         raise TypeError("custom_terms must be a sequence of terms, not one string")
-    if not text.strip():
+    if not text or text.isspace():  # the same test as "not text.strip()", without a copy
         return _NOTHING_FOUND
     folded = fold_case(text)
-    has_digits = _DIGIT.search(text) is not None
-    has_long_number = has_digits and _LONG_NUMBER.search(text) is not None
+    is_ascii = text.isascii()
+    first_digit = (_ASCII_DIGIT if is_ascii else _DIGIT).search(text)
+    has_digits = first_digit is not None
+    numbers_from = max(0, first_digit.start() - _NUMBER_LEAD) if first_digit else None
+    long_number = _ASCII_LONG_NUMBER if is_ascii else _LONG_NUMBER
+    has_long_number = (
+        first_digit is not None and long_number.search(text, first_digit.start()) is not None
+    )
     spans: list[Span] = []
-    spans.extend(privilege.find(text, folded))
-    personal_spans = list(
-        personal.find(text, folded, has_digits=has_digits, has_long_number=has_long_number)
+    privilege.find(text, folded, spans)
+    before_personal = len(spans)
+    personal.find(
+        text, folded, spans, numbers_from=numbers_from, has_long_number=has_long_number
     )
-    spans.extend(personal_spans)
-    spans.extend(
-        health.find(text, folded, has_digits=has_digits, identifies_person=bool(personal_spans))
-    )
-    if has_long_number:
-        spans.extend(financial.find(text, folded))
-    spans.extend(credentials.find(text, folded))
-    spans.extend(mnpi.find(text, folded))
-    spans.extend(custom.find(text, custom_terms))
+    identifies_person = len(spans) > before_personal
+    health.find(text, folded, spans, has_digits=has_digits, identifies_person=identifies_person)
+    if has_long_number and numbers_from is not None:
+        financial.find(text, folded, spans, numbers_from)
+    credentials.find(text, folded, spans)
+    mnpi.find(text, folded, spans)
+    custom.find(text, custom_terms, spans)
     return SensitivityReport.from_spans(spans) if spans else _NOTHING_FOUND
+

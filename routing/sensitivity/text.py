@@ -76,3 +76,27 @@ def contains_any(haystack: str, needles: tuple[str, ...]) -> bool:
         if needle in haystack:
             return True
     return False
+
+
+def by_first_letter(terms: tuple[str, ...]) -> str:
+    r"""One regex alternation of terms, grouped under their first letter: "d(?:x|iabet\w*)|...".
+
+    Python's regex engine tries alternatives one after another. Grouped, a word is turned away
+    after one comparison per letter rather than one per term. Terms keep their order within a
+    letter (the engine takes the first that matches); across letters order cannot matter, as a
+    position starts with one letter only. Terms that start otherwise (r"\d+\s?mg") stay whole
+    and must not be able to start with a letter.
+    """
+    groups: dict[str, list[str]] = {}
+    for term in terms:
+        if term[0].isalpha():
+            if term[1:2] in ("?", "*", "+", "{"):
+                raise ValueError(f"first letter of {term!r} is quantified")
+            groups.setdefault(term[0], []).append(term[1:])
+        else:
+            groups.setdefault(term, []).append("")
+    return "|".join(
+        key + "(?:" + "|".join(rests) + ")" if key.isalpha() else key
+        for key, rests in groups.items()
+    )
+

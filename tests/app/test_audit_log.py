@@ -4,17 +4,21 @@ a row edited, inserted or deleted straight in SQLite."""
 from __future__ import annotations
 
 import json
+import shutil
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from app.config import database_url
+from app.store.audit_anchor import ANCHOR_FILE, AuditAnchor
 from app.store.audit_log import AuditLog
 from app.store.db import open_engine
 from routing.audit import record_for
 from routing.decision import RouteDecision
-from tests.conftest import run_cli
+from tests.conftest import REPO_ROOT, run_cli
 
 DECISIONS = [
     RouteDecision("cloud", "forced", "you asked for fakecloud", provider="fakecloud",
@@ -29,7 +33,7 @@ DECISIONS = [
 @pytest.fixture
 def log(stillroom_home: Path) -> AuditLog:
     stillroom_home.mkdir(parents=True, exist_ok=True)
-    audit = AuditLog(open_engine(database_url(stillroom_home)))
+    audit = AuditLog(open_engine(database_url(stillroom_home)), AuditAnchor(stillroom_home))
     for number, decision in enumerate(DECISIONS):
         audit.append([record_for(decision, conversation_id=f"c{number}", prompt_tokens=10,
                                  completion_tokens=5, cost_usd="0.000150")])
@@ -91,3 +95,76 @@ def test_export_writes_every_row_as_json_lines(stillroom_home: Path, log: AuditL
     assert result.returncode == 0 and "Exported 4 audit rows" in result.stderr
     exported = [json.loads(line) for line in target.read_text(encoding="utf-8").splitlines()]
     assert exported == log.rows()
+
+
+@pytest.mark.parametrize("deleted", [1, 3, 4])
+def test_deleting_the_last_rows_is_caught_by_the_anchored_head(
+        stillroom_home: Path, log: AuditLog, deleted: int) -> None:
+    """What is left after cutting the tail is a valid shorter chain; the head kept in
+    audit-head.json still says how many rows were written."""
+    execute(stillroom_home, "DELETE FROM audit WHERE seq > ?", 4 - deleted)
+    assert log.verify() == 4 - deleted
+    result = run_cli("audit", "verify", home=stillroom_home)
+    assert result.returncode == 1
+    assert f"missing its last {deleted} row(s): 4 were written, {4 - deleted} remain" \
+        in result.stderr
+
+
+def test_the_anchor_follows_appends_and_a_fresh_log_is_not_confused_with_an_old_one(
+        stillroom_home: Path, log: AuditLog) -> None:
+    anchored = json.loads((stillroom_home / ANCHOR_FILE).read_text(encoding="utf-8"))
+    rows = log.rows()
+    assert anchored == {"first_hash": rows[0]["hash"], "count": 4, "last_hash": rows[-1]["hash"]}
+    # A rewritten log (every row recomputed from a different first row) is its own chain: the
+    # old anchor does not apply to it, so it neither vouches for it nor reports it deleted.
+    execute(stillroom_home, "DELETE FROM audit")
+    log.append([record_for(DECISIONS[3], conversation_id="new")])
+    assert log.verify() is None
+    assert json.loads((stillroom_home / ANCHOR_FILE).read_text(encoding="utf-8"))["count"] == 1
+
+
+ROLLBACK_SCRIPT = """
+import shutil, sys
+from pathlib import Path
+from app.config import database_url
+from app.store.audit_anchor import AuditAnchor
+from app.store.audit_log import AuditLog
+from app.store.db import open_engine
+from routing.audit import record_for
+from routing.decision import RouteDecision
+
+home = Path(sys.argv[1])
+log = AuditLog(open_engine(database_url(home)), AuditAnchor(home))
+decision = RouteDecision("local", "default", "the policy's default is this machine")
+log.append([record_for(decision, conversation_id="a")])
+log.append([record_for(decision, conversation_id="b")])
+saved = home.parent / "saved"
+saved.mkdir()
+shutil.copy(home / "audit-head.json", saved / "audit-head.json")
+log.append([record_for(decision, conversation_id="c")])
+# Someone removes the last row and puts back the older head file: the file agrees with the
+# database again, but the keyring's copy does not.
+import sqlite3
+with sqlite3.connect(home / "stillroom.db") as db:
+    db.execute("DELETE FROM audit WHERE seq = 3")
+shutil.copy(saved / "audit-head.json", home / "audit-head.json")
+head, sources = log.head(log.rows())
+print("SOURCES", sources, "HEAD", head.count, "BROKEN", log.verify())
+"""
+
+
+@pytest.mark.skipif(shutil.which("gnome-keyring-daemon") is None
+                    or shutil.which("dbus-run-session") is None,
+                    reason="needs gnome-keyring and dbus (packaging/test.sh installs them)")
+def test_the_keyring_copy_catches_a_rollback_of_database_and_head_file(tmp_path: Path) -> None:
+    home = tmp_path / "data"
+    home.mkdir()
+    shell = ('eval "$(printf pw | gnome-keyring-daemon --unlock --components=secrets)" && '
+             f'"{sys.executable}" -c "$SCRIPT" "$HOME_DIR"')
+    result = subprocess.run(
+        ["dbus-run-session", "--", "sh", "-c", shell], capture_output=True, text=True,
+        timeout=120, cwd=REPO_ROOT,
+        env={"PATH": "/usr/bin:/bin", "SCRIPT": ROLLBACK_SCRIPT, "HOME_DIR": str(home),
+             "HOME": str(tmp_path), "PYTHONPATH": str(REPO_ROOT)})
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "SOURCES ['file', 'keyring'] HEAD 3 BROKEN 2" in result.stdout

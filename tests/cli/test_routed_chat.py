@@ -136,3 +136,20 @@ def test_an_unknown_route_is_one_line_and_exit_2(stillroom_home: Path) -> None:
     result = chat(stillroom_home, "--route", "clodu", "Say hi.")
     assert result.returncode == 2
     assert "--route 'clodu' is not auto, local, onprem, cloud or a provider" in result.stderr
+
+
+def test_a_message_whose_worst_case_would_pass_the_budget_is_answered_locally(
+        stillroom_home: Path, cloud: FakeOpenAIServer) -> None:
+    """Nothing was spent yet, but this message (prompt + 12 tokens of gpt-4o-mini at list
+    price, about $0.000008) could cost more than the $0.000005 cap: it stays local."""
+    (stillroom_home / "policy.toml").write_text(
+        "[budget]\ndaily_usd = 0.000005\n", encoding="utf-8")
+    result = chat(stillroom_home, "--json", "--route", "cloud", "What is the capital of France?")
+    assert result.returncode == 0, result.stderr
+    answer = json.loads(result.stdout)
+    assert answer["route"]["target"] == "local" and answer["route"]["rule"] == "budget"
+    assert "could cost up to $0.0000" in answer["route"]["reason"]
+    assert cloud.requests == []
+    (stillroom_home / "policy.toml").write_text("[budget]\ndaily_usd = 0.01\n", encoding="utf-8")
+    roomy = chat(stillroom_home, "--json", "--route", "cloud", "What is the capital of France?")
+    assert json.loads(roomy.stdout)["route"]["target"] == "cloud", roomy.stderr

@@ -2,7 +2,9 @@
 huggingface-hub uses to search, describe and download models (reached via HF_ENDPOINT).
 
 Faults on demand: `cut_after` drops the connection after that many bytes of a GET (once
-per file, so a Range request can finish it); `corrupt` serves bytes that differ from the
+per file, so a Range request can finish it); `hold_after` sends that many bytes of a GET
+and then waits for `release` (once per file: a transfer caught mid-file, for pause tests);
+`corrupt` serves bytes that differ from the
 published SHA-256; `unavailable` answers the next N file requests with 503; `gated` repos
 answer 401 without the right token. Every request is recorded so tests can check what was
 asked (e.g. a Range header).
@@ -14,6 +16,7 @@ import hashlib
 import json
 import re
 import threading
+import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -38,6 +41,7 @@ class HubRepo:
     library_name: str | None = None
     gated: bool = False
     downloads: int = 0
+    likes: int = 0
 
 
 @dataclass
@@ -54,6 +58,10 @@ class FakeHub:
         self.cut_after: dict[str, int] = {}      # filename -> bytes before the first cut
         self.corrupt: set[str] = set()           # filenames served with flipped bytes
         self.unavailable = 0                     # answer the next N file requests with 503
+        self.search_status: int | None = None    # answer searches with this HTTP error
+        self.rate_bps: float | None = None       # pace file bodies like a link of this speed
+        self.hold_after: dict[str, int] = {}     # filename -> bytes sent before waiting
+        self.release = threading.Event()         # lets held transfers go on
         self.requests: list[Recorded] = []
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
         self._server.daemon_threads = True
@@ -75,6 +83,7 @@ class FakeHub:
         return self
 
     def __exit__(self, *exc: object) -> None:
+        self.release.set()
         self._server.shutdown()
         self._server.server_close()
 
@@ -90,7 +99,7 @@ class FakeHub:
             siblings.append(sibling)
         return {"_id": repo_id, "id": repo_id, "modelId": repo_id, "sha": COMMIT,
                 "private": False, "gated": "auto" if repo.gated else False,
-                "disabled": False, "downloads": repo.downloads, "likes": 0,
+                "disabled": False, "downloads": repo.downloads, "likes": repo.likes,
                 "tags": repo.tags, "library_name": repo.library_name,
                 "lastModified": "2026-11-01T00:00:00.000Z",
                 "createdAt": "2026-10-01T00:00:00.000Z", "siblings": siblings}
@@ -159,11 +168,15 @@ def _handler(hub: FakeHub) -> type[BaseHTTPRequestHandler]:
             self._json(404, {"error": "not found"})
 
         def _search(self, query: dict[str, list[str]]) -> None:
+            if hub.search_status is not None:
+                return self._json(hub.search_status, {"error": "search refused"})
             words = query.get("search", [""])[0].lower()
             filters = set(query.get("filter", []))
             found = [hub.model_json(repo_id, repo, blobs=False)
                      for repo_id, repo in hub.repos.items()
                      if words in repo_id.lower() and filters <= set(repo.tags)]
+            if query.get("sort", [""])[0] == "downloads":
+                found.sort(key=lambda m: -m["downloads"])
             limit = int(query.get("limit", ["1000"])[0])
             self._json(200, found[:limit])
 
@@ -204,6 +217,12 @@ def _handler(hub: FakeHub) -> type[BaseHTTPRequestHandler]:
             if self.command == "HEAD":
                 return
             body = memoryview(data)[start:end + 1]
+            held = hub.hold_after.pop(filename, None)
+            if held is not None:
+                self.wfile.write(body[:held])
+                self.wfile.flush()
+                hub.release.wait()
+                body = body[held:]
             cut = hub.cut_after.pop(filename, None)
             if cut is not None:
                 # Send part of the body, then drop the connection: a network cut mid-file.
@@ -212,6 +231,17 @@ def _handler(hub: FakeHub) -> type[BaseHTTPRequestHandler]:
                 self.close_connection = True
                 self.connection.shutdown(2)
                 return
+            if hub.rate_bps:
+                return self._paced(body, hub.rate_bps)
             self.wfile.write(body)
+
+        def _paced(self, body: memoryview, rate_bps: float) -> None:
+            """Send at `rate_bps` on average, in 256 KiB slices, like a real link."""
+            start = time.monotonic()
+            for offset in range(0, len(body), 256 << 10):
+                self.wfile.write(body[offset:offset + (256 << 10)])
+                ahead = start + (offset + (256 << 10)) / rate_bps - time.monotonic()
+                if ahead > 0:
+                    time.sleep(ahead)
 
     return Handler

@@ -91,6 +91,21 @@ CASES = [
     ("under budget", dict(route="cloud", budget=BudgetPolicy(BudgetCap(daily_usd=Decimal(5))),
                           state=RouteState(spend=Spend(today_usd=Decimal("4.99")))),
      ("cloud", "openai", "forced")),
+    ("this message's estimate would pass the cap",
+     dict(route="cloud", budget=BudgetPolicy(BudgetCap(daily_usd=Decimal(5))),
+          state=RouteState(spend=Spend(today_usd=Decimal("4.99")),
+                           estimate_usd=lambda provider, model: Decimal("0.02"))),
+     ("local", None, "budget")),
+    ("this message's estimate fits under the cap",
+     dict(route="cloud", budget=BudgetPolicy(BudgetCap(daily_usd=Decimal(5))),
+          state=RouteState(spend=Spend(today_usd=Decimal("4.90")),
+                           estimate_usd=lambda provider, model: Decimal("0.02"))),
+     ("cloud", "openai", "forced")),
+    ("an unknown estimate checks the spend only",
+     dict(route="cloud", budget=BudgetPolicy(BudgetCap(daily_usd=Decimal(5))),
+          state=RouteState(spend=Spend(today_usd=Decimal("4.99")),
+                           estimate_usd=lambda provider, model: None)),
+     ("cloud", "openai", "forced")),
     ("provider budget reached",
      dict(route="openai", budget=BudgetPolicy(providers={"openai": BudgetCap(Decimal(1))}),
           state=RouteState(spend=Spend(today_by_provider={"openai": Decimal("1.5")}))),
@@ -383,3 +398,13 @@ def test_a_sensitive_system_prompt_keeps_plain_messages_local() -> None:
     assert router.decide(RouteRequest(PLAIN, "c", context=("Be brief.",)),
                          local_model="m").target == "cloud"
     assert router.escalate(request, LOW, answered=decision).target == "local"
+
+
+def test_a_budget_refusal_for_this_message_says_what_it_could_cost() -> None:
+    router = Router(Policy(budget=BudgetPolicy(BudgetCap(daily_usd=Decimal(5)))), PROVIDERS)
+    state = RouteState(spend=Spend(today_usd=Decimal("4.99")),
+                       estimate_usd=lambda provider, model: Decimal("0.0234"))
+    decision = router.decide(RouteRequest("hello", route="cloud"), state, local_model="m")
+    assert decision.rule == "budget" and decision.target == "local"
+    assert "could cost up to $0.0234" in decision.reason
+    assert "today's cloud budget ($4.99 of $5.00 spent)" in decision.reason

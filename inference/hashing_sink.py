@@ -1,0 +1,152 @@
+"""Write a stream to a file and SHA-256 it, off the thread that reads the network.
+
+A download spends its time in three places: receiving, hashing (SHA-256 runs at about
+1.8 GB/s on a core with SHA extensions) and writing. Done in turn on one thread they add
+up. Here the reading thread receives into reused buffers (readinto: no allocation per
+block) and writes them — the two cheap steps, in order, as a plain download does — and a
+second thread hashes each buffer in order and gives it back for reuse. hashlib, file
+writes and socket reads all release the GIL, so hashing overlaps the transfer.
+
+The last fsync of a large file waits for all its dirty pages; on Linux we ask the kernel
+to start writing each stretch back as it goes (sync_file_range, no wait), so that fsync
+finds little left to do. Durability is unchanged: finish() fsyncs before it returns.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import ctypes.util
+import hashlib
+import os
+import queue
+import sys
+import threading
+from pathlib import Path
+
+# 1 MiB buffers stay in the CPU cache between the socket copy, the write and the hash;
+# 4 MiB ones measured slower here. DEPTH of them let the reader run 8 MiB ahead of the hash.
+BLOCK_BYTES = 1 << 20
+DEPTH = 8
+WRITEBACK_EVERY = 16 << 20
+_HASH_CHUNK = 4 << 20
+
+
+def _sync_file_range() -> object | None:
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        function = libc.sync_file_range
+    except (OSError, AttributeError):
+        return None
+    function.argtypes = [ctypes.c_int, ctypes.c_int64, ctypes.c_int64, ctypes.c_uint]
+    function.restype = ctypes.c_int
+    return function
+
+
+_SYNC_FILE_RANGE = _sync_file_range()
+_SYNC_FILE_RANGE_WRITE = 2  # start writeback of dirty pages; do not wait
+
+
+class HashingWriter:
+    """Appends blocks to `path` (truncating it first when `truncate`) and hashes the whole
+    file, including the `prefix_bytes` already there (hashed on the writer thread too,
+    while the first blocks arrive).
+
+    Use: `buf = w.buffer()`, fill it, `w.submit(buf, n)` (written now, hashed behind);
+    then `finish()` (fsync, return the hex digest) or `close()` on failure (what was
+    submitted is in the file, not fsynced).
+    """
+
+    def __init__(self, path: Path, *, prefix_bytes: int = 0, truncate: bool = False) -> None:
+        self.path = path
+        self.digest = hashlib.sha256()
+        self._prefix = 0 if truncate else prefix_bytes
+        self._fd = os.open(path, os.O_WRONLY | os.O_CREAT | (os.O_TRUNC if truncate else 0),
+                           0o644)
+        os.lseek(self._fd, 0, os.SEEK_END)
+        self._written = self._prefix  # where the file ends, for the writeback ranges
+        self._synced_to = self._prefix
+        self._free: queue.SimpleQueue[bytearray] = queue.SimpleQueue()
+        for _ in range(DEPTH):
+            self._free.put(bytearray(BLOCK_BYTES))
+        self._work: queue.SimpleQueue[tuple[bytearray, int] | None] = queue.SimpleQueue()
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="sha256", daemon=True)
+        self._thread.start()
+
+    def buffer(self) -> bytearray:
+        """A free buffer to fill (waits while all are queued: the disk sets the pace)."""
+        self._raise_if_failed()
+        return self._free.get()
+
+    def submit(self, buffer: bytearray, length: int) -> None:
+        self._raise_if_failed()
+        if length:
+            self._write(memoryview(buffer)[:length])
+            self._work.put((buffer, length))
+        else:
+            self._free.put(buffer)
+
+    def finish(self) -> str:
+        """fsync, and return the SHA-256 of the whole file. The fsync runs while the hash
+        thread finishes the last buffers: the two waits overlap instead of adding up."""
+        try:
+            os.fsync(self._fd)
+        finally:
+            self._stop()
+            os.close(self._fd)
+        self._raise_if_failed()
+        return self.digest.hexdigest()
+
+    def close(self) -> None:
+        """After a failure or a stop: what was submitted is in the file (its length is
+        where a resume continues); stop hashing and close it."""
+        with contextlib.suppress(Exception):
+            self._stop()
+        os.close(self._fd)
+
+    def _stop(self) -> None:
+        if self._thread.is_alive():
+            self._work.put(None)
+            self._thread.join()
+
+    def _raise_if_failed(self) -> None:
+        if self._error is not None:
+            raise self._error
+
+    def _run(self) -> None:
+        try:
+            if self._prefix:
+                self._hash_prefix()
+            while (item := self._work.get()) is not None:
+                buffer, length = item
+                self.digest.update(memoryview(buffer)[:length])
+                self._free.put(buffer)
+        except BaseException as exc:  # handed to the reading thread
+            self._error = exc
+            # Keep the reader from waiting forever for a buffer.
+            for _ in range(DEPTH):
+                self._free.put(bytearray(0))
+
+    def _hash_prefix(self) -> None:
+        with self.path.open("rb") as stream:
+            remaining = self._prefix
+            buffer = bytearray(_HASH_CHUNK)
+            while remaining:
+                count = stream.readinto(memoryview(buffer)[:min(_HASH_CHUNK, remaining)])
+                if not count:
+                    raise OSError(f"{self.path.name} shrank while being resumed")
+                self.digest.update(memoryview(buffer)[:count])
+                remaining -= count
+
+    def _write(self, view: memoryview) -> None:
+        while view:
+            written = os.write(self._fd, view)
+            view = view[written:]
+            self._written += written
+        if _SYNC_FILE_RANGE is not None and self._written - self._synced_to >= WRITEBACK_EVERY:
+            _SYNC_FILE_RANGE(self._fd, self._synced_to, self._written - self._synced_to,
+                             _SYNC_FILE_RANGE_WRITE)
+            self._synced_to = self._written

@@ -1,0 +1,59 @@
+"""The download sink: bytes land in order, the hash covers a resumed file's prefix, and a
+failed write reaches the reading thread."""
+
+import errno
+import hashlib
+import os
+from pathlib import Path
+
+import pytest
+
+from inference import hashing_sink
+from inference.hashing_sink import HashingWriter
+
+
+def _feed(writer: HashingWriter, data: bytes, step: int) -> None:
+    for start in range(0, len(data), step):
+        buffer = writer.buffer()
+        chunk = data[start:start + step]
+        buffer[:len(chunk)] = chunk
+        writer.submit(buffer, len(chunk))
+
+
+def test_blocks_are_written_in_order_and_hashed_with_the_prefix(tmp_path: Path) -> None:
+    data = os.urandom(5 * hashing_sink.BLOCK_BYTES + 12345)
+    path = tmp_path / "blob.incomplete"
+    path.write_bytes(data[:777_777])  # left by an earlier, cut transfer
+    writer = HashingWriter(path, prefix_bytes=777_777)
+    _feed(writer, data[777_777:], hashing_sink.BLOCK_BYTES)
+    assert writer.finish() == hashlib.sha256(data).hexdigest()
+    assert path.read_bytes() == data
+
+
+def test_truncate_starts_over(tmp_path: Path) -> None:
+    path = tmp_path / "blob.incomplete"
+    path.write_bytes(b"stale bytes from a server that ignored the Range")
+    writer = HashingWriter(path, prefix_bytes=path.stat().st_size, truncate=True)
+    _feed(writer, b"fresh", 1 << 20)
+    assert writer.finish() == hashlib.sha256(b"fresh").hexdigest()
+    assert path.read_bytes() == b"fresh"
+
+
+def test_close_keeps_what_was_submitted(tmp_path: Path) -> None:
+    path = tmp_path / "blob.incomplete"
+    writer = HashingWriter(path, truncate=True)
+    _feed(writer, b"x" * 3000, 1000)
+    writer.close()
+    assert path.stat().st_size == 3000
+
+
+def test_a_full_disk_reaches_the_reader(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def full(fd: int, data: object) -> int:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    writer = HashingWriter(tmp_path / "blob.incomplete", truncate=True)
+    monkeypatch.setattr(os, "write", full)
+    with pytest.raises(OSError, match="No space left"):
+        _feed(writer, b"x" * 10, 10)
+    monkeypatch.undo()
+    writer.close()

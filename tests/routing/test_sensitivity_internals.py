@@ -1,0 +1,95 @@
+"""Assumptions the speed-ups rest on: if one breaks, a detector would silently miss things."""
+
+import random
+import re
+
+import pytest
+
+from routing.sensitivity import financial, personal, scanner
+from routing.sensitivity.text import by_first_letter
+
+# Every pattern that scanner.py lets start searching _NUMBER_LEAD characters before the first
+# digit of the text, as (module, name).
+NUMBER_LED = [
+    (personal, "_INTERNATIONAL"),
+    (personal, "_NATIONAL_PHONE"),
+    (personal, "_NUMBER_FIRST_ADDRESS"),
+    (personal, "_UK_CAPITAL_LED"),
+    (personal, "_GROUPED_ID"),
+    (personal, "_NINE_DIGITS"),
+    (financial, "_CARD"),
+    (financial, "_IBAN_START"),
+    (financial, "_NINE_DIGITS"),
+]
+
+SAMPLES = [
+    "+44 20 7946 0958",
+    "(415) 555-0132",
+    "020 7946 0321",
+    "221B Baker Street",
+    "8 rue des Lilas",
+    "NW8 9AY",
+    "AB 12 34 56 C",
+    "QQ123456C",
+    "123-45-6789",
+    "046 454 286",
+    "4111 1111 1111 1111",
+    "DE89 3704 0044 0532 0130 00",
+    "021000021",
+]
+
+
+def _texts():
+    rng = random.Random(7)
+    alphabet = "0123456789 +-().,/ABCNQWYZabc\n"
+    texts = list(SAMPLES)
+    for sample in SAMPLES:
+        texts.append("call " + sample)
+        texts.append(sample + " today")
+    for _ in range(3000):
+        texts.append("".join(rng.choice(alphabet) for _ in range(rng.randrange(1, 30))))
+    return texts
+
+
+@pytest.mark.parametrize(("module", "name"), NUMBER_LED)
+def test_number_led_patterns_start_at_most_number_lead_before_a_digit(module, name):
+    pattern = getattr(module, name)
+    for text in _texts():
+        digit = re.search(r"\d", text)
+        if digit is None:
+            assert pattern.search(text) is None, text
+            continue
+        start = max(0, digit.start() - scanner._NUMBER_LEAD)
+        assert [m.span() for m in pattern.finditer(text)] == [
+            m.span() for m in pattern.finditer(text, start)
+        ], text
+
+
+def test_ascii_number_searches_agree_with_unicode_ones_on_ascii_text():
+    for text in _texts():
+        assert (scanner._ASCII_DIGIT.search(text) is None) == (
+            scanner._DIGIT.search(text) is None
+        )
+        assert (scanner._ASCII_LONG_NUMBER.search(text) is None) == (
+            scanner._LONG_NUMBER.search(text) is None
+        )
+
+
+def test_by_first_letter_matches_like_the_plain_alternation():
+    terms = (r"discharged?", r"discharge\s+summary", r"dx", r"\d+\s?mg", r"post-?op", r"ptsd")
+    plain = re.compile(rf"\b(?:{'|'.join(terms)})\b")
+    grouped = re.compile(rf"\b(?:{by_first_letter(terms)})\b")
+    for text in [
+        "discharge summary",
+        "discharged",
+        "dx: ptsd, 10 mg, postop and post-op",
+        "xdx 5mg",
+    ]:
+        assert [m.span() for m in grouped.finditer(text)] == [
+            m.span() for m in plain.finditer(text)
+        ]
+
+
+def test_by_first_letter_refuses_a_quantified_first_letter():
+    with pytest.raises(ValueError):
+        by_first_letter(("a?b",))
