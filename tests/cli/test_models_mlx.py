@@ -70,15 +70,21 @@ def without_mlx(tmp_path: Path) -> dict[str, str]:
     return {"PYTHONPATH": str(stubs)}
 
 
-def test_without_mlx_an_mlx_model_says_how_to_install_it(stillroom_home: Path,
-                                                         tmp_path: Path,
-                                                         without_mlx: dict[str, str]) -> None:
+def tiny_mlx_folder(tmp_path: Path) -> Path:
+    """An MLX-shaped folder with a valid header and no real weights: enough for the library."""
     folder = tmp_path / "Tiny-4bit"
     folder.mkdir()
     (folder / "config.json").write_text(json.dumps(
         {"model_type": "llama", "quantization": {"group_size": 64, "bits": 4}}))
     (folder / "tokenizer.json").write_text("{}")
     write_safetensors(folder / "model.safetensors", {"norm.weight": ("F32", [8])})
+    return folder
+
+
+def test_without_mlx_an_mlx_model_says_how_to_install_it(stillroom_home: Path,
+                                                         tmp_path: Path,
+                                                         without_mlx: dict[str, str]) -> None:
+    folder = tiny_mlx_folder(tmp_path)
     model = ModelLibrary(stillroom_home).register(folder)
 
     chat = run_cli("chat", "--model", model.id, "Say hi.", home=stillroom_home,
@@ -89,3 +95,9 @@ def test_without_mlx_an_mlx_model_says_how_to_install_it(stillroom_home: Path,
                       home=stillroom_home, env=without_mlx)
     _one_clear_line(convert, "needs MLX, which is not installed here; install it with: "
                              "pip install 'stillroom[mlx]'")
+
+
+def test_fit_of_an_mlx_model_says_what_it_can(stillroom_home: Path, tmp_path: Path) -> None:
+    model = ModelLibrary(stillroom_home).register(tiny_mlx_folder(tmp_path))
+    result = run_cli("models", "fit", model.id, home=stillroom_home)
+    _one_clear_line(result, "is an MLX model; `models fit` reads GGUF headers")
