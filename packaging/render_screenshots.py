@@ -3,7 +3,10 @@
     .venv/bin/python packaging/render_screenshots.py
 
 Runs the app offscreen (no display needed) on a throwaway data directory, asks the embedded
-model a question, and saves the window once the answer is complete.
+model a question, and saves the window once the answer is complete. Then the Models tab:
+the Hub it searches and downloads from is the loopback fake Hub of the tests
+(tests/inference/fake_hub.py) serving the embedded model under a few repository names, so
+the picture needs no network and comes out the same every time.
 """
 
 from __future__ import annotations
@@ -19,9 +22,76 @@ OUT = ROOT / "docs" / "screenshots"
 QUESTION = "Write a Python function that reverses a string, with a short explanation."
 
 
+def wait_until(condition, limit_s: float = 300) -> None:  # noqa: ANN001
+    """Run the event loop until `condition()` holds (the limit only guards a hang)."""
+    import time
+
+    from PySide6.QtCore import QCoreApplication
+
+    deadline = time.monotonic() + limit_s
+    while not condition():
+        if time.monotonic() > deadline:
+            raise SystemExit("render_screenshots: gave up waiting")
+        QCoreApplication.processEvents()
+        time.sleep(0.02)
+
+
+def render_models_tab(window) -> None:  # noqa: ANN001 (MainWindow)
+    from tests.inference.fake_hub import FakeHub
+
+    embedded = Path(window.services.library.list()[0].path)
+    file = "SmolLM2-135M-Instruct-Q4_1.gguf"
+    hub = FakeHub().__enter__()
+    hub.add("HuggingFaceTB/SmolLM2-135M-Instruct-GGUF", {file: embedded}, downloads=48210,
+            likes=61)
+    hub.add("bartowski/SmolLM2-135M-Instruct-GGUF", {file: embedded}, downloads=15873,
+            likes=12)
+    hub.add("example-org/SmolLM2-135M-Private-GGUF", {file: embedded}, gated=True, downloads=3021,
+            likes=40)
+    os.environ["HF_ENDPOINT"] = hub.url
+    tab = window.models_tab
+    window.tabs.setCurrentWidget(tab)
+    search, downloads = tab.search, tab.downloads
+    wait_until(lambda: tab.installed.table.rowCount() > 0)
+    search.query.setText("smollm2")
+    search.search()
+    wait_until(lambda: search.result_table.rowCount() == 3)
+
+    # One finished download (it joins the installed list) and one paused half-way.
+    search.select_repo("bartowski/SmolLM2-135M-Instruct-GGUF")
+    wait_until(lambda: search.fit_of(file) is not None)
+    search.download_selected()
+    wait_until(lambda: downloads.state_of(file) == "done")
+    wait_until(lambda: tab.installed.table.rowCount() == 2)
+    search.select_repo("HuggingFaceTB/SmolLM2-135M-Instruct-GGUF")
+    wait_until(lambda: search.fit_of(file) is not None)
+    hub.hold_after[file] = embedded.stat().st_size // 2
+    hub.release.clear()
+    search.download_selected()
+    wait_until(lambda: len(downloads.jobs) == 2 and all(
+        job.state == "running" and job.downloaded_bytes for job in downloads.jobs.values()
+        if job.state != "done"))
+    downloads.select(next(j.id for j in downloads.jobs.values() if j.state == "running"))
+    downloads.command("pause")
+    hub.release.set()
+    wait_until(lambda: window.services.downloads.wait_idle(0)
+               and "paused" in {job.state for job in downloads.jobs.values()})
+    tab.installed.table.selectRow(1)
+    search.message.clear()
+    target = OUT / "models-tab.png"
+    window.grab().save(str(target))
+    print(f"wrote {target.relative_to(ROOT)}")
+    hub.__exit__()
+
+
 def main() -> int:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     os.environ["STILLROOM_HOME"] = tempfile.mkdtemp(prefix="stillroom-shots-")
+    # The Models tab's downloads land in a throwaway Hugging Face cache, with no token.
+    os.environ["HF_HOME"] = tempfile.mkdtemp(prefix="stillroom-shots-hf-")
+    os.environ.pop("HF_HUB_CACHE", None)
+    os.environ.pop("STILLROOM_KEY_HUGGINGFACE", None)
+    os.environ["PYTHON_KEYRING_BACKEND"] = "keyring.backends.fail.Keyring"
     from PySide6.QtCore import QEventLoop, QSettings, QTimer
     from PySide6.QtWidgets import QApplication
 
@@ -52,6 +122,7 @@ def main() -> int:
     target = OUT / "main-window.png"
     window.grab().save(str(target))
     print(f"wrote {target.relative_to(ROOT)}")
+    render_models_tab(window)
     window.close()
     services.close()
     sys.stdout.flush()

@@ -17,6 +17,8 @@ from pathlib import Path
 from inference.files import write_json_atomic
 
 SERVICE = "stillroom"
+# The Hugging Face token (gated model repositories) is kept like a provider's key.
+HUB_TOKEN_NAME = "huggingface"
 NO_BACKEND_HELP = (
     "No OS keyring is available, so Stillroom cannot store API keys. On Linux, install and "
     "unlock a Secret Service provider (GNOME Keyring or KWallet); on a headless server set "

@@ -106,11 +106,11 @@ def _quantize(args: argparse.Namespace, library: ModelLibrary) -> int:
 def hub_token() -> str | None:
     """The Hugging Face token from the keyring (or STILLROOM_KEY_HUGGINGFACE); None when
     there is none or no keyring: public repos need no token."""
-    from routing.keys import KeyringUnavailableError, KeyStore
+    from routing.keys import HUB_TOKEN_NAME, KeyringUnavailableError, KeyStore
     from routing.router import KEYS_INDEX_FILE
 
     try:
-        return KeyStore(data_dir() / KEYS_INDEX_FILE).get("huggingface")
+        return KeyStore(data_dir() / KEYS_INDEX_FILE).get(HUB_TOKEN_NAME)
     except KeyringUnavailableError:
         return None
 

@@ -28,6 +28,14 @@ from PySide6.QtWidgets import (
 
 from app.config import Settings
 from inference.types import ModelInfo
+from routing.keys import HUB_TOKEN_NAME
+from routing.providers import PRESETS
+
+
+def key_names() -> list[str]:
+    """The names offered for a key: the Hub token first, then the provider presets."""
+    return [HUB_TOKEN_NAME, *sorted(PRESETS)]
+
 
 BUILTIN_PRESETS = {
     "Concise assistant": "You are a concise, accurate assistant. Answer briefly.",
@@ -166,9 +174,15 @@ class SettingsDialog(QDialog):
         self.key_list.setAccessibleName("Stored keys (masked)")
         key_layout.addWidget(self.key_list)
         row = QHBoxLayout()
-        self.provider = QLineEdit()
-        self.provider.setPlaceholderText("provider, e.g. openai")
+        # Editable: any provider name works; the list offers the usual ones, and
+        # "huggingface" is the Hub token that gated model repositories need.
+        self.provider = QComboBox()
+        self.provider.setEditable(True)
+        self.provider.addItems(key_names())
+        self.provider.setCurrentText("")
+        self.provider.lineEdit().setPlaceholderText("provider, e.g. openai or huggingface")
         self.provider.setAccessibleName("Provider name")
+        self.provider.setToolTip("huggingface: your Hugging Face token, for gated models")
         self.secret = QLineEdit()
         self.secret.setEchoMode(QLineEdit.EchoMode.Password)
         self.secret.setPlaceholderText("API key")
@@ -300,7 +314,7 @@ class SettingsDialog(QDialog):
     def _store_key(self) -> None:
         from routing.keys import KeyringUnavailableError
 
-        provider = self.provider.text().strip().lower()
+        provider = self.provider.currentText().strip().lower()
         if not provider:
             self.key_message.setText("Name the provider first (for example: openai).")
             return

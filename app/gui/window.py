@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import itertools
-import threading
 from dataclasses import replace
 
 from PySide6.QtCore import QSettings, Qt, QTimer, Signal
@@ -20,6 +19,7 @@ from PySide6.QtWidgets import (
     QPushButton,
     QSpinBox,
     QSplitter,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -27,9 +27,12 @@ from PySide6.QtWidgets import (
 from app.chat_service import ChatOptions
 from app.cli.render import human_bytes
 from app.config import save_settings
+from app.gui.background import run_in_background
 from app.gui.chat_view import ChatView, MessageWidget
 from app.gui.dialogs import SettingsDialog, SystemPromptDialog
+from app.gui.fit_badge import badge_text, installed_fit
 from app.gui.meters import MetersPanel
+from app.gui.models_tab import ModelsTab
 from app.gui.sidebar import ConversationSidebar
 from app.gui.worker import TurnRequest, WorkerThread
 from app.services import Services, apply_offline_mode
@@ -187,8 +190,16 @@ class MainWindow(QMainWindow):
         splitter.addWidget(centre)
         splitter.setStretchFactor(1, 1)
         splitter.setSizes([260, 900])
-        self.setCentralWidget(splitter)
         self.splitter = splitter
+        self.tabs = QTabWidget()
+        self.tabs.setDocumentMode(True)
+        self.tabs.addTab(splitter, "Chat")
+        self.models_tab = ModelsTab(self.services)
+        self.models_tab.sig_chat_with.connect(self.chat_with_model)
+        self.models_tab.sig_library_changed.connect(self._populate_models)
+        self.models_tab.sig_open_settings.connect(self.open_settings)
+        self.tabs.addTab(self.models_tab, "Models")
+        self.setCentralWidget(self.tabs)
 
         reference = getattr(self.services.settings, "reference_cloud_model", None) \
             or DEFAULT_REFERENCE_MODEL
@@ -230,6 +241,8 @@ class MainWindow(QMainWindow):
 
         file_menu = self.menuBar().addMenu("&File")
         action(file_menu, "New chat", QKeySequence.StandardKey.New, self.new_chat)
+        action(file_menu, "Models…", QKeySequence("Ctrl+Shift+M"),
+               lambda: self.tabs.setCurrentWidget(self.models_tab))
         action(file_menu, "Settings…", QKeySequence("Ctrl+,"), self.open_settings)
         action(file_menu, "Costs and savings…", QKeySequence("Ctrl+Shift+C"),
                self.open_costs)
@@ -246,39 +259,49 @@ class MainWindow(QMainWindow):
 
     # -- models ------------------------------------------------------------------------
     def _populate_models(self) -> None:
+        current = self.model_picker.currentData()  # kept across a refill
         self.model_picker.clear()
         for model in self.services.library.list():
             label = f"{model.name} · {model.quantization or '?'} · {human_bytes(model.size_bytes)}"
             self.model_picker.addItem(label, model.id)
-        default = self.services.settings.default_model
+        default = current or self.services.settings.default_model
         if default:
             self.model_picker.setCurrentIndex(max(0, self.model_picker.findData(default)))
         self.model_status.setText(f"Model: {self.model_picker.currentText().split(' · ')[0]}"
                                   f" (loads on first message)")
-        threading.Thread(target=self._estimate_fits, daemon=True, name="fit-estimates").start()
+        # Headers are read off the UI thread; the picker labels each model when its answer
+        # arrives (an answer after the window closed is dropped with the relay).
+        models, context = self.services.library.list(), self.services.settings.context_length
 
-    def _estimate_fits(self) -> None:
-        """Reads each model's header off the UI thread, then labels the picker."""
-        from inference.fit import estimate_fit
-        from inference.gguf_file import GGUFError, read_summary
+        def estimate(report) -> None:  # noqa: ANN001
+            from inference.hardware import detect_gpus
 
-        for model in self.services.library.list():
-            try:
-                fit = estimate_fit(read_summary(model.path),
-                                   self.services.settings.context_length or 4096)
-                verdict, why = fit.verdict, fit.explanation
-            except GGUFError as exc:
-                verdict, why = "unreadable", str(exc)
-            QTimer.singleShot(0, self, lambda m=model.id, v=verdict, w=why:
-                              self._show_fit(m, v, w))
+            gpus = detect_gpus()  # once for the list, not once per model
+            for model in models:
+                report((model.id, *installed_fit(model, context or 4096, gpus)))
+
+        run_in_background(self, estimate, lambda _none: None,
+                          on_progress=lambda fit: self._show_fit(*fit), name="fit-estimates")
 
     def _show_fit(self, model_id: str, verdict: str, why: str) -> None:
         index = self.model_picker.findData(model_id)
         if index < 0:
             return
         text = self.model_picker.itemText(index).split(" · ")[:3]
-        self.model_picker.setItemText(index, " · ".join([*text, verdict]))
+        self.model_picker.setItemText(index, " · ".join([*text, badge_text(verdict)]))
         self.model_picker.setItemData(index, why, Qt.ItemDataRole.ToolTipRole)
+
+    def chat_with_model(self, model_id: str) -> None:
+        """From the Models tab: this conversation's next answers come from `model_id`."""
+        if self.model_picker.findData(model_id) < 0:
+            self._populate_models()
+        self.model_picker.setCurrentIndex(max(0, self.model_picker.findData(model_id)))
+        if self.conversation_id:
+            self.services.store.update(self.conversation_id, model_id=model_id)
+        self.model_status.setText(f"Model: {self.model_picker.currentText().split(' · ')[0]}"
+                                  f" (loads on the next message)")
+        self.tabs.setCurrentIndex(0)
+        self.composer.setFocus()
 
     def _on_model_loading(self, model_id: str) -> None:
         self.load_progress.show()
@@ -647,5 +670,6 @@ class MainWindow(QMainWindow):
             self.workers.worker.cancel(self.active["request_id"])
         self.workers.stop()
         self.sidebar.flush_deletes()
+        self.models_tab.shutdown()
         self.meters.close_sensors()
         super().closeEvent(event)

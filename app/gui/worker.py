@@ -76,8 +76,8 @@ class ChatWorker(QObject):
         cancel = self.cancel_event(request.request_id)
         try:
             if cancel.is_set():  # stopped before it began: nothing was saved
-                self.sig_turn_finished.emit(request.request_id, {"finish_reason": "cancelled",
-                                                                 "message_id": None})
+                self.sig_turn_finished.emit(request.request_id,
+                     {"finish_reason": "cancelled", "message_id": None})
                 return
             if request.truncate_from_message_id is not None and request.conversation_id:
                 self.services.store.delete_messages_from(request.conversation_id,
@@ -101,7 +101,7 @@ class ChatWorker(QObject):
             self.sig_turn_failed.emit(request.request_id, str(exc))
         except Exception as exc:  # never let a worker die silently
             self.sig_turn_failed.emit(request.request_id,
-                                      f"Unexpected error: {type(exc).__name__}: {exc}")
+                 f"Unexpected error: {type(exc).__name__}: {exc}")
         finally:
             with self._lock:
                 self._cancels.pop(request.request_id, None)

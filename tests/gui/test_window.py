@@ -251,3 +251,10 @@ def test_providers_added_in_settings_become_routes(qtbot, window) -> None:
     assert dialog.provider_list.count() == 1 and dialog.provider_message.text()
     window._reload_router("reloaded")
     assert window.route_pin.findData("office-vllm") >= 0
+    # The key tab offers the Hub token and the presets; without a keyring the user is told.
+    offered = [dialog.provider.itemText(i) for i in range(dialog.provider.count())]
+    assert offered[0] == "huggingface" and "openai" in offered
+    dialog.provider.setCurrentText("huggingface")
+    dialog.secret.setText("hf_" + "x" * 30)
+    dialog._store_key()
+    assert "keyring" in dialog.key_message.text().lower()

@@ -1,0 +1,268 @@
+"""The Quantize dialog: pick a type and an output file, watch it run, cancel it, and get the
+result registered in the library.
+
+inference.quantize runs llama.cpp's quantizer in a child process; progress is what can be
+seen from outside (time elapsed, bytes written), shown against the expected output size.
+The job, the registration (which hashes the new file) and even listing the types (they
+come from the llama.cpp bindings) run off the UI thread.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QProgressBar,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.cli.render import human_bytes
+from app.gui.background import run_in_background
+from app.services import Services
+from inference.types import ModelInfo
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from inference.quantize import QuantizeResult
+
+DEFAULT_TYPE = "Q4_K_M"
+# Offered first, in this order: the usual quality/size trade-offs.
+COMMON_TYPES = ("Q4_K_M", "Q5_K_M", "Q6_K", "Q8_0", "Q4_K_S", "Q4_0", "Q3_K_M", "Q2_K", "F16")
+
+
+class QuantizeDialog(QDialog):
+    sig_registered = Signal(str)
+    """The id of the model the finished quantization was registered as."""
+
+    def __init__(self, services: Services, model: ModelInfo, parent: QWidget) -> None:
+        super().__init__(parent)
+        from inference.quantize import FULL_PRECISION_TYPES
+
+        self.services = services
+        self.model = model
+        self.setWindowTitle(f"Quantize {model.name}")
+        self.setMinimumWidth(560)
+        self._lock = threading.Lock()  # guards _job between the UI and the worker thread
+        self._job = None
+        self._cancel_requested = threading.Event()
+        self.running = False
+        self.result_model_id: str | None = None
+        self.expected_bytes: int | None = None
+        self._output_edited = False
+
+        layout = QVBoxLayout(self)
+        form = QFormLayout()
+        source = QLabel(f"{model.name} · {model.quantization or '?'} · "
+                        f"{human_bytes(model.size_bytes)}")
+        source.setToolTip(model.path)
+        form.addRow("Source", source)
+        self.type_box = QComboBox()
+        self.type_box.setAccessibleName("Quantization type")
+        self.type_box.addItem("reading the types llama.cpp offers…")
+        self.type_box.setEnabled(False)
+        self.type_box.currentIndexChanged.connect(self._type_changed)
+        form.addRow("Type", self.type_box)
+        output_row = QHBoxLayout()
+        self.output = QLineEdit()
+        self.output.setAccessibleName("Output file")
+        self.output.textEdited.connect(lambda _text: setattr(self, "_output_edited", True))
+        self.browse = QPushButton("Browse…")
+        self.browse.setAccessibleName("Choose the output file")
+        self.browse.clicked.connect(self._browse)
+        output_row.addWidget(self.output, 1)
+        output_row.addWidget(self.browse)
+        form.addRow("Output", output_row)
+        self.requantize = QCheckBox(f"Re-quantize this {model.quantization or 'quantized'} "
+                                    f"model anyway")
+        self.requantize.setAccessibleName("Allow re-quantizing")
+        self.requantize.setToolTip("Quantizing an already quantized model loses more quality "
+                                   "than quantizing its F16/BF16/F32 original; use that if "
+                                   "you have it.")
+        # Only offered when it matters: a full-precision source needs no permission.
+        self.requantize.setVisible((model.quantization or "") not in FULL_PRECISION_TYPES)
+        form.addRow("", self.requantize)
+        layout.addLayout(form)
+
+        self.progress = QProgressBar()
+        self.progress.setAccessibleName("Quantization progress")
+        self.progress.setTextVisible(False)
+        self.progress.hide()
+        layout.addWidget(self.progress)
+        self.status = QLabel()
+        self.status.setAccessibleName("Quantization status")
+        self.status.setWordWrap(True)
+        layout.addWidget(self.status)
+
+        self.buttons = QDialogButtonBox()
+        self.start_button = self.buttons.addButton("Quantize",
+                                                   QDialogButtonBox.ButtonRole.AcceptRole)
+        self.start_button.setAccessibleName("Start quantizing")
+        self.start_button.setEnabled(False)
+        self.cancel_button = self.buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
+        self.cancel_button.setAccessibleName("Cancel quantizing")
+        self.start_button.clicked.connect(self.start)
+        self.cancel_button.clicked.connect(self.cancel)
+        layout.addWidget(self.buttons)
+        run_in_background(self, self._types, self._show_types, self._fail, name="quant-types")
+
+    # -- set-up ----------------------------------------------------------------------------
+    @staticmethod
+    def _types() -> list[str]:
+        from inference.quantize import quantization_types
+
+        offered = quantization_types()
+        return [t for t in COMMON_TYPES if t in offered] + sorted(
+            t for t in offered if t not in COMMON_TYPES)
+
+    def _show_types(self, types: list[str]) -> None:
+        from inference.quantize import estimated_output_bytes
+
+        self.type_box.clear()
+        for name in types:
+            size = estimated_output_bytes(self.model.parameters or 0, name)
+            self.type_box.addItem(f"{name}  (about {human_bytes(size)})" if size else name,
+                                  name)
+        self.type_box.setCurrentIndex(max(0, self.type_box.findData(DEFAULT_TYPE)))
+        self.type_box.setEnabled(True)
+        self.start_button.setEnabled(True)
+        self._type_changed()
+
+    def type_name(self) -> str | None:
+        return self.type_box.currentData()
+
+    def _type_changed(self) -> None:
+        from inference.quantize import default_output_path
+
+        name = self.type_name()
+        if name is None or self._output_edited:
+            return  # the user's own output path stays as they wrote it
+        folder = self.services.data_dir / "models"
+        self.output.setText(str(default_output_path(Path(self.model.path), name, folder)))
+
+    def _browse(self) -> None:
+        chosen, _filter = QFileDialog.getSaveFileName(self, "Save the quantized model as",
+                                                      self.output.text(), "GGUF (*.gguf)")
+        if chosen:
+            self.output.setText(chosen)
+            self._output_edited = True
+
+    # -- running ---------------------------------------------------------------------------
+    def start(self) -> None:
+        name, output = self.type_name(), self.output.text().strip()
+        if self.running or name is None:
+            return
+        if not output:
+            self._fail("Choose an output file.")
+            return
+        self.running = True
+        self._cancel_requested.clear()
+        self.start_button.setEnabled(False)
+        for widget in (self.type_box, self.output, self.browse, self.requantize):
+            widget.setEnabled(False)
+        self.progress.setRange(0, 0)  # busy until the first size is known
+        self.progress.show()
+        self.status.setText(f"Starting llama.cpp's quantizer ({name})…")
+        allow = self.requantize.isChecked()
+        run_in_background(self, lambda report: self._run(name, output, allow, report),
+                          self._finished, self._fail, on_progress=self._show_progress,
+                          name="quantize-wait")
+
+    def _run(self, name: str, output: str, allow: bool,
+             report: Callable[[object], None]) -> tuple[QuantizeResult, ModelInfo]:
+        """On a worker thread: check, run and wait for the job, then register its file."""
+        from inference.quantize import (
+            QuantizeCancelled,
+            QuantizeJob,
+            estimated_output_bytes,
+        )
+
+        job = QuantizeJob(self.model.path, output, name, allow_requantize=allow,
+                          on_progress=report)
+        expected = estimated_output_bytes(self.model.parameters or 0, job.type_name) or None
+        report(("expected", expected))
+        # Under the lock a Cancel either lands before the child starts (and nothing runs)
+        # or after, when job.cancel() can terminate it.
+        with self._lock:
+            if self._cancel_requested.is_set():
+                raise QuantizeCancelled("Quantization cancelled; nothing was kept.")
+            self._job = job
+            job.start()
+        result = job.wait()
+        source_name = Path(self.model.path).name
+        model = self.services.library.register(
+            result.path, source=f"quantized from {source_name} ({result.type})")
+        return result, model
+
+    def _show_progress(self, update: object) -> None:
+        if isinstance(update, tuple):  # ("expected", bytes or None)
+            self.expected_bytes = update[1]
+            return
+        expected = self.expected_bytes
+        written = update.output_bytes
+        if expected:
+            # The estimate is rough: hold at 99% until llama.cpp says it is done.
+            self.progress.setRange(0, 1000)
+            self.progress.setValue(min(999, int(1000 * written / expected)))
+        about = f" of about {human_bytes(expected)}" if expected else ""
+        self.status.setText(f"{update.elapsed_s:.0f} s · {human_bytes(written)} "
+                            f"written{about}")
+
+    def _finished(self, outcome: tuple) -> None:
+        result, model = outcome
+        self.running = False
+        self.result_model_id = model.id
+        self.progress.setRange(0, 1)
+        self.progress.setValue(1)
+        self.status.setText(f"Done: {human_bytes(result.size_bytes)} {result.type} in "
+                            f"{result.elapsed_s:.1f} s, added to the library as {model.id}.")
+        self.cancel_button.setText("Close")
+        self.cancel_button.setAccessibleName("Close")
+        self.sig_registered.emit(model.id)
+
+    def _fail(self, message: str) -> None:
+        self.running = False
+        with self._lock:
+            self._job = None
+        self.progress.hide()
+        self.status.setText(message)
+        self.start_button.setEnabled(self.type_name() is not None)
+        self.type_box.setEnabled(self.type_box.count() > 0 and self.type_name() is not None)
+        for widget in (self.output, self.browse, self.requantize):
+            widget.setEnabled(True)
+
+    def cancel(self) -> None:
+        """Stops a running quantization (nothing is kept), else closes the dialog."""
+        if not self.running:
+            self.reject()
+            return
+        self.stop_job()
+        self.status.setText("Cancelling…")
+
+    def stop_job(self) -> None:
+        """Thread-safe enough for the UI thread: terminates the child if one runs."""
+        self._cancel_requested.set()
+        with self._lock:
+            job = self._job
+        if job is not None:
+            job.cancel()
+
+    def reject(self) -> None:
+        # Esc or the window's close button while running: stop the child, never orphan it.
+        if self.running:
+            self.stop_job()
+        super().reject()
