@@ -177,7 +177,8 @@ def detect_engines() -> list[EngineAvailability]:
         engines.append(EngineAvailability("mlx", True, mlx_version, device))
     else:
         engines.append(EngineAvailability(
-            "mlx", False, None, "not installed (pip install 'stillroom[mlx]'; Apple Silicon)"))
+            "mlx", False, None,
+            "not installed (pip install 'stillroom[mlx]'; Metal on Apple Silicon, CPU on Linux)"))
     return engines
 
 

@@ -4,6 +4,11 @@ The embedded default model ships with the app (resources/models/) and is listed 
 data directory. Other models are registered by reference in `models.json` under the data
 directory; nothing is copied. A model with a known SHA-256 is re-hashed whenever its file's
 size or modification time changed since the last check, and refused on a mismatch.
+
+A model is a GGUF file (llama.cpp) or a directory of safetensors (MLX: config.json, weights,
+tokenizer). A directory's SHA-256 is a manifest hash over all its files' hashes
+(safetensors_dir.manifest_sha256), and its "version" for the check cache is every file's
+size and modification time.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from pathlib import Path
 
 from inference.files import sha256_file, write_json_atomic
 from inference.gguf_file import GGUFError, read_summary
+from inference.safetensors_dir import ModelDirError, manifest_sha256, read_model_dir
 from inference.types import EngineError, ModelInfo
 
 REGISTRY_VERSION = 1
@@ -105,23 +111,18 @@ class ModelLibrary:
         """Raise a user-facing error unless the file is present, whole, and (when its hash
         is known) the same bytes that were registered."""
         path = Path(model.path)
-        try:
-            stat = path.stat()
-        except FileNotFoundError:
+        if not path.exists():
             hint = (" Run packaging/setup.sh to reinstall it." if model.builtin else
                     " Re-download it or remove it with `stillroom models rm`.")
             raise ModelNotFoundError(
                 f"The file of {model.name} is missing: {path}.{hint}") from None
         # Checked once per version of the file: a chat turn must not re-read the header.
-        stamp = {"size": stat.st_size, "mtime_ns": stat.st_mtime_ns, "sha256": model.sha256}
+        stamp = {**_version(path), "sha256": model.sha256}
         if self._load()["verified"].get(str(path)) == stamp:
             return
-        try:
-            read_summary(path)
-        except GGUFError as exc:
-            raise ModelIntegrityError(str(exc)) from exc
+        files = _check_readable(path)
         with self._mutating() as data:
-            actual = sha256_file(path) if model.sha256 else None
+            actual = _content_sha256(path, files) if model.sha256 else None
             if actual != model.sha256:
                 raise ModelIntegrityError(
                     f"{path.name} is corrupt: its SHA-256 is {actual[:12]}…, expected "
@@ -135,17 +136,19 @@ class ModelLibrary:
     def register(self, path: str | Path, *, name: str | None = None,
                  sha256: str | None = None, source: str | None = None,
                  id_hint: str | None = None, hashed: bool = False) -> ModelInfo:
-        """Add a GGUF file by reference; its hash is computed now and checked against
-        `sha256` when given. `id_hint` names the id where the file's own name is a content
-        hash (HF cache and Ollama blobs). `hashed`: `sha256` was computed from these very
-        bytes as they were written (hub.download verified it), so a second pass over a
-        multi-GB file is skipped."""
+        """Add a GGUF file or an MLX model directory by reference; its hash is computed now
+        and checked against `sha256` when given. `id_hint` names the id where the file's own
+        name is a content hash (HF cache and Ollama blobs). `hashed`: `sha256` was computed
+        from these very bytes as they were written (hub.download verified it), so a second
+        pass over a multi-GB file is skipped."""
         path = Path(path).expanduser().resolve()
-        try:
-            summary = read_summary(path)
-        except GGUFError as exc:
-            raise ModelIntegrityError(str(exc)) from exc
-        actual = sha256.lower() if hashed and sha256 else sha256_file(path)
+        if path.is_dir():
+            described = _describe_dir(path)
+            label = path.name  # a directory's "stem" would cut "Qwen2.5-0.5B" at the dot
+        else:
+            described = _describe_gguf(path, sha256.lower() if hashed and sha256 else None)
+            label = path.stem
+        actual = described["sha256"]
         if sha256 is not None and actual != sha256.lower():
             raise ModelIntegrityError(
                 f"{path.name} has SHA-256 {actual[:12]}…, expected {sha256[:12]}…; not registered."
@@ -155,22 +158,18 @@ class ModelLibrary:
             for entry in data["models"]:
                 if entry["path"] == str(path):
                     return _model_from_json(entry)
-            base = slugify(id_hint or path.stem)
+            base = slugify(id_hint or label)
             model_id, n = base, 2
             while model_id in existing:
                 model_id, n = f"{base}-{n}", n + 1
             model = ModelInfo(
-                id=model_id, name=name or path.stem, path=str(path), format="gguf",
-                quantization=summary.file_type, size_bytes=summary.size_bytes, sha256=actual,
-                context_length=summary.context_length, architecture=summary.architecture,
-                parameters=summary.parameter_count,
-                extra={"source": source or "local file",
+                id=model_id, name=name or label, path=str(path), **described,
+                extra={"source": source or ("local directory" if path.is_dir()
+                                            else "local file"),
                        "added_at": datetime.now(UTC).isoformat(timespec="seconds")},
             )
             data["models"].append(asdict(model))
-            stat = path.stat()
-            data["verified"][str(path)] = {"size": stat.st_size, "mtime_ns": stat.st_mtime_ns,
-                                           "sha256": actual}
+            data["verified"][str(path)] = {**_version(path), "sha256": actual}
             return model
 
     def remove(self, model_id: str) -> ModelInfo:
@@ -207,6 +206,54 @@ def _file_lock(path: Path) -> Iterator[None]:
             yield
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _version(path: Path) -> dict:
+    """What changes when a model's bytes may have: size and mtime of the file, or of every
+    file of a directory model."""
+    if path.is_dir():
+        return {"files": {p.name: [p.stat().st_size, p.stat().st_mtime_ns]
+                          for p in sorted(path.iterdir())
+                          if p.is_file() and not p.name.startswith(".")}}
+    stat = path.stat()
+    return {"size": stat.st_size, "mtime_ns": stat.st_mtime_ns}
+
+
+def _check_readable(path: Path) -> tuple[Path, ...]:
+    """Validate the header(s); returns the files the content hash covers."""
+    try:
+        if path.is_dir():
+            return read_model_dir(path).files
+        read_summary(path)
+        return (path,)
+    except (GGUFError, ModelDirError) as exc:
+        raise ModelIntegrityError(str(exc)) from exc
+
+
+def _content_sha256(path: Path, files: tuple[Path, ...]) -> str:
+    return manifest_sha256(files) if path.is_dir() else sha256_file(path)
+
+
+def _describe_gguf(path: Path, known_sha256: str | None = None) -> dict:
+    try:
+        summary = read_summary(path)
+    except GGUFError as exc:
+        raise ModelIntegrityError(str(exc)) from exc
+    return {"format": "gguf", "quantization": summary.file_type,
+            "size_bytes": summary.size_bytes, "sha256": known_sha256 or sha256_file(path),
+            "context_length": summary.context_length, "architecture": summary.architecture,
+            "parameters": summary.parameter_count}
+
+
+def _describe_dir(path: Path) -> dict:
+    try:
+        summary = read_model_dir(path)
+    except ModelDirError as exc:
+        raise ModelIntegrityError(str(exc)) from exc
+    return {"format": "mlx", "quantization": summary.quantization,
+            "size_bytes": summary.size_bytes, "sha256": manifest_sha256(summary.files),
+            "context_length": summary.context_length, "architecture": summary.architecture,
+            "parameters": summary.parameter_count}
 
 
 def _model_from_json(entry: dict) -> ModelInfo:

@@ -36,6 +36,11 @@ class EngineManager:
     def _create(self, model: ModelInfo) -> Engine:
         if model.format == "gguf":
             return LlamaCppEngine(model, self.settings)
+        if model.format == "mlx":
+            # Imports no mlx itself: the engine does that on load, and says how to install it.
+            from inference.mlx_engine import MlxEngine
+
+            return MlxEngine(model, context_length=self.settings.context_length)
         raise ModelLoadError(f"{model.name} is in {model.format} format, which this build of "
                              f"Stillroom cannot run yet.")
 

@@ -2,7 +2,8 @@
 
 model_sources.py finds candidates (the Hugging Face cache, LM Studio, Ollama, GPT4All, or a
 path the user names); here each one is checked before the library sees it: its GGUF header
-must read whole (a foreign or cut-short file is skipped with the reason), a file the library
+(an MLX folder: its config, safetensors headers and tokenizer) must read whole (a foreign or
+cut-short file is skipped with the reason), a file the library
 already has is reported as present rather than added twice, and a model split over several
 files is registered once, through its first part. Registering hashes the file; where the
 hash is known in advance (an HF or Ollama blob is named by it) a mismatch refuses the file.
@@ -15,7 +16,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from inference.gguf_file import GGUFError, GGUFSummary, read_summary
+from inference.gguf_file import GGUFError, read_summary
 from inference.library import ModelIntegrityError, ModelLibrary
 from inference.model_sources import (
     KNOWN_ORIGINS,
@@ -28,14 +29,9 @@ from inference.model_sources import (
     detect_layout,
     scan,
 )
+from inference.safetensors_dir import ModelDirError, read_model_dir
 from inference.types import EngineError, ModelInfo
 
-# MLX folders are found and reported, but until the MLX engine is merged the library
-# registers GGUF files only. Switching this on is the whole change: register() takes the
-# folder like a file.
-REGISTER_MLX = False
-_MLX_NOT_YET = ("an MLX model folder; this version of Stillroom runs GGUF files only, so it "
-                "was not registered")
 # Encoder-only models: they embed text for search but cannot write an answer.
 _EMBEDDING_ARCHITECTURES = frozenset({"bert", "nomic-bert", "nomic-bert-moe", "jina-bert-v2",
                                       "t5encoder", "modern-bert"})
@@ -88,10 +84,9 @@ def import_models(library: ModelLibrary, *, origins: Sequence[Origin] = KNOWN_OR
     is hashed, the slow part (seconds per gigabyte)."""
     report = ImportReport(dry_run)
     accepted = list(_screen(_discover(report, origins, path, layout), library, report))
-    for index, (found, summary) in enumerate(accepted, start=1):
+    for index, (found, size_bytes, quantization) in enumerate(accepted, start=1):
         if dry_run:
-            report.imported.append(Imported(found, None, summary.size_bytes,
-                                            summary.file_type))
+            report.imported.append(Imported(found, None, size_bytes, quantization))
             continue
         if on_progress is not None:
             on_progress(index, len(accepted), found)
@@ -128,7 +123,7 @@ def _discover(report: ImportReport, origins: Sequence[Origin], path: Path | None
 
 
 def _screen(items: Iterator[Item], library: ModelLibrary,
-            report: ImportReport) -> Iterator[tuple[Found, GGUFSummary]]:
+            report: ImportReport) -> Iterator[tuple[Found, int, str | None]]:
     """Yield the candidates worth registering; file the rest in the report with a reason."""
     installed = library.list()
     by_path = {Path(m.path).resolve(): m.id for m in installed}
@@ -144,9 +139,6 @@ def _screen(items: Iterator[Item], library: ModelLibrary,
         def skip(reason: str, found: Found = found) -> None:
             report.skipped.append(Rejected(found.path, found.origin, reason))
 
-        if found.format == "mlx" and not REGISTER_MLX:
-            skip(_MLX_NOT_YET)
-            continue
         resolved = found.path.resolve()
         known = by_path.get(resolved) or (by_hash.get(found.sha256) if found.sha256 else None)
         if known:
@@ -157,6 +149,15 @@ def _screen(items: Iterator[Item], library: ModelLibrary,
         if twin is not None:
             skip(f"{found.name} is the same model as {twin.name} ({LABELS[twin.origin]}); "
                  f"imported once")
+            continue
+        if found.format == "mlx":  # a folder: config.json, safetensors headers, tokenizer
+            try:
+                folder = read_model_dir(resolved)
+            except ModelDirError as exc:
+                skip(str(exc))
+                continue
+            claimed_paths[resolved] = found
+            yield found, folder.size_bytes, folder.quantization
             continue
         split = _SPLIT.match(found.path.name)
         if split:
@@ -185,7 +186,7 @@ def _screen(items: Iterator[Item], library: ModelLibrary,
         claimed_paths[resolved] = found
         if found.sha256:
             claimed_hashes[found.sha256] = found
-        yield found, summary
+        yield found, summary.size_bytes, summary.file_type
 
 
 def _split_problem(found: Found, split: re.Match[str]) -> str | None:

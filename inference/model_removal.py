@@ -2,14 +2,16 @@
 
 Models are registered by reference: a file imported from LM Studio, Ollama or a folder
 belongs to the user or to that app, and deleting it would break it there. Stillroom owns
-two kinds of file: quantize outputs in its own models/ folder, and Hugging Face cache
-blobs that `models pull` downloaded (the library's `source` says which; a pull records
-"hf:REPO/FILE@REVISION", an import "imported from ...").
+two kinds of file: quantize outputs in its own models/ folder (GGUF files, and MLX model
+folders from `--type mlx-*`), and Hugging Face cache blobs that `models pull` downloaded
+(the library's `source` says which; a pull records "hf:REPO/FILE@REVISION", a conversion
+"converted from ...", an import "imported from ...").
 """
 
 from __future__ import annotations
 
 import contextlib
+import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -32,7 +34,7 @@ def created_by_stillroom(model: ModelInfo, models_dir: Path) -> bool:
     cache blob that `models pull` downloaded."""
     source = model.extra.get("source", "")
     path = Path(model.path)
-    if source.startswith("quantized from"):
+    if source.startswith(("quantized from", "converted from")):
         return path.resolve().is_relative_to(models_dir.resolve())
     if source.startswith("hf:"):
         return path.parent.name == "blobs" and path.parent.parent.name.startswith("models--")
@@ -58,6 +60,13 @@ def remove_model(library: ModelLibrary, model_id: str, *, delete_file: bool,
 
 
 def _delete(path: Path) -> list[Path]:
+    if path.is_dir():  # an MLX model folder that `models quantize --type mlx-*` wrote
+        try:
+            shutil.rmtree(path)
+        except OSError as exc:
+            raise ModelRemovalError(f"{path.name} was forgotten but could not be deleted "
+                                    f"({exc.strerror or exc}); delete {path} yourself.") from exc
+        return [path]
     deleted = []
     if path.parent.name == "blobs":
         # The cache's snapshots/<commit>/<file> links to this blob would be left dangling.

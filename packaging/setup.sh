@@ -4,7 +4,9 @@
 # Safe to run again: it only reinstalls when pyproject.toml, the extras or CMAKE_ARGS change.
 #
 #   bash packaging/setup.sh          # the app
-#   bash packaging/setup.sh --dev    # the app plus the test and lint tools
+#   bash packaging/setup.sh --dev    # the app plus the test and lint tools, and MLX
+#                                    # (stillroom[mlx]: on Linux x86-64 its CPU backend,
+#                                    # ~200 MB, ~15 s from pip's cache) so the MLX tests run
 #
 # llama-cpp-python builds for the CPU here. For a GPU build, set CMAKE_ARGS first:
 #   Apple Silicon (Metal): CMAKE_ARGS="-DGGML_METAL=on" bash packaging/setup.sh

@@ -12,6 +12,7 @@ import pytest
 
 from inference.library import embedded_model
 from inference.llama_engine import LlamaCppEngine
+from inference.mlx_convert import mlx_available
 from inference.types import ModelInfo
 from tests.inference.fake_hub import FakeHub
 
@@ -82,3 +83,28 @@ def fake_hub(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeHu
         monkeypatch.delenv("HF_TOKEN", raising=False)
         monkeypatch.delenv("HF_HUB_CACHE", raising=False)
         yield hub
+
+
+# -- MLX: a Hugging Face checkpoint derived from the embedded model, and its MLX forms ------
+requires_mlx = pytest.mark.skipif(
+    not mlx_available(),
+    reason="MLX is not installed (packaging/setup.sh --dev installs mlx[cpu] and mlx-lm)")
+
+
+@pytest.fixture(scope="session")
+def hf_checkpoint(model: ModelInfo, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The embedded GGUF's own weights as a Hugging Face safetensors checkpoint (float16),
+    with a tokenizer rebuilt from its vocabulary; about 5 s, once per run."""
+    pytest.importorskip("safetensors", reason="needs safetensors (comes with mlx-lm)")
+    from tests.inference.derive_hf_checkpoint import derive
+
+    return derive(model.path, tmp_path_factory.mktemp("hf") / "SmolLM2-135M-Instruct")
+
+
+@pytest.fixture(scope="session")
+def mlx_4bit_dir(hf_checkpoint: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """hf_checkpoint converted to MLX 4-bit by our converter (a real mlx_lm child process)."""
+    from inference.mlx_convert import convert
+
+    output = tmp_path_factory.mktemp("mlx") / "SmolLM2-135M-Instruct-mlx-4bit"
+    return convert(hf_checkpoint, output, "mlx-4bit").path

@@ -62,12 +62,17 @@ def _parser() -> argparse.ArgumentParser:
     pull.add_argument("--json", action="store_true",
                       help='print {"id", "path", "repo", "file", "size_bytes", "sha256"}')
     quantize = model_commands.add_parser(
-        "quantize", help="make a smaller GGUF with llama.cpp's quantizer and register it",
-        description="SOURCE is a GGUF path or a model id. The output is registered in the "
-                    "library; its id works with `stillroom chat --model ID`.")
-    quantize.add_argument("source", metavar="SOURCE", help="GGUF file or model id")
+        "quantize", help="make a smaller GGUF with llama.cpp's quantizer, or an MLX model, "
+                         "and register it",
+        description="SOURCE is a GGUF path or a model id; for the mlx-* types, a Hugging Face "
+                    "safetensors directory or a repo id already in the Hugging Face cache "
+                    "(converted by mlx_lm; needs stillroom[mlx]). The output is registered in "
+                    "the library; its id works with `stillroom chat --model ID`.")
+    quantize.add_argument("source", metavar="SOURCE",
+                          help="GGUF file or model id; safetensors directory or HF repo for MLX")
     quantize.add_argument("--type", required=True, metavar="TYPE",
-                          help="Q8_0, Q6_K, Q5_K_M, Q4_K_M, Q4_0, Q5_0, Q3_K_M, Q2_K, ...")
+                          help="Q8_0, Q6_K, Q5_K_M, Q4_K_M, Q4_0, Q5_0, Q3_K_M, Q2_K, ...; "
+                               "mlx-4bit, mlx-6bit, mlx-8bit, mlx-bf16")
     quantize.add_argument("--output", "-o", metavar="PATH",
                           help="where to write it (default: models/ in the data directory)")
     quantize.add_argument("--allow-requantize", action="store_true",

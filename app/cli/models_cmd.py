@@ -66,6 +66,10 @@ class _StatusLine:
 def _quantize(args: argparse.Namespace, library: ModelLibrary) -> int:
     from inference.quantize import QuantizeJob, QuantizeProgress, default_output_path, resolve_type
 
+    if args.type.strip().lower().startswith("mlx"):
+        from app.cli.mlx_convert_cmd import run_mlx_convert
+
+        return run_mlx_convert(args, library)
     source = _source_path(args.source, library)
     type_name, _ = resolve_type(args.type)  # an unknown type fails before any file work
     output = Path(args.output) if args.output else default_output_path(

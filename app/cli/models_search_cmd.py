@@ -184,6 +184,10 @@ def _fit(args: argparse.Namespace, library: ModelLibrary) -> int:
     else:
         model = library.get(source)
         target = model.id
+        if model.format == "mlx":
+            raise ValueError(f"{model.id} is an MLX model; `models fit` reads GGUF headers. "
+                             f"MLX needs its {model.size_bytes / 1e6:,.0f} MB of weights in "
+                             f"memory plus the KV cache of the context.")
         fit = estimate_fit(read_summary(model.path), context)
     if args.json:
         print(json.dumps({"model": target, **(_fit_json(fit) or {})}, indent=2))

@@ -194,7 +194,7 @@ def test_projectors_embedders_mlx_folders_and_old_revisions_are_reported(apps: A
     reasons = {item.path: item.reason for item in report.skipped}
     assert "vision projector" in reasons[apps.home / ".lmstudio" / "models" / "x" /
                                          "Vision-GGUF" / "mmproj-f16.gguf"]
-    assert "MLX model folder" in reasons[mlx] and "GGUF files only" in reasons[mlx]
+    assert "has no tokenizer" in reasons[mlx]  # the test tree's folder has weights only
     (embedder,) = (path for path in reasons if path.parent == apps.ollama / "blobs")
     assert reasons[embedder].startswith("an embedding model (nomic-bert)")
     old = apps.hub / "models--acme--Bar-GGUF" / "snapshots" / ("1" * 40) / "Bar.gguf"
@@ -241,3 +241,20 @@ def test_registry_json_records_the_import(apps: Apps, library: ModelLibrary,
     import_models(library, origins=["ollama"])
     (entry,) = json.loads((stillroom_home / "models.json").read_text())["models"]
     assert entry["name"] == "gemma3:1b" and entry["format"] == "gguf"
+
+
+def test_an_mlx_folder_is_imported_as_an_mlx_model(apps: Apps, library: ModelLibrary) -> None:
+    snapshot = apps.hub / "models--mlx-community--Qwen3-4bit" / "snapshots" / ("b" * 40)
+    mlx_folder(snapshot)
+    (snapshot / "tokenizer.json").write_text("{}", encoding="utf-8")
+
+    dry = import_models(library, dry_run=True)
+    assert [(i.quantization, i.size_bytes) for i in dry.imported] == [
+        ("4bit", sum(p.stat().st_size for p in snapshot.iterdir()))]
+    (imported,) = import_models(library).imported
+    model = imported.model
+    assert (model.format, model.quantization, model.path) == ("mlx", "4bit", str(snapshot))
+    assert model.id == "qwen3-4bit"
+    library.verify(model)
+    again = import_models(library)
+    assert not again.imported and [p.model_id for p in again.present] == [model.id]

@@ -40,3 +40,24 @@ def test_a_file_in_a_folder_named_like_the_cache_is_not_enough(library: ModelLib
     with pytest.raises(ModelRemovalError, match="imported from the Hugging Face cache"):
         remove_model(library, model.id, delete_file=True, models_dir=tmp_path / "models")
     assert blob.exists()
+
+
+def test_an_mlx_conversion_folder_is_deleted_whole(library: ModelLibrary, stillroom_home: Path,
+                                                  tmp_path: Path) -> None:
+    from tests.inference.test_mlx_library import write_safetensors
+
+    models_dir = stillroom_home / "models"
+    folders = []
+    for where in (models_dir, tmp_path / "elsewhere"):
+        folder = where / "Mine-mlx-4bit"
+        folder.mkdir(parents=True)
+        (folder / "config.json").write_text('{"model_type": "llama"}')
+        (folder / "tokenizer.json").write_text("{}")
+        write_safetensors(folder / "model.safetensors", {"norm.weight": ("F32", [8])})
+        folders.append(folder)
+    inside, outside = (library.register(f, source="converted from Mine (mlx-4bit)")
+                       for f in folders)
+    with pytest.raises(ModelRemovalError, match="Stillroom did not create"):
+        remove_model(library, outside.id, delete_file=True, models_dir=models_dir)
+    removal = remove_model(library, inside.id, delete_file=True, models_dir=models_dir)
+    assert removal.deleted == [folders[0]] and not folders[0].exists() and folders[1].exists()
