@@ -10,7 +10,16 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from routing.sensitivity import credentials, custom, financial, health, mnpi, personal, privilege
+from routing.sensitivity import (
+    credentials,
+    custom,
+    financial,
+    health,
+    mnpi,
+    mnpi_signals,
+    personal,
+    privilege,
+)
 from routing.sensitivity.report import SensitivityReport, Span
 from routing.sensitivity.text import fold_case
 
@@ -66,6 +75,8 @@ def scan(text: str, *, custom_terms: Sequence[str] = ()) -> SensitivityReport:
         financial.find(text, folded, spans, numbers_from)
     credentials.find(text, folded, spans)
     mnpi.find(text, folded, spans)
+    if not any(span.category == "mnpi" for span in spans):
+        mnpi_signals.find(folded, spans)  # broad rules; the phrases above are cheaper
     custom.find(text, custom_terms, spans)
     return SensitivityReport.from_spans(spans) if spans else _NOTHING_FOUND
 
