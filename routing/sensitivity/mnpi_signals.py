@@ -32,22 +32,24 @@ _NOT_PUBLIC = re.compile(
     r"confidential|tight|secret)"
     r"|(?:quiet|wraps)\s+(?:till|until)"
     r"|confidential|vertraulich|confidentiel|confidencial|riservat"
-    r"|not\s+(?:yet\s+)?(?:public|announced|disclosed|out\s+yet)"
+    # Not "terms were not disclosed": news reports say it of deals that are public.
+    r"|not\s+(?:yet\s+)?(?:public|announced|out\s+yet)|not\s+yet\s+disclosed"
     r"|(?:till|until|before)\s+(?:we|they|the\s+company)\s+(?:file|announce|report|publish|"
     r"release|disclose|go\s+public)"
     r"|(?:till|until|before)\s+the\s+(?:8-k|announcement|release|press\s+release|filing)"
-    r"|(?:file|filing)\s+(?:the\s+|an\s+|our\s+)?8-k"
-    r"|before\s+the\s+(?:open|bell|market\s+opens)|after\s+(?:the\s+)?(?:close|bell)\b"
     r"|ad-?hoc"
     # A disclosure still to come: "we report on Aug 6", "announcement is Monday before the
     # open", "release goes out the morning of the 12th", "decision is published in two weeks".
+    # Weaker than the rest (see find), hence the group.
+    r"|(?P<scheduled>(?:file|filing)\s+(?:the\s+|an\s+|our\s+)?8-k"
+    r"|before\s+the\s+(?:open|bell|market\s+opens)|after\s+(?:the\s+)?(?:close|bell)\b"
     rf"|(?:we|they|it)\s+(?:will\s+|'ll\s+|are\s+going\s+to\s+|plan\s+to\s+)?"
     rf"(?:report|announce|release|publish|disclose)\s+(?:it\s+|them\s+)?(?:on\s+|in\s+)?(?:{_DAY})"
     rf"|(?:announcement|release|disclosure|decision|press\s+release|8-k|filing)\s+"
     rf"(?:is\s+|goes\s+out\s+|will\s+be\s+|comes\s+out\s+|is\s+published\s+|published\s+|"
     rf"is\s+scheduled\s+|is\s+planned\s+)?(?:for\s+|on\s+)?(?:{_DAY})"
     r"|(?:will|'ll|going\s+to|plan\s+to)\s+(?:announce|publish|disclose|release|veröffentlich)"
-    r"|werden\s+[^.\n]{0,60}veröffentlichen"
+    r"|werden\s+[^.\n]{0,60}veröffentlichen)"
     # Insider framing: somebody at the company told the writer.
     r"|(?:works?|working)\s+(?:at|for)\s+[a-z]"
     r"|(?:friend|brother|sister|cousin|uncle|aunt|relative|neighbou?r|buddy|contact|source)"
@@ -62,11 +64,17 @@ _SIGNAL_NEEDLES = (
     "adhoc", "report", "announc", "releas", "publish", "disclos", "decision", "filing",
     "veröffentlich", "work", "at ", "heard", "heads up", "told",
 )  # fmt: skip
-# Events that move a share price when they come out.
+# Results come out on dates published in advance ("Apple will announce its Q4 results on
+# October 30"), so a date alone does not make them secret; the writer's own ("we report on
+# Aug 6") are, until then.
+_ROUTINE = re.compile(
+    r"\b(?:earnings|revenue|eps|same-store\s+sales|comparable\s+sales|ebit(?:da)?|"
+    r"profit|q[1-4]|fy\s?\d\d|results)\b"
+)
+_FIRST_PERSON = re.compile(r"\b(?:we|we're|we'll|our|us)\b")
+# Events that move a share price when they come out, whenever that is.
 _EVENT = re.compile(
-    r"\b(?:earnings|revenue|eps|guidance|same-store\s+sales|comparable\s+sales|ebit(?:da)?|"
-    r"profit|q[1-4]\b|fy\s?\d\d|quarterly\s+results|results|"
-    r"merger|acquisition|acquir\w*|takeover|buyout|term\s+sheet|deal|offer\s+price|"
+    r"\b(?:guidance|merger|acquisition|acquir\w*|takeover|buyout|term\s+sheet|deal|offer\s+price|"
     r"per\s+share|enterprise\s+value|ev\b|tender\s+offer|"
     r"dividend|buyback|share\s+repurchase|layoffs?|restructur\w*|redundanc\w*|job\s+cuts|"
     r"write-?downs?|write\s+(?:down|off)|impairment|profit\s+warning|gewinnwarnung|"
@@ -90,7 +98,7 @@ _ALREADY_OUT = re.compile(
     r"|\b(?:news\s+article|headlines?|reuters|bloomberg|wsj|financial\s+times)\b"
 )
 _STRONG = re.compile(
-    r"internal(?:\s+use)?\s+only|not\s+(?:yet\s+)?(?:public|announced|disclosed)|"
+    r"internal(?:\s+use)?\s+only|not\s+(?:yet\s+)?(?:public|announced)|"
     r"keep\s+(?:it|this|that)\s+quiet|circulate|confidential|vertraulich|works?\s+(?:at|for)"
 )
 
@@ -99,13 +107,17 @@ def find(folded: str, found: list[Span]) -> None:
     """Append mnpi spans to found when an event and a not-public signal share the text."""
     if not contains_any(folded, _SIGNAL_NEEDLES) or not contains_any(folded, _EVENT_NEEDLES):
         return
-    if _EVENT.search(folded) is None:
+    material = _EVENT.search(folded) is not None
+    if not material and _ROUTINE.search(folded) is None:
         return
     for match in _NOT_PUBLIC.finditer(folded):
         start = match.start()
         if start and folded[start - 1].isalnum():
             continue  # inside a longer word
-        if _ALREADY_OUT.search(folded) and not _STRONG.search(folded):
-            return
+        if match.group("scheduled"):
+            if _ALREADY_OUT.search(folded) or not (material or _FIRST_PERSON.search(folded)):
+                continue
+        elif _ALREADY_OUT.search(folded) and not _STRONG.search(folded):
+            continue
         found.append(Span(start, match.end(), "mnpi", "event_not_public"))
         return
