@@ -39,6 +39,37 @@ _INSURANCE_ID = re.compile(
     r"\s*[:#]?\s*(?P<value>[a-z0-9][a-z0-9\-]{5,19})(?![\w\-])"
 )
 
+# Health-insurance and patient numbers by their label, in several countries: German
+# Versichertennummer, Spanish NHC (número de historia clínica), Ontario health card, dental plan
+# IDs. They name a health system, so they count without clinical words; the generic member,
+# subscriber and insurance IDs (a gym also has members) need an insurer or a clinical word.
+_HEALTH_ID_LABEL = re.compile(
+    r"\b(?:(?:kranken)?versicherten-?nummer|krankenkassen-?nummer|nhc|"
+    r"n[uú]mero\s+de\s+historia(?:\s+cl[ií]nica)?|health\s+(?:card|insurance)(?:\s+(?:number|"
+    r"no\.?|#|id))?|(?:dental|medical|vision)\s+(?:plan\s+)?(?:id|number)|tarjeta\s+sanitaria|"
+    r"carte\s+vitale|ohip(?:\s+number)?|ehic|zorgverzekering\w*|n[º°]\s+de\s+s[ée]cu\w*|"
+    r"(?P<generic>member\s+id|subscriber\s+id|insurance\s+id|policy\s+(?:number|no\.?)))\b"
+)
+_HEALTH_ID_NEEDLES = (
+    "versicherten", "krankenkassen", "nhc", "historia", "health card", "health insurance",
+    "dental", "medical id", "medical number", "medical plan", "vision", "sanitaria", "vitale",
+    "ohip", "ehic", "zorgverzeker", "member id", "subscriber id", "insurance id", "policy",
+)  # fmt: skip
+# Read from the original text after the label: a word or two ("is", "es:"), then groups of
+# digits and capitals ("4728-391-659-KT", "1038 2274 9915"); a lower-case word ends it.
+_HEALTH_ID_VALUE = re.compile(
+    r"[^\n\w]{0,4}(?:(?:is|es|est|ist|lautet|nr\.?|no\.?|number)\s*:?\s+)?"
+    r"(?P<value>[A-Z0-9]*\d[A-Z0-9]*(?:[ \-][0-9A-Z]{2,}){0,4})(?![\w\-])"
+)
+_INSURER = re.compile(
+    r"\b(?:aetna|cigna|humana|anthem|blue\s+(?:cross|shield)|bcbs|united\s?healthcare|kaiser|"
+    r"delta\s+dental|bupa|medicaid|medicare|tricare|molina|centene|aok|barmer|dak|"
+    r"mutuelle|sanitas|adeslas|claim|copay|deductible|prior\s+auth\w*|pharmacy)\b"
+)
+# An HL7 v2 patient-identification segment: a name, birth date and address in one line.
+_HL7_PID = re.compile(r"(?:^|[\r\n])PID\|")
+_TEN_DIGITS = re.compile(r"\d(?<![\w]\d)\d{2}[ \-]?\d{3}[ \-]?\d{4}(?!\w)")
+
 _CLINICAL_TERMS = (
     r"diagnos[ei]s", r"diagnosed", r"dx", r"prescribed", r"prescription", r"medications?",
     r"\d+\s?mg", r"presents?\s+with", r"presenting\s+with", r"history\s+of", r"hx\s+of",
@@ -58,6 +89,19 @@ _CLINICAL_TERMS = (
     r"medical\s+records?", r"sick\s+(?:leave|note)", r"signed\s+off\s+(?:sick|with)",
     r"work-related\s+stress", r"symptoms", r"inpatient", r"outpatient", r"icu",
     r"physiotherapy", r"counsell?ing\s+sessions?", r"disabilit(?:y|ies)",
+    # Procedures, tests and ward words a clinician writes.
+    r"mri", r"ct\s+scan", r"x-?rays?", r"ultrasound", r"cabg", r"stent\w*", r"pod\s?\d",
+    r"ward", r"bed\s+\d+", r"medically\s+necessary", r"oncologist", r"cardiolog\w*",
+    r"stage\s+[1-4iv]+", r"heart\s+failure", r"chronic\s+\w+", r"infection", r"hospitali[sz]ed",
+    r"crown", r"root\s+canal", r"extraction",
+    # Drug names by their stems: loop diuretics, ACE inhibitors, statins, beta blockers, ...
+    r"\w+(?:semide|pril|sartan|statin|olol|dipine|formin|gliptin|azepam|zolam|oxetine|"
+    r"triptyline|prazole|mycin|cillin|floxacin|cycline|mab|tinib|parin|xaban|codone|morphine)",
+    # The basics in German, French, Spanish, Italian, Dutch and Portuguese.
+    r"diagnos\w*", r"\w*karzinom\w*", r"krebs", r"krankheit", r"befund", r"therapie",
+    r"maladie", r"traitement", r"hospitalis\w*", r"enfermedad", r"insuficiencia",
+    r"tratamiento", r"ingres[oa]", r"c[áa]ncer", r"malattia", r"terapia", r"ziekte",
+    r"behandeling", r"doença", r"tratamento",
 )  # fmt: skip
 # About sixty terms, tried at every word start: grouped by first letter (see by_first_letter).
 _CLINICAL = re.compile(rf"\b(?:{by_first_letter(_CLINICAL_TERMS)})\b")
@@ -69,17 +113,31 @@ _ICD10 = re.compile(
 
 # Roles that put a person's name right after them: "patient John Abernathy", "one of our
 # members, Nadia Flores".
-_ROLES = "patient|pt|client|claimant|plaintiff|member|employee|resident|name"
-# Relations do the same after "my" or "our": "my colleague Priya Shah", "our son Tom Walsh".
-# (The possessive is the cheap pre-check: two substring tests, where the relation words are a
-# dozen.)
+_ROLES = (
+    "patient|patientin|paciente|patiente|patiënt|paziente|pt|client|claimant|plaintiff|member|"
+    "subscriber|employee|resident|name|nombre|nom|naam"
+)
+# A relation after "my" or "our" identifies somebody to whoever reads the prompt, with or
+# without a name: "my mom, Carol Jennings", "our son Noah", "my husband". (The possessive is the
+# cheap pre-check: two substring tests, where the relation words are a few dozen.)
 _RELATION = re.compile(
-    r"\s*(?:colleague|co-?worker|student|tenant|friend|son|daughter|"
-    r"wife|husband|brother|sister|mother|father)s?\b"
+    r"\s*(?:colleague|co-?worker|student|tenant|friend|son|daughter|wife|husband|brother|"
+    r"sister|mother|father|mom|mum|mommy|mummy|dad|daddy|parent|grand(?:ma|pa|mother|father|"
+    r"son|daughter|parent|child)|aunt|uncle|nephew|niece|cousin|partner|boyfriend|girlfriend|"
+    r"fianc[ée]e?|kid|child|children|baby|toddler|stepson|stepdaughter|spouse|"
+    r"patient|client|employee|resident)s?\b"
 )
 # Somebody identifiable: an honorific, or a role label, followed by a capitalised name. The
 # honorific pattern starts with its literal "M" so the engine can skip to candidates.
-_HONORIFIC_NAME = re.compile(r"M(?<![\w]M)(?:rs?|s|iss|x)\.?\s+[A-ZÀ-Ý][\w'’\-]+")
+_HONORIFIC_NAME = re.compile(r"M(?<![\w]M)(?:rs?|s|iss|x|me|lle)\.?\s+[A-ZÀ-Ý][\w'’\-]+")
+# The same in other languages and for doctors, less common, so behind their own test.
+_OTHER_HONORIFIC = re.compile(
+    r"\b(?:Dr|Frau|Herr|Sr|Sra|Srta|Sig|Sig\.ra|Dhr|Mevr|Mevrouw|Meneer)\.?\s+[A-ZÀ-Ý][\w'’\-]+"
+)
+_OTHER_HONORIFIC_NEEDLES = ("Dr", "Frau", "Herr", "Sr", "Sig", "Dhr", "Mevr", "Meneer")
+# Somebody confided it: "X told me in confidence he's being treated for ...". Whoever it is,
+# the writer knows them, and so would the reader of the prompt.
+_CONFIDED_NEEDLES = ("in confidence", "confided", "told me privately")
 # A role label followed by a capitalised name: "patient John Abernathy", "Client: Elena Petrova".
 _LABELLED_NAME = re.compile(
     rf"\b(?i:{_ROLES})s?\b\.?[:,]?\s+"
@@ -91,8 +149,8 @@ _LABELLED_NAME = re.compile(
 _LABEL = re.compile(rf"(?:{_ROLES})s?\b")
 _NAME_AFTER_LABEL = re.compile(r"\.?[:,]?\s+[A-ZÀ-Ý][a-zà-ÿ'’\-]+\s+[A-ZÀ-Ý][\w'’\-]+")
 _LABEL_NEEDLES = (
-    "patient", "pt ", "pt.", "client", "claimant", "plaintiff", "member", "employee", "resident",
-    "name",
+    "patient", "paciente", "patiënt", "paziente", "pt ", "pt.", "client", "claimant", "plaintiff",
+    "member", "subscriber", "employee", "resident", "name", "nombre", "nom", "naam",
 )  # fmt: skip
 
 _IDENTIFIER_NEEDLES = (
@@ -106,14 +164,16 @@ def find(
     """Append health spans to found; identifies_person: other detectors found personal data."""
     spans_before = len(found)
     if has_digits:
-        _identifiers(folded, found)
+        _identifiers(text, folded, found)
     has_identifier = len(found) > spans_before
     if not (
         identifies_person
         or has_identifier
         or ("M" in text and _HONORIFIC_NAME.search(text))
+        or (contains_any(text, _OTHER_HONORIFIC_NEEDLES) and _OTHER_HONORIFIC.search(text))
         or (contains_any(folded, _LABEL_NEEDLES) and _has_labelled_name(text, folded))
-        or (("my " in folded or "our " in folded) and _has_related_name(text, folded))
+        or (("my " in folded or "our " in folded) and _has_relation(folded))
+        or contains_any(folded, _CONFIDED_NEEDLES)
     ):
         return
     clinical = [
@@ -146,7 +206,7 @@ def _has_labelled_name(text: str, folded: str) -> bool:
     return False
 
 
-def _has_related_name(text: str, folded: str) -> bool:
+def _has_relation(folded: str) -> bool:
     # From each "my " / "our " found by str.find: a search for (my|our) would stop at every m
     # and o in the text.
     for possessive in ("my ", "our "):
@@ -155,13 +215,13 @@ def _has_related_name(text: str, folded: str) -> bool:
             relation = None
             if not (at and folded[at - 1].isalnum()):  # not "army ", "tour "
                 relation = _RELATION.match(folded, at + len(possessive))
-            if relation and _NAME_AFTER_LABEL.match(text, relation.end()):
+            if relation:
                 return True
             at = folded.find(possessive, at + 1)
     return False
 
 
-def _identifiers(folded: str, found: list[Span]) -> None:
+def _identifiers(text: str, folded: str, found: list[Span]) -> None:
     if contains_any(folded, _IDENTIFIER_NEEDLES):
         for match in _RECORD_NUMBER.finditer(folded):
             if sum(ch.isdigit() for ch in match.group("value")) >= 4:
@@ -176,9 +236,36 @@ def _identifiers(folded: str, found: list[Span]) -> None:
             if checksums.npi_valid(match.group("value")):
                 found.append(Span(match.start("value"), match.end("value"), "health", "npi"))
     if "nhs" in folded:
+        before = len(found)
         for match in _NHS.finditer(folded):
             digits = re.sub(r"\D", "", match.group("value"))
             if checksums.nhs_number_valid(digits):
                 found.append(
                     Span(match.start("value"), match.end("value"), "health", "nhs_number")
                 )
+        if len(found) == before and ("|" in folded or "\t" in folded):
+            _nhs_column(folded, found)
+    if "PID|" in text:
+        for match in _HL7_PID.finditer(text):
+            found.append(Span(match.end() - 4, match.end(), "health", "hl7_patient"))
+    if contains_any(folded, _HEALTH_ID_NEEDLES):
+        _health_ids(text, folded, found)
+
+
+def _nhs_column(folded: str, found: list[Span]) -> None:
+    """A table with an NHS column puts the label far from the numbers under it."""
+    for match in _TEN_DIGITS.finditer(folded):
+        digits = match.group().replace(" ", "").replace("-", "")
+        if checksums.nhs_number_valid(digits):
+            found.append(Span(match.start(), match.end(), "health", "nhs_number"))
+
+
+def _health_ids(text: str, folded: str, found: list[Span]) -> None:
+    for label in _HEALTH_ID_LABEL.finditer(folded):
+        value = _HEALTH_ID_VALUE.match(text, label.end())
+        if value is None or sum(ch.isdigit() for ch in value.group("value")) < 4:
+            continue
+        if label.group("generic") and not (_INSURER.search(folded) or _CLINICAL.search(folded)):
+            continue
+        start, end = value.span("value")
+        found.append(Span(start, end, "health", "health_insurance_id"))
