@@ -50,10 +50,14 @@ _HEALTH_ID_LABEL = re.compile(
     r"carte\s+vitale|ohip(?:\s+number)?|ehic|zorgverzekering\w*|n[º°]\s+de\s+s[ée]cu\w*|"
     r"(?P<generic>member\s+id|subscriber\s+id|insurance\s+id|policy\s+(?:number|no\.?)))\b"
 )
-_HEALTH_ID_NEEDLES = (
-    "versicherten", "krankenkassen", "nhc", "historia", "health card", "health insurance",
-    "dental", "medical id", "medical number", "medical plan", "vision", "sanitaria", "vitale",
-    "ohip", "ehic", "zorgverzeker", "member id", "subscriber id", "insurance id", "policy",
+_HEALTH_ID_WORDS = frozenset(
+    word.encode()
+    for word in (
+        "versichertennummer", "krankenversichertennummer", "versicherten-nummer",
+        "krankenkassennummer", "krankenkassen-nummer", "nhc", "historia", "health", "dental",
+        "medical", "vision", "sanitaria", "vitale", "ohip", "ehic", "zorgverzekering",
+        "zorgverzekeringsnummer", "member", "subscriber", "insurance", "policy", "nº", "n°",
+    )
 )  # fmt: skip
 # Read from the original text after the label: a word or two ("is", "es:"), then groups of
 # digits and capitals ("4728-391-659-KT", "1038 2274 9915"); a lower-case word ends it.
@@ -94,17 +98,23 @@ _CLINICAL_TERMS = (
     r"ward", r"bed\s+\d+", r"medically\s+necessary", r"oncologist", r"cardiolog\w*",
     r"stage\s+[1-4iv]+", r"heart\s+failure", r"chronic\s+\w+", r"infection", r"hospitali[sz]ed",
     r"crown", r"root\s+canal", r"extraction",
-    # Drug names by their stems: loop diuretics, ACE inhibitors, statins, beta blockers, ...
-    r"\w+(?:semide|pril|sartan|statin|olol|dipine|formin|gliptin|azepam|zolam|oxetine|"
-    r"triptyline|prazole|mycin|cillin|floxacin|cycline|mab|tinib|parin|xaban|codone|morphine)",
     # The basics in German, French, Spanish, Italian, Dutch and Portuguese.
-    r"diagnos\w*", r"\w*karzinom\w*", r"krebs", r"krankheit", r"befund", r"therapie",
+    r"diagnos\w*", r"krebs", r"krankheit", r"befund", r"therapie",
     r"maladie", r"traitement", r"hospitalis\w*", r"enfermedad", r"insuficiencia",
     r"tratamiento", r"ingres[oa]", r"c[áa]ncer", r"malattia", r"terapia", r"ziekte",
     r"behandeling", r"doença", r"tratamento",
 )  # fmt: skip
 # About sixty terms, tried at every word start: grouped by first letter (see by_first_letter).
 _CLINICAL = re.compile(rf"\b(?:{by_first_letter(_CLINICAL_TERMS)})\b")
+# Drug names by their stems (loop diuretics, ACE inhibitors, statins, beta blockers, ...) and
+# German compound diagnoses ("Mammakarzinom"): word endings, so a pattern of their own that
+# starts with the ending's letters, the word before it checked afterwards. A term starting
+# with \w in _CLINICAL would be tried at every word.
+_CLINICAL_ENDING = re.compile(
+    r"(?:semide|pril|sartan|statin|olol|dipine|formin|gliptin|azepam|zolam|oxetine|"
+    r"triptyline|prazole|mycin|cillin|floxacin|cycline|tinib|parin|xaban|codone|karzinom)"
+    r"(?:e?s)?\b"
+)
 # ICD-10-CM shape; U codes are reserved for emergency use and rarely seen in notes.
 # Starts with a class, see text.py.
 _ICD10 = re.compile(
@@ -131,12 +141,14 @@ _RELATION = re.compile(
 # honorific pattern starts with its literal "M" so the engine can skip to candidates.
 _HONORIFIC_NAME = re.compile(r"M(?<![\w]M)(?:rs?|s|iss|x|me|lle)\.?\s+[A-ZÀ-Ý][\w'’\-]+")
 # The same in other languages and for doctors, less common, so behind their own test.
+# Starts with its letters (no \b), so the engine skips to D, F, H, S or M; the character
+# before is checked in _has_other_honorific.
 _OTHER_HONORIFIC = re.compile(
-    r"\b(?:Dr|Frau|Herr|Sr|Sra|Srta|Sig|Sig\.ra|Dhr|Mevr|Mevrouw|Meneer)\.?\s+[A-ZÀ-Ý][\w'’\-]+"
+    r"(?:Dr|Frau|Herr|Sr|Sra|Srta|Sig|Sig\.ra|Dhr|Mevr|Mevrouw|Meneer)\.?\s+[A-ZÀ-Ý][\w'’\-]+"
 )
-_OTHER_HONORIFIC_NEEDLES = ("Dr", "Frau", "Herr", "Sr", "Sig", "Dhr", "Mevr", "Meneer")
 # Somebody confided it: "X told me in confidence he's being treated for ...". Whoever it is,
 # the writer knows them, and so would the reader of the prompt.
+_CONFIDED_WORDS = frozenset((b"confidence", b"confided", b"privately"))
 _CONFIDED_NEEDLES = ("in confidence", "confided", "told me privately")
 # A role label followed by a capitalised name: "patient John Abernathy", "Client: Elena Petrova".
 _LABELLED_NAME = re.compile(
@@ -148,9 +160,14 @@ _LABELLED_NAME = re.compile(
 # ASCII: (?i) above also takes "İ" and "ı" for i and "ſ" for s, which lower-casing does not give.
 _LABEL = re.compile(rf"(?:{_ROLES})s?\b")
 _NAME_AFTER_LABEL = re.compile(r"\.?[:,]?\s+[A-ZÀ-Ý][a-zà-ÿ'’\-]+\s+[A-ZÀ-Ý][\w'’\-]+")
-_LABEL_NEEDLES = (
-    "patient", "paciente", "patiënt", "paziente", "pt ", "pt.", "client", "claimant", "plaintiff",
-    "member", "subscriber", "employee", "resident", "name", "nombre", "nom", "naam",
+# Checked against text.word_list: one set test for two dozen words.
+_LABEL_WORDS = frozenset(
+    word.encode()
+    for word in (
+        "patient", "patients", "patientin", "paciente", "patiente", "patiënt", "paziente", "pt",
+        "client", "clients", "claimant", "plaintiff", "member", "members", "subscriber",
+        "employee", "employees", "resident", "residents", "name", "nombre", "nom", "naam",
+    )
 )  # fmt: skip
 
 _IDENTIFIER_NEEDLES = (
@@ -159,27 +176,40 @@ _IDENTIFIER_NEEDLES = (
 _MEDICARE_NEEDLES = ("medic", "mbi")  # medicare, medicaid
 
 def find(
-    text: str, folded: str, found: list[Span], *, has_digits: bool, identifies_person: bool
+    text: str,
+    folded: str,
+    found: list[Span],
+    *,
+    has_digits: bool,
+    identifies_person: bool,
+    words: list[bytes],
 ) -> None:
-    """Append health spans to found; identifies_person: other detectors found personal data."""
+    """Append health spans to found; identifies_person: other detectors found personal data;
+    words: text.word_list(folded)."""
     spans_before = len(found)
     if has_digits:
-        _identifiers(text, folded, found)
+        _identifiers(text, folded, found, words)
     has_identifier = len(found) > spans_before
     if not (
         identifies_person
         or has_identifier
         or ("M" in text and _HONORIFIC_NAME.search(text))
-        or (contains_any(text, _OTHER_HONORIFIC_NEEDLES) and _OTHER_HONORIFIC.search(text))
-        or (contains_any(folded, _LABEL_NEEDLES) and _has_labelled_name(text, folded))
+        or _has_other_honorific(text)
+        or (not _LABEL_WORDS.isdisjoint(words) and _has_labelled_name(text, folded))
         or (("my " in folded or "our " in folded) and _has_relation(folded))
-        or contains_any(folded, _CONFIDED_NEEDLES)
+        or (not _CONFIDED_WORDS.isdisjoint(words) and contains_any(folded, _CONFIDED_NEEDLES))
     ):
         return
     clinical = [
         Span(match.start(), match.end(), "health", "clinical_context")
         for match in _CLINICAL.finditer(folded)
     ]
+    if not clinical:
+        clinical = [
+            Span(match.start(), match.end(), "health", "clinical_context")
+            for match in _CLINICAL_ENDING.finditer(folded)
+            if match.start() >= 3 and folded[match.start() - 3 : match.start()].isalpha()
+        ]
     if not clinical:
         return
     found += clinical
@@ -192,6 +222,13 @@ def find(
             found.append(
                 Span(match.start("value"), match.end("value"), "health", "insurance_id")
             )
+
+
+def _has_other_honorific(text: str) -> bool:
+    for match in _OTHER_HONORIFIC.finditer(text):
+        if not (match.start() and text[match.start() - 1].isalnum()):
+            return True
+    return False
 
 
 def _has_labelled_name(text: str, folded: str) -> bool:
@@ -221,7 +258,7 @@ def _has_relation(folded: str) -> bool:
     return False
 
 
-def _identifiers(text: str, folded: str, found: list[Span]) -> None:
+def _identifiers(text: str, folded: str, found: list[Span], words: list[bytes]) -> None:
     if contains_any(folded, _IDENTIFIER_NEEDLES):
         for match in _RECORD_NUMBER.finditer(folded):
             if sum(ch.isdigit() for ch in match.group("value")) >= 4:
@@ -248,7 +285,7 @@ def _identifiers(text: str, folded: str, found: list[Span]) -> None:
     if "PID|" in text:
         for match in _HL7_PID.finditer(text):
             found.append(Span(match.end() - 4, match.end(), "health", "hl7_patient"))
-    if contains_any(folded, _HEALTH_ID_NEEDLES):
+    if not _HEALTH_ID_WORDS.isdisjoint(words):
         _health_ids(text, folded, found)
 
 

@@ -21,7 +21,7 @@ from routing.sensitivity import (
     privilege,
 )
 from routing.sensitivity.report import SensitivityReport, Span
-from routing.sensitivity.text import fold_case
+from routing.sensitivity.text import fold_case, word_list
 
 # Every identifier-based detector needs a digit; most ordinary prompts have none, so this one
 # check lets them skip the bulk of the work.
@@ -70,13 +70,23 @@ def scan(text: str, *, custom_terms: Sequence[str] = ()) -> SensitivityReport:
         text, folded, spans, numbers_from=numbers_from, has_long_number=has_long_number
     )
     identifies_person = len(spans) > before_personal
-    health.find(text, folded, spans, has_digits=has_digits, identifies_person=identifies_person)
+    # Words for the gates with long lists of trigger words (see text.word_list).
+    words = word_list(folded)
+    health.find(
+        text,
+        folded,
+        spans,
+        has_digits=has_digits,
+        identifies_person=identifies_person,
+        words=words,
+    )
     if has_long_number and numbers_from is not None:
         financial.find(text, folded, spans, numbers_from)
     credentials.find(text, folded, spans)
+    before_mnpi = len(spans)
     mnpi.find(text, folded, spans)
-    if not any(span.category == "mnpi" for span in spans):
-        mnpi_signals.find(folded, spans)  # broad rules; the phrases above are cheaper
+    if len(spans) == before_mnpi:  # the broad rules, for what the phrases above did not name
+        mnpi_signals.find(folded, words, spans)
     custom.find(text, custom_terms, spans)
     return SensitivityReport.from_spans(spans) if spans else _NOTHING_FOUND
 
