@@ -51,7 +51,10 @@ _KIND_BY_PREFIX = (
     ("shp", "shopify_token"), ("SG.", "sendgrid_key"), ("SK", "twilio_key"),
     ("key-", "mailgun_key"), ("do", "digitalocean_token"),
 )  # fmt: skip
-_TOKEN_PREFIXES = ("sk-", "xox", "eyJ", "glpat-", "pypi-", "SG.", "key-", "SK")
+_TOKEN_PREFIXES = ("sk-", "xox", "eyJ")
+# GitLab, PyPI and Mailgun keys have a dash after their prefix, SendGrid and Twilio start with S.
+_DASH_TOKEN_PREFIXES = ("glpat-", "pypi-", "key-")
+_CAPITAL_S_TOKEN_PREFIXES = ("SG.", "SK")
 _CAPITAL_A_TOKEN_PREFIXES = ("AKIA", "ASIA", "ABIA", "ACCA", "AIza")
 _UNDERSCORE_TOKEN_PREFIXES = ("k_", "gh", "github_pat_", "hf_", "npm_", "shp", "_v1_")
 _TOKEN_CHAR = re.compile(rf"[{_TOKEN_CHARS}]")
@@ -106,9 +109,12 @@ _FOREIGN_PASSWORD = re.compile(
     r"parola\s+d['’]ordine)\b[^\n.:=]{0,40}?\s(?:est|es|ist|lautet|is|é|è|era|war|was|:)\s+"
     r"(?P<value>\S{4,100})"
 )
-_FOREIGN_PASSWORD_NEEDLES = (
-    "mot de passe", "contraseña", "contrasena", "passwort", "kennwort", "wachtwoord", "senha",
-    "parola d",
+_FOREIGN_PASSWORD_WORDS = frozenset(
+    word.encode()
+    for word in (
+        "passe", "contraseña", "contrasena", "passwort", "kennwort", "wachtwoord", "senha",
+        "parola",
+    )
 )  # fmt: skip
 _TRAILING = "'\"“”‘’«».,;:!?)"
 # Every _NAMED_KEY match has "key" right before its "=" or ":" (or the quote closing the name,
@@ -151,8 +157,8 @@ _ASSIGNMENT_NEEDLES = (
 )  # fmt: skip
 
 
-def find(text: str, folded: str, found: list[Span]) -> None:
-    """Append secret spans to found."""
+def find(text: str, folded: str, found: list[Span], words: list[bytes]) -> None:
+    """Append secret spans to found; words: text.word_list(folded)."""
     tokens_from = len(found)
     _tokens(text, found)
     tokens_to = len(found)
@@ -166,7 +172,7 @@ def find(text: str, folded: str, found: list[Span]) -> None:
                 found.append(
                     Span(match.start("value"), match.end("value"), "secret", "url_password")
                 )
-    if contains_any(folded, _FOREIGN_PASSWORD_NEEDLES):
+    if not _FOREIGN_PASSWORD_WORDS.isdisjoint(words):
         _foreign_passwords(text, folded, found)
     if not _may_assign(folded):
         return
@@ -232,6 +238,8 @@ def _may_hold_token(text: str) -> bool:
         contains_any(text, _TOKEN_PREFIXES)
         or ("A" in text and contains_any(text, _CAPITAL_A_TOKEN_PREFIXES))
         or ("_" in text and contains_any(text, _UNDERSCORE_TOKEN_PREFIXES))
+        or ("-" in text and contains_any(text, _DASH_TOKEN_PREFIXES))
+        or ("S" in text and contains_any(text, _CAPITAL_S_TOKEN_PREFIXES))
     )
 
 

@@ -148,6 +148,12 @@ _OTHER_HONORIFIC = re.compile(
 )
 # Somebody confided it: "X told me in confidence he's being treated for ...". Whoever it is,
 # the writer knows them, and so would the reader of the prompt.
+_OTHER_HONORIFIC_WORDS = frozenset(
+    word.encode()
+    for word in (
+        "dr", "frau", "herr", "sr", "sra", "srta", "sig", "dhr", "mevr", "mevrouw", "meneer",
+    )
+)  # fmt: skip
 _CONFIDED_WORDS = frozenset((b"confidence", b"confided", b"privately"))
 _CONFIDED_NEEDLES = ("in confidence", "confided", "told me privately")
 # A role label followed by a capitalised name: "patient John Abernathy", "Client: Elena Petrova".
@@ -194,7 +200,7 @@ def find(
         identifies_person
         or has_identifier
         or ("M" in text and _HONORIFIC_NAME.search(text))
-        or _has_other_honorific(text)
+        or _has_other_honorific(text, words)
         or (not _LABEL_WORDS.isdisjoint(words) and _has_labelled_name(text, folded))
         or (("my " in folded or "our " in folded) and _has_relation(folded))
         or (not _CONFIDED_WORDS.isdisjoint(words) and contains_any(folded, _CONFIDED_NEEDLES))
@@ -224,7 +230,9 @@ def find(
             )
 
 
-def _has_other_honorific(text: str) -> bool:
+def _has_other_honorific(text: str, words: list[bytes]) -> bool:
+    if _OTHER_HONORIFIC_WORDS.isdisjoint(words):
+        return False
     for match in _OTHER_HONORIFIC.finditer(text):
         if not (match.start() and text[match.start() - 1].isalnum()):
             return True

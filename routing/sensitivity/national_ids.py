@@ -13,7 +13,6 @@ from __future__ import annotations
 import re
 
 from routing.sensitivity.report import Span
-from routing.sensitivity.text import contains_any
 
 _LABEL = re.compile(
     r"\b(?:bsn|burgerservicenummer|sofi-?nummer|tfn|tax\s+file\s+(?:number|no)|dni|nie|nif|"
@@ -21,10 +20,15 @@ _LABEL = re.compile(
     r"insee|steuer-?id\w*|steuer-?identifikationsnummer|identifikationsnummer|idnr|"
     r"codice\s+fiscale|c\.f\.|tax\s+id)\b"
 )
-_LABEL_NEEDLES = (
-    "bsn", "burgerservice", "sofi", "tfn", "tax file", "dni", "nie", "nif", "identidad",
-    "sociale", "sécu", "secu", "nir", "insee", "steuer", "identifikationsnummer", "idnr",
-    "fiscale", "c.f.", "tax id",
+# Every label has one of these words (see text.word_list); "c.f." splits into "c" and "f".
+_LABEL_WORDS = frozenset(
+    word.encode()
+    for word in (
+        "bsn", "burgerservicenummer", "sofinummer", "sofi-nummer", "tfn", "tax", "dni", "nie",
+        "nif", "identidad", "sociale", "sécu", "secu", "nir", "insee", "steuer-id", "steuerid",
+        "steuer-identifikationsnummer", "steueridentifikationsnummer", "identifikationsnummer",
+        "idnr", "fiscale", "f",
+    )
 )  # fmt: skip
 # Groups of letters and digits after the label; up to this many characters are read.
 _REACH = 48
@@ -117,9 +121,9 @@ _CHECKS = (
 )  # fmt: skip
 
 
-def find(text: str, folded: str, found: list[Span]) -> None:
+def find(text: str, folded: str, found: list[Span], words: list[bytes]) -> None:
     """Append personal spans for labelled national identifiers that pass their check."""
-    if not contains_any(folded, _LABEL_NEEDLES):
+    if _LABEL_WORDS.isdisjoint(words):
         return
     for label in _LABEL.finditer(folded):
         span = _value_after(text, label.end())

@@ -129,12 +129,13 @@ def find(
     *,
     numbers_from: int | None,
     has_long_number: bool,
+    words: list[bytes],
 ) -> None:
     """Append personal spans to found.
 
     numbers_from: where number-led patterns start searching (see scanner.py), None when the
     text has no digit. has_long_number: the text has a run of six or more digits, which every
-    phone number and national ID has; without one those are skipped.
+    phone number and national ID has; without one those are skipped. words: text.word_list.
     """
     if "@" in text:
         _emails(text, found)
@@ -144,7 +145,7 @@ def find(
     if contains_any(folded, _BIRTH_NEEDLES):
         _dates_of_birth(folded, found)
     # Not behind has_long_number: a codice fiscale has no six digits in a row.
-    national_ids.find(text, folded, found)
+    national_ids.find(text, folded, found, words)
     if has_long_number:
         _phones(text, folded, found, numbers_from)
         _national_ids(text, folded, found, numbers_from)

@@ -78,8 +78,18 @@ _FOREIGN_LEGENDS = re.compile(
 # "vocat" takes avocat and avvocato; "privilegi" privilegiado, privilegiert, privilegiato.
 _FOREIGN_NEEDLES = (
     "vocat", "anwalt", "abogad", "secret pro", "privilégi", "privilegi", "riservat",
-    "verschonings", "geheimhouding", "advoca", "sigilo", "segredo",
 )  # fmt: skip
+# Dutch and Portuguese legends by their words (see text.word_list): one set test.
+_MORE_FOREIGN_WORDS = frozenset(
+    word.encode()
+    for word in (
+        "verschoningsrecht", "geheimhoudingsplicht", "vertrouwelijk", "advocaat", "advogado",
+        "sigilo", "segredo",
+    )
+)  # fmt: skip
+# Confidentiality footers: "intended only for the addressee", "may contain confidential ...",
+# "received this in error".
+_FOOTER_WORDS = frozenset((b"intended", b"contain", b"error"))
 # What protects the document, in US, UK and Commonwealth terms, read backwards from the word
 # "privilege" (a literal, where the engine is fastest): "Subject to Legal Advice Privilege",
 # "covered by solicitor-client privilege", "solicitor-client privileged".
@@ -108,17 +118,16 @@ _LINE_LEAD = re.compile(r"(?:^|\n)[ \t>*#]*(?:(?:strictly|highly)\s+)?$")
 _SET_OFF = re.compile(r"\s*[-–—:|/]")
 # Every legend above contains one of these; texts without any skip the regex pass.
 _NEEDLES = (
-    "privilege", "confidential", "counsel", "work product", "eyes only", "litigation", " nda",
+    "priv", "confidential", "counsel", "work product", "eyes only", "litigation", " nda",
     "non-disclosure", "prejudice", "settlement purposes", "do not forward", "do not distribute",
-    "priv", "intended", "may contain", "in error",
 )  # fmt: skip
 
 
-def find(text: str, folded: str, found: list[Span]) -> None:
-    """Append privilege spans to found."""
-    if contains_any(folded, _FOREIGN_NEEDLES):
+def find(text: str, folded: str, found: list[Span], words: list[bytes]) -> None:
+    """Append privilege spans to found; words: text.word_list(folded)."""
+    if contains_any(folded, _FOREIGN_NEEDLES) or not _MORE_FOREIGN_WORDS.isdisjoint(words):
         _foreign(folded, found)
-    if not contains_any(folded, _NEEDLES):
+    if not contains_any(folded, _NEEDLES) and _FOOTER_WORDS.isdisjoint(words):
         return
     if "privilege" in folded:
         _covered_by(folded, found)

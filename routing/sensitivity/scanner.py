@@ -63,15 +63,20 @@ def scan(text: str, *, custom_terms: Sequence[str] = ()) -> SensitivityReport:
     has_long_number = (
         first_digit is not None and long_number.search(text, first_digit.start()) is not None
     )
-    spans: list[Span] = []
-    privilege.find(text, folded, spans)
-    before_personal = len(spans)
-    personal.find(
-        text, folded, spans, numbers_from=numbers_from, has_long_number=has_long_number
-    )
-    identifies_person = len(spans) > before_personal
     # Words for the gates with long lists of trigger words (see text.word_list).
     words = word_list(folded)
+    spans: list[Span] = []
+    privilege.find(text, folded, spans, words)
+    before_personal = len(spans)
+    personal.find(
+        text,
+        folded,
+        spans,
+        numbers_from=numbers_from,
+        has_long_number=has_long_number,
+        words=words,
+    )
+    identifies_person = len(spans) > before_personal
     health.find(
         text,
         folded,
@@ -82,7 +87,7 @@ def scan(text: str, *, custom_terms: Sequence[str] = ()) -> SensitivityReport:
     )
     if has_long_number and numbers_from is not None:
         financial.find(text, folded, spans, numbers_from)
-    credentials.find(text, folded, spans)
+    credentials.find(text, folded, spans, words)
     before_mnpi = len(spans)
     mnpi.find(text, folded, spans)
     if len(spans) == before_mnpi:  # the broad rules, for what the phrases above did not name
