@@ -87,9 +87,10 @@ _MORE_FOREIGN_WORDS = frozenset(
         "sigilo", "segredo",
     )
 )  # fmt: skip
-# Confidentiality footers: "intended only for the addressee", "may contain confidential ...",
-# "received this in error".
-_FOOTER_WORDS = frozenset((b"intended", b"contain", b"error"))
+# Confidentiality footers ("intended only for the addressee", "may contain confidential ...",
+# "received this in error") and the short stamp "Priv & Conf": words, not substrings, since
+# "priv" is in every "private" and "privacy".
+_FOOTER_WORDS = frozenset((b"intended", b"contain", b"error", b"priv"))
 # What protects the document, in US, UK and Commonwealth terms, read backwards from the word
 # "privilege" (a literal, where the engine is fastest): "Subject to Legal Advice Privilege",
 # "covered by solicitor-client privilege", "solicitor-client privileged".
@@ -118,7 +119,7 @@ _LINE_LEAD = re.compile(r"(?:^|\n)[ \t>*#]*(?:(?:strictly|highly)\s+)?$")
 _SET_OFF = re.compile(r"\s*[-–—:|/]")
 # Every legend above contains one of these; texts without any skip the regex pass.
 _NEEDLES = (
-    "priv", "confidential", "counsel", "work product", "eyes only", "litigation", " nda",
+    "privilege", "confidential", "counsel", "work product", "eyes only", "litigation", " nda",
     "non-disclosure", "prejudice", "settlement purposes", "do not forward", "do not distribute",
 )  # fmt: skip
 
