@@ -43,7 +43,15 @@ _SECRET_TERMS = (
     r"till\s+the\s+(?:8-k|announcement|release|press\s+release|filing)",
     r"until\s+the\s+(?:8-k|announcement|release|press\s+release|filing)",
     r"ad-?hoc",
-    # Insider framing: somebody at the company told the writer.
+    # Insider framing: somebody told the writer.
+    r"heard\s+(?:informally|privately|through|from\s+(?:a|my|our|someone))",
+    r"heads\s+up\s+from",
+    r"told\s+(?:me|us)\s+(?:in\s+confidence|privately|off\s+the\s+record)",
+)  # fmt: skip
+# Somebody at the company: "my brother-in-law at Granite Peak", "a friend who works at ...".
+# Only with a word of telling ("says", "told"): "my friend works at a bakery and asks how
+# dividends are taxed" is not a tip.
+_INSIDER_TERMS = (
     r"works?\s+(?:at|for)\s+[a-z]", r"working\s+(?:at|for)\s+[a-z]",
     *(
         rf"{who}(?:-in-law)?\s+(?:who\s+works\s+)?at\s+[a-z]"
@@ -52,10 +60,10 @@ _SECRET_TERMS = (
             "buddy", "contact", "source",
         )
     ),
-    r"heard\s+(?:informally|privately|through|from\s+(?:a|my|our|someone))",
-    r"heads\s+up\s+from",
-    r"told\s+(?:me|us)\s+(?:in\s+confidence|privately|off\s+the\s+record)",
 )  # fmt: skip
+_TELLING_WORDS = frozenset(
+    (b"says", b"said", b"told", b"tells", b"heard", b"mentioned", b"hinted", b"tipped", b"up")
+)
 _DAY = (
     r"(?:mon|tues|wednes|thurs|fri|satur|sun)day|tomorrow|tonight|next\s+\w+|this\s+\w+|"
     r"the\s+(?:\d{1,2}(?:st|nd|rd|th)?|morning|evening|open|close)|\d{1,2}(?:st|nd|rd|th)?\b|"
@@ -86,6 +94,7 @@ _SCHEDULED_TERMS = (
     r"werden\s+[^.\n]{0,60}veröffentlichen",
 )  # fmt: skip
 _SECRET = re.compile(by_first_letter(_SECRET_TERMS))
+_INSIDER = re.compile(by_first_letter(_INSIDER_TERMS))
 _SCHEDULED = re.compile(by_first_letter(_SCHEDULED_TERMS))
 # Results come out on dates published in advance ("Apple will announce its Q4 results on
 # October 30"), so a date alone does not make them secret; the writer's own ("we report on
@@ -134,7 +143,8 @@ _ALREADY_OUT = re.compile(
 )
 _STRONG = re.compile(
     r"internal(?:\s+use)?\s+only|not\s+(?:yet\s+)?(?:public|announced)|"
-    r"keep\s+(?:it|this|that)\s+quiet|circulate|confidential|vertraulich|works?\s+(?:at|for)"
+    r"keep\s+(?:it|this|that)\s+quiet|circulate|confidential|vertraulich|works?\s+(?:at|for)|"
+    r"told|heard|heads\s+up"
 )
 
 
@@ -147,6 +157,8 @@ def find(folded: str, words: list[bytes], found: list[Span]) -> None:
         return
     already_out = _ALREADY_OUT.search(folded) is not None
     match = _first_word_start(_SECRET, folded)
+    if match is None and not _TELLING_WORDS.isdisjoint(words):
+        match = _first_word_start(_INSIDER, folded)
     if match is not None and not (already_out and _STRONG.search(folded) is None):
         found.append(Span(match.start(), match.end(), "mnpi", "event_not_public"))
         return
