@@ -104,6 +104,7 @@ _ROUTINE_WORDS = frozenset(
     for word in (
         "earnings", "revenue", "revenues", "eps", "same-store", "comparable", "ebit", "ebitda",
         "profit", "profits", "q1", "q2", "q3", "q4", "fy24", "fy25", "fy26", "fy27", "fy28",
+        "umsatz", "ergebnis", "quartalszahlen", "ebitda-marge", "bénéfice", "ventas", "ricavi",
     )
 )  # fmt: skip
 _FIRST_PERSON = frozenset((b"we", b"our", b"us"))  # "we're" splits at the apostrophe
@@ -123,6 +124,10 @@ _MATERIAL_WORDS = frozenset(
         "restate", "restated", "breach", "regulator", "regulators", "regulatory", "fda", "cma",
         "ftc", "antitrust", "drill", "ceo", "cfo", "stepping", "resign", "resigns", "resigning",
         "resigned", "resignation", "bankruptcy", "insolvency", "insolvent",
+        # German, French, Spanish and Italian basics.
+        "übernahme", "fusion", "fusión", "fusione", "dividende", "dividendo", "stellenabbau",
+        "kapitalerhöhung", "abschreibung", "insolvenz", "rücktritt", "rachat", "licenciements",
+        "adquisición", "despidos", "acquisizione", "licenziamenti",
     )
 )  # fmt: skip
 # News already out: "announced yesterday", "reported last week". Let through unless something
