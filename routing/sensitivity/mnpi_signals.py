@@ -160,17 +160,18 @@ def find(folded: str, words: list[bytes], found: list[Span]) -> None:
     material = not _MATERIAL_WORDS.isdisjoint(words)
     if not material and _ROUTINE_WORDS.isdisjoint(words):
         return
-    already_out = _ALREADY_OUT.search(folded) is not None
+    # _ALREADY_OUT is read only once a signal is found: most texts stop before it.
     match = _first_word_start(_SECRET, folded)
     if match is None and not _TELLING_WORDS.isdisjoint(words):
         match = _first_word_start(_INSIDER, folded)
-    if match is not None and not (already_out and _STRONG.search(folded) is None):
-        found.append(Span(match.start(), match.end(), "mnpi", "event_not_public"))
+    if match is not None:
+        if _ALREADY_OUT.search(folded) is None or _STRONG.search(folded) is not None:
+            found.append(Span(match.start(), match.end(), "mnpi", "event_not_public"))
         return
-    if already_out or not (material or not _FIRST_PERSON.isdisjoint(words)):
+    if not (material or not _FIRST_PERSON.isdisjoint(words)):
         return
     match = _first_word_start(_SCHEDULED, folded)
-    if match is not None:
+    if match is not None and _ALREADY_OUT.search(folded) is None:
         found.append(Span(match.start(), match.end(), "mnpi", "scheduled_disclosure"))
 
 
