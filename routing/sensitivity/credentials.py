@@ -157,7 +157,7 @@ _ASSIGNMENT_NEEDLES = (
 )  # fmt: skip
 
 
-def find(text: str, folded: str, found: list[Span], words: list[bytes]) -> None:
+def find(text: str, folded: str, found: list[Span], words: frozenset[bytes]) -> None:
     """Append secret spans to found; words: text.word_list(folded)."""
     tokens_from = len(found)
     _tokens(text, found)
@@ -353,3 +353,7 @@ def _is_literal_secret(value: str, *, quoted: bool) -> bool:
     # A bare word: letters and underscores read as a variable (db_password), letters with
     # digits as a password (hunter22).
     return any(ch.isdigit() for ch in name)
+
+
+# The words this module's gates look for; the scanner keeps only these of a prompt's words.
+GATE_WORDS = _FOREIGN_PASSWORD_WORDS

@@ -39,6 +39,8 @@ _INSURANCE_ID = re.compile(
     r"\s*[:#]?\s*(?P<value>[a-z0-9][a-z0-9\-]{5,19})(?![\w\-])"
 )
 
+# Not "vision" and "policy" in the word gate below: computer vision and retry policies are
+# far more common in prompts than vision plans; "policy number" still counts after "insurance".
 # Health-insurance and patient numbers by their label, in several countries: German
 # Versichertennummer, Spanish NHC (número de historia clínica), Ontario health card, dental plan
 # IDs. They name a health system, so they count without clinical words; the generic member,
@@ -55,8 +57,8 @@ _HEALTH_ID_WORDS = frozenset(
     for word in (
         "versichertennummer", "krankenversichertennummer", "versicherten-nummer",
         "krankenkassennummer", "krankenkassen-nummer", "nhc", "historia", "health", "dental",
-        "medical", "vision", "sanitaria", "vitale", "ohip", "ehic", "zorgverzekering",
-        "zorgverzekeringsnummer", "member", "subscriber", "insurance", "policy", "nº", "n°",
+        "medical", "sanitaria", "vitale", "ohip", "ehic", "zorgverzekering",
+        "zorgverzekeringsnummer", "member", "subscriber", "insurance", "nº", "n°",
     )
 )  # fmt: skip
 # Read from the original text after the label: a word or two ("is", "es:"), then groups of
@@ -188,7 +190,7 @@ def find(
     *,
     has_digits: bool,
     identifies_person: bool,
-    words: list[bytes],
+    words: frozenset[bytes],
 ) -> None:
     """Append health spans to found; identifies_person: other detectors found personal data;
     words: text.word_list(folded)."""
@@ -230,7 +232,7 @@ def find(
             )
 
 
-def _has_other_honorific(text: str, words: list[bytes]) -> bool:
+def _has_other_honorific(text: str, words: frozenset[bytes]) -> bool:
     if _OTHER_HONORIFIC_WORDS.isdisjoint(words):
         return False
     for match in _OTHER_HONORIFIC.finditer(text):
@@ -266,7 +268,7 @@ def _has_relation(folded: str) -> bool:
     return False
 
 
-def _identifiers(text: str, folded: str, found: list[Span], words: list[bytes]) -> None:
+def _identifiers(text: str, folded: str, found: list[Span], words: frozenset[bytes]) -> None:
     if contains_any(folded, _IDENTIFIER_NEEDLES):
         for match in _RECORD_NUMBER.finditer(folded):
             if sum(ch.isdigit() for ch in match.group("value")) >= 4:
@@ -314,3 +316,7 @@ def _health_ids(text: str, folded: str, found: list[Span]) -> None:
             continue
         start, end = value.span("value")
         found.append(Span(start, end, "health", "health_insurance_id"))
+
+
+# The words this module's gates look for; the scanner keeps only these of a prompt's words.
+GATE_WORDS = _HEALTH_ID_WORDS | _OTHER_HONORIFIC_WORDS | _CONFIDED_WORDS | _LABEL_WORDS

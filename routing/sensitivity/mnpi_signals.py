@@ -153,7 +153,7 @@ _STRONG = re.compile(
 )
 
 
-def find(folded: str, words: list[bytes], found: list[Span]) -> None:
+def find(folded: str, words: frozenset[bytes], found: list[Span]) -> None:
     """Append mnpi spans to found when an event and a not-public signal share the text.
 
     words: text.word_list(folded)."""
@@ -181,3 +181,7 @@ def _first_word_start(pattern: re.Pattern[str], folded: str) -> re.Match[str] | 
         if not (start and folded[start - 1].isalnum()):  # not inside a longer word
             return match
     return None
+
+
+# The words this module's gates look for; the scanner keeps only these of a prompt's words.
+GATE_WORDS = _TELLING_WORDS | _ROUTINE_WORDS | _FIRST_PERSON | _MATERIAL_WORDS

@@ -20,14 +20,15 @@ _LABEL = re.compile(
     r"insee|steuer-?id\w*|steuer-?identifikationsnummer|identifikationsnummer|idnr|"
     r"codice\s+fiscale|c\.f\.|tax\s+id)\b"
 )
-# Every label has one of these words (see text.word_list); "c.f." splits into "c" and "f".
+# Every label but the two-word "tax file number" and "tax ID" has one of these words (see
+# text.word_list); "tax" alone is in too many prompts to gate on.
 _LABEL_WORDS = frozenset(
     word.encode()
     for word in (
-        "bsn", "burgerservicenummer", "sofinummer", "sofi-nummer", "tfn", "tax", "dni", "nie",
+        "bsn", "burgerservicenummer", "sofinummer", "sofi-nummer", "tfn", "dni", "nie",
         "nif", "identidad", "sociale", "sécu", "secu", "nir", "insee", "steuer-id", "steuerid",
         "steuer-identifikationsnummer", "steueridentifikationsnummer", "identifikationsnummer",
-        "idnr", "fiscale", "f",
+        "idnr", "fiscale",
     )
 )  # fmt: skip
 # Groups of letters and digits after the label; up to this many characters are read.
@@ -121,9 +122,9 @@ _CHECKS = (
 )  # fmt: skip
 
 
-def find(text: str, folded: str, found: list[Span], words: list[bytes]) -> None:
+def find(text: str, folded: str, found: list[Span], words: frozenset[bytes]) -> None:
     """Append personal spans for labelled national identifiers that pass their check."""
-    if _LABEL_WORDS.isdisjoint(words):
+    if _LABEL_WORDS.isdisjoint(words) and "tax file" not in folded and "tax id" not in folded:
         return
     for label in _LABEL.finditer(folded):
         span = _value_after(text, label.end())
@@ -147,3 +148,7 @@ def _value_after(text: str, start: int) -> tuple[int, int, str] | None:
                 if check(compact):
                     return group.start(), groups[last].end(), kind
     return None
+
+
+# The words this module's gates look for; the scanner keeps only these of a prompt's words.
+GATE_WORDS = _LABEL_WORDS

@@ -129,7 +129,7 @@ def find(
     *,
     numbers_from: int | None,
     has_long_number: bool,
-    words: list[bytes],
+    words: frozenset[bytes],
 ) -> None:
     """Append personal spans to found.
 

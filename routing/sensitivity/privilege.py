@@ -87,10 +87,10 @@ _MORE_FOREIGN_WORDS = frozenset(
         "sigilo", "segredo",
     )
 )  # fmt: skip
-# Confidentiality footers ("intended only for the addressee", "may contain confidential ...",
-# "received this in error") and the short stamp "Priv & Conf": words, not substrings, since
-# "priv" is in every "private" and "privacy".
-_FOOTER_WORDS = frozenset((b"intended", b"contain", b"error", b"priv"))
+# Confidentiality footers ("intended only for the addressee", "received this in error"; "may
+# contain confidential ..." has a word of _NEEDLES) and the short stamp "Priv & Conf": words,
+# not substrings, since "priv" is in every "private". Not "error": every coding prompt has it.
+_FOOTER_WORDS = frozenset((b"intended", b"received", b"priv"))
 # What protects the document, in US, UK and Commonwealth terms, read backwards from the word
 # "privilege" (a literal, where the engine is fastest): "Subject to Legal Advice Privilege",
 # "covered by solicitor-client privilege", "solicitor-client privileged".
@@ -124,7 +124,7 @@ _NEEDLES = (
 )  # fmt: skip
 
 
-def find(text: str, folded: str, found: list[Span], words: list[bytes]) -> None:
+def find(text: str, folded: str, found: list[Span], words: frozenset[bytes]) -> None:
     """Append privilege spans to found; words: text.word_list(folded)."""
     if contains_any(folded, _FOREIGN_NEEDLES) or not _MORE_FOREIGN_WORDS.isdisjoint(words):
         _foreign(folded, found)
@@ -193,3 +193,7 @@ def _foreign(folded: str, found: list[Span]) -> None:
     for match in _FOREIGN_LEGENDS.finditer(folded):
         if not is_discussion(folded, match.start(), match.end()):
             found.append(Span(match.start(), match.end(), "privilege", "legend"))
+
+
+# The words this module's gates look for; the scanner keeps only these of a prompt's words.
+GATE_WORDS = _MORE_FOREIGN_WORDS | _FOOTER_WORDS
