@@ -131,6 +131,8 @@ def itin_valid(digits: str) -> bool:
     """US ITIN: 9XX-GG-XXXX with the group in the ranges the IRS assigns."""
     if len(digits) != 9 or not digits.isdigit() or digits[0] != "9":
         return False
+    if "987654320" <= digits <= "987654329":
+        return False  # the SSA's range for advertising and examples
     group = int(digits[3:5])
     return 50 <= group <= 65 or 70 <= group <= 88 or 90 <= group <= 92 or 94 <= group <= 99
 

@@ -27,6 +27,16 @@ _TOKENS = re.compile(
     rf"|AIza[{_TOKEN_CHARS}]{{35}}"
     r"|sk_(?:live|test)_[A-Za-z0-9]{16,247}"
     r"|rk_(?:live|test)_[A-Za-z0-9]{16,247}"
+    # Hugging Face, GitLab, npm, PyPI, Shopify, SendGrid, Twilio, Mailgun, DigitalOcean.
+    r"|hf_[A-Za-z0-9]{30,40}"
+    rf"|glpat-[{_TOKEN_CHARS}]{{20,40}}"
+    r"|npm_[A-Za-z0-9]{36}"
+    rf"|pypi-[{_TOKEN_CHARS}]{{50,300}}"
+    r"|shp(?:at|ca|pa|ss)_[a-fA-F0-9]{32}"
+    rf"|SG\.[{_TOKEN_CHARS}]{{16,32}}\.[{_TOKEN_CHARS}]{{30,50}}"
+    r"|SK[0-9a-fA-F]{32}"
+    r"|key-[0-9a-zA-Z]{32}"
+    r"|do[por]_v1_[a-f0-9]{64}"
     # A JWT can run thousands of characters before failing on a missing dot, so its start is
     # pinned (the lookbehind refuses an "eyJ" inside a longer token) to keep the scan linear on
     # input such as "eyJeyJeyJ...".
@@ -36,11 +46,17 @@ _TOKENS = re.compile(
 _KIND_BY_PREFIX = (
     ("sk-ant-", "anthropic_key"), ("sk-", "openai_key"), ("A", "aws_access_key_id"),
     ("gh", "github_token"), ("github_pat_", "github_token"), ("xox", "slack_token"),
-    ("sk_", "stripe_key"), ("rk_", "stripe_key"), ("eyJ", "jwt"),
+    ("sk_", "stripe_key"), ("rk_", "stripe_key"), ("eyJ", "jwt"), ("hf_", "huggingface_token"),
+    ("glpat-", "gitlab_token"), ("npm_", "npm_token"), ("pypi-", "pypi_token"),
+    ("shp", "shopify_token"), ("SG.", "sendgrid_key"), ("SK", "twilio_key"),
+    ("key-", "mailgun_key"), ("do", "digitalocean_token"),
 )  # fmt: skip
 _TOKEN_PREFIXES = ("sk-", "xox", "eyJ")
+# GitLab, PyPI and Mailgun keys have a dash after their prefix, SendGrid and Twilio start with S.
+_DASH_TOKEN_PREFIXES = ("glpat-", "pypi-", "key-")
+_CAPITAL_S_TOKEN_PREFIXES = ("SG.", "SK")
 _CAPITAL_A_TOKEN_PREFIXES = ("AKIA", "ASIA", "ABIA", "ACCA", "AIza")
-_UNDERSCORE_TOKEN_PREFIXES = ("k_", "gh", "github_pat_")
+_UNDERSCORE_TOKEN_PREFIXES = ("k_", "gh", "github_pat_", "hf_", "npm_", "shp", "_v1_")
 _TOKEN_CHAR = re.compile(rf"[{_TOKEN_CHARS}]")
 
 _PEM_PRIVATE = re.compile(r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----")
@@ -79,11 +95,31 @@ _CLIENT_CALL_NEEDLES = ("client", "auth", "credential", "login", "connect")
 # signing and encryption keys. Kept apart from _ASSIGNMENT, whose word list every prompt with
 # an "=" or ":" goes through; these are searched only when one of their names is there.
 _NAMED_KEY = re.compile(
-    r"(?:account|shared[_\-]?access|signing|encryption|master)[_\-]?key[\"']?\s*[:=][ \t]*"
+    # Not AWS's secret_access_key: _AWS_SECRET reports it under its own kind.
+    r"(?:account|shared[_\-]?access|signing|encryption|master|(?<!secret_)access|private|app|"
+    r"service|"
+    r"storage|subscription|consumer|license|primary|secondary)[_\-]?key[\"']?\s*[:=][ \t]*"
     r"(?P<value>\"[^\"\n]{1,200}\"|'[^'\n]{1,200}'|[^\s\"',;)}\]]{1,200})"
 )
-# Every _NAMED_KEY match has "key" right before its "=" or ":" (or the quote closing the name).
-_NAMED_KEY_NEEDLES = ("key=", "key:", 'key"', "key'")
+# Passwords said in other languages: "mon mot de passe Wi-Fi est 'Cerisier2024!'", "mi
+# contraseña es ...", "das Passwort lautet ...", "mijn wachtwoord is ...". Searched only when a
+# word for password is there; the value is the next word, quotes and final punctuation removed.
+_FOREIGN_PASSWORD = re.compile(
+    r"(?:mot\s+de\s+passe|contrase[ñn]a|passwort|kennwort|wachtwoord|senha|"
+    r"parola\s+d['’]ordine)\b[^\n.:=]{0,40}?\s(?:est|es|ist|lautet|is|é|è|era|war|was|:)\s+"
+    r"(?P<value>\S{4,100})"
+)
+_FOREIGN_PASSWORD_WORDS = frozenset(
+    word.encode()
+    for word in (
+        "passe", "contraseña", "contrasena", "passwort", "kennwort", "wachtwoord", "senha",
+        "parola",
+    )
+)  # fmt: skip
+_TRAILING = "'\"“”‘’«».,;:!?)"
+# Every _NAMED_KEY match has "key" right before its "=" or ":" (or the quote closing the name,
+# or a space).
+_NAMED_KEY_NEEDLES = ("key=", "key:", 'key"', "key'", "key =")  # HCL and .env align on " = "
 # Webhook URLs carry their secret in the path: whoever has the URL can post to the channel.
 _WEBHOOK = re.compile(
     r"hooks\.slack\.com/(?:services|workflows|triggers)/(?P<value>[A-Za-z0-9/_\-]{20,200})"
@@ -121,8 +157,8 @@ _ASSIGNMENT_NEEDLES = (
 )  # fmt: skip
 
 
-def find(text: str, folded: str, found: list[Span]) -> None:
-    """Append secret spans to found."""
+def find(text: str, folded: str, found: list[Span], words: frozenset[bytes]) -> None:
+    """Append secret spans to found; words: text.word_list(folded)."""
     tokens_from = len(found)
     _tokens(text, found)
     tokens_to = len(found)
@@ -136,6 +172,8 @@ def find(text: str, folded: str, found: list[Span]) -> None:
                 found.append(
                     Span(match.start("value"), match.end("value"), "secret", "url_password")
                 )
+    if not _FOREIGN_PASSWORD_WORDS.isdisjoint(words):
+        _foreign_passwords(text, folded, found)
     if not _may_assign(folded):
         return
     # A client call needs a quoted string right after a parenthesis, and one of its names.
@@ -152,6 +190,24 @@ def find(text: str, folded: str, found: list[Span]) -> None:
         # A provider key assigned to a variable is reported once, under its specific kind.
         tokens = {(span.start, span.end) for span in found[tokens_from:tokens_to]}
         _assignments(text, folded, found, tokens)
+
+
+def _foreign_passwords(text: str, folded: str, found: list[Span]) -> None:
+    for match in _FOREIGN_PASSWORD.finditer(folded):
+        start, end = match.span("value")
+        raw = text[start:end]
+        lead = len(raw) - len(raw.lstrip(_TRAILING))
+        # A password may end in "!" or "."; quoted, only the quotes and what follows go.
+        quoted = lead > 0
+        value = raw[lead:]
+        if quoted:
+            value = value[: max(value.rfind(q) for q in _TRAILING[:6])] or value
+        else:
+            value = value.rstrip(".,;:)")
+        # Short words without digits are more often prose than a password.
+        strong = len(value) >= 8 or any(ch.isdigit() for ch in value)
+        if strong and _is_literal_secret(value, quoted=quoted):
+            found.append(Span(start + lead, start + lead + len(value), "secret", "spoken_password"))
 
 
 def _webhooks(text: str, found: list[Span]) -> None:
@@ -182,6 +238,8 @@ def _may_hold_token(text: str) -> bool:
         contains_any(text, _TOKEN_PREFIXES)
         or ("A" in text and contains_any(text, _CAPITAL_A_TOKEN_PREFIXES))
         or ("_" in text and contains_any(text, _UNDERSCORE_TOKEN_PREFIXES))
+        or ("-" in text and contains_any(text, _DASH_TOKEN_PREFIXES))
+        or ("S" in text and contains_any(text, _CAPITAL_S_TOKEN_PREFIXES))
     )
 
 
@@ -295,3 +353,7 @@ def _is_literal_secret(value: str, *, quoted: bool) -> bool:
     # A bare word: letters and underscores read as a variable (db_password), letters with
     # digits as a password (hunter22).
     return any(ch.isdigit() for ch in name)
+
+
+# The words this module's gates look for; the scanner keeps only these of a prompt's words.
+GATE_WORDS = _FOREIGN_PASSWORD_WORDS

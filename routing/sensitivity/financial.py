@@ -54,11 +54,24 @@ def find(text: str, folded: str, found: list[Span], numbers_from: int) -> None:
             if 6 <= sum(ch.isdigit() for ch in value) <= 17:
                 start = match.start("value")
                 found.append(Span(start, start + len(value), "financial", "account_number"))
+    if "⑆" in text:
+        _micr(text, found)
     if "sort code" in folded:
         for match in _SORT_CODE.finditer(folded):
             found.append(
                 Span(match.start("value"), match.end("value"), "financial", "sort_code")
             )
+
+
+# The E-13B line printed on cheques: ⑆routing⑆ account⑈ cheque number. The symbols only
+# appear there, so the routing number's checksum is enough.
+_MICR = re.compile(r"⑆\s?(?P<routing>\d{9})\s?⑆\s*(?P<account>[\d \-]{4,20}\d)?\s?⑈?")
+
+
+def _micr(text: str, found: list[Span]) -> None:
+    for match in _MICR.finditer(text):
+        if checksums.aba_valid(match.group("routing")):
+            found.append(Span(match.start(), match.end(), "financial", "micr_line"))
 
 
 def _cards(text: str, found: list[Span], numbers_from: int) -> None:

@@ -39,6 +39,43 @@ _INSURANCE_ID = re.compile(
     r"\s*[:#]?\s*(?P<value>[a-z0-9][a-z0-9\-]{5,19})(?![\w\-])"
 )
 
+# Not "vision" and "policy" in the word gate below: computer vision and retry policies are
+# far more common in prompts than vision plans; "policy number" still counts after "insurance".
+# Health-insurance and patient numbers by their label, in several countries: German
+# Versichertennummer, Spanish NHC (número de historia clínica), Ontario health card, dental plan
+# IDs. They name a health system, so they count without clinical words; the generic member,
+# subscriber and insurance IDs (a gym also has members) need an insurer or a clinical word.
+_HEALTH_ID_LABEL = re.compile(
+    r"\b(?:(?:kranken)?versicherten-?nummer|krankenkassen-?nummer|nhc|"
+    r"n[uú]mero\s+de\s+historia(?:\s+cl[ií]nica)?|health\s+(?:card|insurance)(?:\s+(?:number|"
+    r"no\.?|#|id))?|(?:dental|medical|vision)\s+(?:plan\s+)?(?:id|number)|tarjeta\s+sanitaria|"
+    r"carte\s+vitale|ohip(?:\s+number)?|ehic|zorgverzekering\w*|n[º°]\s+de\s+s[ée]cu\w*|"
+    r"(?P<generic>member\s+id|subscriber\s+id|insurance\s+id|policy\s+(?:number|no\.?)))\b"
+)
+_HEALTH_ID_WORDS = frozenset(
+    word.encode()
+    for word in (
+        "versichertennummer", "krankenversichertennummer", "versicherten-nummer",
+        "krankenkassennummer", "krankenkassen-nummer", "nhc", "historia", "health", "dental",
+        "medical", "sanitaria", "vitale", "ohip", "ehic", "zorgverzekering",
+        "zorgverzekeringsnummer", "member", "subscriber", "insurance", "nº", "n°",
+    )
+)  # fmt: skip
+# Read from the original text after the label: a word or two ("is", "es:"), then groups of
+# digits and capitals ("4728-391-659-KT", "1038 2274 9915"); a lower-case word ends it.
+_HEALTH_ID_VALUE = re.compile(
+    r"[^\n\w]{0,4}(?:(?:is|es|est|ist|lautet|nr\.?|no\.?|number)\s*:?\s+)?"
+    r"(?P<value>[A-Z0-9]*\d[A-Z0-9]*(?:[ \-][0-9A-Z]{2,}){0,4})(?![\w\-])"
+)
+_INSURER = re.compile(
+    r"\b(?:aetna|cigna|humana|anthem|blue\s+(?:cross|shield)|bcbs|united\s?healthcare|kaiser|"
+    r"delta\s+dental|bupa|medicaid|medicare|tricare|molina|centene|aok|barmer|dak|"
+    r"mutuelle|sanitas|adeslas|claim|copay|deductible|prior\s+auth\w*|pharmacy)\b"
+)
+# An HL7 v2 patient-identification segment: a name, birth date and address in one line.
+_HL7_PID = re.compile(r"(?:^|[\r\n])PID\|")
+_TEN_DIGITS = re.compile(r"\d(?<![\w]\d)\d{2}[ \-]?\d{3}[ \-]?\d{4}(?!\w)")
+
 _CLINICAL_TERMS = (
     r"diagnos[ei]s", r"diagnosed", r"dx", r"prescribed", r"prescription", r"medications?",
     r"\d+\s?mg", r"presents?\s+with", r"presenting\s+with", r"history\s+of", r"hx\s+of",
@@ -58,9 +95,28 @@ _CLINICAL_TERMS = (
     r"medical\s+records?", r"sick\s+(?:leave|note)", r"signed\s+off\s+(?:sick|with)",
     r"work-related\s+stress", r"symptoms", r"inpatient", r"outpatient", r"icu",
     r"physiotherapy", r"counsell?ing\s+sessions?", r"disabilit(?:y|ies)",
+    # Procedures, tests and ward words a clinician writes.
+    r"mri", r"ct\s+scan", r"x-?rays?", r"ultrasound", r"cabg", r"stent\w*", r"pod\s?\d",
+    r"ward", r"bed\s+\d+", r"medically\s+necessary", r"oncologist", r"cardiolog\w*",
+    r"stage\s+[1-4iv]+", r"heart\s+failure", r"chronic\s+\w+", r"infection", r"hospitali[sz]ed",
+    r"crown", r"root\s+canal", r"extraction",
+    # The basics in German, French, Spanish, Italian, Dutch and Portuguese.
+    r"diagnos\w*", r"krebs", r"krankheit", r"befund", r"therapie",
+    r"maladie", r"traitement", r"hospitalis\w*", r"enfermedad", r"insuficiencia",
+    r"tratamiento", r"ingres[oa]", r"c[áa]ncer", r"malattia", r"terapia", r"ziekte",
+    r"behandeling", r"doença", r"tratamento",
 )  # fmt: skip
 # About sixty terms, tried at every word start: grouped by first letter (see by_first_letter).
 _CLINICAL = re.compile(rf"\b(?:{by_first_letter(_CLINICAL_TERMS)})\b")
+# Drug names by their stems (loop diuretics, ACE inhibitors, statins, beta blockers, ...) and
+# German compound diagnoses ("Mammakarzinom"): word endings, so a pattern of their own that
+# starts with the ending's letters, the word before it checked afterwards. A term starting
+# with \w in _CLINICAL would be tried at every word.
+_CLINICAL_ENDING = re.compile(
+    r"(?:semide|pril|sartan|statin|olol|dipine|formin|gliptin|azepam|zolam|oxetine|"
+    r"triptyline|prazole|mycin|cillin|floxacin|cycline|tinib|parin|xaban|codone|karzinom)"
+    r"(?:e?s)?\b"
+)
 # ICD-10-CM shape; U codes are reserved for emergency use and rarely seen in notes.
 # Starts with a class, see text.py.
 _ICD10 = re.compile(
@@ -69,17 +125,39 @@ _ICD10 = re.compile(
 
 # Roles that put a person's name right after them: "patient John Abernathy", "one of our
 # members, Nadia Flores".
-_ROLES = "patient|pt|client|claimant|plaintiff|member|employee|resident|name"
-# Relations do the same after "my" or "our": "my colleague Priya Shah", "our son Tom Walsh".
-# (The possessive is the cheap pre-check: two substring tests, where the relation words are a
-# dozen.)
+_ROLES = (
+    "patient|patientin|paciente|patiente|patiënt|paziente|pt|client|claimant|plaintiff|member|"
+    "subscriber|employee|resident|name|nombre|nom|naam"
+)
+# A relation after "my" or "our" identifies somebody to whoever reads the prompt, with or
+# without a name: "my mom, Carol Jennings", "our son Noah", "my husband". (The possessive is the
+# cheap pre-check: two substring tests, where the relation words are a few dozen.)
 _RELATION = re.compile(
-    r"\s*(?:colleague|co-?worker|student|tenant|friend|son|daughter|"
-    r"wife|husband|brother|sister|mother|father)s?\b"
+    r"\s*(?:colleague|co-?worker|student|tenant|friend|son|daughter|wife|husband|brother|"
+    r"sister|mother|father|mom|mum|mommy|mummy|dad|daddy|parent|grand(?:ma|pa|mother|father|"
+    r"son|daughter|parent|child)|aunt|uncle|nephew|niece|cousin|partner|boyfriend|girlfriend|"
+    r"fianc[ée]e?|kid|child|children|baby|toddler|stepson|stepdaughter|spouse|"
+    r"patient|client|employee|resident)s?\b"
 )
 # Somebody identifiable: an honorific, or a role label, followed by a capitalised name. The
 # honorific pattern starts with its literal "M" so the engine can skip to candidates.
-_HONORIFIC_NAME = re.compile(r"M(?<![\w]M)(?:rs?|s|iss|x)\.?\s+[A-ZÀ-Ý][\w'’\-]+")
+_HONORIFIC_NAME = re.compile(r"M(?<![\w]M)(?:rs?|s|iss|x|me|lle)\.?\s+[A-ZÀ-Ý][\w'’\-]+")
+# The same in other languages and for doctors, less common, so behind their own test.
+# Starts with its letters (no \b), so the engine skips to D, F, H, S or M; the character
+# before is checked in _has_other_honorific.
+_OTHER_HONORIFIC = re.compile(
+    r"(?:Dr|Frau|Herr|Sr|Sra|Srta|Sig|Sig\.ra|Dhr|Mevr|Mevrouw|Meneer)\.?\s+[A-ZÀ-Ý][\w'’\-]+"
+)
+# Somebody confided it: "X told me in confidence he's being treated for ...". Whoever it is,
+# the writer knows them, and so would the reader of the prompt.
+_OTHER_HONORIFIC_WORDS = frozenset(
+    word.encode()
+    for word in (
+        "dr", "frau", "herr", "sr", "sra", "srta", "sig", "dhr", "mevr", "mevrouw", "meneer",
+    )
+)  # fmt: skip
+_CONFIDED_WORDS = frozenset((b"confidence", b"confided", b"privately"))
+_CONFIDED_NEEDLES = ("in confidence", "confided", "told me privately")
 # A role label followed by a capitalised name: "patient John Abernathy", "Client: Elena Petrova".
 _LABELLED_NAME = re.compile(
     rf"\b(?i:{_ROLES})s?\b\.?[:,]?\s+"
@@ -90,9 +168,14 @@ _LABELLED_NAME = re.compile(
 # ASCII: (?i) above also takes "İ" and "ı" for i and "ſ" for s, which lower-casing does not give.
 _LABEL = re.compile(rf"(?:{_ROLES})s?\b")
 _NAME_AFTER_LABEL = re.compile(r"\.?[:,]?\s+[A-ZÀ-Ý][a-zà-ÿ'’\-]+\s+[A-ZÀ-Ý][\w'’\-]+")
-_LABEL_NEEDLES = (
-    "patient", "pt ", "pt.", "client", "claimant", "plaintiff", "member", "employee", "resident",
-    "name",
+# Checked against text.word_list: one set test for two dozen words.
+_LABEL_WORDS = frozenset(
+    word.encode()
+    for word in (
+        "patient", "patients", "patientin", "paciente", "patiente", "patiënt", "paziente", "pt",
+        "client", "clients", "claimant", "plaintiff", "member", "members", "subscriber",
+        "employee", "employees", "resident", "residents", "name", "nombre", "nom", "naam",
+    )
 )  # fmt: skip
 
 _IDENTIFIER_NEEDLES = (
@@ -101,25 +184,40 @@ _IDENTIFIER_NEEDLES = (
 _MEDICARE_NEEDLES = ("medic", "mbi")  # medicare, medicaid
 
 def find(
-    text: str, folded: str, found: list[Span], *, has_digits: bool, identifies_person: bool
+    text: str,
+    folded: str,
+    found: list[Span],
+    *,
+    has_digits: bool,
+    identifies_person: bool,
+    words: frozenset[bytes],
 ) -> None:
-    """Append health spans to found; identifies_person: other detectors found personal data."""
+    """Append health spans to found; identifies_person: other detectors found personal data;
+    words: text.word_list(folded)."""
     spans_before = len(found)
     if has_digits:
-        _identifiers(folded, found)
+        _identifiers(text, folded, found, words)
     has_identifier = len(found) > spans_before
     if not (
         identifies_person
         or has_identifier
         or ("M" in text and _HONORIFIC_NAME.search(text))
-        or (contains_any(folded, _LABEL_NEEDLES) and _has_labelled_name(text, folded))
-        or (("my " in folded or "our " in folded) and _has_related_name(text, folded))
+        or _has_other_honorific(text, words)
+        or (not _LABEL_WORDS.isdisjoint(words) and _has_labelled_name(text, folded))
+        or (("my " in folded or "our " in folded) and _has_relation(folded))
+        or (not _CONFIDED_WORDS.isdisjoint(words) and contains_any(folded, _CONFIDED_NEEDLES))
     ):
         return
     clinical = [
         Span(match.start(), match.end(), "health", "clinical_context")
         for match in _CLINICAL.finditer(folded)
     ]
+    if not clinical:
+        clinical = [
+            Span(match.start(), match.end(), "health", "clinical_context")
+            for match in _CLINICAL_ENDING.finditer(folded)
+            if match.start() >= 3 and folded[match.start() - 3 : match.start()].isalpha()
+        ]
     if not clinical:
         return
     found += clinical
@@ -134,6 +232,15 @@ def find(
             )
 
 
+def _has_other_honorific(text: str, words: frozenset[bytes]) -> bool:
+    if _OTHER_HONORIFIC_WORDS.isdisjoint(words):
+        return False
+    for match in _OTHER_HONORIFIC.finditer(text):
+        if not (match.start() and text[match.start() - 1].isalnum()):
+            return True
+    return False
+
+
 def _has_labelled_name(text: str, folded: str) -> bool:
     if not text.isascii():
         return _LABELLED_NAME.search(text) is not None
@@ -146,7 +253,7 @@ def _has_labelled_name(text: str, folded: str) -> bool:
     return False
 
 
-def _has_related_name(text: str, folded: str) -> bool:
+def _has_relation(folded: str) -> bool:
     # From each "my " / "our " found by str.find: a search for (my|our) would stop at every m
     # and o in the text.
     for possessive in ("my ", "our "):
@@ -155,13 +262,13 @@ def _has_related_name(text: str, folded: str) -> bool:
             relation = None
             if not (at and folded[at - 1].isalnum()):  # not "army ", "tour "
                 relation = _RELATION.match(folded, at + len(possessive))
-            if relation and _NAME_AFTER_LABEL.match(text, relation.end()):
+            if relation:
                 return True
             at = folded.find(possessive, at + 1)
     return False
 
 
-def _identifiers(folded: str, found: list[Span]) -> None:
+def _identifiers(text: str, folded: str, found: list[Span], words: frozenset[bytes]) -> None:
     if contains_any(folded, _IDENTIFIER_NEEDLES):
         for match in _RECORD_NUMBER.finditer(folded):
             if sum(ch.isdigit() for ch in match.group("value")) >= 4:
@@ -176,9 +283,40 @@ def _identifiers(folded: str, found: list[Span]) -> None:
             if checksums.npi_valid(match.group("value")):
                 found.append(Span(match.start("value"), match.end("value"), "health", "npi"))
     if "nhs" in folded:
+        before = len(found)
         for match in _NHS.finditer(folded):
             digits = re.sub(r"\D", "", match.group("value"))
             if checksums.nhs_number_valid(digits):
                 found.append(
                     Span(match.start("value"), match.end("value"), "health", "nhs_number")
                 )
+        if len(found) == before and ("|" in folded or "\t" in folded):
+            _nhs_column(folded, found)
+    if "PID|" in text:
+        for match in _HL7_PID.finditer(text):
+            found.append(Span(match.end() - 4, match.end(), "health", "hl7_patient"))
+    if not _HEALTH_ID_WORDS.isdisjoint(words):
+        _health_ids(text, folded, found)
+
+
+def _nhs_column(folded: str, found: list[Span]) -> None:
+    """A table with an NHS column puts the label far from the numbers under it."""
+    for match in _TEN_DIGITS.finditer(folded):
+        digits = match.group().replace(" ", "").replace("-", "")
+        if checksums.nhs_number_valid(digits):
+            found.append(Span(match.start(), match.end(), "health", "nhs_number"))
+
+
+def _health_ids(text: str, folded: str, found: list[Span]) -> None:
+    for label in _HEALTH_ID_LABEL.finditer(folded):
+        value = _HEALTH_ID_VALUE.match(text, label.end())
+        if value is None or sum(ch.isdigit() for ch in value.group("value")) < 4:
+            continue
+        if label.group("generic") and not (_INSURER.search(folded) or _CLINICAL.search(folded)):
+            continue
+        start, end = value.span("value")
+        found.append(Span(start, end, "health", "health_insurance_id"))
+
+
+# The words this module's gates look for; the scanner keeps only these of a prompt's words.
+GATE_WORDS = _HEALTH_ID_WORDS | _OTHER_HONORIFIC_WORDS | _CONFIDED_WORDS | _LABEL_WORDS

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from routing.sensitivity import checksums, tables
+from routing.sensitivity import checksums, national_ids, tables
 from routing.sensitivity.report import Span
 from routing.sensitivity.text import contains_any, near
 
@@ -44,6 +44,11 @@ _PHONE_NEEDLES = ("tel", "phone", "mobile", "cell", "fax", "whatsapp", "call me"
 _PHONE_WORD = re.compile(
     r"\b(?:tel|telephone|phone|mobile|cell|fax|whatsapp|call\s+me\s+(?:on|at)|reach\s+me\s+at)\b"
 )
+_TOLL_FREE = frozenset({"800", "833", "844", "855", "866", "877", "888"})
+_HELPLINE_WORDS = (
+    "helpline", "help line", "hotline", "customer service", "support line", "toll-free",
+    "toll free", "freephone",
+)  # fmt: skip
 _DIGITS_AFTER_WORD = re.compile(r"[:.]?\s*(\+?\d[\d .\-()]{5,18}\d)")
 
 # --- postal addresses ------------------------------------------------------------------------
@@ -124,12 +129,13 @@ def find(
     *,
     numbers_from: int | None,
     has_long_number: bool,
+    words: frozenset[bytes],
 ) -> None:
     """Append personal spans to found.
 
     numbers_from: where number-led patterns start searching (see scanner.py), None when the
     text has no digit. has_long_number: the text has a run of six or more digits, which every
-    phone number and national ID has; without one those are skipped.
+    phone number and national ID has; without one those are skipped. words: text.word_list.
     """
     if "@" in text:
         _emails(text, found)
@@ -138,6 +144,8 @@ def find(
     _addresses(text, folded, found, numbers_from)
     if contains_any(folded, _BIRTH_NEEDLES):
         _dates_of_birth(folded, found)
+    # Not behind has_long_number: a codice fiscale has no six digits in a row.
+    national_ids.find(text, folded, found, words)
     if has_long_number:
         _phones(text, folded, found, numbers_from)
         _national_ids(text, folded, found, numbers_from)
@@ -172,13 +180,26 @@ def _phones(text: str, folded: str, found: list[Span], numbers_from: int) -> Non
             area = match.group("area") or match.group()[0]
             exchange = match.group("exchange") or match.group("exchange2")
             valid = area[0] not in "01" and exchange[0] not in "01"
-        if valid:
+        if valid and not _is_public_or_code(text, folded, match.start(), match.group()):
             found.append(Span(match.start(), match.end(), "personal", "phone"))
     if contains_any(folded, _PHONE_NEEDLES):
         for word in _PHONE_WORD.finditer(folded):
             digits = _DIGITS_AFTER_WORD.match(text, word.end(), word.end() + 24)
             if digits and 7 <= _digit_count(digits.group(1)) <= 15:
                 found.append(Span(digits.start(1), digits.end(1), "personal", "phone"))
+
+
+def _is_public_or_code(text: str, folded: str, start: int, number: str) -> bool:
+    """A toll-free number next to the word for a helpline belongs to an organisation, not a
+    person; digits right after a letters-and-digits group ("1Z 999 AA1 01 2345 6784") are the
+    tail of a tracking or reference code."""
+    if number.lstrip("(")[:3] in _TOLL_FREE and contains_any(folded, _HELPLINE_WORDS):
+        return True
+    before = text[max(0, start - 8) : start]
+    if before.endswith(" "):
+        word = before.rstrip().rsplit(" ", 1)[-1]
+        return any(ch.isalpha() for ch in word) and any(ch.isdigit() for ch in word)
+    return False
 
 
 def _addresses(text: str, folded: str, found: list[Span], numbers_from: int) -> None:

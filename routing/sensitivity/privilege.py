@@ -41,6 +41,15 @@ _LEGENDS = re.compile(
     r"|strictly\s+privileged\b"
     r"|legally\s+privileged\b"
     r"|do\s+not\s+(?:forward|distribute)\b"
+    # Short and bracketed stamps: "Priv & Conf", "[PRIVILEGED - ATTORNEY/CLIENT]",
+    # "Privileged: legal advice".
+    r"|priv\.?\s*(?:&|and)\s*conf\w*"
+    rf"|privileged\s*[{_DASH[1:-1]}/:,(\[]?\s*(?:attorney|client|legal|counsel|solicitor|lawyer)"
+    # Confidentiality footers, which name no privilege but mark the mail as one.
+    r"|intended\s+(?:only|solely|exclusively)\s+for\s+(?:the\s+)?(?:use\s+of\s+the\s+)?"
+    r"(?:named\s+)?(?:addressee|recipient|individual|person|entity)"
+    r"|may\s+contain\s+(?:confidential|privileged|legally\s+privileged|proprietary)\b"
+    r"|if\s+you\s+(?:have\s+)?received\s+this\s+(?:\w+\s+){0,2}in\s+error\b"
 )
 # The usual legends in French, German, Spanish and Italian documents; searched only when one of
 # _FOREIGN_NEEDLES is there, so English texts never pay for them.
@@ -57,6 +66,12 @@ _FOREIGN_LEGENDS = re.compile(
     r"|privilegio\s+(?:abogado\s*-?\s*cliente|legal)\b"
     r"|segreto\s+professionale\s+(?:dell['’]\s*)?avvocato\b"
     r"|riservat[oa]\s*(?:e|&)\s*(?:confidenziale|privilegiat[oa])\b"
+    # Dutch and Portuguese: the lawyer's privilege (verschoningsrecht, sigilo profissional).
+    r"|verschoningsrecht\w*"
+    r"|geheimhoudingsplicht\s+(?:van\s+de\s+)?advoca\w*"
+    r"|vertrouwelijk\s*(?:en|&)\s*(?:geprivilegieerd|privileged)\w*"
+    r"|(?:sigilo|segredo)\s+profissional\b"
+    r"|confidencial\s*(?:e|&)\s*privilegiad[oa]\b"
 )
 # Words an English prompt rarely has, so English texts (with "secret", "privilege", or an em
 # dash that makes them non-ASCII) do not reach the pattern, which has no literal to start from.
@@ -64,6 +79,18 @@ _FOREIGN_LEGENDS = re.compile(
 _FOREIGN_NEEDLES = (
     "vocat", "anwalt", "abogad", "secret pro", "privilégi", "privilegi", "riservat",
 )  # fmt: skip
+# Dutch and Portuguese legends by their words (see text.word_list): one set test.
+_MORE_FOREIGN_WORDS = frozenset(
+    word.encode()
+    for word in (
+        "verschoningsrecht", "geheimhoudingsplicht", "vertrouwelijk", "advocaat", "advogado",
+        "sigilo", "segredo",
+    )
+)  # fmt: skip
+# Confidentiality footers ("intended only for the addressee", "received this in error"; "may
+# contain confidential ..." has a word of _NEEDLES) and the short stamp "Priv & Conf": words,
+# not substrings, since "priv" is in every "private". Not "error": every coding prompt has it.
+_FOOTER_WORDS = frozenset((b"intended", b"received", b"priv"))
 # What protects the document, in US, UK and Commonwealth terms, read backwards from the word
 # "privilege" (a literal, where the engine is fastest): "Subject to Legal Advice Privilege",
 # "covered by solicitor-client privilege", "solicitor-client privileged".
@@ -74,14 +101,13 @@ _COVERED_BY = re.compile(
 )
 _SOLICITOR_CLIENT = re.compile(rf"solicitor\s*{_DASH}?\s*client\s+$")
 _COVERED_REACH = 60
-# A without-prejudice letter says so in its body, not only in a heading: "on a without
-# prejudice basis", "without prejudice save as to costs".
-_WP_BEFORE = re.compile(r"on\s+an?\s+(?:open\s+and\s+)?$")
-_WP_AFTER = re.compile(r"\s+(?:basis\b|save\s+as\s+to\s+costs\b)")
-# Ordinary words in lower case ("work product", "without prejudice", "do not forward",
+# "without prejudice" in any case, unless followed by "to" (the court's "without prejudice to a
+# later claim"); see _is_without_prejudice.
+_WP_TO = re.compile(r"\s+to\b")
+# Ordinary words in lower case ("work product", "do not forward",
 # "attorney-client privilege" without the d): they are a legend only when stamped in capitals.
 _STAMP_ONLY = re.compile(
-    rf"work\s+product|without\s+prejudice|(?:strictly|legally)\s+privileged"
+    rf"work\s+product|(?:strictly|legally)\s+privileged"
     rf"|do\s+not\s+(?:forward|distribute)|confidential|attorney\s*{_DASH}?\s*client\s+privilege"
 )
 # A legend in Title Case ("Legally Privileged", "Without Prejudice") or in ordinary case right
@@ -98,11 +124,11 @@ _NEEDLES = (
 )  # fmt: skip
 
 
-def find(text: str, folded: str, found: list[Span]) -> None:
-    """Append privilege spans to found."""
-    if contains_any(folded, _FOREIGN_NEEDLES):
+def find(text: str, folded: str, found: list[Span], words: frozenset[bytes]) -> None:
+    """Append privilege spans to found; words: text.word_list(folded)."""
+    if contains_any(folded, _FOREIGN_NEEDLES) or not _MORE_FOREIGN_WORDS.isdisjoint(words):
         _foreign(folded, found)
-    if not contains_any(folded, _NEEDLES):
+    if not contains_any(folded, _NEEDLES) and _FOOTER_WORDS.isdisjoint(words):
         return
     if "privilege" in folded:
         _covered_by(folded, found)
@@ -121,10 +147,18 @@ def _is_legend(text: str, folded: str, start: int, end: int) -> bool:
         return stamped and (line_lead is not None or _SET_OFF.match(folded, end) is not None)
     if stamped:
         return True  # a stamp, even inside a question
+    if folded.startswith("without", start):
+        return _is_without_prejudice(folded, start, end)
     if _STAMP_ONLY.fullmatch(folded, start, end):
-        return (
-            _is_heading(text, start, end) or _is_without_prejudice_letter(folded, start, end)
-        ) and not is_discussion(folded, start, end)
+        return _is_heading(text, start, end) and not is_discussion(folded, start, end)
+    return not is_discussion(folded, start, end)
+
+
+def _is_without_prejudice(folded: str, start: int, end: int) -> bool:
+    """A letter's "without prejudice" in any case, but not the court's "dismissed without
+    prejudice (to a later claim)", which is procedure, nor a question about the concept."""
+    if _WP_TO.match(folded, end) or "dismiss" in folded[max(0, start - 40) : start]:
+        return False
     return not is_discussion(folded, start, end)
 
 
@@ -135,14 +169,6 @@ def _is_heading(text: str, start: int, end: int) -> bool:
     if all(word[:1].isupper() for word in words):
         return True
     return _HEADING_AFTER.match(text, end) is not None
-
-
-def _is_without_prejudice_letter(folded: str, start: int, end: int) -> bool:
-    if not folded.startswith("without", start):
-        return False
-    return _WP_AFTER.match(folded, end) is not None or (
-        _WP_BEFORE.search(folded, max(0, start - 20), start) is not None
-    )
 
 
 def _covered_by(folded: str, found: list[Span]) -> None:
@@ -167,3 +193,7 @@ def _foreign(folded: str, found: list[Span]) -> None:
     for match in _FOREIGN_LEGENDS.finditer(folded):
         if not is_discussion(folded, match.start(), match.end()):
             found.append(Span(match.start(), match.end(), "privilege", "legend"))
+
+
+# The words this module's gates look for; the scanner keeps only these of a prompt's words.
+GATE_WORDS = _MORE_FOREIGN_WORDS | _FOOTER_WORDS

@@ -10,9 +10,19 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from routing.sensitivity import credentials, custom, financial, health, mnpi, personal, privilege
+from routing.sensitivity import (
+    credentials,
+    custom,
+    financial,
+    health,
+    mnpi,
+    mnpi_signals,
+    national_ids,
+    personal,
+    privilege,
+)
 from routing.sensitivity.report import SensitivityReport, Span
-from routing.sensitivity.text import fold_case
+from routing.sensitivity.text import fold_case, word_list
 
 # Every identifier-based detector needs a digit; most ordinary prompts have none, so this one
 # check lets them skip the bulk of the work.
@@ -31,6 +41,14 @@ _ASCII_LONG_NUMBER = re.compile(r"[0-9](?:[ \-.()/]?[0-9]){5}")
 # earlier, so their searches begin that far before the text's first digit and skip the prose
 # in front of it.
 _NUMBER_LEAD = 3
+# Every word a detector's gate looks for.
+_GATE_WORDS = (
+    privilege.GATE_WORDS
+    | national_ids.GATE_WORDS
+    | health.GATE_WORDS
+    | credentials.GATE_WORDS
+    | mnpi_signals.GATE_WORDS
+)
 _NOTHING_FOUND = SensitivityReport(sensitive=False, categories=(), spans=())
 
 
@@ -54,18 +72,36 @@ def scan(text: str, *, custom_terms: Sequence[str] = ()) -> SensitivityReport:
     has_long_number = (
         first_digit is not None and long_number.search(text, first_digit.start()) is not None
     )
+    # The prompt's words that some gate looks for (see text.word_list); usually none, so each
+    # gate's set test is then nearly free.
+    words = _GATE_WORDS.intersection(word_list(folded))
     spans: list[Span] = []
-    privilege.find(text, folded, spans)
+    privilege.find(text, folded, spans, words)
     before_personal = len(spans)
     personal.find(
-        text, folded, spans, numbers_from=numbers_from, has_long_number=has_long_number
+        text,
+        folded,
+        spans,
+        numbers_from=numbers_from,
+        has_long_number=has_long_number,
+        words=words,
     )
     identifies_person = len(spans) > before_personal
-    health.find(text, folded, spans, has_digits=has_digits, identifies_person=identifies_person)
+    health.find(
+        text,
+        folded,
+        spans,
+        has_digits=has_digits,
+        identifies_person=identifies_person,
+        words=words,
+    )
     if has_long_number and numbers_from is not None:
         financial.find(text, folded, spans, numbers_from)
-    credentials.find(text, folded, spans)
+    credentials.find(text, folded, spans, words)
+    before_mnpi = len(spans)
     mnpi.find(text, folded, spans)
+    if len(spans) == before_mnpi:  # the broad rules, for what the phrases above did not name
+        mnpi_signals.find(folded, words, spans)
     custom.find(text, custom_terms, spans)
     return SensitivityReport.from_spans(spans) if spans else _NOTHING_FOUND
 

@@ -1,0 +1,187 @@
+"""MNPI by co-occurrence: a price-moving internal event together with a sign it is not public.
+
+Phrase lists ("not yet been announced", "merger talks") caught the set they were tuned on and
+little of the next one, because people say the same thing in many ways. What stays constant is
+the pair: something that moves a share price (results, a deal, a dividend cut, layoffs, a CEO
+leaving) and a sign the market has not heard it (a disclosure still to come, an instruction to
+keep it quiet, a friend who works there). Either one alone is ordinary business talk.
+
+A false positive only keeps a prompt on the local model, a miss sends inside information to a
+cloud provider, so the signals are broad; news that is already out ("announced yesterday") is
+let through when nothing says it is secret.
+"""
+
+from __future__ import annotations
+
+import re
+
+from routing.sensitivity.report import Span
+from routing.sensitivity.text import by_first_letter
+
+_DAY = (
+    r"(?:mon|tues|wednes|thurs|fri|satur|sun)day|tomorrow|tonight|next\s+\w+|this\s+\w+|"
+    r"the\s+(?:\d{1,2}(?:st|nd|rd|th)?|morning|evening|open|close)|\d{1,2}(?:st|nd|rd|th)?\b|"
+    r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+\d|in\s+(?:~|about\s+)?"
+    r"(?:\d+|a|two|three|four|ten)\s+(?:days?|weeks?)"
+)
+# Signs the news is not out yet: told to keep it quiet, or heard from inside. Term lists, each
+# compiled grouped under its first letter (see text.by_first_letter), so the engine turns a
+# position away after one comparison instead of trying twenty branches.
+_SECRET_TERMS = (
+    r"internal(?:\s+use)?\s+only",
+    r"do\s+not\s+(?:circulate|share|forward|leak|repeat)",
+    r"don't\s+(?:circulate|share|forward|leak|repeat)",
+    r"dont\s+(?:circulate|share|forward|leak|repeat)",
+    r"keep\s+(?:it|this|that|things|the\s+\w+)\s+(?:quiet|under\s+wraps|between\s+us|"
+    r"confidential|tight|secret)",
+    r"quiet\s+(?:till|until)", r"wraps\s+(?:till|until)",
+    r"confidential", r"vertraulich", r"confidentiel", r"confidencial", r"riservat",
+    # Not "terms were not disclosed": news reports say it of deals that are public.
+    r"not\s+(?:yet\s+)?(?:public|announced|out\s+yet)", r"not\s+yet\s+disclosed",
+    r"till\s+(?:we|they|the\s+company)\s+(?:file|announce|report|publish|release|disclose)",
+    r"until\s+(?:we|they|the\s+company)\s+(?:file|announce|report|publish|release|disclose)",
+    r"till\s+the\s+(?:8-k|announcement|release|press\s+release|filing)",
+    r"until\s+the\s+(?:8-k|announcement|release|press\s+release|filing)",
+    r"ad-?hoc",
+    # Insider framing: somebody told the writer.
+    r"heard\s+(?:informally|privately|through|from\s+(?:a|my|our|someone))",
+    r"heads\s+up\s+from",
+    r"told\s+(?:me|us)\s+(?:in\s+confidence|privately|off\s+the\s+record)",
+)  # fmt: skip
+# Somebody at the company: "my brother-in-law at Granite Peak", "a friend who works at ...".
+# Only with a word of telling ("says", "told"): "my friend works at a bakery and asks how
+# dividends are taxed" is not a tip.
+_INSIDER_TERMS = (
+    r"works?\s+(?:at|for)\s+[a-z]", r"working\s+(?:at|for)\s+[a-z]",
+    *(
+        rf"{who}(?:-in-law)?\s+(?:who\s+works\s+)?at\s+[a-z]"
+        for who in (
+            "friend", "brother", "sister", "cousin", "uncle", "aunt", "relative", "neighbou?r",
+            "buddy", "contact", "source",
+        )
+    ),
+)  # fmt: skip
+_TELLING_WORDS = frozenset(
+    (b"says", b"said", b"told", b"tells", b"heard", b"mentioned", b"hinted", b"tipped", b"up")
+)
+_DAY = (
+    r"(?:mon|tues|wednes|thurs|fri|satur|sun)day|tomorrow|tonight|next\s+\w+|this\s+\w+|"
+    r"the\s+(?:\d{1,2}(?:st|nd|rd|th)?|morning|evening|open|close)|\d{1,2}(?:st|nd|rd|th)?\b|"
+    r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+\d|in\s+(?:~|about\s+)?"
+    r"(?:\d+|a|two|three|four|ten)\s+(?:days?|weeks?)"
+)
+_DISCLOSE_ON = (
+    r"(?:will\s+|'ll\s+|are\s+going\s+to\s+|plan\s+to\s+)?(?:report|announce|release|publish|"
+    rf"disclose)\s+(?:it\s+|them\s+)?(?:on\s+|in\s+)?(?:{_DAY})"
+)
+_WHEN = (
+    r"\s+(?:is\s+|goes\s+out\s+|will\s+be\s+|comes\s+out\s+|is\s+published\s+|published\s+|"
+    rf"is\s+scheduled\s+|is\s+planned\s+)?(?:for\s+|on\s+)?(?:{_DAY})"
+)
+# A disclosure still to come: "we report on Aug 6", "announcement is Monday before the open",
+# "release goes out the morning of the 12th", "decision is published in two weeks". Weaker
+# than the terms above: see find.
+_SCHEDULED_TERMS = (
+    r"file\s+(?:the\s+|an\s+|our\s+)?8-k", r"filing\s+(?:the\s+|an\s+|our\s+)?8-k",
+    r"before\s+the\s+(?:open|bell|market\s+opens)", r"after\s+(?:the\s+)?(?:close|bell)\b",
+    rf"we\s+{_DISCLOSE_ON}", rf"they\s+{_DISCLOSE_ON}", rf"it\s+{_DISCLOSE_ON}",
+    rf"announcement{_WHEN}", rf"release{_WHEN}", rf"disclosure{_WHEN}", rf"decision{_WHEN}",
+    rf"press\s+release{_WHEN}", rf"filing{_WHEN}", rf"8-k{_WHEN}",
+    r"will\s+(?:announce|publish|disclose|release|veröffentlich)",
+    r"going\s+to\s+(?:announce|publish|disclose|release)",
+    r"plan\s+to\s+(?:announce|publish|disclose|release)",
+    r"'ll\s+(?:announce|publish|disclose|release)",
+    r"werden\s+[^.\n]{0,60}veröffentlichen",
+)  # fmt: skip
+_SECRET = re.compile(by_first_letter(_SECRET_TERMS))
+_INSIDER = re.compile(by_first_letter(_INSIDER_TERMS))
+_SCHEDULED = re.compile(by_first_letter(_SCHEDULED_TERMS))
+# Results come out on dates published in advance ("Apple will announce its Q4 results on
+# October 30"), so a date alone does not make them secret; the writer's own ("we report on
+# Aug 6") are, until then.
+_ROUTINE_WORDS = frozenset(
+    word.encode()
+    for word in (
+        "earnings", "revenue", "revenues", "eps", "same-store", "comparable", "ebit", "ebitda",
+        "profit", "profits", "q1", "q2", "q3", "q4", "fy24", "fy25", "fy26", "fy27", "fy28",
+        "umsatz", "ergebnis", "quartalszahlen", "ebitda-marge", "bénéfice", "ventas", "ricavi",
+    )
+)  # fmt: skip
+_FIRST_PERSON = frozenset((b"we", b"our", b"us"))  # "we're" splits at the apostrophe
+# Events that move a share price when they come out, whenever that is, by their words (see
+# text.word_list): one set test each, where a pattern of fifty words would be tried at every
+# word. "sheet" stands for a term sheet, "stepping" for stepping down. Left out as too common:
+# "write" (write-downs are spelt as one word or come with an impairment), "share", "offer",
+# "step", "results" (they come with a quarter, a CEO, a deal).
+_MATERIAL_WORDS = frozenset(
+    word.encode()
+    for word in (
+        "guidance", "merger", "acquisition", "acquisitions", "acquire", "acquired", "acquires",
+        "acquiring", "takeover", "buyout", "sheet", "deal", "deals", "ev", "enterprise",
+        "tender", "dividend", "dividends", "buyback", "buybacks", "repurchase", "layoff",
+        "layoffs", "restructuring", "restructure", "redundancies", "redundancy", "write-down",
+        "write-downs", "writedown", "write-off", "impairment", "gewinnwarnung", "restatement",
+        "restate", "restated", "breach", "regulator", "regulators", "regulatory", "fda", "cma",
+        "ftc", "antitrust", "drill", "ceo", "cfo", "stepping", "resign", "resigns", "resigning",
+        "resigned", "resignation", "bankruptcy", "insolvency", "insolvent",
+        # German, French, Spanish and Italian basics.
+        "übernahme", "fusion", "fusión", "fusione", "dividende", "dividendo", "stellenabbau",
+        "kapitalerhöhung", "abschreibung", "insolvenz", "rücktritt", "rachat", "licenciements",
+        "adquisición", "despidos", "acquisizione", "licenziamenti",
+    )
+)  # fmt: skip
+# News already out: "announced yesterday", "reported last week". Let through unless something
+# says the matter is still secret.
+_ALREADY_OUT = re.compile(
+    by_first_letter(
+        (
+            *(
+                rf"{verb}\s+(?:[\w$.,%]+\s+){{0,3}}?(?:yesterday|earlier|last\s+\w+|"
+                r"this\s+(?:morning|week)|today|publicly)\b"
+                for verb in ("announced", "reported", "released", "published", "disclosed", "said")
+            ),
+            r"public(?:ly)?\s+(?:coverage|available|filings?|information|sources)\b",
+            r"news\s+article", r"headlines?", r"reuters", r"bloomberg", r"wsj",
+            r"financial\s+times",
+        )
+    )
+)
+_STRONG = re.compile(
+    r"internal(?:\s+use)?\s+only|not\s+(?:yet\s+)?(?:public|announced)|"
+    r"keep\s+(?:it|this|that)\s+quiet|circulate|confidential|vertraulich|works?\s+(?:at|for)|"
+    r"told|heard|heads\s+up"
+)
+
+
+def find(folded: str, words: frozenset[bytes], found: list[Span]) -> None:
+    """Append mnpi spans to found when an event and a not-public signal share the text.
+
+    words: text.word_list(folded)."""
+    material = not _MATERIAL_WORDS.isdisjoint(words)
+    if not material and _ROUTINE_WORDS.isdisjoint(words):
+        return
+    # _ALREADY_OUT is read only once a signal is found: most texts stop before it.
+    match = _first_word_start(_SECRET, folded)
+    if match is None and not _TELLING_WORDS.isdisjoint(words):
+        match = _first_word_start(_INSIDER, folded)
+    if match is not None:
+        if _ALREADY_OUT.search(folded) is None or _STRONG.search(folded) is not None:
+            found.append(Span(match.start(), match.end(), "mnpi", "event_not_public"))
+        return
+    if not (material or not _FIRST_PERSON.isdisjoint(words)):
+        return
+    match = _first_word_start(_SCHEDULED, folded)
+    if match is not None and _ALREADY_OUT.search(folded) is None:
+        found.append(Span(match.start(), match.end(), "mnpi", "scheduled_disclosure"))
+
+
+def _first_word_start(pattern: re.Pattern[str], folded: str) -> re.Match[str] | None:
+    for match in pattern.finditer(folded):
+        start = match.start()
+        if not (start and folded[start - 1].isalnum()):  # not inside a longer word
+            return match
+    return None
+
+
+# The words this module's gates look for; the scanner keeps only these of a prompt's words.
+GATE_WORDS = _TELLING_WORDS | _ROUTINE_WORDS | _FIRST_PERSON | _MATERIAL_WORDS
