@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Literal
 
 import psutil
@@ -147,3 +148,41 @@ def _verdict(needed: int, available: int, weights: int, kv: int, context_length:
                    f"{available / gib:.1f} GiB available {memory_kind}")
     return FitEstimate(verdict, needed, available, weights, kv, context_length, memory_kind,
                        explanation, offload)
+
+
+def summary_of_model_dir(path: str | Path) -> GGUFSummary:
+    """What estimate_fit needs, for an MLX / Hugging Face folder: its files' size and the
+    attention stack from config.json (layers, heads, KV heads, hidden size). MLX keeps its KV
+    cache in the model's dtype; the f16 figure is the same for bf16 and close for others."""
+    from inference.safetensors_dir import read_config, read_model_dir
+
+    directory = read_model_dir(path)
+    config = read_config(directory.path)
+    shape = config.get("text_config") or config
+
+    def number(*keys: str) -> int | None:
+        for key in keys:
+            value = shape.get(key, config.get(key))
+            if isinstance(value, int) and value > 0:
+                return value
+        return None
+
+    return GGUFSummary(
+        path=directory.path, version=0, size_bytes=directory.size_bytes,
+        data_end=directory.size_bytes, architecture=directory.architecture,
+        name=directory.path.name, file_type=directory.quantization,
+        context_length=directory.context_length, chat_template=None, size_label=None,
+        tensor_count=0, parameter_count=directory.parameter_count or 0,
+        block_count=number("num_hidden_layers", "n_layer", "num_layers"),
+        embedding_length=number("hidden_size", "n_embd", "d_model"),
+        head_count=number("num_attention_heads", "n_head"),
+        head_count_kv=number("num_key_value_heads", "num_attention_heads", "n_head"))
+
+
+def estimate_model_dir_fit(path: str | Path, context_length: int, *,
+                           gpus: Sequence[GpuInfo] | None = None) -> FitEstimate:
+    """Fit of an MLX folder. MLX runs on Apple Silicon's GPU (unified memory) or on the CPU;
+    it never offloads to an NVIDIA GPU, so only an Apple GPU counts."""
+    found = detect_gpus() if gpus is None else gpus
+    apple = [g for g in found if g.source == "apple-silicon"]
+    return estimate_fit(summary_of_model_dir(path), context_length, gpus=apple)

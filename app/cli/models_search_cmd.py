@@ -162,7 +162,7 @@ def _files(args: argparse.Namespace) -> int:
 
 
 def _fit(args: argparse.Namespace, library: ModelLibrary) -> int:
-    from inference.fit import estimate_fit
+    from inference.fit import estimate_fit, estimate_model_dir_fit
     from inference.gguf_file import read_summary
 
     context = _context(args)
@@ -171,6 +171,9 @@ def _fit(args: argparse.Namespace, library: ModelLibrary) -> int:
     if local.is_file() or (source.lower().endswith(".gguf") and ":" not in source):
         target = str(local)
         fit = estimate_fit(read_summary(local), context)  # GGUFError: one line, exit 2
+    elif local.is_dir():
+        target = str(local)
+        fit = estimate_model_dir_fit(local, context)  # ModelDirError: one line, exit 2
     elif _looks_like_hub(source, library):
         from inference.hub import choose_file, parse_reference, repo_files
         from inference.remote_fit import remote_fit
@@ -185,10 +188,9 @@ def _fit(args: argparse.Namespace, library: ModelLibrary) -> int:
         model = library.get(source)
         target = model.id
         if model.format == "mlx":
-            raise ValueError(f"{model.id} is an MLX model; `models fit` reads GGUF headers. "
-                             f"MLX needs its {model.size_bytes / 1e6:,.0f} MB of weights in "
-                             f"memory plus the KV cache of the context.")
-        fit = estimate_fit(read_summary(model.path), context)
+            fit = estimate_model_dir_fit(model.path, context)
+        else:
+            fit = estimate_fit(read_summary(model.path), context)
     if args.json:
         print(json.dumps({"model": target, **(_fit_json(fit) or {})}, indent=2))
         return 0

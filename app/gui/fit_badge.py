@@ -40,16 +40,20 @@ def explain(fit: FitEstimate) -> str:
 def installed_fit(model: ModelInfo, context_length: int,
                   gpus: Sequence[GpuInfo] | None = None) -> tuple[str, str]:
     """(verdict, explanation) for an installed model; reads its header (and, without
-    `gpus`, looks for GPUs), so call it off the UI thread. Formats without a GGUF header
-    get "unknown" with the reason."""
-    from inference.fit import estimate_fit
+    `gpus`, looks for GPUs), so call it off the UI thread. A header that cannot be read
+    gives "unknown" with the reason."""
+    from inference.fit import estimate_fit, estimate_model_dir_fit
     from inference.gguf_file import GGUFError, read_summary
+    from inference.safetensors_dir import ModelDirError
 
-    if model.format != "gguf":
-        return "unknown", f"fit estimates read GGUF headers; {model.name} is {model.format}"
     try:
-        fit = estimate_fit(read_summary(model.path), context_length, gpus=gpus)
-    except GGUFError as exc:
+        if model.format == "mlx":
+            fit = estimate_model_dir_fit(model.path, context_length, gpus=gpus)
+        elif model.format == "gguf":
+            fit = estimate_fit(read_summary(model.path), context_length, gpus=gpus)
+        else:
+            return "unknown", f"no fit estimate for the {model.format} format"
+    except (GGUFError, ModelDirError) as exc:
         return "unknown", str(exc)
     except OSError as exc:
         return "unknown", f"cannot read {model.path}: {exc.strerror or exc}"

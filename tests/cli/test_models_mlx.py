@@ -97,7 +97,30 @@ def test_without_mlx_an_mlx_model_says_how_to_install_it(stillroom_home: Path,
                              "pip install 'stillroom[mlx]'")
 
 
-def test_fit_of_an_mlx_model_says_what_it_can(stillroom_home: Path, tmp_path: Path) -> None:
+def test_fit_of_an_mlx_model_reads_its_config(stillroom_home: Path, tmp_path: Path) -> None:
+    """Weights = the folder's files; KV cache from config.json's attention stack (SmolLM2-135M's
+    shape: 30 layers, 3 KV heads of 64 dims): 2 x 30 x 3 x 64 x 2048 tokens x 2 bytes."""
+    folder = tiny_mlx_folder(tmp_path)
+    (folder / "config.json").write_text(json.dumps({
+        "model_type": "llama", "quantization": {"group_size": 64, "bits": 4},
+        "num_hidden_layers": 30, "hidden_size": 576, "num_attention_heads": 9,
+        "num_key_value_heads": 3}))
+    model = ModelLibrary(stillroom_home).register(folder)
+    result = run_cli("models", "fit", model.id, "--context", "2048", "--json",
+                     home=stillroom_home)
+    assert result.returncode == 0, result.stderr
+    fit = json.loads(result.stdout)
+    assert fit["kv_cache_bytes"] == 2 * 30 * 3 * 64 * 2048 * 2
+    assert fit["weights_bytes"] == sum(f.stat().st_size for f in folder.iterdir())
+    assert fit["verdict"] == "fits" and fit["n_gpu_layers"] == 0  # MLX never uses CUDA
+    by_path = run_cli("models", "fit", str(folder), "--context", "2048", "--json",
+                      home=stillroom_home)
+    assert json.loads(by_path.stdout)["kv_cache_bytes"] == fit["kv_cache_bytes"], by_path.stderr
+
+
+def test_fit_of_an_mlx_model_without_its_shape_is_unknown(stillroom_home: Path,
+                                                          tmp_path: Path) -> None:
     model = ModelLibrary(stillroom_home).register(tiny_mlx_folder(tmp_path))
     result = run_cli("models", "fit", model.id, home=stillroom_home)
-    _one_clear_line(result, "is an MLX model; `models fit` reads GGUF headers")
+    assert result.returncode == 0, result.stderr
+    assert "unknown — the file does not describe its attention layers" in result.stdout

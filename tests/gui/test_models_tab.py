@@ -164,7 +164,8 @@ def test_an_mlx_model_is_listed_with_unknown_fit_and_no_quantize(qtbot, windows,
                                                                   stillroom_home: Path,
                                                                   tmp_path: Path) -> None:
     """An MLX folder in the library (as the MLX engine registers them): listed with its
-    format; the fit is unknown, saying why; llama.cpp's quantizer is not offered."""
+    format; the fit is unknown (this folder is empty), saying why; llama.cpp's quantizer is
+    not offered."""
     import json
     from dataclasses import asdict
 
@@ -183,7 +184,7 @@ def test_an_mlx_model_is_listed_with_unknown_fit_and_no_quantize(qtbot, windows,
     qtbot.waitUntil(lambda: installed.table.rowCount() == 2, timeout=TASK_TIMEOUT_MS)
     assert installed.table.item(1, 1).text() == "MLX"
     qtbot.waitUntil(lambda: installed.fit_of(mlx.id) == "unknown", timeout=TASK_TIMEOUT_MS)
-    assert "GGUF headers" in installed.table.item(1, 5).toolTip()
+    assert "no config.json" in installed.table.item(1, 5).toolTip()  # an empty folder
     installed.select(mlx.id)
     assert installed.chat_button.isEnabled() and not installed.quantize_button.isEnabled()
 

@@ -113,3 +113,22 @@ def test_a_converted_model_describes_itself(mlx_4bit_dir: Path, tmp_path: Path) 
     assert model.parameters == 134_515_008  # the embedded model's own count
     assert model.context_length == 8192
     assert read_model_dir(mlx_4bit_dir).mlx_native
+
+
+def test_an_mlx_fit_uses_unified_memory_on_apple_and_ignores_nvidia(mlx_dir: Path) -> None:
+    """MLX runs on Apple Silicon's GPU or on the CPU; an NVIDIA card does not change where."""
+    from inference.fit import estimate_model_dir_fit
+    from inference.hardware import GpuInfo
+
+    config = json.loads((mlx_dir / "config.json").read_text())
+    config.update(num_hidden_layers=24, hidden_size=896, num_attention_heads=14,
+                  num_key_value_heads=2)
+    (mlx_dir / "config.json").write_text(json.dumps(config))
+    gib = 1024 ** 3
+    apple = estimate_model_dir_fit(mlx_dir, 4096,
+                                   gpus=[GpuInfo("Apple M3", "Apple", 16 * gib, "apple-silicon")])
+    assert apple.memory_kind == "unified memory" and apple.verdict == "fits"
+    assert apple.kv_cache_bytes == 2 * 24 * 2 * 64 * 4096 * 2
+    nvidia = estimate_model_dir_fit(mlx_dir, 4096,
+                                    gpus=[GpuInfo("RTX 4090", "NVIDIA", 24 * gib, "nvml")])
+    assert nvidia.memory_kind == "RAM" and nvidia.n_gpu_layers == 0
