@@ -159,7 +159,7 @@ _STAMP_WORDS = frozenset(
     for word in (
         "aeo", "wp", "fre", "408", "502", "410", "1119", "1152", "1154", "protective", "seal",
         "contract", "defense", "defence", "interest", "common-interest", "addressee", "addressees",
-        "recipient",
+        "recipient", "prepared",
     )
 )  # fmt: skip
 # What protects the document, in US, UK and Commonwealth terms, read backwards from the word
