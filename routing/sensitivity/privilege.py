@@ -13,66 +13,92 @@ from __future__ import annotations
 import re
 
 from routing.sensitivity.report import Span
-from routing.sensitivity.text import contains_any, is_discussion, sentence_around
+from routing.sensitivity.text import by_first_letter, contains_any, is_discussion, sentence_around
 
 _DASH = r"[-–—]"
 
-# One pass over the case-folded text; every branch starts with a literal so the regex engine
-# can skip between candidates (see text.py), and the word boundary before it is checked in find.
-_LEGENDS = re.compile(
-    rf"privileged\s*(?:&|and)\s*confidential\b"
-    rf"|attorney\s*{_DASH}?\s*client\s+(?:privileged?|communication)\b"
-    r"|attorney\s+work[-\s]+product\b"
-    r"|attorneys['’]?\s+eyes\s+only\b"
-    r"|privileged\s+communication\b"
-    r"|prepared\s+(?:at\s+the\s+(?:direction|request|instruction)\s+of|by|for)\s+(?:\w+\s+)?"
-    r"(?:counsel|attorneys?|lawyers?|solicitors?|legal\s+department)\b"
+_MARKED_AS = (
+    r"\s+(?:it\s+|this\s+|them\s+)?(?:as\s+)?[\"'“‘]?(?:privileged|(?:highly\s+|strictly\s+)?"
+    r"confidential|attorneys['’]?\s+eyes|aeo\b|without\s+prejudice|work[-\s]product)"
+)
+_EYES_ONLY = r"['’]?s?\s+(?:eyes\s+)?only\b"
+_SHARED_PRIVILEGE = r"\s+(?:privileged?|communications?|materials?|confidential)\b"
+_EVIDENCE_RULE = r"\s*(?:502|408|410)\b"
+_UNDER_SEAL = r"\s+under\s+seal\b"
+# One pass over the case-folded text. The terms are grouped under their first letter
+# (text.by_first_letter): Python's engine tries an alternation's branches one by one at every
+# candidate, so forty branches in a row cost forty comparisons per word. Within a letter the
+# order is kept (the longer legend first: "confidential settlement communication" before
+# "confidential"). The word boundary before a match is checked in find.
+_LEGEND_TERMS = (
+    r"privileged\s*(?:&|and)\s*confidential\b",
+    rf"attorney\s*{_DASH}?\s*client\s+(?:privileged?|communication)\b",
+    r"attorney\s+work[-\s]+product\b",
+    r"attorneys['’]?\s+eyes\s+only\b",
+    r"privileged\s+communication\b",
+    r"prepared\s+(?:at\s+the\s+(?:direction|request|instruction)\s+of|by|for)\s+(?:\w+\s+)?"
+    r"(?:counsel|attorneys?|lawyers?|solicitors?|legal\s+department)\b",
     # Fourth round: more stamps and the privilege named after the document.
-    r"|privileged\s+(?:and\s+confidential\s+)?(?:memo(?:randum)?|e-?mail|documents?|draft|"
-    r"legal\s+advice|advice|materials?|information|correspondence|letter|notes?|analysis)\b"
-    r"|(?:marked|stamped|labell?ed|designated|flagged)\s+(?:it\s+|this\s+|them\s+)?(?:as\s+)?"
-    r"[\"'“‘]?(?:privileged|(?:highly\s+|strictly\s+)?confidential|attorneys['’]?\s+eyes|aeo\b|"
-    r"without\s+prejudice|work[-\s]product)"
-    r"|(?:strictly\s+)?private\s*(?:&|and)\s*confidential\b"
-    r"|(?:outside\s+)?(?:counsel|lawyers?|attorneys?)['’]?s?\s+(?:eyes\s+)?only\b"
-    r"|confidential\s+(?:settlement|mediation)\s+(?:communications?|negotiations?|discussions?|"
-    r"proposals?|offers?|materials?)\b"
-    rf"|(?:joint\s+defen[cs]e|common\s*{_DASH}?\s*interest)\s+(?:privileged?|communications?|"
-    r"materials?|confidential)\b"
-    r"|protected\s+by\s+(?:the\s+)?(?:attorney\s*[-–—]?\s*client|legal)\s+privilege\b"
-    r"|in\s+anticipation\s+of\s+litigation\b"
-    r"|subject\s+to\s+(?:an?\s+|the\s+)?(?:nda|non-disclosure\s+agreement)\b"
-    r"|under\s+(?:an?\s+|the\s+)?nda\b"
-    rf"|confidential\s*{_DASH}?\s*do\s+not\s+(?:forward|distribute|copy)\b"
-    r"|confidential\b"
-    r"|for\s+settlement\s+purposes\s+only\b"
-    r"|this\s+(?:e-?mail|message|communication|memo(?:randum)?|document|letter|report)"
+    r"privileged\s+(?:and\s+confidential\s+)?(?:memo(?:randum)?|e-?mail|documents?|draft|"
+    r"legal\s+advice|advice|materials?|information|correspondence|letter|notes?|analysis)\b",
+    *(
+        rf"{verb}{_MARKED_AS}"
+        for verb in ("marked", "stamped", r"labell?ed", "designated", "flagged")
+    ),
+    r"strictly\s+private\s*(?:&|and)\s*confidential\b",
+    r"private\s*(?:&|and)\s*confidential\b",
+    *(
+        rf"{who}{_EYES_ONLY}"
+        for who in (r"outside\s+counsel", "counsel", r"lawyers?", r"attorneys?")
+    ),
+    r"confidential\s+(?:settlement|mediation)\s+(?:communications?|negotiations?|discussions?|"
+    r"proposals?|offers?|materials?)\b",
+    rf"joint\s+defen[cs]e{_SHARED_PRIVILEGE}",
+    rf"common\s*{_DASH}?\s*interest{_SHARED_PRIVILEGE}",
+    rf"protected\s+by\s+(?:the\s+)?(?:attorney\s*{_DASH}?\s*client|legal)\s+privilege\b",
+    r"in\s+anticipation\s+of\s+litigation\b",
+    r"subject\s+to\s+(?:an?\s+|the\s+)?(?:nda|non-disclosure\s+agreement)\b",
+    r"under\s+(?:an?\s+|the\s+)?nda\b",
+    rf"confidential\s*{_DASH}?\s*do\s+not\s+(?:forward|distribute|copy)\b",
+    r"confidential\b",
+    r"for\s+settlement\s+purposes\s+only\b",
+    r"this\s+(?:e-?mail|message|communication|memo(?:randum)?|document|letter|report)"
     r"(?:\s+and\s+any\s+attachments?)?\s+(?:is|are|may\s+be|contains?|may\s+contain)\s+"
-    r"(?:strictly\s+|highly\s+)?(?:confidential|privileged)\b"
-    r"|work[-\s]+product\b"
-    r"|without\s+prejudice\b"
-    r"|strictly\s+privileged\b"
-    r"|legally\s+privileged\b"
-    r"|do\s+not\s+(?:forward|distribute)\b"
+    r"(?:strictly\s+|highly\s+)?(?:confidential|privileged)\b",
+    r"work[-\s]+product\b",
+    r"without\s+prejudice\b",
+    r"strictly\s+privileged\b",
+    r"legally\s+privileged\b",
+    r"do\s+not\s+(?:forward|distribute)\b",
     # Short and bracketed stamps: "Priv & Conf", "[PRIVILEGED - ATTORNEY/CLIENT]",
     # "Privileged: legal advice".
-    r"|priv\.?\s*(?:&|and)\s*conf\w*"
-    rf"|privileged\s*[{_DASH[1:-1]}/:,(\[]?\s*(?:attorney|client|legal|counsel|solicitor|lawyer)"
+    r"priv\.?\s*(?:&|and)\s*conf\w*",
+    rf"privileged\s*[{_DASH[1:-1]}/:,(\[]?\s*(?:attorney|client|legal|counsel|solicitor|lawyer)",
     # Confidentiality footers, which name no privilege but mark the mail as one.
-    r"|intended\s+(?:only|solely|exclusively)\s+for\s+(?:the\s+)?(?:use\s+of\s+the\s+)?"
-    r"(?:named\s+)?(?:addressee|recipient|individual|person|entity)"
-    r"|(?:addressee|recipient)s?\s+only\b"
+    r"intended\s+(?:only|solely|exclusively)\s+for\s+(?:the\s+)?(?:use\s+of\s+the\s+)?"
+    r"(?:named\s+)?(?:addressee|recipient|individual|person|entity)",
+    r"addressees?\s+only\b",
+    r"recipients?\s+only\b",
     # US evidence rules that stamp settlement and clawback material, protective orders, seals.
-    r"|(?:fre|federal\s+rules?\s+of\s+evidence|(?:evidence\s+)?rule)\s*(?:502|408|410)\b"
-    r"|(?:cal(?:ifornia)?\.?\s+)?evid(?:ence|\.)?\s+code\s*(?:§\s*)?(?:1119|1152|1154)\b"
-    r"|subject\s+to\s+(?:an?\s+|the\s+)?(?:stipulated\s+|agreed\s+)?(?:protective|confidentiality)\s+order\b"
-    r"|(?:filed|lodged|submitted|produced)\s+under\s+seal\b"
-    r"|subject\s+to\s+contract\b"
-    r"|ac\s*/\s*wp\b|a\s*/\s*c\s+priv\w*|aeo\b"
-    r"|(?:legal\s+advice|litigation|legal\s+professional)\s+privileged?\b"
-    r"|may\s+contain\s+(?:confidential|privileged|legally\s+privileged|proprietary)\b"
-    r"|if\s+you\s+(?:have\s+)?received\s+this\s+(?:\w+\s+){0,2}in\s+error\b"
+    rf"fre{_EVIDENCE_RULE}",
+    rf"federal\s+rules?\s+of\s+evidence{_EVIDENCE_RULE}",
+    rf"evidence\s+rule{_EVIDENCE_RULE}",
+    rf"rule{_EVIDENCE_RULE}",
+    r"cal(?:ifornia)?\.?\s+evid(?:ence|\.)?\s+code\s*(?:§\s*)?(?:1119|1152|1154)\b",
+    r"evid(?:ence|\.)?\s+code\s*(?:§\s*)?(?:1119|1152|1154)\b",
+    r"subject\s+to\s+(?:an?\s+|the\s+)?(?:stipulated\s+|agreed\s+)?(?:protective|"
+    r"confidentiality)\s+order\b",
+    *(rf"{verb}{_UNDER_SEAL}" for verb in ("filed", "lodged", "submitted", "produced")),
+    r"subject\s+to\s+contract\b",
+    r"ac\s*/\s*wp\b",
+    r"a\s*/\s*c\s+priv\w*",
+    r"aeo\b",
+    r"legal\s+(?:advice|professional)\s+privileged?\b",
+    r"litigation\s+privileged?\b",
+    r"may\s+contain\s+(?:confidential|privileged|legally\s+privileged|proprietary)\b",
+    r"if\s+you\s+(?:have\s+)?received\s+this\s+(?:\w+\s+){0,2}in\s+error\b",
 )
+_LEGENDS = re.compile(by_first_letter(_LEGEND_TERMS))
 # The usual legends in French, German, Spanish and Italian documents; searched only when one of
 # _FOREIGN_NEEDLES is there, so English texts never pay for them.
 _FOREIGN_LEGENDS = re.compile(
