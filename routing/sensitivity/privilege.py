@@ -169,7 +169,8 @@ _MORE_FOREIGN_WORDS = frozenset(
         "confidentielle", "confidentiels", "confidentielles", "réserves", "reserves",
         "professionnel", "destiné", "destinée", "destinés", "destinées", "erreur", "confidencial",
         "confidenciales", "profesional", "dirigido", "dirigida", "destinado", "destinada",
-        "error", "engano", "errore", "professionale", "riservato", "riservata", "confidenziale",
+        "recibido", "recebeu", "recebido", "ricevuto", "reçu", "professionale", "riservato",
+        "riservata", "confidenziale",
         "strettamente", "esclusivamente", "bestemd", "abuis", "onrechte", "strikt", "hoogst",
         "profissional",
     )
@@ -184,8 +185,8 @@ _STAMP_WORDS = frozenset(
     word.encode()
     for word in (
         "aeo", "wp", "fre", "408", "502", "410", "1119", "1152", "1154", "protective", "seal",
-        "contract", "defense", "defence", "interest", "common-interest", "addressee", "addressees",
-        "recipient", "prepared",
+        "defense", "defence", "common-interest", "addressee", "addressees", "recipient",
+        "prepared",
     )
 )  # fmt: skip
 # What protects the document, in US, UK and Commonwealth terms, read backwards from the word
@@ -233,6 +234,8 @@ def find(text: str, folded: str, found: list[Span], words: frozenset[bytes]) -> 
         not contains_any(folded, _NEEDLES)
         and _FOOTER_WORDS.isdisjoint(words)
         and _STAMP_WORDS.isdisjoint(words)
+        and not (b"contract" in words and "subject to contract" in folded)
+        and not (b"interest" in words and "common interest" in folded)
     ):
         return
     if "privileged" in folded:
@@ -359,4 +362,4 @@ def _foreign(folded: str, found: list[Span]) -> None:
 
 
 # The words this module's gates look for; the scanner keeps only these of a prompt's words.
-GATE_WORDS = _MORE_FOREIGN_WORDS | _FOOTER_WORDS | _STAMP_WORDS
+GATE_WORDS = _MORE_FOREIGN_WORDS | _FOOTER_WORDS | _STAMP_WORDS | {b"contract", b"interest"}
