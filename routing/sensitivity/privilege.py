@@ -149,6 +149,12 @@ _FOREIGN_LEGENDS = re.compile(
     r"(?:confidencial|riservat|confidenzial)"
     r"|uitsluitend\s+bestemd\s+voor|per\s+abuis\s+ontvangen|ten\s+onrechte\s+ontvangen"
     r"|(?:dit|deze)\s+(?:e-?mail|bericht|document)\s+(?:\S+\s+){0,4}?is\s+(?:strikt\s+)?vertrouwelijk"
+    # Marked privileged or confidential, said in German, French, Spanish, Italian, Portuguese.
+    r"|als\s+(?:streng\s+)?(?:vertraulich|privilegiert)\s+(?:markiert|gekennzeichnet|eingestuft)"
+    r"|marqué(?:e|s|es)?\s+(?:comme\s+)?[«\"]?\s*(?:confidentiel|privilégié|secret)"
+    r"|marcad[oa]s?\s+como\s+(?:confidencial|privilegiad)"
+    r"|contrassegnat[oaie]\s+come\s+(?:riservat|confidenzial)"
+    r"|ohne\s+präjudiz\b"
     r"|confidencial\s*(?:e|&)\s*privilegiad[oa]\b"
 )
 # Words an English prompt rarely has, so English texts (with "secret", "privilege", or an em
@@ -172,7 +178,9 @@ _MORE_FOREIGN_WORDS = frozenset(
         "recibido", "recebeu", "recebido", "ricevuto", "reçu", "professionale", "riservato",
         "riservata", "confidenziale",
         "strettamente", "esclusivamente", "bestemd", "abuis", "onrechte", "strikt", "hoogst",
-        "profissional",
+        "profissional", "markiert", "gekennzeichnet", "eingestuft", "marqué", "marquée",
+        "marqués", "marquées", "marcado", "marcada", "contrassegnato", "contrassegnata",
+        "präjudiz",
     )
 )  # fmt: skip
 # Confidentiality footers ("intended only for the addressee", "received this in error"; "may
@@ -195,7 +203,7 @@ _STAMP_WORDS = frozenset(
 _COVERED_BY = re.compile(
     r"(?:subject\s+to|protected\s+by|covered\s+by)\s+(?:the\s+)?(?:legal\s+advice\s+|"
     rf"legal\s+professional\s+|litigation\s+|(?:solicitor|attorney|lawyer)\s*{_DASH}?\s*client\s+|"
-    r"legal\s+)$"
+    r"legal\s+|)$"  # and bare: "our GC says this is covered by privilege"
 )
 _SOLICITOR_CLIENT = re.compile(rf"solicitor\s*{_DASH}?\s*client\s+$")
 _COVERED_REACH = 60
@@ -346,8 +354,10 @@ _CJK_LEGENDS = re.compile(
     r"|(?:本|この)(?:メール|電子メール|文書|資料|書面|通信)[^。\n]{0,20}(?:機密|秘密|秘匿)"
     r"|誤って[^。\n]{0,12}受信|誤送信"
     r"|律师[-—–・]?(?:客户|委托人)?[-—–・]?(?:特权|保密特权)|法律专业特权|保密特权"
+    # Korean: confidential outside the company (대외비), lawyer-client privilege (비밀유지특권).
+    r"|대외비|비밀유지\s?특권|변호사[-・\s]?의뢰인"
 )
-_CJK_NEEDLES = ("秘", "機密", "注意", "受信", "特权")
+_CJK_NEEDLES = ("秘", "機密", "注意", "受信", "特权", "대외비", "특권", "의뢰인")
 
 
 def _cjk(folded: str, found: list[Span]) -> None:

@@ -119,6 +119,13 @@ def test_japanese_and_chinese_stamps(text):
         "The attached analysis is strictly privileged — rewrite the conclusion.",
         "Legal stamped the deck 'Attorneys' Eyes Only'. Pull out the numbers.",
         "It's privileged and confidential, but help me edit the intro.",
+        "Our GC says this is covered by privilege; summarise it for the team.",
+        "Der Anwalt hat das Gutachten als vertraulich markiert. Bitte kürzen.",
+        "Document marqué « confidentiel » par l'avocat : résumez-le.",
+        "Documento marcado como confidencial por el abogado; resúmalo.",
+        "Ohne Präjudiz: Vergleichsangebot unserer Mandantin.",
+        "[대외비] 소송 전략 메모를 요약해 주세요.",
+        "변호사-의뢰인 비밀유지특권 대상 문서입니다.",
     ],
 )
 def test_document_said_to_be_privileged(text):
@@ -142,6 +149,8 @@ def test_document_said_to_be_privileged(text):
         "The error was in my compiler, not the code.",
         "Ich bin streng, aber fair.",
         "I have an interest in joint ventures.",
+        "Is a board memo covered by privilege?",
+        "Wie wird ein Dokument als vertraulich markiert?",
     ],
 )
 def test_privilege_near_misses_of_the_fourth_round(text):
@@ -235,6 +244,11 @@ def test_mnpi_near_misses_of_the_fourth_round(text):
         "sera " * 50_000,
         "embargo merger " * 20_000,
         "未公表" * 50_000,
+        "covered by " * 30_000,
+        "als vertraulich " * 30_000,
+        "marqué " * 50_000,
+        "marcado como " * 30_000,
+        "변호사-" * 50_000,
     ],
     ids=lambda text: repr(text[:12]),
 )
