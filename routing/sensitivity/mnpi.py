@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 
 from routing.sensitivity.report import Span
-from routing.sensitivity.text import contains_any, is_discussion, sentence_around
+from routing.sensitivity.text import by_first_letter, contains_any, is_discussion, sentence_around
 
 _CUES = re.compile(
     r"\bnot\s+yet\s+(?:been\s+)?(?:made\s+)?public\b"
@@ -101,8 +101,43 @@ _NEEDLES = (
 )  # fmt: skip
 
 
-def find(text: str, folded: str, found: list[Span]) -> None:
-    """Append mnpi spans to found."""
+# Fourth round: cues that need no event, found from their words (see text.word_list): over the
+# wall (market soundings, insider lists), the market not told yet, embargoes in German, French,
+# Spanish and Italian.
+_MORE_CUES = re.compile(
+    by_first_letter(
+        (
+            r"insider\s*-?\s*lists?", r"insiderliste\w*", r"insiderinformation\w*",
+            r"wall[-\s]crossed", r"wall[-\s]crossing", r"over\s+the\s+wall",
+            r"market\s+sounding", r"liste\s+d['’]initiés", r"information\s+privilégiée",
+            r"sperrfrist", r"unter\s+embargo", r"sous\s+embargo", r"bajo\s+embargo",
+            r"sotto\s+embargo", r"embargo\s+(?:jusqu|hasta|fino|bis)\b",
+            r"constitutes\s+inside\s+information", r"contains\s+inside\s+information",
+            r"is\s+inside\s+information",
+            r"haven['’]t\s+(?:yet\s+)?told\s+the\s+(?:market|street|exchange|public)",
+            r"have\s+not\s+(?:yet\s+)?told\s+the\s+(?:market|street|exchange|public)",
+            r"before\s+(?:it['’]s|it\s+is|this\s+is)\s+(?:public|announced|out)\b",
+            r"noch\s+nicht\s+(?:öffentlich|veröffentlicht|bekannt\s?gegeben|bekanntgemacht)",
+            r"pas\s+encore\s+(?:été\s+)?(?:public|publique|annoncée?|rendue?\s+publique?)\b",
+            r"todavía\s+no\s+(?:es\s+)?(?:público|pública|anunciad[oa])",
+            r"non\s+ancora\s+(?:pubblic\w*|annunciat\w*)",
+        )
+    )
+)
+_MORE_CUE_WORDS = frozenset(
+    word.encode()
+    for word in (
+        "insider", "insiders", "insiderliste", "insiderinformation", "insiderinformationen",
+        "wall-crossed", "wall", "sounding", "initiés", "privilégiée", "sperrfrist", "embargo",
+        "inside", "told", "before", "noch", "encore", "todavía", "ancora",
+    )
+)  # fmt: skip
+
+
+def find(text: str, folded: str, found: list[Span], words: frozenset[bytes] = frozenset()) -> None:
+    """Append mnpi spans to found; words: the prompt's gate words (see text.word_list)."""
+    if not _MORE_CUE_WORDS.isdisjoint(words):
+        _cues_of(_MORE_CUES, folded, found)
     if contains_any(folded, _NEEDLES):
         _cues(folded, found)
         if contains_any(folded, _NOT_YET_NEEDLES):
@@ -159,3 +194,7 @@ def _insiders(folded: str, found: list[Span]) -> None:
             folded, match.start(), match.end()
         ):
             found.append(Span(match.start(), match.end(), "mnpi", "insider"))
+
+
+# The words this module's gates look for; the scanner keeps only these of a prompt's words.
+GATE_WORDS = _MORE_CUE_WORDS

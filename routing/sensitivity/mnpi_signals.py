@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 
 from routing.sensitivity.report import Span
-from routing.sensitivity.text import by_first_letter
+from routing.sensitivity.text import by_first_letter, contains_any
 
 _DAY = (
     r"(?:mon|tues|wednes|thurs|fri|satur|sun)day|tomorrow|tonight|next\s+\w+|this\s+\w+|"
@@ -43,6 +43,23 @@ _SECRET_TERMS = (
     r"till\s+the\s+(?:8-k|announcement|release|press\s+release|filing)",
     r"until\s+the\s+(?:8-k|announcement|release|press\s+release|filing)",
     r"ad-?hoc",
+    # Fourth round: NDAs, embargoes, the market not told yet, in English, German and French.
+    r"under\s+(?:an?\s+|the\s+)?nda", r"insider\s*-?\s*list", r"insiderliste",
+    r"embargo", r"sperrfrist",
+    r"before\s+(?:it['’]s|it\s+is|it\s+goes|we\s+go|this\s+is|this\s+goes)\s+(?:public|out)",
+    r"before\s+(?:we|they)\s+(?:announce|tell|file|publish|go\s+public)",
+    r"ahead\s+of\s+(?:the\s+|our\s+|its\s+)?(?:announcement|release|press\s+release|filing|"
+    r"news|readout|read-out|disclosure|8-k|rns)",
+    *(
+        rf"{negation}\s+(?:yet\s+)?(?:told|informed|notified)\s+(?:the\s+)?(?:market|street|"
+        r"investors|exchange|public|press)"
+        for negation in (r"haven['’]t", r"have\s+not", "not", r"hasn['’]t", r"has\s+not")
+    ),
+    r"noch\s+nicht\s+(?:öffentlich|veröffentlicht|bekannt|kommuniziert|gemeldet)",
+    r"vor\s+(?:der\s+)?(?:veröffentlichung|bekanntgabe|ad-hoc)",
+    r"pas\s+encore\s+(?:été\s+)?(?:public|annonc|rendu|communiqu|publi)",
+    r"avant\s+(?:l['’]annonce|la\s+publication|le\s+communiqué)",
+    r"information\s+privilégiée", r"liste\s+d['’]initiés",
     # Insider framing: somebody told the writer.
     r"heard\s+(?:informally|privately|through|from\s+(?:a|my|our|someone))",
     r"heads\s+up\s+from",
@@ -92,6 +109,14 @@ _SCHEDULED_TERMS = (
     r"plan\s+to\s+(?:announce|publish|disclose|release)",
     r"'ll\s+(?:announce|publish|disclose|release)",
     r"werden\s+[^.\n]{0,60}veröffentlichen",
+    # Regulatory filings to come: 8-K, 6-K, an RNS, a German ad hoc notice; French futures.
+    *(
+        rf"{verb}\s+(?:the\s+|an\s+|our\s+|a\s+)?(?:rns|6-k|8-k|ad-?hoc)"
+        for verb in ("file", "publish", "issue", r"put\s+out", "release", "send", "draft")
+    ),
+    rf"rns{_WHEN}", rf"6-k{_WHEN}", r"announcerons", r"publierons",
+    r"communiquerons", r"sera\s+(?:annoncée?s?|publiée?s?|communiquée?s?)",
+    r"seront\s+(?:annoncée?s?|publiée?s?|communiquée?s?)",
 )  # fmt: skip
 _SECRET = re.compile(by_first_letter(_SECRET_TERMS))
 _INSIDER = re.compile(by_first_letter(_INSIDER_TERMS))
@@ -128,6 +153,12 @@ _MATERIAL_WORDS = frozenset(
         "übernahme", "fusion", "fusión", "fusione", "dividende", "dividendo", "stellenabbau",
         "kapitalerhöhung", "abschreibung", "insolvenz", "rücktritt", "rachat", "licenciements",
         "adquisición", "despidos", "acquisizione", "licenziamenti",
+        # Fourth round: trial readouts, FDA letters, recalls, enforcement, losing a customer.
+        "topline", "top-line", "readout", "read-out", "trial", "endpoint", "endpoints", "crl",
+        "recall", "recalls", "subpoena", "wells", "investigation", "probe", "enforcement",
+        "fined", "penalty", "sanctions", "churn", "churning",
+        "studie", "studiendaten", "rückruf", "prognose", "ermittlungen", "bußgeld", "großkunde",
+        "rappel", "essai", "amende", "enquête", "licenciement", "opa", "cession",
     )
 )  # fmt: skip
 # News already out: "announced yesterday", "reported last week". Let through unless something
@@ -157,6 +188,10 @@ def find(folded: str, words: frozenset[bytes], found: list[Span]) -> None:
     """Append mnpi spans to found when an event and a not-public signal share the text.
 
     words: text.word_list(folded)."""
+    if not folded.isascii() and contains_any(folded, _CJK_NEEDLES):
+        _cjk(folded, found)
+        if found and found[-1].category == "mnpi":
+            return
     material = not _MATERIAL_WORDS.isdisjoint(words)
     if not material and _ROUTINE_WORDS.isdisjoint(words):
         return
@@ -173,6 +208,27 @@ def find(folded: str, words: frozenset[bytes], found: list[Span]) -> None:
     match = _first_word_start(_SCHEDULED, folded)
     if match is not None and _ALREADY_OUT.search(folded) is None:
         found.append(Span(match.start(), match.end(), "mnpi", "scheduled_disclosure"))
+
+
+# Japanese: a price-moving event (an acquisition, a forecast revision, a trial, a recall, a
+# dividend) with a sign it is not public yet (未公表, 公表前, インサイダー, 解禁, 重要事実).
+_CJK_NOT_PUBLIC = re.compile(
+    r"未公表|未発表|非公開|公表前|発表前|開示前|インサイダー|解禁|重要事実|内部情報|社外秘|"
+    r"まだ(?:公表|発表|開示)|(?:公表|発表|開示)(?:される|する)まで|口外(?:しない|禁止|無用)"
+)
+_CJK_EVENT = re.compile(
+    r"買収|合併|統合|TOB|tob|業績|下方修正|上方修正|治験|臨床試験|リコール|配当|自社株買い|"
+    r"希望退職|行政処分|決算|提携|承認|減損|社長|辞任|破産|不祥事|売上"
+)
+_CJK_NEEDLES = (
+    "公", "発表", "開示", "インサイダー", "解禁", "重要事実", "内部情報", "社外秘", "口外",
+)  # fmt: skip
+
+
+def _cjk(folded: str, found: list[Span]) -> None:
+    signal = _CJK_NOT_PUBLIC.search(folded)
+    if signal is not None and _CJK_EVENT.search(folded) is not None:
+        found.append(Span(signal.start(), signal.end(), "mnpi", "event_not_public"))
 
 
 def _first_word_start(pattern: re.Pattern[str], folded: str) -> re.Match[str] | None:

@@ -48,6 +48,7 @@ _GATE_WORDS = (
     | health.GATE_WORDS
     | credentials.GATE_WORDS
     | mnpi_signals.GATE_WORDS
+    | mnpi.GATE_WORDS
 )
 _NOTHING_FOUND = SensitivityReport(sensitive=False, categories=(), spans=())
 
@@ -99,7 +100,7 @@ def scan(text: str, *, custom_terms: Sequence[str] = ()) -> SensitivityReport:
         financial.find(text, folded, spans, numbers_from)
     credentials.find(text, folded, spans, words)
     before_mnpi = len(spans)
-    mnpi.find(text, folded, spans)
+    mnpi.find(text, folded, spans, words)
     if len(spans) == before_mnpi:  # the broad rules, for what the phrases above did not name
         mnpi_signals.find(folded, words, spans)
     custom.find(text, custom_terms, spans)
