@@ -11,40 +11,34 @@ from __future__ import annotations
 import codecs
 import ctypes
 import logging
-import queue
-import threading
 import time
 from collections import deque
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from inference.gguf_file import GGUFError, read_summary
 from inference.hardware import default_thread_counts
+from inference.owned_engine import (
+    DEFAULT_CONTEXT,
+    FALLBACK_TEMPLATE,
+    OwnedEngine,
+    StreamJob,
+    answer_timings,
+    split_at_stop,
+)
 from inference.owner_thread import OwnerThread
 from inference.types import (
     ChatMessage,
     Chunk,
     ContextOverflowError,
     FinishReason,
-    GenerationRequest,
     ModelInfo,
     ModelLoadError,
-    Timings,
     TokenLogprob,
 )
 
 log = logging.getLogger(__name__)
-
-DEFAULT_CONTEXT = 4096
-# ChatML: the most common template, used only when a GGUF carries none.
-FALLBACK_TEMPLATE = (
-    "{% for message in messages %}{{'<|im_start|>' + message['role'] + '\n' + "
-    "message['content'] + '<|im_end|>' + '\n'}}{% endfor %}"
-    "{% if add_generation_prompt %}{{ '<|im_start|>assistant\n' }}{% endif %}"
-)
-_END = object()
-
 
 @dataclass(frozen=True, slots=True)
 class LlamaSettings:
@@ -88,21 +82,7 @@ class _NativeLog:
         cls._installed = True
 
 
-class _StreamJob:
-    __slots__ = ("abandoned", "cancel", "chunks", "request", "started")
-
-    def __init__(self, request: GenerationRequest, cancel: threading.Event | None) -> None:
-        self.request = request
-        self.cancel = cancel or threading.Event()
-        self.abandoned = threading.Event()
-        self.chunks: queue.SimpleQueue[object] = queue.SimpleQueue()
-        self.started = time.perf_counter()
-
-    def stopped(self) -> bool:
-        return self.cancel.is_set() or self.abandoned.is_set()
-
-
-class LlamaCppEngine:
+class LlamaCppEngine(OwnedEngine):
     """One GGUF model loaded in llama.cpp, owned by one thread."""
 
     def __init__(self, model: ModelInfo, settings: LlamaSettings | None = None) -> None:
@@ -118,15 +98,6 @@ class LlamaCppEngine:
     @property
     def loaded(self) -> bool:
         return self._llama is not None
-
-    @property
-    def context_length(self) -> int:
-        return self._context_length
-
-    @property
-    def queue_depth(self) -> int:
-        """Requests waiting for (or being served by) this model's owner thread."""
-        return self._owner.pending if self._owner is not None else 0
 
     def load(self) -> None:
         if self.loaded:
@@ -206,44 +177,8 @@ class LlamaCppEngine:
         )
         return self._llama.tokenize(rendered.prompt.encode("utf-8"), add_bos=False, special=True)
 
-    def count_tokens(self, messages: Sequence[ChatMessage]) -> int:
-        self._require_loaded()
-        assert self._owner is not None
-        return self._owner.call(lambda: len(self._prompt_tokens(messages)))
-
-    def _require_loaded(self) -> None:
-        if not self.loaded or self._owner is None:
-            raise ModelLoadError(f"{self.model.name} is not loaded.")
-
     # -- generation --------------------------------------------------------------------
-    def stream(
-        self, request: GenerationRequest, cancel: threading.Event | None = None
-    ) -> Iterator[Chunk]:
-        """Yield the answer chunk by chunk; stops between tokens once `cancel` is set.
-
-        Closing the iterator early (a consumer that stops reading) stops the generation too.
-        """
-        self._require_loaded()
-        assert self._owner is not None
-        job = _StreamJob(request, cancel)
-        done = self._owner.submit(lambda: self._generate_on_owner(job))
-        try:
-            while True:
-                item = job.chunks.get()
-                if item is _END:
-                    break
-                yield item  # type: ignore[misc]
-            done.result()  # re-raises what went wrong on the owner thread
-        finally:
-            job.abandoned.set()
-
-    def _generate_on_owner(self, job: _StreamJob) -> None:
-        try:
-            self._generate(job)
-        finally:
-            job.chunks.put(_END)
-
-    def _generate(self, job: _StreamJob) -> None:
+    def _generate(self, job: StreamJob) -> None:
         llama, request = self._llama, job.request
         if llama is None:
             raise ModelLoadError(f"{self.model.name} was unloaded.")
@@ -283,7 +218,7 @@ class LlamaCppEngine:
                 text = decoder.decode(piece)
                 logprobs = self._logprob(llama, token, text) if request.logprobs else None
                 if stops:
-                    text, held, hit = _split_at_stop(held + text, stops)
+                    text, held, hit = split_at_stop(held + text, stops)
                     if hit:
                         finish = "stop"
                 if generated >= max_tokens and finish is None:
@@ -292,7 +227,7 @@ class LlamaCppEngine:
                     finish = "cancelled"
                 job.chunks.put(Chunk(
                     text=text, prompt_tokens=n_prompt, completion_tokens=generated,
-                    timings=_timings(started, first_at, now, n_prompt, reused, generated),
+                    timings=answer_timings(started, first_at, now, n_prompt, reused, generated),
                     finish_reason=finish, logprobs=logprobs,
                 ))
                 if finish is not None:
@@ -303,7 +238,7 @@ class LlamaCppEngine:
         tail = decoder.decode(b"", final=True) + held
         job.chunks.put(Chunk(
             text=tail, prompt_tokens=n_prompt, completion_tokens=generated,
-            timings=_timings(started, first_at or now, now, n_prompt, reused, generated),
+            timings=answer_timings(started, first_at or now, now, n_prompt, reused, generated),
             finish_reason=finish or "stop",
         ))
 
@@ -338,32 +273,3 @@ def _eog_checker(llama_cpp: Any, llama: Any) -> Any:
     vocab = llama._model.vocab
     is_eog = llama_cpp.llama_vocab_is_eog
     return lambda token: is_eog(vocab, token)
-
-
-def _split_at_stop(text: str, stops: tuple[str, ...]) -> tuple[str, str, bool]:
-    """Return (text to emit, text to hold back, whether a stop string was reached)."""
-    cut = min((i for i in (text.find(s) for s in stops) if i >= 0), default=-1)
-    if cut >= 0:
-        return text[:cut], "", True
-    hold = 0
-    for stop in stops:
-        for size in range(min(len(stop) - 1, len(text)), 0, -1):
-            if text.endswith(stop[:size]):
-                hold = max(hold, size)
-                break
-    return (text[: len(text) - hold], text[len(text) - hold:], False) if hold else (text, "", False)
-
-
-def _timings(started: float, first_at: float, now: float, n_prompt: int, reused: int,
-             generated: int) -> Timings:
-    evaluated = n_prompt - reused
-    prefill_s = first_at - started
-    decode_s = now - first_at
-    return Timings(
-        ttft_s=prefill_s,
-        prefill_tps=evaluated / prefill_s if prefill_s > 0 else None,
-        decode_tps=(generated - 1) / decode_s if generated > 1 and decode_s > 0 else None,
-        total_s=now - started,
-        prompt_tokens_evaluated=evaluated,
-        prompt_tokens_reused=reused,
-    )

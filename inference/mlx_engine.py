@@ -15,16 +15,16 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from typing import Any
 
-from inference.llama_engine import (
-    _END,
+from inference.owned_engine import (
     DEFAULT_CONTEXT,
     FALLBACK_TEMPLATE,
-    _split_at_stop,
-    _StreamJob,
-    _timings,
+    OwnedEngine,
+    StreamJob,
+    answer_timings,
+    split_at_stop,
 )
 from inference.owner_thread import OwnerThread
 from inference.safetensors_dir import ModelDirError, read_model_dir
@@ -33,7 +33,6 @@ from inference.types import (
     Chunk,
     ContextOverflowError,
     FinishReason,
-    GenerationRequest,
     ModelInfo,
     ModelLoadError,
     TokenLogprob,
@@ -63,7 +62,7 @@ def mlx_missing_message(model_name: str) -> str:
     return f"{model_name} is an MLX model, and MLX is not installed here; {INSTALL_HINT}."
 
 
-class MlxEngine:
+class MlxEngine(OwnedEngine):
     """One MLX model directory loaded with mlx_lm; every call on it runs on the MLX thread."""
 
     def __init__(self, model: ModelInfo, context_length: int | None = None) -> None:
@@ -82,10 +81,6 @@ class MlxEngine:
     @property
     def loaded(self) -> bool:
         return self._model is not None
-
-    @property
-    def context_length(self) -> int:
-        return self._context_length
 
     @property
     def queue_depth(self) -> int:
@@ -149,44 +144,8 @@ class MlxEngine:
         # template wants one); adding them again would double them.
         return list(tokenizer.encode(rendered, add_special_tokens=False))
 
-    def count_tokens(self, messages: Sequence[ChatMessage]) -> int:
-        self._require_loaded()
-        assert self._owner is not None
-        return self._owner.call(lambda: len(self._prompt_tokens(messages)))
-
-    def _require_loaded(self) -> None:
-        if not self.loaded or self._owner is None:
-            raise ModelLoadError(f"{self.model.name} is not loaded.")
-
     # -- generation --------------------------------------------------------------------
-    def stream(
-        self, request: GenerationRequest, cancel: threading.Event | None = None
-    ) -> Iterator[Chunk]:
-        """Yield the answer chunk by chunk; stops between tokens once `cancel` is set.
-
-        Closing the iterator early (a consumer that stops reading) stops the generation too.
-        """
-        self._require_loaded()
-        assert self._owner is not None
-        job = _StreamJob(request, cancel)
-        done = self._owner.submit(lambda: self._generate_on_owner(job))
-        try:
-            while True:
-                item = job.chunks.get()
-                if item is _END:
-                    break
-                yield item  # type: ignore[misc]
-            done.result()  # re-raises what went wrong on the owner thread
-        finally:
-            job.abandoned.set()
-
-    def _generate_on_owner(self, job: _StreamJob) -> None:
-        try:
-            self._generate(job)
-        finally:
-            job.chunks.put(_END)
-
-    def _generate(self, job: _StreamJob) -> None:
+    def _generate(self, job: StreamJob) -> None:
         import mlx.core as mx
         from mlx_lm import stream_generate
         from mlx_lm.sample_utils import make_sampler
@@ -227,12 +186,12 @@ class MlxEngine:
                 if response.finish_reason == "stop":
                     # The end-of-turn token: not part of the answer. Its text is what the
                     # streaming detokenizer still held back (a partial character, usually "").
-                    text, held, _ = _split_at_stop(held + response.text, stops)
+                    text, held, _ = split_at_stop(held + response.text, stops)
                     tail = text + held
                     held = ""
                     job.chunks.put(Chunk(
                         text=tail, prompt_tokens=n_prompt, completion_tokens=generated,
-                        timings=_timings(started, first_at, now, n_prompt, reused, generated),
+                        timings=answer_timings(started, first_at, now, n_prompt, reused, generated),
                         finish_reason="stop",
                     ))
                     self._keep_cache(cache, fed)
@@ -246,7 +205,7 @@ class MlxEngine:
                     chosen = float(response.logprobs[response.token].item())
                     logprobs = (TokenLogprob(token=text, logprob=chosen),)
                 if stops:
-                    text, held, hit = _split_at_stop(held + text, stops)
+                    text, held, hit = split_at_stop(held + text, stops)
                     if hit:
                         finish = "stop"
                 if response.finish_reason == "length" and finish is None:
@@ -256,7 +215,7 @@ class MlxEngine:
                     finish = "cancelled"
                 job.chunks.put(Chunk(
                     text=text, prompt_tokens=n_prompt, completion_tokens=generated,
-                    timings=_timings(started, first_at, now, n_prompt, reused, generated),
+                    timings=answer_timings(started, first_at, now, n_prompt, reused, generated),
                     finish_reason=finish, logprobs=logprobs,
                 ))
                 if finish is not None:
@@ -268,7 +227,7 @@ class MlxEngine:
         now = time.perf_counter()
         job.chunks.put(Chunk(
             text=held, prompt_tokens=n_prompt, completion_tokens=generated,
-            timings=_timings(started, first_at or now, now, n_prompt, reused, generated),
+            timings=answer_timings(started, first_at or now, now, n_prompt, reused, generated),
             finish_reason="stop",
         ))
 

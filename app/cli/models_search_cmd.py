@@ -12,12 +12,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from app.cli.arguments import positive_int
+from inference.owned_engine import DEFAULT_CONTEXT
 
 if TYPE_CHECKING:
     from inference.fit import FitEstimate
     from inference.library import ModelLibrary
 
-DEFAULT_CONTEXT = 4096
 
 
 def add_acquire_commands(model_commands: argparse._SubParsersAction) -> None:

@@ -3,7 +3,8 @@ from pathlib import Path
 
 import pytest
 
-from inference.llama_engine import LlamaCppEngine, LlamaSettings, _split_at_stop
+from inference.llama_engine import LlamaCppEngine, LlamaSettings
+from inference.owned_engine import split_at_stop
 from inference.types import (
     ChatMessage,
     ContextOverflowError,
@@ -144,5 +145,5 @@ def test_loading_a_damaged_file_says_why(model: ModelInfo, tmp_path) -> None:
     ("hello ST", ("hello ", "ST", False)),
     ("S", ("", "S", False)),
 ])
-def test_split_at_stop(text: str, expected: tuple[str, str, bool]) -> None:
-    assert _split_at_stop(text, ("STOP",)) == expected
+def testsplit_at_stop(text: str, expected: tuple[str, str, bool]) -> None:
+    assert split_at_stop(text, ("STOP",)) == expected
