@@ -14,29 +14,25 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import os
-import shutil
-import subprocess
 import sys
-import tempfile
-import threading
-import time
 from collections.abc import Callable
 from pathlib import Path
 
-from inference.hub import cache_dir
-from inference.quantize import (
-    QuantizeCancelled,
+from inference.child_job import (
+    DISK_MARGIN_BYTES,
+    ChildJob,
     QuantizeError,
     QuantizeProgress,
     QuantizeResult,
+    check_free_space,
+    child_environment,
 )
+from inference.hub import cache_dir
 from inference.safetensors_dir import ModelDirError, read_model_dir
 
 # Output type -> quantization bits (None: no quantization, cast to bfloat16).
 MLX_TYPES: dict[str, int | None] = {"mlx-4bit": 4, "mlx-6bit": 6, "mlx-8bit": 8, "mlx-bf16": None}
 GROUP_SIZE = 64  # mlx_lm's default: one scale and bias per 64 weights
-_DISK_MARGIN_BYTES = 64 * 1024 * 1024
 _EXIT_NO_MLX = 3
 
 
@@ -113,11 +109,11 @@ def estimated_output_bytes(parameters: int, type_name: str) -> int:
     return int(parameters * per_weight / 8)
 
 
-class MlxConvertJob:
-    """One conversion in a child process, watched by a worker thread; the same start /
+class MlxConvertJob(ChildJob):
+    """One conversion in a child process (see inference/child_job.py); the same start /
     cancel / wait / on_progress shape as quantize.QuantizeJob."""
 
-    POLL_INTERVAL_S = 0.25
+    NOUN, TOOL, VERB = "Conversion", "mlx_lm", "convert"
 
     def __init__(self, source: str | Path, output: str | Path, type_name: str, *,
                  on_progress: Callable[[QuantizeProgress], None] | None = None) -> None:
@@ -126,12 +122,7 @@ class MlxConvertJob:
         self.source = resolve_source(str(source))
         self.output = Path(output).expanduser().resolve()
         self.on_progress = on_progress
-        self._partial = self.output.with_name(self.output.name + ".partial")
-        self._process: subprocess.Popen[bytes] | None = None
-        self._thread: threading.Thread | None = None
-        self._cancelled = threading.Event()
-        self._result: QuantizeResult | None = None
-        self._error: QuantizeError | None = None
+        self._init_job()
         self._check()
 
     def _check(self) -> None:
@@ -141,104 +132,24 @@ class MlxConvertJob:
         self._source_bytes = summary.size_bytes
         self.output.parent.mkdir(parents=True, exist_ok=True)
         estimate = estimated_output_bytes(summary.parameter_count or 0, self.type_name)
-        needed = int(estimate * 1.25) + _DISK_MARGIN_BYTES
-        free = shutil.disk_usage(self.output.parent).free
-        if free < needed:
-            raise QuantizeError(
-                f"Not enough disk space in {self.output.parent}: the {self.type_name} model "
-                f"needs about {needed / 1e6:,.0f} MB, {free / 1e6:,.0f} MB are free.")
+        check_free_space(self.output.parent, int(estimate * 1.25) + DISK_MARGIN_BYTES,
+                         f"{self.type_name} model")
 
-    # -- running -------------------------------------------------------------------------
-    def start(self) -> MlxConvertJob:
-        shutil.rmtree(self._partial, ignore_errors=True)
-        self._log = tempfile.TemporaryFile()  # noqa: SIM115 (closed by the watcher thread)
-        self._started = time.monotonic()
-        env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_VERBOSITY": "error"}
-        self._process = subprocess.Popen(
-            [sys.executable, "-m", "inference.mlx_convert", str(self.source),
-             str(self._partial), self.type_name],
-            stdin=subprocess.DEVNULL, stdout=self._log, stderr=subprocess.STDOUT, env=env,
-            cwd=Path(__file__).resolve().parent.parent, start_new_session=True,
-        )
-        self._thread = threading.Thread(target=self._watch, name="mlx-convert", daemon=True)
-        self._thread.start()
-        return self
+    def _command(self) -> list[str]:
+        return ["inference.mlx_convert", str(self.source), str(self._partial), self.type_name]
 
-    def cancel(self) -> None:
-        self._cancelled.set()
-        process = self._process
-        if process is not None and process.poll() is None:
-            process.terminate()
+    def _environment(self) -> dict[str, str]:
+        return child_environment(HF_HUB_OFFLINE="1", TRANSFORMERS_VERBOSITY="error")
 
-    def wait(self) -> QuantizeResult:
-        if self._thread is None:
-            self.start()
-        assert self._thread is not None
-        self._thread.join()
-        if self._error is not None:
-            raise self._error
-        assert self._result is not None
-        return self._result
-
-    def _written(self) -> int:
-        try:
-            return sum(p.stat().st_size for p in self._partial.iterdir() if p.is_file())
-        except FileNotFoundError:
-            return 0
-
-    def _report(self) -> None:
-        if self.on_progress is not None:
-            self.on_progress(QuantizeProgress(time.monotonic() - self._started,
-                                              self._written(), self._source_bytes))
-
-    def _watch(self) -> None:
-        process = self._process
-        assert process is not None
-        try:
-            while True:
-                try:
-                    code = process.wait(timeout=self.POLL_INTERVAL_S)
-                    break
-                except subprocess.TimeoutExpired:
-                    self._report()
-            elapsed = time.monotonic() - self._started
-            if self._cancelled.is_set():
-                self._error = QuantizeCancelled("Conversion cancelled; nothing was kept.")
-            elif code != 0:
-                self._error = QuantizeError(self._failure_message(code))
-            else:
-                self._report()
-                self._partial.replace(self.output)
-                size = sum(p.stat().st_size for p in self.output.iterdir() if p.is_file())
-                self._result = QuantizeResult(self.output, self.type_name, size, elapsed)
-        finally:
-            if self._result is None:
-                shutil.rmtree(self._partial, ignore_errors=True)
-            self._log.close()
-
-    def _failure_message(self, code: int) -> str:
-        self._log.seek(0)
-        log = self._log.read().decode("utf-8", errors="replace")
-        free = shutil.disk_usage(self.output.parent).free
-        if "No space left" in log or free < _DISK_MARGIN_BYTES:
-            return (f"Conversion failed: the disk holding {self.output.parent} is full "
-                    f"({free / 1e6:,.0f} MB free). Free some space and try again.")
-        lines = [line.strip() for line in log.splitlines() if line.strip()]
-        detail = lines[-1] if lines else f"exit code {code}"
+    def _failure_detail(self, last_line: str) -> str:
         # A Python exception's last line is "ValueError: Model type x not supported."
-        detail = detail.split(": ", 1)[1] if detail.split(":")[0].endswith("Error") else detail
-        return f"mlx_lm could not convert {self.source.name} to {self.type_name}: {detail}"
+        head, _, rest = last_line.partition(": ")
+        return rest if rest and head.endswith("Error") else last_line
 
 
 def convert(source: str | Path, output: str | Path, type_name: str, *,
             on_progress: Callable[[QuantizeProgress], None] | None = None) -> QuantizeResult:
-    job = MlxConvertJob(source, output, type_name, on_progress=on_progress)
-    job.start()
-    try:
-        return job.wait()
-    except BaseException:
-        job.cancel()  # a KeyboardInterrupt here must not leave the child running
-        raise
+    return MlxConvertJob(source, output, type_name, on_progress=on_progress).run()
 
 
 def _child_main(argv: list[str]) -> int:

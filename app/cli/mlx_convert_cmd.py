@@ -9,10 +9,9 @@ apart from models_cmd.py so the GGUF path stays as it was.
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
-from app.cli.models_cmd import _StatusLine
+from app.cli.models_cmd import StatusLine, run_and_register
 from app.cli.render import human_bytes
 from app.config import data_dir, ensure_writable
 from inference.library import ModelLibrary, ModelNotFoundError
@@ -47,28 +46,12 @@ def run_mlx_convert(args: argparse.Namespace, library: ModelLibrary) -> int:
     source = resolve_source(_source(args.source, library))
     output = Path(args.output) if args.output else default_output_dir(
         source, type_name, ensure_writable(data_dir() / "models"))
-    status = _StatusLine()
+    status = StatusLine()
 
     def progress(update: QuantizeProgress) -> None:
         status.show(f"Converting to {type_name}: {update.elapsed_s:.0f} s, "
                     f"{human_bytes(update.output_bytes)} written")
 
     job = MlxConvertJob(source, output, type_name, on_progress=progress)
-    job.start()
-    try:
-        result = job.wait()
-    except BaseException:
-        job.cancel()  # Ctrl-C: stop the child and remove the partial directory
-        status.done()
-        raise
-    status.done()
-    model = library.register(result.path, source=f"converted from {job.source.name} "
-                                                  f"({type_name})")
-    if args.json:
-        print(json.dumps({"id": model.id, "path": model.path, "type": result.type,
-                          "size_bytes": result.size_bytes}))
-    else:
-        print(f"{model.id}: {human_bytes(result.size_bytes)} {result.type}, "
-              f"{result.elapsed_s:.1f} s -> {model.path}")
-        print(f"Chat with it: stillroom chat --model {model.id}")
-    return 0
+    return run_and_register(job, status, args, library,
+                            origin=f"converted from {job.source.name} ({type_name})")

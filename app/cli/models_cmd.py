@@ -7,10 +7,14 @@ import json
 import sys
 from dataclasses import asdict
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from app.cli.render import human_bytes
 from app.config import data_dir, ensure_writable
 from inference.library import ModelLibrary
+
+if TYPE_CHECKING:
+    from inference.child_job import ChildJob
 
 
 def run_models(args: argparse.Namespace) -> int:
@@ -48,7 +52,7 @@ def _source_path(source: str, library: ModelLibrary) -> Path:
     return Path(library.get(source).path)
 
 
-class _StatusLine:
+class StatusLine:
     """One self-overwriting progress line on a terminal; silent when stderr is a pipe."""
 
     def __init__(self) -> None:
@@ -74,7 +78,7 @@ def _quantize(args: argparse.Namespace, library: ModelLibrary) -> int:
     type_name, _ = resolve_type(args.type)  # an unknown type fails before any file work
     output = Path(args.output) if args.output else default_output_path(
         source, type_name, ensure_writable(data_dir() / "models"))
-    status = _StatusLine()
+    status = StatusLine()
 
     def progress(update: QuantizeProgress) -> None:
         # llama.cpp reports no progress; the output's growth is what we can see.
@@ -83,16 +87,19 @@ def _quantize(args: argparse.Namespace, library: ModelLibrary) -> int:
 
     job = QuantizeJob(source, output, type_name, allow_requantize=args.allow_requantize,
                       on_progress=progress)
-    job.start()
+    return run_and_register(job, status, args, library,
+                            origin=f"quantized from {source.name} ({type_name})")
+
+
+def run_and_register(job: ChildJob, status: StatusLine, args: argparse.Namespace,
+                     library: ModelLibrary, *, origin: str) -> int:
+    """Run a quantization or conversion (Ctrl-C stops the child and removes its partial
+    output), register the result and say how to chat with it."""
     try:
-        result = job.wait()
-    except BaseException:
-        job.cancel()  # Ctrl-C: stop the child and remove the partial file
+        result = job.run()
+    finally:
         status.done()
-        raise
-    status.done()
-    model = library.register(result.path, source=f"quantized from {source.name} "
-                                                  f"({type_name})")
+    model = library.register(result.path, source=origin)
     if args.json:
         print(json.dumps({"id": model.id, "path": model.path, "type": result.type,
                           "size_bytes": result.size_bytes}))
@@ -121,7 +128,7 @@ def _pull(args: argparse.Namespace, library: ModelLibrary) -> int:
     repo_id, filename = parse_reference(args.reference)
     token = hub_token()
     remote = choose_file(repo_id, repo_files(repo_id, token=token), filename)
-    status = _StatusLine()
+    status = StatusLine()
 
     def progress(update: DownloadProgress) -> None:
         total = update.total_bytes or 0

@@ -45,10 +45,10 @@ def add_import_command(model_commands: argparse._SubParsersAction) -> None:
 
 def run_import(args: argparse.Namespace, library: ModelLibrary) -> int:
     from app.cli.errors import EXIT_USER_ERROR, print_error
-    from app.cli.models_cmd import _StatusLine
+    from app.cli.models_cmd import StatusLine
     from inference.model_import import import_models
 
-    status = _StatusLine()
+    status = StatusLine()
 
     def progress(index: int, total: int, found: Found) -> None:
         # Hashing is the slow part: about a second per gigabyte.
