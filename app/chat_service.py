@@ -308,7 +308,8 @@ class ChatService:
         store.add_user_message(conversation.id, prompt)
         router = self.services.router
         max_tokens = options.max_tokens or settings.max_tokens
-        prompt_chars = sum(len(m.content) for m in self.history(conversation))
+        history = self.history(conversation)  # read once: the budget estimate and the request
+        prompt_chars = sum(len(m.content) for m in history)
         state = RouteState(conversation_sensitive=conversation.sensitive,
                            offline=settings.offline,
                            local_queue_depth=self.services.engines.queue_depth(model.id),
@@ -332,7 +333,7 @@ class ChatService:
         # vocabulary-sized pass per token, which no other turn should pay.
         judged = router.policy.escalation.enabled and decision.target == "local"
         request = GenerationRequest(
-            messages=self.history(conversation),
+            messages=history,
             max_tokens=max_tokens,
             temperature=settings.temperature if options.temperature is None
             else options.temperature,

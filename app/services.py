@@ -23,7 +23,7 @@ from inference.library import ModelLibrary
 from inference.llama_engine import LlamaSettings
 from inference.manager import EngineManager
 from routing import offline
-from routing.keys import HUB_TOKEN_NAME, KeyringUnavailableError, KeyStore
+from routing.keys import KeyStore, hub_token
 from routing.router import KEYS_INDEX_FILE, Router
 
 
@@ -97,12 +97,7 @@ class Services:
         return self._downloads
 
     def hub_token(self) -> str | None:
-        """The Hugging Face token, or None (no token stored, or no keyring): public repos
-        need none."""
-        try:
-            return self.keys.get(HUB_TOKEN_NAME)
-        except KeyringUnavailableError:
-            return None
+        return hub_token(self.keys)
 
     def close(self) -> None:
         if self._downloads is not None:

@@ -115,3 +115,12 @@ class KeyStore:
             secret = self._backend(name).get_password(SERVICE, name)
             shown[name] = mask(secret) if secret else "(missing from the keyring)"
         return shown
+
+
+def hub_token(keys: KeyStore) -> str | None:
+    """The Hugging Face token (keyring, or STILLROOM_KEY_HUGGINGFACE); None when there is none
+    or no keyring: public repos need no token."""
+    try:
+        return keys.get(HUB_TOKEN_NAME)
+    except KeyringUnavailableError:
+        return None

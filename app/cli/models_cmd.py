@@ -111,15 +111,12 @@ def run_and_register(job: ChildJob, status: StatusLine, args: argparse.Namespace
 
 
 def hub_token() -> str | None:
-    """The Hugging Face token from the keyring (or STILLROOM_KEY_HUGGINGFACE); None when
-    there is none or no keyring: public repos need no token."""
-    from routing.keys import HUB_TOKEN_NAME, KeyringUnavailableError, KeyStore
+    """The Hugging Face token of this data directory's key store, or None."""
+    from routing.keys import KeyStore
+    from routing.keys import hub_token as stored_hub_token
     from routing.router import KEYS_INDEX_FILE
 
-    try:
-        return KeyStore(data_dir() / KEYS_INDEX_FILE).get(HUB_TOKEN_NAME)
-    except KeyringUnavailableError:
-        return None
+    return stored_hub_token(KeyStore(data_dir() / KEYS_INDEX_FILE))
 
 
 def _pull(args: argparse.Namespace, library: ModelLibrary) -> int:

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from app.cli.arguments import positive_int
+from app.cli.models_cmd import hub_token
 from inference.owned_engine import DEFAULT_CONTEXT
 
 if TYPE_CHECKING:
@@ -62,12 +63,6 @@ def run_acquire(args: argparse.Namespace, library: ModelLibrary) -> int:
     return _fit(args, library)
 
 
-def _token() -> str | None:
-    from app.cli.models_cmd import hub_token
-
-    return hub_token()
-
-
 def _context(args: argparse.Namespace) -> int:
     if args.context:
         return int(args.context)
@@ -80,7 +75,7 @@ def _context(args: argparse.Namespace) -> int:
 def _search(args: argparse.Namespace) -> int:
     from inference.hub_search import search_models
 
-    found = search_models(args.query, token=_token(), limit=args.limit)
+    found = search_models(args.query, token=hub_token(), limit=args.limit)
     if args.json:
         print(json.dumps([{"repo_id": r.repo_id, "format": r.format, "downloads": r.downloads,
                            "likes": r.likes, "gated": r.gated,
@@ -136,7 +131,7 @@ def _files(args: argparse.Namespace) -> int:
         raise ValueError(f"`models files` takes a repository, not a file; for one file use "
                          f"`stillroom models fit {args.repo}`.")
     context = _context(args)
-    models = list_repo_models(repo_id, context, token=_token())
+    models = list_repo_models(repo_id, context, token=hub_token())
     if args.json:
         print(json.dumps([{"file": m.filename, "files": [s.filename for s in m.shards],
                            "quantization": m.quantization, "size_bytes": m.size_bytes,
@@ -179,7 +174,7 @@ def _fit(args: argparse.Namespace, library: ModelLibrary) -> int:
         from inference.remote_fit import remote_fit
 
         repo_id, filename = parse_reference(source)
-        token = _token()
+        token = hub_token()
         files = repo_files(repo_id, token=token)
         remote = choose_file(repo_id, files, filename)
         target = f"{repo_id}:{remote.filename}"
