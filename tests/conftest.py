@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -86,6 +87,24 @@ def fake_hub(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeHu
 
 
 # -- MLX: a Hugging Face checkpoint derived from the embedded model, and its MLX forms ------
+requires_secret_service = pytest.mark.skipif(
+    shutil.which("gnome-keyring-daemon") is None or shutil.which("dbus-run-session") is None,
+    reason="needs gnome-keyring and dbus (packaging/test.sh installs them)")
+UNLOCK_KEYRING = 'eval "$(printf pw | gnome-keyring-daemon --unlock --components=secrets)"'
+
+
+def run_with_secret_service(script: str, *args: str, home: Path,
+                            timeout: int = 120) -> subprocess.CompletedProcess[str]:
+    """Run a Python script in a private D-Bus session with an unlocked GNOME Keyring: the
+    real Secret Service, isolated from the user's own. `home` becomes $HOME."""
+    shell = f'{UNLOCK_KEYRING} && "{sys.executable}" -c "$SCRIPT" "$@"'
+    return subprocess.run(
+        ["dbus-run-session", "--", "sh", "-c", shell, "sh", *args], capture_output=True,
+        text=True, timeout=timeout, cwd=REPO_ROOT,
+        env={"PATH": "/usr/bin:/bin", "SCRIPT": script, "HOME": str(home),
+             "PYTHONPATH": str(REPO_ROOT)})
+
+
 requires_mlx = pytest.mark.skipif(
     not mlx_available(),
     reason="MLX is not installed (packaging/setup.sh --dev installs mlx[cpu] and mlx-lm)")

@@ -4,10 +4,7 @@ a row edited, inserted or deleted straight in SQLite."""
 from __future__ import annotations
 
 import json
-import shutil
 import sqlite3
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -18,7 +15,7 @@ from app.store.audit_log import AuditLog
 from app.store.db import open_engine
 from routing.audit import record_for
 from routing.decision import RouteDecision
-from tests.conftest import REPO_ROOT, run_cli
+from tests.conftest import requires_secret_service, run_cli, run_with_secret_service
 
 DECISIONS = [
     RouteDecision("cloud", "forced", "you asked for fakecloud", provider="fakecloud",
@@ -153,18 +150,10 @@ print("SOURCES", sources, "HEAD", head.count, "BROKEN", log.verify())
 """
 
 
-@pytest.mark.skipif(shutil.which("gnome-keyring-daemon") is None
-                    or shutil.which("dbus-run-session") is None,
-                    reason="needs gnome-keyring and dbus (packaging/test.sh installs them)")
+@requires_secret_service
 def test_the_keyring_copy_catches_a_rollback_of_database_and_head_file(tmp_path: Path) -> None:
     home = tmp_path / "data"
     home.mkdir()
-    shell = ('eval "$(printf pw | gnome-keyring-daemon --unlock --components=secrets)" && '
-             f'"{sys.executable}" -c "$SCRIPT" "$HOME_DIR"')
-    result = subprocess.run(
-        ["dbus-run-session", "--", "sh", "-c", shell], capture_output=True, text=True,
-        timeout=120, cwd=REPO_ROOT,
-        env={"PATH": "/usr/bin:/bin", "SCRIPT": ROLLBACK_SCRIPT, "HOME_DIR": str(home),
-             "HOME": str(tmp_path), "PYTHONPATH": str(REPO_ROOT)})
+    result = run_with_secret_service(ROLLBACK_SCRIPT, str(home), home=tmp_path)
     assert result.returncode == 0, result.stderr[-2000:]
     assert "SOURCES ['file', 'keyring'] HEAD 3 BROKEN 2" in result.stdout

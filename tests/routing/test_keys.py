@@ -1,15 +1,12 @@
 """API keys go to the OS keyring and nowhere else."""
 
-import shutil
-import subprocess
-import sys
 import textwrap
 from pathlib import Path
 
 import pytest
 
 from routing.keys import KeyringUnavailableError, KeyStore, environment_variable, mask
-from tests.conftest import REPO_ROOT
+from tests.conftest import requires_secret_service, run_with_secret_service
 
 SECRET = "sk-test-4f9a1c2e8b7d6a5f3e2d1c0b"
 
@@ -65,19 +62,11 @@ SCRIPT = textwrap.dedent("""
 """)
 
 
-@pytest.mark.skipif(shutil.which("gnome-keyring-daemon") is None
-                    or shutil.which("dbus-run-session") is None,
-                    reason="needs gnome-keyring and dbus (packaging/test.sh installs them)")
+@requires_secret_service
 def test_real_secret_service_round_trip_leaves_no_secret_on_disk(tmp_path: Path) -> None:
     home = tmp_path / "home"
     home.mkdir()
-    shell = ('eval "$(printf pw | gnome-keyring-daemon --unlock --components=secrets)" && '
-             f'"{sys.executable}" -c "$SCRIPT" "$HOME_DIR" "$SECRET"')
-    result = subprocess.run(
-        ["dbus-run-session", "--", "sh", "-c", shell], capture_output=True, text=True,
-        timeout=120, cwd=REPO_ROOT,
-        env={"PATH": "/usr/bin:/bin", "SCRIPT": SCRIPT, "HOME_DIR": str(home),
-             "SECRET": SECRET, "HOME": str(tmp_path), "PYTHONPATH": str(REPO_ROOT)})
+    result = run_with_secret_service(SCRIPT, str(home), SECRET, home=tmp_path)
     assert result.returncode == 0, result.stderr[-2000:]
     assert "LISTED {'openai': 'sk-…1c0b'}" in result.stdout and "OK" in result.stdout
     assert SECRET not in result.stdout

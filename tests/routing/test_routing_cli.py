@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import io
 import json
-import shutil
 import subprocess
 import sys
 import textwrap
@@ -17,7 +16,7 @@ import pytest
 from keyring.backend import KeyringBackend
 
 from routing.cli import main
-from tests.conftest import REPO_ROOT
+from tests.conftest import REPO_ROOT, requires_secret_service
 from tests.routing.fake_openai_server import AuthFailed, FakeOpenAIServer, Reply
 
 KEY = "sk-cli-7f6e5d4c3b2a19080706"
@@ -276,9 +275,7 @@ SESSION = textwrap.dedent("""
 """)
 
 
-@pytest.mark.skipif(shutil.which("gnome-keyring-daemon") is None
-                    or shutil.which("dbus-run-session") is None,
-                    reason="needs gnome-keyring and dbus (packaging/test.sh installs them)")
+@requires_secret_service
 def test_a_key_through_the_real_keyring_reaches_only_the_provider(
         tmp_path, fake_server: FakeOpenAIServer) -> None:
     home = tmp_path / "data"
