@@ -28,7 +28,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from inference.files import sha256_file
+from inference.files import sha256_file, write_text_atomic
 from inference.hashing_sink import HashingWriter
 from inference.types import EngineError
 
@@ -345,8 +345,7 @@ def _link_snapshot(remote: RemoteFile, blob: Path) -> None:
     if not remote.revision:
         return
     refs = _repo_cache(remote.repo_id) / "refs" / "main"
-    refs.parent.mkdir(parents=True, exist_ok=True)
-    refs.write_text(remote.revision, encoding="utf-8")
+    write_text_atomic(refs, remote.revision)  # another tool may read it at any moment
     link = _repo_cache(remote.repo_id) / "snapshots" / remote.revision / remote.filename
     link.parent.mkdir(parents=True, exist_ok=True)
     if link.is_symlink() or link.exists():
