@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 
 from routing.sensitivity.report import Span
-from routing.sensitivity.text import contains_any
+from routing.sensitivity.text import GATES, contains_any
 
 _TOKEN_CHARS = r"A-Za-z0-9_\-"
 # One alternation whose branches all start with a literal, so the regex engine jumps between
@@ -89,8 +89,10 @@ _LOGIN_CALL = re.compile(
     r"\s*([\"'])(?P<value>[^\"'\n]{4,100})\2"
 )
 # Every name _LOGIN_CALL knows ends in one of these, right before its parenthesis.
-_LOGIN_CALL_NEEDLES = ("login(", "auth(", "authenticate(")
-_CLIENT_CALL_NEEDLES = ("client", "auth", "credential", "login", "connect")
+_LOGIN_CALL_WORD = GATES.any_of("login(", "auth(", "authenticate(")
+# A client call needs a quoted string right after a parenthesis, and one of its names.
+_QUOTE_AFTER_PARENTHESIS = GATES.any_of('("', "('")
+_CLIENT_CALL_WORD = GATES.any_of("client", "auth", "credential", "login", "connect")
 # Keys in cloud connection strings and key settings: Azure's AccountKey= and SharedAccessKey=,
 # signing and encryption keys. Kept apart from _ASSIGNMENT, whose word list every prompt with
 # an "=" or ":" goes through; these are searched only when one of their names is there.
@@ -119,7 +121,7 @@ _FOREIGN_PASSWORD_WORDS = frozenset(
 _TRAILING = "'\"“”‘’«».,;:!?)"
 # Every _NAMED_KEY match has "key" right before its "=" or ":" (or the quote closing the name,
 # or a space).
-_NAMED_KEY_NEEDLES = ("key=", "key:", 'key"', "key'", "key =")  # HCL and .env align on " = "
+_NAMED_KEY_WORD = GATES.any_of("key=", "key:", 'key"', "key'", "key =")  # HCL, .env: " = "
 # Webhook URLs carry their secret in the path: whoever has the URL can post to the channel.
 _WEBHOOK = re.compile(
     r"hooks\.slack\.com/(?:services|workflows|triggers)/(?P<value>[A-Za-z0-9/_\-]{20,200})"
@@ -151,22 +153,27 @@ _PLACEHOLDER_WORDS = frozenset(
 _CODE_REFERENCE = re.compile(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*(?:\(|\[)?")
 
 
-_ASSIGNMENT_NEEDLES = (
+_ASSIGNMENT_WORD = GATES.any_of(
     "passw", "passwd", "pwd", "passphrase", "secret", "api_key", "apikey", "api-key", "token",
     "login(", "auth(", "passcode",
 )  # fmt: skip
+_HOOK = GATES.any_of("hook")  # hooks.slack.com, /api/webhooks/, webhook.office.com
+_URL_SCHEME = GATES.any_of("://")
+_PASS = GATES.any_of("pass")  # password, passcode, passphrase
 
 
-def find(text: str, folded: str, found: list[Span], words: frozenset[bytes]) -> None:
-    """Append secret spans to found; words: text.word_list(folded)."""
+def find(text: str, folded: str, found: list[Span], words: frozenset[bytes], gates: int) -> None:
+    """Append secret spans to found; words: text.word_list(folded); gates:
+    text.GATES.present(folded)."""
     tokens_from = len(found)
-    _tokens(text, found)
+    if _may_hold_token(text):
+        _tokens(text, found)
     tokens_to = len(found)
     if "-----BEGIN " in text:
         _private_keys(text, found)
-    if "hook" in folded:  # hooks.slack.com, /api/webhooks/, webhook.office.com
+    if gates & _HOOK:
         _webhooks(text, found)
-    if "://" in text:
+    if gates & _URL_SCHEME:
         for match in _URL_CREDENTIALS.finditer(text):
             if _is_literal_secret(match.group("value"), quoted=True):
                 found.append(
@@ -174,14 +181,13 @@ def find(text: str, folded: str, found: list[Span], words: frozenset[bytes]) -> 
                 )
     if not _FOREIGN_PASSWORD_WORDS.isdisjoint(words):
         _foreign_passwords(text, folded, found)
-    if not _may_assign(folded):
+    if not _may_assign(folded, gates):
         return
-    # A client call needs a quoted string right after a parenthesis, and one of its names.
-    if ('("' in folded or "('" in folded) and contains_any(folded, _CLIENT_CALL_NEEDLES):
+    if gates & _QUOTE_AFTER_PARENTHESIS and gates & _CLIENT_CALL_WORD:
         _client_calls(text, folded, found, set())
-    if "key" in folded and contains_any(folded, _NAMED_KEY_NEEDLES):
+    if gates & _NAMED_KEY_WORD:
         _values(_NAMED_KEY, "assigned_secret", text, folded, found, set())
-    if contains_any(folded, _ASSIGNMENT_NEEDLES):
+    if gates & _ASSIGNMENT_WORD:
         for match in _AWS_SECRET.finditer(folded):
             if "EXAMPLE" not in text[match.start("value") : match.end("value")]:
                 found.append(
@@ -189,7 +195,7 @@ def find(text: str, folded: str, found: list[Span], words: frozenset[bytes]) -> 
                 )
         # A provider key assigned to a variable is reported once, under its specific kind.
         tokens = {(span.start, span.end) for span in found[tokens_from:tokens_to]}
-        _assignments(text, folded, found, tokens)
+        _assignments(text, folded, found, tokens, gates)
 
 
 def _foreign_passwords(text: str, folded: str, found: list[Span]) -> None:
@@ -218,11 +224,10 @@ def _webhooks(text: str, found: list[Span]) -> None:
             found.append(Span(match.start(group), match.end(group), "secret", "webhook_url"))
 
 
-def _may_assign(folded: str) -> bool:
+def _may_assign(folded: str, gates: int) -> bool:
     """Every pattern from here on needs ":" or "=" (assignments, named keys), "(" (login and
-    client calls) or "pass" (password, passcode, passphrase: "my wifi password is"); the
-    one-character tests rule out most prose before the word lists."""
-    return ":" in folded or "=" in folded or "(" in folded or "pass" in folded
+    client calls) or "pass" (password, passcode, passphrase: "my wifi password is")."""
+    return ":" in folded or "=" in folded or "(" in folded or bool(gates & _PASS)
 
 
 def _may_hold_token(text: str) -> bool:
@@ -231,9 +236,9 @@ def _may_hold_token(text: str) -> bool:
     The pattern's first letters (s, r, e, g, x, A) are among the most common in prose, so on
     its own the engine would try it at about every fourth character.
     """
-    # A one-character test (memchr) costs a fraction of a word's; a missing "A" or "_" rules
-    # out a whole group of prefixes: AWS and Google keys start with A, Stripe's sk_/rk_ and
-    # GitHub's gh?_/github_pat_ all have an underscore.
+    # Case-sensitive, so not among the GATES. A one-character test (memchr) costs a fraction of
+    # a word's; a missing "A" or "_" rules out a whole group of prefixes: AWS and Google keys
+    # start with A, Stripe's sk_/rk_ and GitHub's gh?_/github_pat_ all have an underscore.
     return (
         contains_any(text, _TOKEN_PREFIXES)
         or ("A" in text and contains_any(text, _CAPITAL_A_TOKEN_PREFIXES))
@@ -244,8 +249,6 @@ def _may_hold_token(text: str) -> bool:
 
 
 def _tokens(text: str, found: list[Span]) -> None:
-    if not _may_hold_token(text):
-        return
     for match in _TOKENS.finditer(text):
         start, end = match.span()
         if (start and _TOKEN_CHAR.match(text, start - 1)) or _TOKEN_CHAR.match(text, end):
@@ -275,15 +278,15 @@ def _private_keys(text: str, found: list[Span]) -> None:
 
 
 def _assignments(
-    text: str, folded: str, found: list[Span], tokens: set[tuple[int, int]]
+    text: str, folded: str, found: list[Span], tokens: set[tuple[int, int]], gates: int
 ) -> None:
     """Secrets written into code or prose; tokens: spans already reported as provider keys."""
     _values(_ASSIGNMENT, "assigned_secret", text, folded, found, tokens)
     # Neither pattern below can start with a literal; a substring test is cheaper than
     # letting the engine try them at every position.
-    if "pass" in folded:  # password, passcode, passphrase
+    if gates & _PASS:
         _values(_SPOKEN_PASSWORD, "assigned_secret", text, folded, found, tokens)
-    if contains_any(folded, _LOGIN_CALL_NEEDLES):
+    if gates & _LOGIN_CALL_WORD:
         _values(_LOGIN_CALL, "login_password", text, folded, found, tokens)
 
 

@@ -12,7 +12,7 @@ import re
 
 from routing.sensitivity import checksums
 from routing.sensitivity.report import Span
-from routing.sensitivity.text import contains_any, near
+from routing.sensitivity.text import GATES, near
 
 # Contiguous, or grouped as printed: 4-4-4-4(-3) or, for Amex and Diners, 4-6-5 / 4-6-4, with
 # spaces, dashes or dots between the groups (the separator must be the same throughout).
@@ -29,7 +29,7 @@ _IBAN_START = re.compile(
 )
 
 _NINE_DIGITS = re.compile(r"\d(?<![\w\-]\d)\d{8}(?![\w]|-\d)")
-_BANKING_NEEDLES = ("routing", " aba", "rtn", "transit", "wire", " ach", "bank")
+_BANKING = GATES.any_of("routing", " aba", "rtn", "transit", "wire", " ach", "bank")
 _BANKING_WORD = re.compile(r"\b(?:routing|aba|rtn|transit|wire|ach|bank(?:ing)?)\b")
 _BANKING_REACH = 40
 
@@ -38,17 +38,18 @@ _ACCOUNT = re.compile(
     r"(?P<value>\d[\d\- ]{4,22}\d)(?![\w]|[.\-]\d)"
 )
 _SORT_CODE = re.compile(r"\bsort\s+code\s*[:#]?\s*(?P<value>\d{2}-\d{2}-\d{2})(?![\w\-])")
+_ACCOUNT_WORD = GATES.any_of("account", "acct", "a/c")
 
 
-def find(text: str, folded: str, found: list[Span], numbers_from: int) -> None:
+def find(text: str, folded: str, found: list[Span], numbers_from: int, gates: int) -> None:
     """Append financial spans to found; every identifier here has a run of six or more digits,
     so the scanner calls this only for texts that have one. numbers_from: where number-led
-    patterns start searching (see scanner.py)."""
+    patterns start searching (see scanner.py); gates: text.GATES.present(folded)."""
     _cards(text, found, numbers_from)
     _ibans(text, found, numbers_from)
-    if contains_any(folded, _BANKING_NEEDLES):
+    if gates & _BANKING:
         _routing_numbers(text, folded, found, numbers_from)
-    if contains_any(folded, ("account", "acct", "a/c")):
+    if gates & _ACCOUNT_WORD:
         for match in _ACCOUNT.finditer(folded):
             value = match.group("value").rstrip(" -")
             if 6 <= sum(ch.isdigit() for ch in value) <= 17:

@@ -12,7 +12,7 @@ import re
 
 from routing.sensitivity import checksums
 from routing.sensitivity.report import Span
-from routing.sensitivity.text import by_first_letter, contains_any
+from routing.sensitivity.text import GATES, by_first_letter
 
 _RECORD_NUMBER = re.compile(
     r"\b(?:mrn|medical\s+record\s+(?:number|no\.?|#)|med\.?\s+rec(?:ord)?\.?\s*(?:no\.?|#)|"
@@ -157,7 +157,7 @@ _OTHER_HONORIFIC_WORDS = frozenset(
     )
 )  # fmt: skip
 _CONFIDED_WORDS = frozenset((b"confidence", b"confided", b"privately"))
-_CONFIDED_NEEDLES = ("in confidence", "confided", "told me privately")
+_CONFIDED = GATES.any_of("in confidence", "confided", "told me privately")
 # A role label followed by a capitalised name: "patient John Abernathy", "Client: Elena Petrova".
 _LABELLED_NAME = re.compile(
     rf"\b(?i:{_ROLES})s?\b\.?[:,]?\s+"
@@ -178,10 +178,10 @@ _LABEL_WORDS = frozenset(
     )
 )  # fmt: skip
 
-_IDENTIFIER_NEEDLES = (
+_RECORD_NUMBER_WORD = GATES.any_of(
     "mrn", "medical record", "med rec", "med. rec", "chart", "patient id", "hospital",
 )  # fmt: skip
-_MEDICARE_NEEDLES = ("medic", "mbi")  # medicare, medicaid
+_MEDICARE_WORD = GATES.any_of("medic", "mbi")  # medicare, medicaid
 
 def find(
     text: str,
@@ -191,12 +191,13 @@ def find(
     has_digits: bool,
     identifies_person: bool,
     words: frozenset[bytes],
+    gates: int,
 ) -> None:
     """Append health spans to found; identifies_person: other detectors found personal data;
-    words: text.word_list(folded)."""
+    words: text.word_list(folded); gates: text.GATES.present(folded)."""
     spans_before = len(found)
     if has_digits:
-        _identifiers(text, folded, found, words)
+        _identifiers(text, folded, found, words, gates)
     has_identifier = len(found) > spans_before
     if not (
         identifies_person
@@ -205,7 +206,7 @@ def find(
         or _has_other_honorific(text, words)
         or (not _LABEL_WORDS.isdisjoint(words) and _has_labelled_name(text, folded))
         or (("my " in folded or "our " in folded) and _has_relation(folded))
-        or (not _CONFIDED_WORDS.isdisjoint(words) and contains_any(folded, _CONFIDED_NEEDLES))
+        or (not _CONFIDED_WORDS.isdisjoint(words) and gates & _CONFIDED)
     ):
         return
     clinical = [
@@ -268,14 +269,16 @@ def _has_relation(folded: str) -> bool:
     return False
 
 
-def _identifiers(text: str, folded: str, found: list[Span], words: frozenset[bytes]) -> None:
-    if contains_any(folded, _IDENTIFIER_NEEDLES):
+def _identifiers(
+    text: str, folded: str, found: list[Span], words: frozenset[bytes], gates: int
+) -> None:
+    if gates & _RECORD_NUMBER_WORD:
         for match in _RECORD_NUMBER.finditer(folded):
             if sum(ch.isdigit() for ch in match.group("value")) >= 4:
                 found.append(
                     Span(match.start("value"), match.end("value"), "health", "medical_record")
                 )
-    if contains_any(folded, _MEDICARE_NEEDLES):
+    if gates & _MEDICARE_WORD:
         for match in _MEDICARE.finditer(folded):
             found.append(Span(match.start("value"), match.end("value"), "health", "medicare_id"))
     if "npi" in folded:

@@ -9,7 +9,12 @@ from __future__ import annotations
 import re
 
 from routing.sensitivity.report import Span
-from routing.sensitivity.text import by_first_letter, contains_any, is_discussion, sentence_around
+from routing.sensitivity.text import (
+    GATES,
+    by_first_letter,
+    is_discussion,
+    sentence_around,
+)
 
 _CUES = re.compile(
     r"\bnot\s+yet\s+(?:been\s+)?(?:made\s+)?public\b"
@@ -48,7 +53,7 @@ _NOT_YET = re.compile(
     r"|not\s+for\s+(?:public\s+)?(?:release|distribution|publication)\s+(?:until|before)\b"
     r"|pre-?announcement\b"
 )
-_NOT_YET_NEEDLES = (
+_NOT_YET_WORD = GATES.any_of(
     " yet", "until", "till", "not be", "n't be", "not for", "pre-announ", "preannoun", "been ",
 )  # fmt: skip
 # Starts with its literal, so the engine skips straight to each "before".
@@ -96,9 +101,14 @@ _FEW_KNOW = re.compile(
 )
 
 # Every cue above contains one of these; texts without any skip the regex pass.
-_NEEDLES = (
+_CUE_WORD = GATES.any_of(
     "public", "announc", "release", "preliminary", "talks", "embargo", "trade", "mnpi", "disclos",
 )  # fmt: skip
+_ANNOUNC = GATES.any_of("announc")
+_BEFORE = GATES.any_of("before ")
+_INSIDER_WORD = GATES.any_of("insider")
+_ONLY = GATES.any_of("only ")
+_KNOWING = GATES.any_of("know", "aware", "told")
 
 
 # Fourth round: cues that need no event, found from their words (see text.word_list): over the
@@ -134,21 +144,22 @@ _MORE_CUE_WORDS = frozenset(
 )  # fmt: skip
 
 
-def find(text: str, folded: str, found: list[Span], words: frozenset[bytes] = frozenset()) -> None:
-    """Append mnpi spans to found; words: the prompt's gate words (see text.word_list)."""
+def find(folded: str, found: list[Span], words: frozenset[bytes], gates: int) -> None:
+    """Append mnpi spans to found; words: the prompt's gate words (see text.word_list); gates:
+    text.GATES.present(folded)."""
     if not _MORE_CUE_WORDS.isdisjoint(words):
         _cues_of(_MORE_CUES, folded, found)
-    if contains_any(folded, _NEEDLES):
+    if gates & _CUE_WORD:
         _cues(folded, found)
-        if contains_any(folded, _NOT_YET_NEEDLES):
+        if gates & _NOT_YET_WORD:
             _cues_of(_NOT_YET, folded, found)
-        if "announc" in folded:
+        if gates & _ANNOUNC:
             _scheduled(folded, found)
-    if "before " in folded:
+    if gates & _BEFORE:
         _cues_of(_BEFORE_THE_MARKET, folded, found)
-    if "insider" in folded:
+    if gates & _INSIDER_WORD:
         _insiders(folded, found)
-    if "only " in folded and ("know" in folded or "aware" in folded or "told" in folded):
+    if gates & _ONLY and gates & _KNOWING:
         _cues_of(_FEW_KNOW, folded, found)
 
 

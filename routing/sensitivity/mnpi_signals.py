@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 
 from routing.sensitivity.report import Span
-from routing.sensitivity.text import by_first_letter, contains_any
+from routing.sensitivity.text import GATES, by_first_letter
 
 _DAY = (
     r"(?:mon|tues|wednes|thurs|fri|satur|sun)day|tomorrow|tonight|next\s+\w+|this\s+\w+|"
@@ -184,11 +184,11 @@ _STRONG = re.compile(
 )
 
 
-def find(folded: str, words: frozenset[bytes], found: list[Span]) -> None:
+def find(folded: str, words: frozenset[bytes], found: list[Span], gates: int) -> None:
     """Append mnpi spans to found when an event and a not-public signal share the text.
 
-    words: text.word_list(folded)."""
-    if not folded.isascii() and contains_any(folded, _CJK_NEEDLES):
+    words: text.word_list(folded); gates: text.GATES.present(folded)."""
+    if gates & _CJK_SIGNAL:
         _cjk(folded, found)
         if found and found[-1].category == "mnpi":
             return
@@ -220,7 +220,7 @@ _CJK_EVENT = re.compile(
     r"買収|合併|統合|TOB|tob|業績|下方修正|上方修正|治験|臨床試験|リコール|配当|自社株買い|"
     r"希望退職|行政処分|決算|提携|承認|減損|社長|辞任|破産|不祥事|売上"
 )
-_CJK_NEEDLES = (
+_CJK_SIGNAL = GATES.any_of(
     "公", "発表", "開示", "インサイダー", "解禁", "重要事実", "内部情報", "社外秘", "口外",
 )  # fmt: skip
 

@@ -10,7 +10,7 @@ import re
 
 from routing.sensitivity import checksums, national_ids, tables
 from routing.sensitivity.report import Span
-from routing.sensitivity.text import contains_any, near
+from routing.sensitivity.text import GATES, contains_any, near
 
 # --- e-mail ----------------------------------------------------------------------------------
 # The local part is bounded and may not start in the middle of a word, a URL or a password
@@ -40,12 +40,12 @@ _NATIONAL_PHONE = re.compile(
     r"|(?<=0)(?P<trunk>\d{1,4}(?:[ \-]\d{2,8}){1,4})"
     r")(?![\w]|[.\-]\d)"
 )
-_PHONE_NEEDLES = ("tel", "phone", "mobile", "cell", "fax", "whatsapp", "call me", "reach me")
+_PHONE = GATES.any_of("tel", "phone", "mobile", "cell", "fax", "whatsapp", "call me", "reach me")
 _PHONE_WORD = re.compile(
     r"\b(?:tel|telephone|phone|mobile|cell|fax|whatsapp|call\s+me\s+(?:on|at)|reach\s+me\s+at)\b"
 )
 _TOLL_FREE = frozenset({"800", "833", "844", "855", "866", "877", "888"})
-_HELPLINE_WORDS = (
+_HELPLINE = GATES.any_of(
     "helpline", "help line", "hotline", "customer service", "support line", "toll-free",
     "toll free", "freephone",
 )  # fmt: skip
@@ -72,13 +72,14 @@ _NAME_FIRST_ADDRESS = re.compile(
     r"|[Pp]\.?\s?[Oo]\.?\s+[Bb][Oo][Xx]\s+\d{1,6}\b"
 )
 # The pattern above cannot start with a literal, so the engine would try it at every position;
-# these substring tests (case-sensitive, as the pattern is) rule most texts out first.
+# these substrings (case-sensitive, as the pattern is) rule most texts out first.
 _NAME_FIRST_NEEDLES = ("Via", "Piazza", "Corso", "Calle", "Avenida", "Rua", "Carrer", "Paseo")
+_PO_BOX = GATES.any_of("box")
 # German street names end in the street type: Hauptstraße 5.
 _GERMAN_STREET = re.compile(
     r"\b[A-ZÄÖÜ][\wäöüß]*(?:straße|strasse|gasse|platz|allee|weg)\s+\d{1,4}[a-z]?\b"
 )
-_GERMAN_NEEDLES = ("straße", "strasse", "gasse", "platz", "allee", "weg ")
+_GERMAN = GATES.any_of("straße", "strasse", "gasse", "platz", "allee", "weg ")
 # "Columbus, OH 43215": a US state code and ZIP after a comma.
 _STATE_AND_ZIP = re.compile(
     r",\s+(?:A[KLRZ]|C[AOT]|D[CE]|FL|GA|HI|I[ADLN]|K[SY]|LA|M[ADEINOST]|N[CDEHJMVY]|O[HKR]|PA|"
@@ -93,7 +94,7 @@ _UK_CAPITAL_LED = re.compile(
 )
 
 # --- dates of birth --------------------------------------------------------------------------
-_BIRTH_NEEDLES = ("dob", "d.o.b", "birth", "born", "geb.", "né")
+_BIRTH = GATES.any_of("dob", "d.o.b", "birth", "born", "geb.", "né")
 _BIRTH_WORD = re.compile(
     r"\b(?:dob|d\.o\.b\.?|date\s+of\s+birth|birth\s*date|born(?:\s+on)?|birthday|geb\.|née?)"
     r"(?![\w])"
@@ -114,7 +115,7 @@ _GROUPED_ID = re.compile(
     r"(?![\w]|-\d)"
 )
 _NINE_DIGITS = re.compile(r"\d(?<![\w\-]\d)\d{8}(?![\w]|-\d)")
-_ID_NEEDLES = ("ssn", "social", "itin", "taxpayer", " tin", " sin", "(sin", " nas")
+_ID_WORD = GATES.any_of("ssn", "social", "itin", "taxpayer", " tin", " sin", "(sin", " nas")
 _SSN_WORD = re.compile(r"\b(?:ssn|social\s+security|itin|taxpayer\s+id|tin)\b")
 _SIN_WORD = re.compile(r"\b(?:sin|social\s+insurance|nas)\b")
 _PASSPORT_WORD = re.compile(r"\bpassport\b")
@@ -130,25 +131,27 @@ def find(
     numbers_from: int | None,
     has_long_number: bool,
     words: frozenset[bytes],
+    gates: int,
 ) -> None:
     """Append personal spans to found.
 
     numbers_from: where number-led patterns start searching (see scanner.py), None when the
     text has no digit. has_long_number: the text has a run of six or more digits, which every
     phone number and national ID has; without one those are skipped. words: text.word_list.
+    gates: text.GATES.present(folded).
     """
     if "@" in text:
         _emails(text, found)
     if numbers_from is None:
         return  # everything below is built on digits
-    _addresses(text, folded, found, numbers_from)
-    if contains_any(folded, _BIRTH_NEEDLES):
+    _addresses(text, folded, found, numbers_from, gates)
+    if gates & _BIRTH:
         _dates_of_birth(folded, found)
     # Not behind has_long_number: a codice fiscale has no six digits in a row.
     national_ids.find(text, folded, found, words)
     if has_long_number:
-        _phones(text, folded, found, numbers_from)
-        _national_ids(text, folded, found, numbers_from)
+        _phones(text, folded, found, numbers_from, gates)
+        _national_ids(text, folded, found, numbers_from, gates)
     if ("|" in text or "\t" in text) and tables.has_header_word(folded):
         tables.find(text, folded, found)
 
@@ -167,7 +170,7 @@ def _digit_count(candidate: str) -> int:
     return sum(ch.isdigit() for ch in candidate)
 
 
-def _phones(text: str, folded: str, found: list[Span], numbers_from: int) -> None:
+def _phones(text: str, folded: str, found: list[Span], numbers_from: int, gates: int) -> None:
     if "+" in text:
         for match in _INTERNATIONAL.finditer(text, numbers_from):
             if 8 <= _digit_count(match.group()) <= 15:
@@ -180,20 +183,20 @@ def _phones(text: str, folded: str, found: list[Span], numbers_from: int) -> Non
             area = match.group("area") or match.group()[0]
             exchange = match.group("exchange") or match.group("exchange2")
             valid = area[0] not in "01" and exchange[0] not in "01"
-        if valid and not _is_public_or_code(text, folded, match.start(), match.group()):
+        if valid and not _is_public_or_code(text, gates, match.start(), match.group()):
             found.append(Span(match.start(), match.end(), "personal", "phone"))
-    if contains_any(folded, _PHONE_NEEDLES):
+    if gates & _PHONE:
         for word in _PHONE_WORD.finditer(folded):
             digits = _DIGITS_AFTER_WORD.match(text, word.end(), word.end() + 24)
             if digits and 7 <= _digit_count(digits.group(1)) <= 15:
                 found.append(Span(digits.start(1), digits.end(1), "personal", "phone"))
 
 
-def _is_public_or_code(text: str, folded: str, start: int, number: str) -> bool:
+def _is_public_or_code(text: str, gates: int, start: int, number: str) -> bool:
     """A toll-free number next to the word for a helpline belongs to an organisation, not a
     person; digits right after a letters-and-digits group ("1Z 999 AA1 01 2345 6784") are the
     tail of a tracking or reference code."""
-    if number.lstrip("(")[:3] in _TOLL_FREE and contains_any(folded, _HELPLINE_WORDS):
+    if number.lstrip("(")[:3] in _TOLL_FREE and gates & _HELPLINE:
         return True
     before = text[max(0, start - 8) : start]
     if before.endswith(" "):
@@ -202,14 +205,14 @@ def _is_public_or_code(text: str, folded: str, start: int, number: str) -> bool:
     return False
 
 
-def _addresses(text: str, folded: str, found: list[Span], numbers_from: int) -> None:
+def _addresses(text: str, folded: str, found: list[Span], numbers_from: int, gates: int) -> None:
     for match in _NUMBER_FIRST_ADDRESS.finditer(text, numbers_from):
         found.append(Span(match.start(), match.end(), "personal", "address"))
-    if contains_any(text, _NAME_FIRST_NEEDLES) or "box" in folded:
+    if contains_any(text, _NAME_FIRST_NEEDLES) or gates & _PO_BOX:
         for match in _NAME_FIRST_ADDRESS.finditer(text):
             if not (match.start() and text[match.start() - 1].isalnum()):
                 found.append(Span(match.start(), match.end(), "personal", "address"))
-    if contains_any(folded, _GERMAN_NEEDLES):
+    if gates & _GERMAN:
         for match in _GERMAN_STREET.finditer(text):
             found.append(Span(match.start(), match.end(), "personal", "address"))
     if ", " in text:
@@ -231,7 +234,9 @@ def _dates_of_birth(folded: str, found: list[Span]) -> None:
             found.append(Span(date.start(), date.end(), "personal", "date_of_birth"))
 
 
-def _national_ids(text: str, folded: str, found: list[Span], numbers_from: int) -> None:
+def _national_ids(
+    text: str, folded: str, found: list[Span], numbers_from: int, gates: int
+) -> None:
     for match in _GROUPED_ID.finditer(text, numbers_from):
         area = match.group()[:3]
         if match.group("group"):
@@ -249,7 +254,7 @@ def _national_ids(text: str, folded: str, found: list[Span], numbers_from: int) 
             or near(_SIN_WORD, folded, match.start() - _CONTEXT_REACH, match.start())
         ):
             found.append(Span(match.start(), match.end(), "personal", "ca_sin"))
-    if contains_any(folded, _ID_NEEDLES):
+    if gates & _ID_WORD:
         _unformatted_ids(text, folded, found, numbers_from)
     if "passport" in folded:
         for word in _PASSPORT_WORD.finditer(folded):

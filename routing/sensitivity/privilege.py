@@ -13,7 +13,12 @@ from __future__ import annotations
 import re
 
 from routing.sensitivity.report import Span
-from routing.sensitivity.text import by_first_letter, contains_any, is_discussion, sentence_around
+from routing.sensitivity.text import (
+    GATES,
+    by_first_letter,
+    is_discussion,
+    sentence_around,
+)
 
 _DASH = r"[-–—]"
 
@@ -160,7 +165,7 @@ _FOREIGN_LEGENDS = re.compile(
 # Words an English prompt rarely has, so English texts (with "secret", "privilege", or an em
 # dash that makes them non-ASCII) do not reach the pattern, which has no literal to start from.
 # "vocat" takes avocat and avvocato; "privilegi" privilegiado, privilegiert, privilegiato.
-_FOREIGN_NEEDLES = (
+_FOREIGN_WORD = GATES.any_of(
     "vocat", "anwalt", "abogad", "secret pro", "privilégi", "privilegi", "riservat",
 )  # fmt: skip
 # Dutch and Portuguese legends by their words (see text.word_list): one set test.
@@ -225,30 +230,33 @@ _HEADING_AFTER = re.compile(r"[ \t]*[-–—:|]")
 _LINE_LEAD = re.compile(r"(?:^|\n)[ \t>*#]*(?:(?:strictly|highly)\s+)?$")
 _SET_OFF = re.compile(r"\s*[-–—:|/]")
 # Every legend above contains one of these; texts without any skip the regex pass.
-_NEEDLES = (
+_LEGEND_WORD = GATES.any_of(
     "privilege", "confidential", "counsel", "work product", "work-product", "eyes only",
     "litigation", " nda",
     "non-disclosure", "prejudice", "settlement purposes", "do not forward", "do not distribute",
 )  # fmt: skip
+_PRIVILEGE = GATES.any_of("privilege")
+_PRIVILEGED = GATES.any_of("privileged")
+_SUBJECT_TO_CONTRACT = GATES.any_of("subject to contract")
+_COMMON_INTEREST = GATES.any_of("common interest")
 
 
-def find(text: str, folded: str, found: list[Span], words: frozenset[bytes]) -> None:
-    """Append privilege spans to found; words: text.word_list(folded)."""
-    if contains_any(folded, _FOREIGN_NEEDLES) or not _MORE_FOREIGN_WORDS.isdisjoint(words):
+def find(text: str, folded: str, found: list[Span], words: frozenset[bytes], gates: int) -> None:
+    """Append privilege spans to found; words: text.word_list(folded); gates:
+    text.GATES.present(folded)."""
+    if gates & _FOREIGN_WORD or not _MORE_FOREIGN_WORDS.isdisjoint(words):
         _foreign(folded, found)
-    if not text.isascii() and contains_any(folded, _CJK_NEEDLES):
+    if gates & _CJK_WORD:
         _cjk(folded, found)
     if (
-        not contains_any(folded, _NEEDLES)
+        not gates & (_LEGEND_WORD | _SUBJECT_TO_CONTRACT | _COMMON_INTEREST)
         and _FOOTER_WORDS.isdisjoint(words)
         and _STAMP_WORDS.isdisjoint(words)
-        and not (b"contract" in words and "subject to contract" in folded)
-        and not (b"interest" in words and "common interest" in folded)
     ):
         return
-    if "privileged" in folded:
+    if gates & _PRIVILEGED:
         _said_privileged(folded, found)
-    if "privilege" in folded:
+    if gates & _PRIVILEGE:
         _covered_by(folded, found)
     for match in _LEGENDS.finditer(folded):
         start, end = match.span()
@@ -357,7 +365,7 @@ _CJK_LEGENDS = re.compile(
     # Korean: confidential outside the company (대외비), lawyer-client privilege (비밀유지특권).
     r"|대외비|비밀유지\s?특권|변호사[-・\s]?의뢰인"
 )
-_CJK_NEEDLES = ("秘", "機密", "注意", "受信", "特权", "대외비", "특권", "의뢰인")
+_CJK_WORD = GATES.any_of("秘", "機密", "注意", "受信", "特权", "대외비", "특권", "의뢰인")
 
 
 def _cjk(folded: str, found: list[Span]) -> None:
@@ -372,4 +380,4 @@ def _foreign(folded: str, found: list[Span]) -> None:
 
 
 # The words this module's gates look for; the scanner keeps only these of a prompt's words.
-GATE_WORDS = _MORE_FOREIGN_WORDS | _FOOTER_WORDS | _STAMP_WORDS | {b"contract", b"interest"}
+GATE_WORDS = _MORE_FOREIGN_WORDS | _FOOTER_WORDS | _STAMP_WORDS

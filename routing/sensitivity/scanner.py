@@ -22,7 +22,7 @@ from routing.sensitivity import (
     privilege,
 )
 from routing.sensitivity.report import SensitivityReport, Span
-from routing.sensitivity.text import fold_case, word_list
+from routing.sensitivity.text import GATES, fold_case, word_list
 
 # Every identifier-based detector needs a digit; most ordinary prompts have none, so this one
 # check lets them skip the bulk of the work.
@@ -76,8 +76,10 @@ def scan(text: str, *, custom_terms: Sequence[str] = ()) -> SensitivityReport:
     # The prompt's words that some gate looks for (see text.word_list); usually none, so each
     # gate's set test is then nearly free.
     words = _GATE_WORDS.intersection(word_list(folded))
+    # Which detectors' substring pre-checks hold (see text.SubstringGates): one pass for all.
+    gates = GATES.present(folded)
     spans: list[Span] = []
-    privilege.find(text, folded, spans, words)
+    privilege.find(text, folded, spans, words, gates)
     before_personal = len(spans)
     personal.find(
         text,
@@ -86,6 +88,7 @@ def scan(text: str, *, custom_terms: Sequence[str] = ()) -> SensitivityReport:
         numbers_from=numbers_from,
         has_long_number=has_long_number,
         words=words,
+        gates=gates,
     )
     identifies_person = len(spans) > before_personal
     health.find(
@@ -95,14 +98,15 @@ def scan(text: str, *, custom_terms: Sequence[str] = ()) -> SensitivityReport:
         has_digits=has_digits,
         identifies_person=identifies_person,
         words=words,
+        gates=gates,
     )
     if has_long_number and numbers_from is not None:
-        financial.find(text, folded, spans, numbers_from)
-    credentials.find(text, folded, spans, words)
+        financial.find(text, folded, spans, numbers_from, gates)
+    credentials.find(text, folded, spans, words, gates)
     before_mnpi = len(spans)
-    mnpi.find(text, folded, spans, words)
+    mnpi.find(folded, spans, words, gates)
     if len(spans) == before_mnpi:  # the broad rules, for what the phrases above did not name
-        mnpi_signals.find(folded, words, spans)
+        mnpi_signals.find(folded, words, spans, gates)
     custom.find(text, custom_terms, spans)
     return SensitivityReport.from_spans(spans) if spans else _NOTHING_FOUND
 

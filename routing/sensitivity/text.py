@@ -9,7 +9,10 @@ several times slower on text where candidates are rare.
 
 from __future__ import annotations
 
+import operator
 import re
+
+import ahocorasick
 
 
 def fold_case(text: str) -> str:
@@ -87,12 +90,65 @@ def word_list(folded: str) -> list[bytes]:
 
 
 def contains_any(haystack: str, needles: tuple[str, ...]) -> bool:
-    """Cheap pre-check before a regex pass: a substring search costs a fraction of a scan."""
+    """A few case-sensitive substring tests; see SubstringGates for the case-folded ones."""
     # A plain loop: on short prompts any() with a generator costs more than the searches.
     for needle in needles:  # noqa: SIM110
         if needle in haystack:
             return True
     return False
+
+
+class SubstringGates:
+    """Every detector's substring pre-checks on the case-folded prompt, answered in one pass.
+
+    A detector registers the substrings that any match of its pattern must contain and gets a
+    bit; the scanner asks once per prompt which bits are present. Testing the substrings one by
+    one cost about thirty `in` tests per prompt, a fifth of a scan over the labelled set; an
+    Aho-Corasick automaton (pyahocorasick, in C) reads the prompt once for all of them and gives
+    the same answers. Case-sensitive needles (key prefixes) stay plain `in` tests: a second pass
+    over the original text cost more than the few tests it would replace.
+    """
+
+    def __init__(self) -> None:
+        self._needles: dict[str, int] = {}
+        self._automaton: ahocorasick.Automaton | None = None
+        self._next_bit = 1
+
+    def any_of(self, *needles: str) -> int:
+        """A bit set in present()'s answer when the folded prompt contains one of needles."""
+        if not needles or not all(needles):
+            raise ValueError("a gate needs non-empty needles")
+        if any(needle != needle.lower() for needle in needles):
+            raise ValueError(f"needles are matched in the folded text, so lower case: {needles}")
+        bit, self._next_bit = self._next_bit, self._next_bit << 1
+        for needle in needles:
+            self._needles[needle] = self._needles.get(needle, 0) | bit
+        self._automaton = None
+        return bit
+
+    def present(self, folded: str) -> int:
+        """The bits of every gate with a needle in folded (text.fold_case of the prompt)."""
+        automaton = self._automaton or self._build()
+        found = 0
+        # set() and map() drain the automaton in C; only the distinct gates reach Python.
+        for bits in set(map(_SECOND, automaton.iter(folded))):
+            found |= bits
+        return found
+
+    def _build(self) -> ahocorasick.Automaton:
+        automaton = ahocorasick.Automaton()
+        for needle, bits in self._needles.items():
+            automaton.add_word(needle, bits)
+        automaton.make_automaton()
+        self._automaton = automaton
+        return automaton
+
+
+_SECOND = operator.itemgetter(1)
+
+
+# The one index every detector registers its pre-checks with, at import.
+GATES = SubstringGates()
 
 
 def by_first_letter(terms: tuple[str, ...]) -> str:

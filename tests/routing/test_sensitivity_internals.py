@@ -6,7 +6,7 @@ import re
 import pytest
 
 from routing.sensitivity import financial, personal, scanner
-from routing.sensitivity.text import by_first_letter
+from routing.sensitivity.text import GATES, SubstringGates, by_first_letter
 
 # Every pattern that scanner.py lets start searching _NUMBER_LEAD characters before the first
 # digit of the text, as (module, name).
@@ -93,3 +93,35 @@ def test_by_first_letter_matches_like_the_plain_alternation():
 def test_by_first_letter_refuses_a_quantified_first_letter():
     with pytest.raises(ValueError):
         by_first_letter(("a?b",))
+
+
+def test_substring_gates_answer_like_in_tests():
+    """present() must set a gate's bit exactly when one of its needles is a substring."""
+    gates = SubstringGates()
+    groups = [("tel", "phone"), ("box",), ("in confidence", "confided"), ("né", "straße"), ("a",)]
+    bits = [gates.any_of(*group) for group in groups]
+    rng = random.Random(7)
+    alphabet = [*"telphonbxicfd né straße", "phone", "in confidence", "box", "ß"]
+    for _ in range(3000):
+        folded = "".join(rng.choice(alphabet) for _ in range(rng.randrange(0, 30)))
+        answer = gates.present(folded)
+        for group, bit in zip(groups, bits, strict=True):
+            assert bool(answer & bit) == any(needle in folded for needle in group), (folded, group)
+
+
+def test_substring_gates_registered_by_the_detectors_match_in_tests():
+    texts = [*SAMPLES, "Call me on my mobile", "sort code", "ATTORNEY WORK-PRODUCT"]
+    for text in texts:
+        folded = text.lower()
+        answer = GATES.present(folded)
+        for needle, bits in GATES._needles.items():
+            if needle in folded:
+                assert answer & bits == bits, (text, needle)
+
+
+def test_substring_gates_refuse_needles_that_could_never_match():
+    gates = SubstringGates()
+    with pytest.raises(ValueError, match="lower case"):
+        gates.any_of("Via")  # the prompt is folded first: a capital never matches
+    with pytest.raises(ValueError, match="non-empty"):
+        gates.any_of("")
