@@ -75,8 +75,14 @@ def _micr(text: str, found: list[Span]) -> None:
             found.append(Span(match.start(), match.end(), "financial", "micr_line"))
 
 
+# A country code and check digits right before the groups: they are the rest of an IBAN.
+_IBAN_HEAD = re.compile(r"[A-Za-z]{2}[0-9]{2} ?$")
+
+
 def _cards(text: str, found: list[Span], numbers_from: int) -> None:
     for match in _CARD.finditer(text, numbers_from):
+        if match.group("sep") and _IBAN_HEAD.search(text, max(0, match.start() - 5), match.start()):
+            continue
         separator = match.group("sep")
         digits = match.group().replace(separator, "") if separator else match.group()
         if checksums.is_payment_card(digits):

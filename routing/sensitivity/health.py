@@ -105,6 +105,20 @@ _CLINICAL_TERMS = (
     r"maladie", r"traitement", r"hospitalis\w*", r"enfermedad", r"insuficiencia",
     r"tratamiento", r"ingres[oa]", r"c[áa]ncer", r"malattia", r"terapia", r"ziekte",
     r"behandeling", r"doença", r"tratamento",
+    # Fifth round: emergency visits and treatment in English; strokes, heart attacks,
+    # operations, biopsies, pregnancy, sick leave and common diagnoses in the same languages.
+    r"er\s+visit", r"emergency\s+room", r"urgent\s+care", r"a&e",
+    r"(?:on|under|in|receiving|undergoing|cancer|medical)\s+treatment", r"positive\s+for",
+    r"hiv\s+positive", r"diagn[oó]stic\w*", r"avc", r"acv", r"ictus", r"afasia", r"aphasie",
+    r"infarto", r"infarctus", r"herzinfarkt", r"cardiaque", r"card[ií]ac[oa]", r"décompensation",
+    r"insuffisance", r"cirug[ií]a", r"cirurgia", r"chirurgie", r"intervento", r"operaci[oó]n",
+    r"biops[iy]\w*", r"quimioterapia", r"chimioth[ée]rapie", r"chemotherapie",
+    r"d[ée]pression", r"depresi[oó]n", r"tdah", r"adhs", r"alzheimer", r"parkinson",
+    r"d[ée]mence", r"demencia", r"epilepsia", r"épilepsie", r"ansiedad", r"anxiété",
+    r"embarazo", r"embarazada", r"grossesse", r"enceinte", r"schwanger\w*", r"gravidez",
+    r"gr[aá]vida", r"gravidanza", r"incinta", r"ricover\w*", r"internad[oa]",
+    r"krankgeschrieben", r"arbeitsunfähig\w*", r"baja\s+m[ée]dica", r"arr[êe]t\s+maladie",
+    r"tumeur", r"tumore", r"operatie", r"zwanger\w*", r"kanker",
 )  # fmt: skip
 # About sixty terms, tried at every word start: grouped by first letter (see by_first_letter).
 _CLINICAL = re.compile(rf"\b(?:{by_first_letter(_CLINICAL_TERMS)})\b")
@@ -112,16 +126,20 @@ _CLINICAL = re.compile(rf"\b(?:{by_first_letter(_CLINICAL_TERMS)})\b")
 # German compound diagnoses ("Mammakarzinom"): word endings, so a pattern of their own that
 # starts with the ending's letters, the word before it checked afterwards. A term starting
 # with \w in _CLINICAL would be tried at every word.
-_CLINICAL_ENDING = re.compile(
-    r"(?:semide|pril|sartan|statin|olol|dipine|formin|gliptin|azepam|zolam|oxetine|"
-    r"triptyline|prazole|mycin|cillin|floxacin|cycline|tinib|parin|xaban|codone|karzinom)"
-    r"(?:e?s)?\b"
-)
+_ENDINGS = (
+    "semide", "pril", "sartan", "statin", "olol", "dipine", "formin", "gliptin", "azepam",
+    "zolam", "oxetine", "triptyline", "prazole", "mycin", "cillin", "floxacin", "cycline",
+    "tinib", "parin", "xaban", "codone", "karzinom",
+    # Fifth round: tumours, operations and inflammations by their endings, ADHD stimulants.
+    "carcinoma", "sarcoma", "lymphoma", "melanoma", "myeloma", "glioma", "blastoma", "ectomy",
+    "ectomie", "ectomia", "ectomía", "otomy", "ostomy", "itis", "phenidate", "fenidato",
+)  # fmt: skip
+_CLINICAL_ENDING = re.compile(rf"(?:{'|'.join(_ENDINGS)})(?:e?s)?\b")
+# The pattern above can start at almost any letter, so it runs only when an ending is there.
+_ENDING = GATES.any_of(*_ENDINGS)
 # ICD-10-CM shape; U codes are reserved for emergency use and rarely seen in notes.
 # Starts with a class, see text.py.
-_ICD10 = re.compile(
-    r"[A-TV-Z](?<![\w.\-][A-TV-Z])\d[0-9AB](?:\.[0-9A-Z]{1,4})?(?![\w]|\.\w)"
-)
+_ICD10 = re.compile(r"[A-TV-Z](?<![\w.\-][A-TV-Z])\d[0-9AB](?:\.[0-9A-Z]{1,4})?(?![\w]|\.\w)")
 
 # Roles that put a person's name right after them: "patient John Abernathy", "one of our
 # members, Nadia Flores".
@@ -141,7 +159,8 @@ _RELATION = re.compile(
 )
 # Somebody identifiable: an honorific, or a role label, followed by a capitalised name. The
 # honorific pattern starts with its literal "M" so the engine can skip to candidates.
-_HONORIFIC_NAME = re.compile(r"M(?<![\w]M)(?:rs?|s|iss|x|me|lle)\.?\s+[A-ZÀ-Ý][\w'’\-]+")
+# A bare "M." is the French Monsieur ("M. Jean-Pierre Dubois").
+_HONORIFIC_NAME = re.compile(r"M(?<![\w]M)(?:(?:rs?|s|iss|x|me|lle)\.?|\.)\s+[A-ZÀ-Ý][\w'’\-]+")
 # The same in other languages and for doctors, less common, so behind their own test.
 # Starts with its letters (no \b), so the engine skips to D, F, H, S or M; the character
 # before is checked in _has_other_honorific.
@@ -182,6 +201,74 @@ _RECORD_NUMBER_WORD = GATES.any_of(
     "mrn", "medical record", "med rec", "med. rec", "chart", "patient id", "hospital",
 )  # fmt: skip
 _MEDICARE_WORD = GATES.any_of("medic", "mbi")  # medicare, medicaid
+# A clinical word as the subject of a talk or a text is a topic, not somebody's condition:
+# "thanks Dr. Patel for her lecture on heart failure".
+_TOPICS = (
+    "lecture", "talk", "course", "seminar", "webinar", "presentation", "class", "training",
+    "workshop", "conference", "paper", "article", "book", "chapter", "module", "research",
+    "thesis", "podcast",
+)  # fmt: skip
+_TOPIC_BEFORE = re.compile(
+    rf"\b(?:{'|'.join(_TOPICS)})s?\s+(?:on|about)\s+(?:the\s+)?(?:\w+\s+){{0,2}}$"
+)
+_TOPIC_WORD = GATES.any_of(
+    *(f"{topic} on" for topic in _TOPICS),
+    *(f"{topic} about" for topic in _TOPICS),
+    *(f"{topic}s on" for topic in _TOPICS),
+    *(f"{topic}s about" for topic in _TOPICS),
+)
+
+# Fifth round: relatives named in Spanish, Italian, Portuguese, French, German and Dutch ("mi
+# hija Lucía", "mio padre", "o meu marido", "ma mère", "meine Frau", "mijn vader").
+_FOREIGN_POSSESSIVES = frozenset(
+    word.encode()
+    for word in (
+        "mi", "mis", "mio", "mia", "miei", "mie", "meu", "minha", "meus", "minhas", "mon",
+        "ma", "mes", "mein", "meine", "meinem", "meiner", "meinen", "mijn", "nuestro",
+        "nuestra", "nostro", "nostra", "nosso", "nossa", "notre", "unser", "unsere",
+        "unserem", "unserer", "onze",
+    )
+)  # fmt: skip
+_FOREIGN_RELATION = re.compile(
+    r"\b(?:mi|mis|mio|mia|miei|mie|meu|minha|meus|minhas|mon|ma|mes|mein|meine|meinem|meiner|"
+    r"meinen|mijn|nuestr[oa]s?|nostr[oa]|noss[oa]s?|notre|unser(?:e|em|er|en)?|onze)\s+"
+    r"(?:hij[oa]s?|madre|padre|espos[oa]|marido|mujer|herman[oa]s?|abuel[oa]|novi[oa]|pareja|"
+    r"t[ií][oa]|prim[oa]|compañer[oa]|jefe|jefa|figli[oa]|moglie|fratello|sorella|nonn[oa]|"
+    r"compagn[oa]|collega|zi[oa]|pai|mãe|mae|filh[oa]s?|irmã|irmão|av[oóô]|namorad[oa]|"
+    r"p[èe]re|m[èe]re|fils|fille|mari|femme|[ée]poux|[ée]pouse|fr[èe]re|s(?:œ|oe)ur|"
+    r"grand-p[èe]re|grand-m[èe]re|coll[èe]gue|conjoint|vater|mutter|sohn|tochter|mann|frau|"
+    r"ehemann|ehefrau|bruder|schwester|opa|oma|kollegin|kollege|partnerin|partner|vader|moeder|"
+    r"zoon|dochter|man|vrouw|broer|zus|collega)\b"
+)
+# Japanese and Chinese: a person (a name with さん, 様 or 氏; a subordinate, colleague or
+# relative) together with a diagnosis, an illness, a hospital stay, an operation or sick leave.
+_CJK_PERSON = GATES.any_of(
+    "さん", "様", "氏", "部下", "同僚", "上司", "父", "母", "夫", "妻", "息子", "娘", "我的",
+    "同事", "患者",
+)  # fmt: skip
+_CJK_CLINICAL_WORD = GATES.any_of(
+    "診断", "病", "症", "入院", "手術", "治療", "休職", "がん", "癌", "诊断", "住院", "手术",
+    "治疗", "障害",
+)  # fmt: skip
+_CJK_CLINICAL = re.compile(
+    r"[^\s、。，]{0,8}?(?:診断|病|症|入院|手術|治療|休職|がん|癌|诊断|住院|手术|治疗|障害)"
+)
+# A message from somebody about their own diagnosis, pasted to answer it: "Hi Sam, ... I was
+# diagnosed HIV positive in January ... – Luis". The greeting names who it is between.
+_DIAGNOSIS_WORD = GATES.any_of("diagnos")
+_FIRST_PERSON_DIAGNOSIS = re.compile(
+    r"\bi(?:['’]ve|\s+have|['’]m|\s+am|\s+was|\s+got|\s+had)?\s+(?:just\s+|recently\s+|"
+    r"finally\s+|officially\s+)?(?:been\s+)?diagnosed\b|\bmy\s+diagnosis\b"
+)
+_GREETING_WITH_NAME = re.compile(r"(?:^|[\n\"“'])\s*(?:Hi|Hello|Hey|Dear)\s+[A-Z][a-z]+")
+# A table with a column of names: "emp_id | name | dept | reason".
+_NAME_COLUMN_WORDS = frozenset((b"name", b"patient", b"employee", b"surname", b"fullname"))
+_NAME_HEADER = re.compile(
+    r"^[^\n]*?(?:^|[|\t,;])\s*(?:full[_ ]?|first[_ ]?|last[_ ]?|employee[_ ]?|patient[_ ]?)?"
+    r"(?:name|surname|patient|employee)\s*(?:[|\t,;]|$)",
+    re.MULTILINE,
+)
+
 
 def find(
     text: str,
@@ -199,6 +286,8 @@ def find(
     if has_digits:
         _identifiers(text, folded, found, words, gates)
     has_identifier = len(found) > spans_before
+    if gates & _CJK_PERSON and gates & _CJK_CLINICAL_WORD:
+        _cjk(folded, found)
     if not (
         identifies_person
         or has_identifier
@@ -207,13 +296,20 @@ def find(
         or (not _LABEL_WORDS.isdisjoint(words) and _has_labelled_name(text, folded))
         or (("my " in folded or "our " in folded) and _has_relation(folded))
         or (not _CONFIDED_WORDS.isdisjoint(words) and gates & _CONFIDED)
+        or (not _FOREIGN_POSSESSIVES.isdisjoint(words) and _FOREIGN_RELATION.search(folded))
+        or (gates & _DIAGNOSIS_WORD and _is_own_diagnosis_in_a_message(text, folded))
+        or (not _NAME_COLUMN_WORDS.isdisjoint(words) and _has_name_column(text, folded))
     ):
         return
     clinical = [
         Span(match.start(), match.end(), "health", "clinical_context")
         for match in _CLINICAL.finditer(folded)
+        if not (
+            gates & _TOPIC_WORD
+            and _TOPIC_BEFORE.search(folded, max(0, match.start() - 40), match.start())
+        )
     ]
-    if not clinical:
+    if not clinical and gates & _ENDING:
         clinical = [
             Span(match.start(), match.end(), "health", "clinical_context")
             for match in _CLINICAL_ENDING.finditer(folded)
@@ -228,9 +324,23 @@ def find(
         found.append(Span(match.start(), match.end(), "health", "icd10"))
     for match in _INSURANCE_ID.finditer(folded):
         if sum(ch.isdigit() for ch in match.group("value")) >= 4:
-            found.append(
-                Span(match.start("value"), match.end("value"), "health", "insurance_id")
-            )
+            found.append(Span(match.start("value"), match.end("value"), "health", "insurance_id"))
+
+
+def _cjk(folded: str, found: list[Span]) -> None:
+    for match in _CJK_CLINICAL.finditer(folded):
+        found.append(Span(match.start(), match.end(), "health", "clinical_context"))
+
+
+def _is_own_diagnosis_in_a_message(text: str, folded: str) -> bool:
+    return bool(_FIRST_PERSON_DIAGNOSIS.search(folded) and _GREETING_WITH_NAME.search(text))
+
+
+def _has_name_column(text: str, folded: str) -> bool:
+    """A header row (a line with a bar, tab, comma or semicolon) naming a column of names."""
+    if not ("|" in text or "\t" in text or "," in text or ";" in text):
+        return False
+    return _NAME_HEADER.search(folded) is not None
 
 
 def _has_other_honorific(text: str, words: frozenset[bytes]) -> bool:
@@ -290,9 +400,7 @@ def _identifiers(
         for match in _NHS.finditer(folded):
             digits = re.sub(r"\D", "", match.group("value"))
             if checksums.nhs_number_valid(digits):
-                found.append(
-                    Span(match.start("value"), match.end("value"), "health", "nhs_number")
-                )
+                found.append(Span(match.start("value"), match.end("value"), "health", "nhs_number"))
         if len(found) == before and ("|" in folded or "\t" in folded):
             _nhs_column(folded, found)
     if "PID|" in text:
@@ -322,4 +430,11 @@ def _health_ids(text: str, folded: str, found: list[Span]) -> None:
 
 
 # The words this module's gates look for; the scanner keeps only these of a prompt's words.
-GATE_WORDS = _HEALTH_ID_WORDS | _OTHER_HONORIFIC_WORDS | _CONFIDED_WORDS | _LABEL_WORDS
+GATE_WORDS = (
+    _HEALTH_ID_WORDS
+    | _OTHER_HONORIFIC_WORDS
+    | _CONFIDED_WORDS
+    | _LABEL_WORDS
+    | _FOREIGN_POSSESSIVES
+    | _NAME_COLUMN_WORDS
+)

@@ -48,7 +48,8 @@ _NOT_YET = re.compile(
     r"|(?:disclosed|announced)\s+to\s+the\s+(?:market|street|public|press)\s+yet\b"
     r"|nothing(?:'s|\s+is|\s+has\s+been)?\s+(?:public|announced|disclosed|official)\s+yet\b"
     r"|(?:won't|will\s+not|isn't|is\s+not|can't|cannot)\s+(?:going\s+to\s+)?be\s+"
-    r"(?:announced|disclosed|made\s+public|public|released)\s+(?:until|till|before)\b"
+    r"(?:announced|disclosed|made\s+public|public|released|filed|published)\s+"
+    r"(?:until|till|before)\b"
     # Press-release and slide stamps: "NOT FOR RELEASE UNTIL 7:00 AM", "pre-announcement".
     r"|not\s+for\s+(?:public\s+)?(?:release|distribution|publication)\s+(?:until|before)\b"
     r"|pre-?announcement\b"
@@ -134,6 +135,20 @@ _MORE_CUES = re.compile(
         )
     )
 )
+# Fifth round: inside information named as such in Spanish, Portuguese, Italian, French and
+# Dutch; price-sensitive stamps; "not public" in Dutch. Behind words of their own.
+_INSIDE_INFORMATION = re.compile(
+    r"informaci[oó]n\s+privilegiada|informa[cç][aã]o\s+privilegiada"
+    r"|informazion[ei]\s+privilegiat[ae]|informations\s+privil[ée]gi[ée]es"
+    r"|koersgevoelig\w*|voorwetenschap|kursrelevant\w*"
+    r"|price[-\s]sensitive\s+(?:information|announcement|news|results|data|matters?)"
+    r"|(?:nog\s+)?niet\s+(?:openbaar|bekendgemaakt)\b"
+)
+_INSIDE_INFORMATION_WORD = GATES.any_of(
+    "privilegiad", "privilegiat", "privilégiées", "privilegiees", "koersgevoelig",
+    "voorwetenschap", "kursrelevant", "sensitive info", "sensitive ann", "sensitive news",
+    "sensitive res", "sensitive data", "sensitive matter", "niet openbaar", "niet bekend",
+)  # fmt: skip
 _MORE_CUE_WORDS = frozenset(
     word.encode()
     for word in (
@@ -149,6 +164,8 @@ def find(folded: str, found: list[Span], words: frozenset[bytes], gates: int) ->
     text.GATES.present(folded)."""
     if not _MORE_CUE_WORDS.isdisjoint(words):
         _cues_of(_MORE_CUES, folded, found)
+    if gates & _INSIDE_INFORMATION_WORD:
+        _cues_of(_INSIDE_INFORMATION, folded, found)
     if gates & _CUE_WORD:
         _cues(folded, found)
         if gates & _NOT_YET_WORD:

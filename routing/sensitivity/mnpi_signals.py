@@ -60,6 +60,20 @@ _SECRET_TERMS = (
     r"pas\s+encore\s+(?:été\s+)?(?:public|annonc|rendu|communiqu|publi)",
     r"avant\s+(?:l['’]annonce|la\s+publication|le\s+communiqué)",
     r"information\s+privilégiée", r"liste\s+d['’]initiés",
+    # Fifth round: do-not-disclose stamps in other languages, "nobody knows yet", a filing
+    # held back ("the 8-K won't be filed until next week").
+    r"n[aã]o\s+divulgar", r"no\s+divulgar", r"non\s+divulgare",
+    r"ne\s+pas\s+(?:divulguer|diffuser)", r"nicht\s+(?:weitergeben|veröffentlichen|verbreiten)",
+    r"niet\s+(?:openbaar|verspreiden|delen)",
+    r"do\s+not\s+disclose", r"not\s+for\s+(?:disclosure|distribution|release)",
+    r"sigilos[oa]", r"reservado", r"streng\s+geheim",
+    r"(?:nobody|no\s+one|no-one)\s+(?:else\s+)?(?:outside\s+(?:\w+\s+){1,3})?"
+    r"(?:knows|has\s+been\s+told|is\s+aware)",
+    *(
+        rf"{negation}\s+(?:be\s+)?(?:filed|announced|published|released|disclosed|made\s+public|"
+        r"public)\s+(?:until|till|before)"
+        for negation in (r"won['’]t", r"will\s+not", r"isn['’]t", r"is\s+not", r"not\s+being")
+    ),
     # Insider framing: somebody told the writer.
     r"heard\s+(?:informally|privately|through|from\s+(?:a|my|our|someone))",
     r"heads\s+up\s+from",
@@ -157,6 +171,12 @@ _MATERIAL_WORDS = frozenset(
         "topline", "top-line", "readout", "read-out", "trial", "endpoint", "endpoints", "crl",
         "recall", "recalls", "subpoena", "wells", "investigation", "probe", "enforcement",
         "fined", "penalty", "sanctions", "churn", "churning",
+        # Fifth round: workforce cuts, disposals and listings; Dutch and Portuguese basics.
+        "rif", "rifs", "downsizing", "headcount", "divestiture", "divest", "divesting",
+        "spin-off", "spinoff", "ipo", "delisting", "overname", "fusie", "nettoverlies",
+        "winstwaarschuwing", "reorganisatie", "incorporação", "incorporacao", "fusão", "fusao",
+        "aquisição", "aquisicao", "cisão", "venda", "venta", "opa", "reestructuración",
+        "despedimento", "despedimentos", "ristrutturazione",
         "studie", "studiendaten", "rückruf", "prognose", "ermittlungen", "bußgeld", "großkunde",
         "rappel", "essai", "amende", "enquête", "licenciement", "opa", "cession",
     )

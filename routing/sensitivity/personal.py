@@ -10,7 +10,7 @@ import re
 
 from routing.sensitivity import checksums, national_ids, tables
 from routing.sensitivity.report import Span
-from routing.sensitivity.text import GATES, contains_any, near
+from routing.sensitivity.text import GATES, contains_any, near, sentence_around
 
 # --- e-mail ----------------------------------------------------------------------------------
 # The local part is bounded and may not start in the middle of a word, a URL or a password
@@ -45,10 +45,31 @@ _PHONE_WORD = re.compile(
     r"\b(?:tel|telephone|phone|mobile|cell|fax|whatsapp|call\s+me\s+(?:on|at)|reach\s+me\s+at)\b"
 )
 _TOLL_FREE = frozenset({"800", "833", "844", "855", "866", "877", "888"})
-_HELPLINE = GATES.any_of(
+_HELPLINE_WORDS = (
     "helpline", "help line", "hotline", "customer service", "support line", "toll-free",
     "toll free", "freephone",
 )  # fmt: skip
+_HELPLINE = GATES.any_of(*_HELPLINE_WORDS)
+# An organisation's line: any number in a sentence that calls it one and says nothing of the
+# writer's own ("the right number for Lufthansa's service centre").
+_SERVICE_WORDS = (
+    *_HELPLINE_WORDS, "service centre", "service center", "call centre", "call center",
+    "switchboard", "customer care", "help desk", "helpdesk", "contact centre", "contact center",
+    "reservations line", "booking line", "main line", "head office",
+)  # fmt: skip
+_SERVICE = GATES.any_of(*_SERVICE_WORDS)
+_SERVICE_WORD = re.compile("|".join(re.escape(word) for word in _SERVICE_WORDS))
+_OWN = re.compile(r"\b(?:my|me|mine|his|her|their)\b")
+# A code's label right before the digits, perhaps with a few groups of the code in between:
+# "UPS tracking number 1Z 4E7 895 03 8845 1127", "NHS number 366 237 9906", "invoice no. 0207
+# 946 0321". Those digits are the code, not a phone number or an SSN.
+_CODE_LABEL = re.compile(
+    r"(?:tracking|order|invoice|reference|ref|parcel|shipment|waybill|awb|serial|nhs|isbn|"
+    r"imei|nhs\s+no|tracking\s+no)\.?\s*(?:number|no\.?|num|#|id|code)?\s*[:#]?\s*"
+    r"(?:[a-z0-9]{1,6}\s){0,4}$"
+)
+_CODE_LABEL_REACH = 48
+_NHS = GATES.any_of("nhs")
 _DIGITS_AFTER_WORD = re.compile(r"[:.]?\s*(\+?\d[\d .\-()]{5,18}\d)")
 
 # --- postal addresses ------------------------------------------------------------------------
@@ -67,7 +88,8 @@ _NUMBER_FIRST_ADDRESS = re.compile(
 # Street name first: Via Garibaldi 12, Calle Mayor 5, PO Box 4471. Literal-led (see text.py);
 # the word boundary before the match is checked in _addresses.
 _NAME_FIRST_ADDRESS = re.compile(
-    r"(?:Via|Viale|Piazza|Corso|Calle|Avenida|Rua|Carrer|Paseo)\s+[A-Z][\w'’\-]+"
+    r"(?:Via|Viale|Piazza|Corso|Calle|Avenida|Rua|Carrer|Paseo)\s+"
+    r"(?:(?:de|da|do|dos|das|del|della|dei|di|la|le|dels)\s+){0,2}[A-Z][\w'’\-]+"
     r"(?:\s+[A-Z][\w'’\-]+){0,2},?\s+\d{1,4}\b"
     r"|[Pp]\.?\s?[Oo]\.?\s+[Bb][Oo][Xx]\s+\d{1,6}\b"
 )
@@ -75,11 +97,23 @@ _NAME_FIRST_ADDRESS = re.compile(
 # these substrings (case-sensitive, as the pattern is) rule most texts out first.
 _NAME_FIRST_NEEDLES = ("Via", "Piazza", "Corso", "Calle", "Avenida", "Rua", "Carrer", "Paseo")
 _PO_BOX = GATES.any_of("box")
-# German street names end in the street type: Hauptstraße 5.
+# German, Dutch and Nordic street names end in the street type: Hauptstraße 5, Keizersgracht
+# 12, Storgatan 8B, Karl Johans gate 3 (the last as a word of its own).
 _GERMAN_STREET = re.compile(
-    r"\b[A-ZÄÖÜ][\wäöüß]*(?:straße|strasse|gasse|platz|allee|weg)\s+\d{1,4}[a-z]?\b"
+    r"\b[A-ZÄÖÜÅØÆ][\wäöüßåøæ]*(?:straße|strasse|gasse|platz|allee|weg|straat|laan|plein|"
+    r"gracht|kade|singel|gatan|vägen|gata|gränd|torget|vej|gade|veien|vegen|gaten|katu|tie)"
+    r"(?:\s+gate)?\s+\d{1,4}[a-zA-Z]?\b"
 )
-_GERMAN = GATES.any_of("straße", "strasse", "gasse", "platz", "allee", "weg ")
+_GERMAN = GATES.any_of(
+    "straße", "strasse", "gasse", "platz", "allee", "weg ", "straat", "laan ", "plein ",
+    "gracht", "kade ", "singel ", "gatan", "vägen", "gata", "gränd", "torget", "vej ", "gade ",
+    "veien", "vegen", "gaten", "katu", "tie ",
+)  # fmt: skip
+# An address after its label in Japanese, Chinese or Korean: 住所：東京都世田谷区桜新町2-14-9.
+_CJK_ADDRESS_LABEL = GATES.any_of("住所", "地址", "주소", "〒")
+_CJK_ADDRESS = re.compile(
+    r"(?:住所|地址|주소)\s*[:：]?\s*(?P<value>[^\n]{0,40}?\d[^\n]{0,40})|〒\s?\d{3}-?\d{4}"
+)
 # "Columbus, OH 43215": a US state code and ZIP after a comma.
 _STATE_AND_ZIP = re.compile(
     r",\s+(?:A[KLRZ]|C[AOT]|D[CE]|FL|GA|HI|I[ADLN]|K[SY]|LA|M[ADEINOST]|N[CDEHJMVY]|O[HKR]|PA|"
@@ -173,7 +207,14 @@ def _digit_count(candidate: str) -> int:
 def _phones(text: str, folded: str, found: list[Span], numbers_from: int, gates: int) -> None:
     if "+" in text:
         for match in _INTERNATIONAL.finditer(text, numbers_from):
-            if 8 <= _digit_count(match.group()) <= 15:
+            number = match.group()
+            if 8 <= _digit_count(number) <= 15 and not (
+                _is_fictional_nanp(number)
+                or (
+                    gates & _SERVICE
+                    and _is_public_or_code(text, folded, gates, match.start(), number)
+                )
+            ):
                 found.append(Span(match.start(), match.end(), "personal", "phone"))
     for match in _NATIONAL_PHONE.finditer(text, numbers_from):
         if match.group("trunk"):
@@ -183,21 +224,44 @@ def _phones(text: str, folded: str, found: list[Span], numbers_from: int, gates:
             area = match.group("area") or match.group()[0]
             exchange = match.group("exchange") or match.group("exchange2")
             valid = area[0] not in "01" and exchange[0] not in "01"
-        if valid and not _is_public_or_code(text, gates, match.start(), match.group()):
+        if valid and not _is_public_or_code(text, folded, gates, match.start(), match.group()):
             found.append(Span(match.start(), match.end(), "personal", "phone"))
     if gates & _PHONE:
         for word in _PHONE_WORD.finditer(folded):
             digits = _DIGITS_AFTER_WORD.match(text, word.end(), word.end() + 24)
-            if digits and 7 <= _digit_count(digits.group(1)) <= 15:
+            if (
+                digits
+                and 7 <= _digit_count(digits.group(1)) <= 15
+                and not _is_fictional_nanp(digits.group(1))
+            ):
                 found.append(Span(digits.start(1), digits.end(1), "personal", "phone"))
 
 
-def _is_public_or_code(text: str, gates: int, start: int, number: str) -> bool:
-    """A toll-free number next to the word for a helpline belongs to an organisation, not a
-    person; digits right after a letters-and-digits group ("1Z 999 AA1 01 2345 6784") are the
-    tail of a tracking or reference code."""
+def _is_fictional_nanp(number: str) -> bool:
+    """555-0100 to 555-0199 in any area code are reserved for films, books and examples."""
+    digits = "".join(ch for ch in number if ch.isdigit())
+    if len(digits) == 11 and digits[0] == "1":
+        digits = digits[1:]
+    return len(digits) == 10 and digits[3:6] == "555" and digits[6:8] == "01"
+
+
+def _is_public_or_code(text: str, folded: str, gates: int, start: int, number: str) -> bool:
+    """A toll-free number next to the word for a helpline, or any number in a sentence that
+    calls it an organisation's line, belongs to an organisation, not a person; digits right
+    after a code's label or a letters-and-digits group ("1Z 999 AA1 01 2345 6784") are part of
+    a tracking or reference code; 555-0100 to 555-0199 are reserved for fiction."""
     if number.lstrip("(")[:3] in _TOLL_FREE and gates & _HELPLINE:
         return True
+    if _is_fictional_nanp(number):
+        return True
+    if _CODE_LABEL.search(folded, max(0, start - _CODE_LABEL_REACH), start):
+        return True
+    if gates & (_SERVICE | _NHS):
+        begin, stop, _ = sentence_around(folded, start, start + len(number))
+        if gates & _NHS and "nhs" in folded[begin:stop]:
+            return True  # an NHS number, valid or not (health.py checks it), is not a phone
+        if _SERVICE_WORD.search(folded, begin, stop) and not _OWN.search(folded, begin, stop):
+            return True
     before = text[max(0, start - 8) : start]
     if before.endswith(" "):
         word = before.rstrip().rsplit(" ", 1)[-1]
@@ -205,7 +269,20 @@ def _is_public_or_code(text: str, gates: int, start: int, number: str) -> bool:
     return False
 
 
+# The addresses of documentation and sample data: "123 Main St, Anytown, CA 90210".
+_SAMPLE_TOWN = GATES.any_of("anytown", "springfield, usa", "123 main st")
+
+
 def _addresses(text: str, folded: str, found: list[Span], numbers_from: int, gates: int) -> None:
+    before = len(found)
+    _street_addresses(text, folded, found, numbers_from, gates)
+    if gates & _SAMPLE_TOWN:  # drop what sits on a line of sample data
+        found[before:] = [span for span in found[before:] if not _on_sample_line(folded, span)]
+
+
+def _street_addresses(
+    text: str, folded: str, found: list[Span], numbers_from: int, gates: int
+) -> None:
     for match in _NUMBER_FIRST_ADDRESS.finditer(text, numbers_from):
         found.append(Span(match.start(), match.end(), "personal", "address"))
     if contains_any(text, _NAME_FIRST_NEEDLES) or gates & _PO_BOX:
@@ -215,6 +292,10 @@ def _addresses(text: str, folded: str, found: list[Span], numbers_from: int, gat
     if gates & _GERMAN:
         for match in _GERMAN_STREET.finditer(text):
             found.append(Span(match.start(), match.end(), "personal", "address"))
+    if gates & _CJK_ADDRESS_LABEL:
+        for match in _CJK_ADDRESS.finditer(text):
+            start, end = match.span("value") if match.group("value") else match.span()
+            found.append(Span(start, end, "personal", "address"))
     if ", " in text:
         for match in _STATE_AND_ZIP.finditer(text):
             # Report "OH 43215" without the comma that introduced it.
@@ -225,6 +306,13 @@ def _addresses(text: str, folded: str, found: list[Span], numbers_from: int, gat
             found.append(Span(match.start(), match.end(), "personal", "address"))
         elif checksums.uk_ni_valid(match.group()[0] + match.group("ni").replace(" ", "")):
             found.append(Span(match.start(), match.end(), "personal", "uk_ni"))
+
+
+def _on_sample_line(folded: str, span: Span) -> bool:
+    begin = folded.rfind("\n", 0, span.start) + 1
+    stop = folded.find("\n", span.end)
+    line = folded[begin : stop if stop >= 0 else len(folded)]
+    return "anytown" in line or "springfield, usa" in line or "123 main st" in line
 
 
 def _dates_of_birth(folded: str, found: list[Span]) -> None:
@@ -239,6 +327,10 @@ def _national_ids(
 ) -> None:
     for match in _GROUPED_ID.finditer(text, numbers_from):
         area = match.group()[:3]
+        if match.group("sep") == " " and _is_public_or_code(
+            text, folded, gates, match.start(), match.group()
+        ):
+            continue  # spaced digits inside a tracking or reference code
         if match.group("group"):
             digits = area + match.group("group") + match.group("serial")
             if checksums.ssn_valid(digits):

@@ -38,6 +38,10 @@ _SENTENCE_REACH = 300
 _DISCUSSION_OPENER = re.compile(
     r"(?:what|what's|how|why|when|which|who|whether|is|are|was|were|does|do|did|can|could|"
     r"should|would|will|may|explain|define|describe|tell me|teach me|compare)\b"
+    # Fiction is invented, not a document: "write a tense courtroom scene where ...".
+    r"|(?:write|draft|give)\s+(?:me\s+)?(?:a|an|the)\s+(?:[\w-]+\s+){0,4}(?:scene|story|"
+    r"short\s+story|novel|chapter|poem|script|screenplay|dialogue|monologue|sketch|episode|"
+    r"plot)\b"
 )
 # ...unless it points at a concrete document: "is this memo attorney-client privileged?"
 _DEICTIC = re.compile(
