@@ -80,7 +80,9 @@ _STREET_TYPES = (
 # House number first: 42 Kensington Gardens Road, 3-14 Shibuya Place, 221B Baker Street,
 # 8 rue des Lilas. Starts with a class, see text.py.
 _NUMBER_FIRST_ADDRESS = re.compile(
-    rf"\d(?<![\w.,\-]\d)\d{{0,4}}[A-Za-z]?(?:-\d{{1,4}})?(?:"
+    # Possessive (+): nothing after the house number can start with a digit, letter or dash,
+    # so giving any back cannot help, and a failed candidate is dropped at once.
+    rf"\d(?<![\w.,\-]\d)\d{{0,4}}+[A-Za-z]?+(?:-\d{{1,4}})?+(?:"
     rf"\s+(?:[A-Z][\w'’.\-]*\s+){{1,4}}{_STREET_TYPES}\b\.?"
     r"|,?\s+(?i:rue|avenue|boulevard|bd|place|allée|chemin|impasse|quai)\s+"
     r"(?:(?:de|du|des|la|le|l['’]|d['’])\s*){0,2}[A-ZÀ-Ý][\w'’\-]+)"
