@@ -238,7 +238,8 @@ _FOREIGN_RELATION = re.compile(
     r"p[èe]re|m[èe]re|fils|fille|mari|femme|[ée]poux|[ée]pouse|fr[èe]re|s(?:œ|oe)ur|"
     r"grand-p[èe]re|grand-m[èe]re|coll[èe]gue|conjoint|vater|mutter|sohn|tochter|mann|frau|"
     r"ehemann|ehefrau|bruder|schwester|opa|oma|kollegin|kollege|partnerin|partner|vader|moeder|"
-    r"zoon|dochter|man|vrouw|broer|zus|collega)\b"
+    r"zoon|dochter|man|vrouw|broer|zus|collega|marito|mamma|mam[aá]|pap[aàá]|maman|bambin[oa]|"
+    r"enfant|b[ée]b[ée]|kind|baby|echtgeno(?:ot|te))\b"
 )
 # Japanese and Chinese: a person (a name with さん, 様 or 氏; a subordinate, colleague or
 # relative) together with a diagnosis, an illness, a hospital stay, an operation or sick leave.
