@@ -129,6 +129,10 @@ _UK_CAPITAL_LED = re.compile(
     r"|[A-Z]?\d[A-Z\d]?\s\d[ABD-HJLNP-UW-Z]{2}\b)"
 )
 
+# Every match of the pattern above holds one of these, found from a digit: most texts with digits
+# have few of them and many capitals, where the pattern above would stop.
+_UK_SHAPE = re.compile(r"\d(?:\d\s?\d\d\s?\d\d|(?<=\s\d)[ABD-HJLNP-UW-Z]{2}\b)")
+
 # --- dates of birth --------------------------------------------------------------------------
 _BIRTH = GATES.any_of("dob", "d.o.b", "birth", "born", "geb.", "né")
 _BIRTH_WORD = re.compile(
@@ -303,6 +307,8 @@ def _street_addresses(
             # Report "OH 43215" without the comma that introduced it.
             start = match.start() + len(match.group()) - len(match.group().lstrip(", \t\n"))
             found.append(Span(start, match.end(), "personal", "address"))
+    if _UK_SHAPE.search(text, numbers_from) is None:
+        return
     for match in _UK_CAPITAL_LED.finditer(text, numbers_from):
         if match.group("ni") is None:
             found.append(Span(match.start(), match.end(), "personal", "address"))
