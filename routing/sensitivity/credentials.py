@@ -111,12 +111,9 @@ _FOREIGN_PASSWORD = re.compile(
     r"parola\s+d['’]ordine)\b[^\n.:=]{0,40}?\s(?:est|es|ist|lautet|is|é|è|era|war|was|:)\s+"
     r"(?P<value>\S{4,100})"
 )
-_FOREIGN_PASSWORD_WORDS = frozenset(
-    word.encode()
-    for word in (
+_FOREIGN_PASSWORD_WORDS = GATES.words(
         "passe", "contraseña", "contrasena", "passwort", "kennwort", "wachtwoord", "senha",
         "parola",
-    )
 )  # fmt: skip
 _TRAILING = "'\"“”‘’«».,;:!?)"
 # Every _NAMED_KEY match has "key" right before its "=" or ":" (or the quote closing the name,
@@ -162,8 +159,8 @@ _URL_SCHEME = GATES.any_of("://")
 _PASS = GATES.any_of("pass")  # password, passcode, passphrase
 
 
-def find(text: str, folded: str, found: list[Span], words: frozenset[bytes], gates: int) -> None:
-    """Append secret spans to found; words: text.word_list(folded); gates:
+def find(text: str, folded: str, found: list[Span], gates: int) -> None:
+    """Append secret spans to found; gates:
     text.GATES.present(folded)."""
     tokens_from = len(found)
     if _may_hold_token(text):
@@ -179,7 +176,7 @@ def find(text: str, folded: str, found: list[Span], words: frozenset[bytes], gat
                 found.append(
                     Span(match.start("value"), match.end("value"), "secret", "url_password")
                 )
-    if not _FOREIGN_PASSWORD_WORDS.isdisjoint(words):
+    if gates & _FOREIGN_PASSWORD_WORDS:
         _foreign_passwords(text, folded, found)
     if not _may_assign(folded, gates):
         return
@@ -357,6 +354,3 @@ def _is_literal_secret(value: str, *, quoted: bool) -> bool:
     # digits as a password (hunter22).
     return any(ch.isdigit() for ch in name)
 
-
-# The words this module's gates look for; the scanner keeps only these of a prompt's words.
-GATE_WORDS = _FOREIGN_PASSWORD_WORDS

@@ -52,14 +52,11 @@ _HEALTH_ID_LABEL = re.compile(
     r"carte\s+vitale|ohip(?:\s+number)?|ehic|zorgverzekering\w*|n[º°]\s+de\s+s[ée]cu\w*|"
     r"(?P<generic>member\s+id|subscriber\s+id|insurance\s+id|policy\s+(?:number|no\.?)))\b"
 )
-_HEALTH_ID_WORDS = frozenset(
-    word.encode()
-    for word in (
+_HEALTH_ID_WORDS = GATES.words(
         "versichertennummer", "krankenversichertennummer", "versicherten-nummer",
         "krankenkassennummer", "krankenkassen-nummer", "nhc", "historia", "health", "dental",
         "medical", "sanitaria", "vitale", "ohip", "ehic", "zorgverzekering",
         "zorgverzekeringsnummer", "member", "subscriber", "insurance", "nº", "n°",
-    )
 )  # fmt: skip
 # Read from the original text after the label: a word or two ("is", "es:"), then groups of
 # digits and capitals ("4728-391-659-KT", "1038 2274 9915"); a lower-case word ends it.
@@ -169,13 +166,10 @@ _OTHER_HONORIFIC = re.compile(
 )
 # Somebody confided it: "X told me in confidence he's being treated for ...". Whoever it is,
 # the writer knows them, and so would the reader of the prompt.
-_OTHER_HONORIFIC_WORDS = frozenset(
-    word.encode()
-    for word in (
+_OTHER_HONORIFIC_WORDS = GATES.words(
         "dr", "frau", "herr", "sr", "sra", "srta", "sig", "dhr", "mevr", "mevrouw", "meneer",
-    )
 )  # fmt: skip
-_CONFIDED_WORDS = frozenset((b"confidence", b"confided", b"privately"))
+_CONFIDED_WORDS = GATES.words("confidence", "confided", "privately")
 _CONFIDED = GATES.any_of("in confidence", "confided", "told me privately")
 # A role label followed by a capitalised name: "patient John Abernathy", "Client: Elena Petrova".
 _LABELLED_NAME = re.compile(
@@ -187,14 +181,11 @@ _LABELLED_NAME = re.compile(
 # ASCII: (?i) above also takes "İ" and "ı" for i and "ſ" for s, which lower-casing does not give.
 _LABEL = re.compile(rf"(?:{_ROLES})s?\b")
 _NAME_AFTER_LABEL = re.compile(r"\.?[:,]?\s+[A-ZÀ-Ý][a-zà-ÿ'’\-]+\s+[A-ZÀ-Ý][\w'’\-]+")
-# Checked against text.word_list: one set test for two dozen words.
-_LABEL_WORDS = frozenset(
-    word.encode()
-    for word in (
+# Whole words (text.GATES.words): one bit for two dozen words.
+_LABEL_WORDS = GATES.words(
         "patient", "patients", "patientin", "paciente", "patiente", "patiënt", "paziente", "pt",
         "client", "clients", "claimant", "plaintiff", "member", "members", "subscriber",
         "employee", "employees", "resident", "residents", "name", "nombre", "nom", "naam",
-    )
 )  # fmt: skip
 
 _RECORD_NUMBER_WORD = GATES.any_of(
@@ -220,14 +211,11 @@ _TOPIC_WORD = GATES.any_of(
 
 # Fifth round: relatives named in Spanish, Italian, Portuguese, French, German and Dutch ("mi
 # hija Lucía", "mio padre", "o meu marido", "ma mère", "meine Frau", "mijn vader").
-_FOREIGN_POSSESSIVES = frozenset(
-    word.encode()
-    for word in (
+_FOREIGN_POSSESSIVES = GATES.words(
         "mi", "mis", "mio", "mia", "miei", "mie", "meu", "minha", "meus", "minhas", "mon",
         "ma", "mes", "mein", "meine", "meinem", "meiner", "meinen", "mijn", "nuestro",
         "nuestra", "nostro", "nostra", "nosso", "nossa", "notre", "unser", "unsere",
         "unserem", "unserer", "onze",
-    )
 )  # fmt: skip
 _FOREIGN_RELATION = re.compile(
     r"\b(?:mi|mis|mio|mia|miei|mie|meu|minha|meus|minhas|mon|ma|mes|mein|meine|meinem|meiner|"
@@ -263,7 +251,7 @@ _FIRST_PERSON_DIAGNOSIS = re.compile(
 )
 _GREETING_WITH_NAME = re.compile(r"(?:^|[\n\"“'])\s*(?:Hi|Hello|Hey|Dear)\s+[A-Z][a-z]+")
 # A table with a column of names: "emp_id | name | dept | reason".
-_NAME_COLUMN_WORDS = frozenset((b"name", b"patient", b"employee", b"surname", b"fullname"))
+_NAME_COLUMN_WORDS = GATES.words("name", "patient", "employee", "surname", "fullname")
 _NAME_HEADER = re.compile(
     r"^[^\n]*?(?:^|[|\t,;])\s*(?:full[_ ]?|first[_ ]?|last[_ ]?|employee[_ ]?|patient[_ ]?)?"
     r"(?:name|surname|patient|employee)\s*(?:[|\t,;]|$)",
@@ -278,14 +266,13 @@ def find(
     *,
     has_digits: bool,
     identifies_person: bool,
-    words: frozenset[bytes],
     gates: int,
 ) -> None:
     """Append health spans to found; identifies_person: other detectors found personal data;
-    words: text.word_list(folded); gates: text.GATES.present(folded)."""
+    gates: text.GATES.present(folded)."""
     spans_before = len(found)
     if has_digits:
-        _identifiers(text, folded, found, words, gates)
+        _identifiers(text, folded, found, gates)
     has_identifier = len(found) > spans_before
     if gates & _CJK_PERSON and gates & _CJK_CLINICAL_WORD:
         _cjk(folded, found)
@@ -293,13 +280,13 @@ def find(
         identifies_person
         or has_identifier
         or ("M" in text and _HONORIFIC_NAME.search(text))
-        or _has_other_honorific(text, words)
-        or (not _LABEL_WORDS.isdisjoint(words) and _has_labelled_name(text, folded))
+        or _has_other_honorific(text, gates)
+        or (gates & _LABEL_WORDS and _has_labelled_name(text, folded))
         or (("my " in folded or "our " in folded) and _has_relation(folded))
-        or (not _CONFIDED_WORDS.isdisjoint(words) and gates & _CONFIDED)
-        or (not _FOREIGN_POSSESSIVES.isdisjoint(words) and _FOREIGN_RELATION.search(folded))
+        or (gates & _CONFIDED_WORDS and gates & _CONFIDED)
+        or (gates & _FOREIGN_POSSESSIVES and _FOREIGN_RELATION.search(folded))
         or (gates & _DIAGNOSIS_WORD and _is_own_diagnosis_in_a_message(text, folded))
-        or (not _NAME_COLUMN_WORDS.isdisjoint(words) and _has_name_column(text, folded))
+        or (gates & _NAME_COLUMN_WORDS and _has_name_column(text, folded))
     ):
         return
     clinical = [
@@ -344,8 +331,8 @@ def _has_name_column(text: str, folded: str) -> bool:
     return _NAME_HEADER.search(folded) is not None
 
 
-def _has_other_honorific(text: str, words: frozenset[bytes]) -> bool:
-    if _OTHER_HONORIFIC_WORDS.isdisjoint(words):
+def _has_other_honorific(text: str, gates: int) -> bool:
+    if not gates & _OTHER_HONORIFIC_WORDS:
         return False
     for match in _OTHER_HONORIFIC.finditer(text):
         if not (match.start() and text[match.start() - 1].isalnum()):
@@ -381,7 +368,7 @@ def _has_relation(folded: str) -> bool:
 
 
 def _identifiers(
-    text: str, folded: str, found: list[Span], words: frozenset[bytes], gates: int
+    text: str, folded: str, found: list[Span], gates: int
 ) -> None:
     if gates & _RECORD_NUMBER_WORD:
         for match in _RECORD_NUMBER.finditer(folded):
@@ -407,7 +394,7 @@ def _identifiers(
     if "PID|" in text:
         for match in _HL7_PID.finditer(text):
             found.append(Span(match.end() - 4, match.end(), "health", "hl7_patient"))
-    if not _HEALTH_ID_WORDS.isdisjoint(words):
+    if gates & _HEALTH_ID_WORDS:
         _health_ids(text, folded, found)
 
 
@@ -429,13 +416,3 @@ def _health_ids(text: str, folded: str, found: list[Span]) -> None:
         start, end = value.span("value")
         found.append(Span(start, end, "health", "health_insurance_id"))
 
-
-# The words this module's gates look for; the scanner keeps only these of a prompt's words.
-GATE_WORDS = (
-    _HEALTH_ID_WORDS
-    | _OTHER_HONORIFIC_WORDS
-    | _CONFIDED_WORDS
-    | _LABEL_WORDS
-    | _FOREIGN_POSSESSIVES
-    | _NAME_COLUMN_WORDS
-)

@@ -112,7 +112,7 @@ _ONLY = GATES.any_of("only ")
 _KNOWING = GATES.any_of("know", "aware", "told")
 
 
-# Fourth round: cues that need no event, found from their words (see text.word_list): over the
+# Fourth round: cues that need no event, found from their words (see text.GATES.words): over the
 # wall (market soundings, insider lists), the market not told yet, embargoes in German, French,
 # Spanish and Italian.
 _MORE_CUES = re.compile(
@@ -149,20 +149,17 @@ _INSIDE_INFORMATION_WORD = GATES.any_of(
     "voorwetenschap", "kursrelevant", "sensitive info", "sensitive ann", "sensitive news",
     "sensitive res", "sensitive data", "sensitive matter", "niet openbaar", "niet bekend",
 )  # fmt: skip
-_MORE_CUE_WORDS = frozenset(
-    word.encode()
-    for word in (
+_MORE_CUE_WORDS = GATES.words(
         "insider", "insiders", "insiderliste", "insiderinformation", "insiderinformationen",
         "wall-crossed", "wall", "sounding", "initiés", "privilégiée", "sperrfrist", "embargo",
         "inside", "told", "before", "noch", "encore", "todavía", "ancora",
-    )
 )  # fmt: skip
 
 
-def find(folded: str, found: list[Span], words: frozenset[bytes], gates: int) -> None:
-    """Append mnpi spans to found; words: the prompt's gate words (see text.word_list); gates:
+def find(folded: str, found: list[Span], gates: int) -> None:
+    """Append mnpi spans to found; gates:
     text.GATES.present(folded)."""
-    if not _MORE_CUE_WORDS.isdisjoint(words):
+    if gates & _MORE_CUE_WORDS:
         _cues_of(_MORE_CUES, folded, found)
     if gates & _INSIDE_INFORMATION_WORD:
         _cues_of(_INSIDE_INFORMATION, folded, found)
@@ -223,6 +220,3 @@ def _insiders(folded: str, found: list[Span]) -> None:
         ):
             found.append(Span(match.start(), match.end(), "mnpi", "insider"))
 
-
-# The words this module's gates look for; the scanner keeps only these of a prompt's words.
-GATE_WORDS = _MORE_CUE_WORDS

@@ -92,8 +92,8 @@ _INSIDER_TERMS = (
         )
     ),
 )  # fmt: skip
-_TELLING_WORDS = frozenset(
-    (b"says", b"said", b"told", b"tells", b"heard", b"mentioned", b"hinted", b"tipped", b"up")
+_TELLING_WORDS = GATES.words(
+    "says", "said", "told", "tells", "heard", "mentioned", "hinted", "tipped", "up"
 )
 _DAY = (
     r"(?:mon|tues|wednes|thurs|fri|satur|sun)day|tomorrow|tonight|next\s+\w+|this\s+\w+|"
@@ -138,23 +138,18 @@ _SCHEDULED = re.compile(by_first_letter(_SCHEDULED_TERMS))
 # Results come out on dates published in advance ("Apple will announce its Q4 results on
 # October 30"), so a date alone does not make them secret; the writer's own ("we report on
 # Aug 6") are, until then.
-_ROUTINE_WORDS = frozenset(
-    word.encode()
-    for word in (
+_ROUTINE_WORDS = GATES.words(
         "earnings", "revenue", "revenues", "eps", "same-store", "comparable", "ebit", "ebitda",
         "profit", "profits", "q1", "q2", "q3", "q4", "fy24", "fy25", "fy26", "fy27", "fy28",
         "umsatz", "ergebnis", "quartalszahlen", "ebitda-marge", "bénéfice", "ventas", "ricavi",
-    )
 )  # fmt: skip
-_FIRST_PERSON = frozenset((b"we", b"our", b"us"))  # "we're" splits at the apostrophe
+_FIRST_PERSON = GATES.words("we", "our", "us")  # "we're" splits at the apostrophe
 # Events that move a share price when they come out, whenever that is, by their words (see
-# text.word_list): one set test each, where a pattern of fifty words would be tried at every
+# text.GATES.words): one bit each, where a pattern of fifty words would be tried at every
 # word. "sheet" stands for a term sheet, "stepping" for stepping down. Left out as too common:
 # "write" (write-downs are spelt as one word or come with an impairment), "share", "offer",
 # "step", "results" (they come with a quarter, a CEO, a deal).
-_MATERIAL_WORDS = frozenset(
-    word.encode()
-    for word in (
+_MATERIAL_WORDS = GATES.words(
         "guidance", "merger", "acquisition", "acquisitions", "acquire", "acquired", "acquires",
         "acquiring", "takeover", "buyout", "sheet", "deal", "deals", "ev", "enterprise",
         "tender", "dividend", "dividends", "buyback", "buybacks", "repurchase", "layoff",
@@ -179,7 +174,6 @@ _MATERIAL_WORDS = frozenset(
         "despedimento", "despedimentos", "ristrutturazione",
         "studie", "studiendaten", "rückruf", "prognose", "ermittlungen", "bußgeld", "großkunde",
         "rappel", "essai", "amende", "enquête", "licenciement", "opa", "cession",
-    )
 )  # fmt: skip
 # News already out: "announced yesterday", "reported last week". Let through unless something
 # says the matter is still secret.
@@ -204,26 +198,26 @@ _STRONG = re.compile(
 )
 
 
-def find(folded: str, words: frozenset[bytes], found: list[Span], gates: int) -> None:
+def find(folded: str, found: list[Span], gates: int) -> None:
     """Append mnpi spans to found when an event and a not-public signal share the text.
 
-    words: text.word_list(folded); gates: text.GATES.present(folded)."""
+    gates: text.GATES.present(folded)."""
     if gates & _CJK_SIGNAL:
         _cjk(folded, found)
         if found and found[-1].category == "mnpi":
             return
-    material = not _MATERIAL_WORDS.isdisjoint(words)
-    if not material and _ROUTINE_WORDS.isdisjoint(words):
+    material = gates & _MATERIAL_WORDS
+    if not material and not gates & _ROUTINE_WORDS:
         return
     # _ALREADY_OUT is read only once a signal is found: most texts stop before it.
     match = _first_word_start(_SECRET, folded)
-    if match is None and not _TELLING_WORDS.isdisjoint(words):
+    if match is None and gates & _TELLING_WORDS:
         match = _first_word_start(_INSIDER, folded)
     if match is not None:
         if _ALREADY_OUT.search(folded) is None or _STRONG.search(folded) is not None:
             found.append(Span(match.start(), match.end(), "mnpi", "event_not_public"))
         return
-    if not (material or not _FIRST_PERSON.isdisjoint(words)):
+    if not (material or gates & _FIRST_PERSON):
         return
     match = _first_word_start(_SCHEDULED, folded)
     if match is not None and _ALREADY_OUT.search(folded) is None:
@@ -258,6 +252,3 @@ def _first_word_start(pattern: re.Pattern[str], folded: str) -> re.Match[str] | 
             return match
     return None
 
-
-# The words this module's gates look for; the scanner keeps only these of a prompt's words.
-GATE_WORDS = _TELLING_WORDS | _ROUTINE_WORDS | _FIRST_PERSON | _MATERIAL_WORDS

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 
 from routing.sensitivity.report import Span
+from routing.sensitivity.text import GATES
 
 _LABEL = re.compile(
     r"\b(?:bsn|burgerservicenummer|sofi-?nummer|tfn|tax\s+file\s+(?:number|no)|dni|nie|nif|"
@@ -21,15 +22,12 @@ _LABEL = re.compile(
     r"codice\s+fiscale|c\.f\.|tax\s+id)\b"
 )
 # Every label but the two-word "tax file number" and "tax ID" has one of these words (see
-# text.word_list); "tax" alone is in too many prompts to gate on.
-_LABEL_WORDS = frozenset(
-    word.encode()
-    for word in (
+# text.GATES.words); "tax" alone is in too many prompts to gate on.
+_LABEL_WORDS = GATES.words(
         "bsn", "burgerservicenummer", "sofinummer", "sofi-nummer", "tfn", "dni", "nie",
         "nif", "identidad", "sociale", "sécu", "secu", "nir", "insee", "steuer-id", "steuerid",
         "steuer-identifikationsnummer", "steueridentifikationsnummer", "identifikationsnummer",
         "idnr", "fiscale",
-    )
 )  # fmt: skip
 # Groups of letters and digits after the label; up to this many characters are read.
 _REACH = 48
@@ -122,9 +120,9 @@ _CHECKS = (
 )  # fmt: skip
 
 
-def find(text: str, folded: str, found: list[Span], words: frozenset[bytes]) -> None:
+def find(text: str, folded: str, found: list[Span], gates: int) -> None:
     """Append personal spans for labelled national identifiers that pass their check."""
-    if _LABEL_WORDS.isdisjoint(words) and "tax file" not in folded and "tax id" not in folded:
+    if not gates & _LABEL_WORDS and "tax file" not in folded and "tax id" not in folded:
         return
     for label in _LABEL.finditer(folded):
         span = _value_after(text, label.end())
@@ -149,6 +147,3 @@ def _value_after(text: str, start: int) -> tuple[int, int, str] | None:
                     return group.start(), groups[last].end(), kind
     return None
 
-
-# The words this module's gates look for; the scanner keeps only these of a prompt's words.
-GATE_WORDS = _LABEL_WORDS

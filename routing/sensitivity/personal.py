@@ -170,14 +170,13 @@ def find(
     *,
     numbers_from: int | None,
     has_long_number: bool,
-    words: frozenset[bytes],
     gates: int,
 ) -> None:
     """Append personal spans to found.
 
     numbers_from: where number-led patterns start searching (see scanner.py), None when the
     text has no digit. has_long_number: the text has a run of six or more digits, which every
-    phone number and national ID has; without one those are skipped. words: text.word_list.
+    phone number and national ID has; without one those are skipped.
     gates: text.GATES.present(folded).
     """
     if "@" in text:
@@ -188,7 +187,7 @@ def find(
     if gates & _BIRTH:
         _dates_of_birth(folded, found)
     # Not behind has_long_number: a codice fiscale has no six digits in a row.
-    national_ids.find(text, folded, found, words)
+    national_ids.find(text, folded, found, gates)
     if has_long_number:
         _phones(text, folded, found, numbers_from, gates)
         _national_ids(text, folded, found, numbers_from, gates)

@@ -168,10 +168,8 @@ _FOREIGN_LEGENDS = re.compile(
 _FOREIGN_WORD = GATES.any_of(
     "vocat", "anwalt", "abogad", "secret pro", "privilégi", "privilegi", "riservat",
 )  # fmt: skip
-# Dutch and Portuguese legends by their words (see text.word_list): one set test.
-_MORE_FOREIGN_WORDS = frozenset(
-    word.encode()
-    for word in (
+# Dutch and Portuguese legends by their words (see text.GATES.words): one bit.
+_MORE_FOREIGN_WORDS = GATES.words(
         "verschoningsrecht", "geheimhoudingsplicht", "vertrouwelijk", "advocaat", "advogado",
         "sigilo", "segredo",
         # Fourth round.
@@ -186,21 +184,17 @@ _MORE_FOREIGN_WORDS = frozenset(
         "profissional", "markiert", "gekennzeichnet", "eingestuft", "marqué", "marquée",
         "marqués", "marquées", "marcado", "marcada", "contrassegnato", "contrassegnata",
         "präjudiz",
-    )
 )  # fmt: skip
 # Confidentiality footers ("intended only for the addressee", "received this in error"; "may
 # contain confidential ..." has a word of _NEEDLES) and the short stamp "Priv & Conf": words,
 # not substrings, since "priv" is in every "private". Not "error": every coding prompt has it.
-_FOOTER_WORDS = frozenset((b"intended", b"received", b"priv"))
+_FOOTER_WORDS = GATES.words("intended", "received", "priv")
 # Fourth round: stamps whose words are in no needle (AEO, AC/WP, FRE 502/408, protective orders,
 # seals, "subject to contract", joint-defence and common-interest material, "addressee only").
-_STAMP_WORDS = frozenset(
-    word.encode()
-    for word in (
+_STAMP_WORDS = GATES.words(
         "aeo", "wp", "fre", "408", "502", "410", "1119", "1152", "1154", "protective", "seal",
         "defense", "defence", "common-interest", "addressee", "addressees", "recipient",
         "prepared",
-    )
 )  # fmt: skip
 # What protects the document, in US, UK and Commonwealth terms, read backwards from the word
 # "privilege" (a literal, where the engine is fastest): "Subject to Legal Advice Privilege",
@@ -241,17 +235,17 @@ _SUBJECT_TO_CONTRACT = GATES.any_of("subject to contract")
 _COMMON_INTEREST = GATES.any_of("common interest")
 
 
-def find(text: str, folded: str, found: list[Span], words: frozenset[bytes], gates: int) -> None:
-    """Append privilege spans to found; words: text.word_list(folded); gates:
+def find(text: str, folded: str, found: list[Span], gates: int) -> None:
+    """Append privilege spans to found; gates:
     text.GATES.present(folded)."""
-    if gates & _FOREIGN_WORD or not _MORE_FOREIGN_WORDS.isdisjoint(words):
+    if gates & _FOREIGN_WORD or gates & _MORE_FOREIGN_WORDS:
         _foreign(folded, found)
     if gates & _CJK_WORD:
         _cjk(folded, found)
     if (
         not gates & (_LEGEND_WORD | _SUBJECT_TO_CONTRACT | _COMMON_INTEREST)
-        and _FOOTER_WORDS.isdisjoint(words)
-        and _STAMP_WORDS.isdisjoint(words)
+        and not gates & _FOOTER_WORDS
+        and not gates & _STAMP_WORDS
     ):
         return
     if gates & _PRIVILEGED:
@@ -378,6 +372,3 @@ def _foreign(folded: str, found: list[Span]) -> None:
         if not is_discussion(folded, match.start(), match.end()):
             found.append(Span(match.start(), match.end(), "privilege", "legend"))
 
-
-# The words this module's gates look for; the scanner keeps only these of a prompt's words.
-GATE_WORDS = _MORE_FOREIGN_WORDS | _FOOTER_WORDS | _STAMP_WORDS

@@ -17,12 +17,11 @@ from routing.sensitivity import (
     health,
     mnpi,
     mnpi_signals,
-    national_ids,
     personal,
     privilege,
 )
 from routing.sensitivity.report import SensitivityReport, Span
-from routing.sensitivity.text import GATES, fold_case, word_list
+from routing.sensitivity.text import GATES, fold_case
 
 # Every identifier-based detector needs a digit; most ordinary prompts have none, so this one
 # check lets them skip the bulk of the work.
@@ -41,15 +40,6 @@ _ASCII_LONG_NUMBER = re.compile(r"[0-9](?:[ \-.()/]?[0-9]){5}")
 # earlier, so their searches begin that far before the text's first digit and skip the prose
 # in front of it.
 _NUMBER_LEAD = 3
-# Every word a detector's gate looks for.
-_GATE_WORDS = (
-    privilege.GATE_WORDS
-    | national_ids.GATE_WORDS
-    | health.GATE_WORDS
-    | credentials.GATE_WORDS
-    | mnpi_signals.GATE_WORDS
-    | mnpi.GATE_WORDS
-)
 _NOTHING_FOUND = SensitivityReport(sensitive=False, categories=(), spans=())
 
 
@@ -73,13 +63,10 @@ def scan(text: str, *, custom_terms: Sequence[str] = ()) -> SensitivityReport:
     has_long_number = (
         first_digit is not None and long_number.search(text, first_digit.start()) is not None
     )
-    # The prompt's words that some gate looks for (see text.word_list); usually none, so each
-    # gate's set test is then nearly free.
-    words = _GATE_WORDS.intersection(word_list(folded))
     # Which detectors' substring pre-checks hold (see text.SubstringGates): one pass for all.
     gates = GATES.present(folded)
     spans: list[Span] = []
-    privilege.find(text, folded, spans, words, gates)
+    privilege.find(text, folded, spans, gates)
     before_personal = len(spans)
     personal.find(
         text,
@@ -87,7 +74,6 @@ def scan(text: str, *, custom_terms: Sequence[str] = ()) -> SensitivityReport:
         spans,
         numbers_from=numbers_from,
         has_long_number=has_long_number,
-        words=words,
         gates=gates,
     )
     identifies_person = len(spans) > before_personal
@@ -97,16 +83,15 @@ def scan(text: str, *, custom_terms: Sequence[str] = ()) -> SensitivityReport:
         spans,
         has_digits=has_digits,
         identifies_person=identifies_person,
-        words=words,
         gates=gates,
     )
     if has_long_number and numbers_from is not None:
         financial.find(text, folded, spans, numbers_from, gates)
-    credentials.find(text, folded, spans, words, gates)
+    credentials.find(text, folded, spans, gates)
     before_mnpi = len(spans)
-    mnpi.find(folded, spans, words, gates)
+    mnpi.find(folded, spans, gates)
     if len(spans) == before_mnpi:  # the broad rules, for what the phrases above did not name
-        mnpi_signals.find(folded, words, spans, gates)
+        mnpi_signals.find(folded, spans, gates)
     custom.find(text, custom_terms, spans)
     return SensitivityReport.from_spans(spans) if spans else _NOTHING_FOUND
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import operator
 import re
+from collections.abc import Iterable
 
 import ahocorasick
 
@@ -76,21 +77,21 @@ def near(pattern: re.Pattern[str], folded: str, start: int, end: int) -> bool:
     return pattern.search(folded, max(0, start), min(len(folded), end)) is not None
 
 
-_PUNCTUATION = b".,;:!?()[]{}\"'/|<>=*#`~"
-_PUNCTUATION_TO_SPACE = bytes.maketrans(_PUNCTUATION, b" " * len(_PUNCTUATION))
+# What separates words: ASCII whitespace and punctuation, not hyphens ("write-down" is a word).
+_SEPARATORS = b".,;:!?()[]{}\"'/|<>=*#`~ \t\n\r\x0b\x0c"
+_SEPARATORS_TO_SPACE = bytes.maketrans(_SEPARATORS, b" " * len(_SEPARATORS))
 
 
-def word_list(folded: str) -> list[bytes]:
-    """The words of folded as UTF-8 bytes, split at spaces and ASCII punctuation (not hyphens).
+def spaced(folded: str) -> str:
+    """folded with every word separator made a space and one space added at each end, so that
+    " word " occurs in it exactly where folded has word as a whole word.
 
-    For gates with dozens of trigger words, where a substring test each would cost dozens of
-    tests per prompt. The scanner keeps only the words some gate looks for (one set
-    intersection, usually empty), so each gate's isdisjoint test is then nearly free; testing
-    each gate against the whole list instead hashes every word again and cost 7 M instructions
-    per pass over the labelled set. Bytes, because bytes.translate with a 256-byte table is a
-    single fast pass and str.translate is not.
+    Through bytes: bytes.translate with a 256-byte table is one fast pass, str.translate is
+    not; only ASCII bytes change, so the UTF-8 stays valid ("surrogatepass": a lone surrogate,
+    which JSON allows, must not stop the gate).
     """
-    return folded.encode().translate(_PUNCTUATION_TO_SPACE).split()
+    encoded = folded.encode("utf-8", "surrogatepass").translate(_SEPARATORS_TO_SPACE)
+    return " " + encoded.decode("utf-8", "surrogatepass") + " "
 
 
 def contains_any(haystack: str, needles: tuple[str, ...]) -> bool:
@@ -103,14 +104,19 @@ def contains_any(haystack: str, needles: tuple[str, ...]) -> bool:
 
 
 class SubstringGates:
-    """Every detector's substring pre-checks on the case-folded prompt, answered in one pass.
+    """Every detector's pre-checks on the case-folded prompt, answered in one pass.
 
-    A detector registers the substrings that any match of its pattern must contain and gets a
-    bit; the scanner asks once per prompt which bits are present. Testing the substrings one by
-    one cost about thirty `in` tests per prompt, a fifth of a scan over the labelled set; an
-    Aho-Corasick automaton (pyahocorasick, in C) reads the prompt once for all of them and gives
-    the same answers. Case-sensitive needles (key prefixes) stay plain `in` tests: a second pass
-    over the original text cost more than the few tests it would replace.
+    A detector registers the substrings (any_of) or whole words (words) that any match of its
+    pattern must contain, and gets a bit; the scanner asks once per prompt which bits are
+    present. One by one, the thirty-odd substring tests per prompt cost a fifth of a scan over
+    the labelled set, and splitting the prompt into words for the word lists another tenth; an
+    Aho-Corasick automaton (pyahocorasick, in C) reads the prompt once for all of them.
+
+    The automaton reads spaced(folded), where every separator is a space, so a word needle is
+    " word ". Substring needles are mapped the same way ("d.o.b" -> "d o b"): each still occurs
+    wherever the original did, so a gate can only open more often, never less. Case-sensitive
+    needles (key prefixes) stay plain `in` tests: a second pass over the original text cost
+    more than the few tests it would replace.
     """
 
     def __init__(self) -> None:
@@ -120,24 +126,40 @@ class SubstringGates:
 
     def any_of(self, *needles: str) -> int:
         """A bit set in present()'s answer when the folded prompt contains one of needles."""
-        if not needles or not all(needles):
-            raise ValueError("a gate needs non-empty needles")
-        if any(needle != needle.lower() for needle in needles):
-            raise ValueError(f"needles are matched in the folded text, so lower case: {needles}")
-        bit, self._next_bit = self._next_bit, self._next_bit << 1
-        for needle in needles:
-            self._needles[needle] = self._needles.get(needle, 0) | bit
-        self._automaton = None
-        return bit
+        self._check(needles)
+        return self._register(
+            spaced(needle)[1:-1] for needle in needles  # mapped as the prompt is
+        )
+
+    def words(self, *words: str) -> int:
+        """A bit set when the folded prompt has one of words as a whole word (see spaced)."""
+        self._check(words)
+        if any(spaced(word)[1:-1] != word for word in words):
+            raise ValueError(f"a word cannot hold a separator: {words}")
+        return self._register(f" {word} " for word in words)
 
     def present(self, folded: str) -> int:
         """The bits of every gate with a needle in folded (text.fold_case of the prompt)."""
         automaton = self._automaton or self._build()
         found = 0
         # set() and map() drain the automaton in C; only the distinct gates reach Python.
-        for bits in set(map(_SECOND, automaton.iter(folded))):
+        for bits in set(map(_SECOND, automaton.iter(spaced(folded)))):
             found |= bits
         return found
+
+    @staticmethod
+    def _check(needles: tuple[str, ...]) -> None:
+        if not needles or not all(needles):
+            raise ValueError("a gate needs non-empty needles")
+        if any(needle != needle.lower() for needle in needles):
+            raise ValueError(f"needles are matched in the folded text, so lower case: {needles}")
+
+    def _register(self, needles: Iterable[str]) -> int:
+        bit, self._next_bit = self._next_bit, self._next_bit << 1
+        for needle in needles:
+            self._needles[needle] = self._needles.get(needle, 0) | bit
+        self._automaton = None
+        return bit
 
     def _build(self) -> ahocorasick.Automaton:
         automaton = ahocorasick.Automaton()

@@ -5,8 +5,8 @@ import re
 
 import pytest
 
-from routing.sensitivity import financial, personal, scanner
-from routing.sensitivity.text import GATES, SubstringGates, by_first_letter
+from routing.sensitivity import financial, personal, scan, scanner
+from routing.sensitivity.text import GATES, SubstringGates, by_first_letter, spaced
 
 # Every pattern that scanner.py lets start searching _NUMBER_LEAD characters before the first
 # digit of the text, as (module, name).
@@ -109,13 +109,41 @@ def test_substring_gates_answer_like_in_tests():
             assert bool(answer & bit) == any(needle in folded for needle in group), (folded, group)
 
 
+def test_word_gates_match_whole_words_only():
+    gates = SubstringGates()
+    we, write_down, nº = gates.words("we"), gates.words("write-down"), gates.words("nº")
+    assert gates.present("we") & we
+    assert gates.present("so (we) left; we.") & we
+    assert gates.present("we\tare") & we
+
+    assert not gates.present("answer, between") & we
+    assert gates.present("a write-down of $4m") & write_down
+    assert not gates.present("write down the numbers") & write_down
+    assert gates.present("n° 12, nº 4") & nº
+    with pytest.raises(ValueError, match="separator"):
+        gates.words("d.o.b")
+
+
+def test_substring_needles_with_separators_still_open_their_gate():
+    gates = SubstringGates()
+    dob, key = gates.any_of("d.o.b"), gates.any_of("key=")
+    assert gates.present("d.o.b: 1 jan 1990") & dob
+    assert gates.present("api_key=abc") & key
+
+
+def test_gates_survive_a_lone_surrogate():
+    # JSON allows "\ud800"; the gate must scan such a prompt, not raise.
+    assert spaced("a\ud800b") == " a\ud800b "
+    assert scan("\ud800 my SSN is 123-45-6789").categories == ("personal",)
+
+
 def test_substring_gates_registered_by_the_detectors_match_in_tests():
-    texts = [*SAMPLES, "Call me on my mobile", "sort code", "ATTORNEY WORK-PRODUCT"]
+    texts = [*SAMPLES, "Call me on my mobile", "sort code", "ATTORNEY WORK-PRODUCT", "we"]
     for text in texts:
-        folded = text.lower()
-        answer = GATES.present(folded)
+        padded = spaced(text.lower())
+        answer = GATES.present(text.lower())
         for needle, bits in GATES._needles.items():
-            if needle in folded:
+            if needle in padded:
                 assert answer & bits == bits, (text, needle)
 
 
