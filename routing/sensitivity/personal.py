@@ -148,7 +148,7 @@ def find(
     if gates & _BIRTH:
         _dates_of_birth(folded, found)
     # Not behind has_long_number: a codice fiscale has no six digits in a row.
-    national_ids.find(text, folded, found, words)
+    national_ids.find(text, folded, found, words, gates)
     if has_long_number:
         _phones(text, folded, found, numbers_from, gates)
         _national_ids(text, folded, found, numbers_from, gates)
