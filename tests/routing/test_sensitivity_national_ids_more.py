@@ -1,7 +1,8 @@
 """National identifiers of the fifth round, each after its label and checked by its own rule:
 Nordic personal numbers (SE, NO, DK, FI), Portuguese NIF, Brazilian CPF, Polish PESEL, Belgian
 rijksregisternummer, Swiss AHV/AVS, Irish PPS, Indian Aadhaar and PAN, Chinese resident
-identity number, Japanese My Number, Korean resident registration number, Singapore NRIC/FIN.
+identity number, Japanese My Number, Korean resident registration number, Singapore NRIC/FIN;
+and dates of birth written in Japanese, Chinese and Korean.
 
 The valid numbers are built here, by generators written from each scheme's published rule and
 independently of routing.sensitivity (a shared bug would otherwise agree with itself). Every
@@ -381,6 +382,38 @@ def test_national_id_near_misses(text):
     assert "personal" not in categories(text)
 
 
+# --- dates of birth in Japanese, Chinese and Korean ---------------------------------------------
+@pytest.mark.parametrize(
+    "text, date",
+    [
+        ("生年月日：昭和63年5月21日", "昭和63年5月21日"),
+        ("生年月日は平成元年1月8日です。", "平成元年1月8日"),
+        ("氏名 山田太郎 生年月日 1988年5月21日 住所 東京都", "1988年5月21日"),
+        ("生年月日：１９８８年５月２１日", "１９８８年５月２１日"),
+        ("出生日期：1990年3月7日", "1990年3月7日"),
+        ("出生日期 1990-03-07，性别 女", "1990-03-07"),
+        ("出生年月日：1975/11/02", "1975/11/02"),
+        ("생년월일: 1992년 8월 15일", "1992년 8월 15일"),
+    ],
+)
+def test_cjk_dates_of_birth(text, date):
+    spans = [span for span in scan(text).spans if span.kind == "date_of_birth"]
+    assert [text[span.start : span.end] for span in spans] == [date]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "生年月日の書き方を教えてください。",  # no date
+        "1988年5月21日に東京で会議があります。",  # a date, not a birth date
+        "出生日期格式是什么？",
+        "令和5年度の予算は3月31日までに提出。",
+    ],
+)
+def test_cjk_dates_of_birth_near_misses(text):
+    assert "date_of_birth" not in kinds(text)
+
+
 # --- the new patterns stay linear ------------------------------------------------------------
 @pytest.mark.parametrize(
     "hostile",
@@ -404,6 +437,10 @@ def test_national_id_near_misses(text):
         "주민등록번호 900101-" * 8_000,
         "NRIC S1234567" * 8_000,
         "my number " * 10_000,
+        "生年月日" * 25_000,
+        "生年月日：昭和" * 15_000,
+        "出生日期 1990-" * 10_000,
+        "생년월일 1992년 " * 9_000,
         "pan fin uid " * 10_000 + "1",
     ],
     ids=lambda text: repr(text[:14]),
