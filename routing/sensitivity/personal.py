@@ -146,6 +146,15 @@ _DATE = re.compile(
     rf"|{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{4}})\b"
 )
 _BIRTH_REACH = 30
+# Japanese, Chinese and Korean forms: 生年月日 / 出生日期 / 생년월일, a few characters (：, は, 为),
+# then an era date (昭和63年5月21日, 平成元年), a year-month-day in characters, or digits.
+_CJK_BIRTH = GATES.any_of("生年月日", "出生日期", "생년월일")  # 出生年月日 holds 生年月日
+_CJK_BIRTH_DATE = re.compile(
+    r"(?:生年月日|出生日期|생년월일)[^\n\d]{0,6}?"
+    r"((?:明治|大正|昭和|平成|令和)\s?(?:元|\d{1,2})\s?年\s?\d{1,2}\s?月\s?\d{1,2}\s?日"
+    r"|\d{4}\s?年\s?\d{1,2}\s?月\s?\d{1,2}\s?日|\d{4}[\-/.]\d{1,2}[\-/.]\d{1,2}"
+    r"|\d{4}년\s?\d{1,2}월\s?\d{1,2}일)"
+)
 
 # --- national identifiers --------------------------------------------------------------------
 # SSN 123-45-6789 and SIN 046-454-286 share a pass: three digits, then either shape.
@@ -186,6 +195,9 @@ def find(
     _addresses(text, folded, found, numbers_from, gates)
     if gates & _BIRTH:
         _dates_of_birth(folded, found)
+    if gates & _CJK_BIRTH:
+        for match in _CJK_BIRTH_DATE.finditer(text):
+            found.append(Span(match.start(1), match.end(1), "personal", "date_of_birth"))
     # Not behind has_long_number: a codice fiscale has no six digits in a row.
     national_ids.find(text, folded, found, gates)
     if has_long_number:
