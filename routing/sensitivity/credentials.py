@@ -8,6 +8,7 @@ high-entropy strings such as hashes and commit ids.
 
 from __future__ import annotations
 
+import base64
 import re
 
 from routing.sensitivity.report import Span
@@ -59,9 +60,92 @@ _CAPITAL_A_TOKEN_PREFIXES = ("AKIA", "ASIA", "ABIA", "ACCA", "AIza")
 _UNDERSCORE_TOKEN_PREFIXES = ("k_", "gh", "github_pat_", "hf_", "npm_", "shp", "_v1_")
 _TOKEN_CHAR = re.compile(rf"[{_TOKEN_CHARS}]")
 
+# More providers' tokens, by their documented prefix and shape. Kept apart from _TOKENS: their
+# prefixes are found by the one substring pass (_MORE_SECRETS, on the folded text; the case of
+# the prefix is checked by the pattern, on the original), so prompts without one pay nothing.
+# (prefix, kind, pattern): each pattern is searched only when its prefix is in the text, so
+# each search starts from a literal (one alternation of them all, with first letters common in
+# prose, cost tens of thousands of instructions on a long prompt). Groq, Replicate, Perplexity,
+# xAI, Tavily, Google OAuth access tokens, Vault service and batch tokens, Databricks, Linear,
+# New Relic, Stripe webhook secrets, Square, Slack app tokens, Grafana, Atlassian, Docker Hub,
+# Sentry, Figma, Notion, Facebook.
+_MORE_TOKENS = (
+    ("gsk_", "groq_key", re.compile(r"gsk_[A-Za-z0-9]{40,64}")),
+    ("r8_", "replicate_token", re.compile(r"r8_[A-Za-z0-9]{30,50}")),
+    ("pplx-", "perplexity_key", re.compile(r"pplx-[A-Za-z0-9]{32,64}")),
+    ("xai-", "xai_key", re.compile(r"xai-[A-Za-z0-9]{40,100}")),
+    ("tvly-", "tavily_key", re.compile(rf"tvly-[{_TOKEN_CHARS}]{{20,80}}")),
+    ("ya29.", "google_oauth_token", re.compile(rf"ya29\.[{_TOKEN_CHARS}]{{20,2048}}")),
+    ("hvs.", "vault_token", re.compile(rf"hvs\.[{_TOKEN_CHARS}]{{24,400}}")),
+    ("hvb.", "vault_token", re.compile(rf"hvb\.[{_TOKEN_CHARS}]{{24,400}}")),
+    ("dapi", "databricks_token", re.compile(r"dapi[a-f0-9]{32}(?:-[0-9])?")),
+    ("lin_api_", "linear_key", re.compile(r"lin_api_[A-Za-z0-9]{40}")),
+    ("NRAK-", "newrelic_key", re.compile(r"NRAK-[A-Z0-9]{27}")),
+    ("whsec_", "stripe_webhook_secret", re.compile(r"whsec_[A-Za-z0-9+/]{24,80}")),
+    ("sq0", "square_token", re.compile(rf"sq0(?:atp|csp)-[{_TOKEN_CHARS}]{{22,60}}")),
+    ("xapp-", "slack_token", re.compile(r"xapp-[0-9]-[A-Za-z0-9\-]{20,250}")),
+    ("glsa_", "grafana_token", re.compile(r"glsa_[A-Za-z0-9_]{32,60}")),
+    ("glc_", "grafana_token", re.compile(r"glc_[A-Za-z0-9+/_\-]{32,400}={0,2}")),
+    ("ATATT3", "atlassian_token", re.compile(rf"ATATT3[{_TOKEN_CHARS}=]{{50,300}}")),
+    ("dckr_pat_", "docker_token", re.compile(rf"dckr_pat_[{_TOKEN_CHARS}]{{20,60}}")),
+    ("sntry", "sentry_token", re.compile(r"sntry[su]_[A-Za-z0-9_+/=\-]{40,400}")),
+    ("figd_", "figma_token", re.compile(rf"figd_[{_TOKEN_CHARS}]{{30,60}}")),
+    ("ntn_", "notion_token", re.compile(r"ntn_[A-Za-z0-9]{43,80}")),
+    ("EAA", "facebook_token", re.compile(r"EAA[A-Za-z0-9]{60,600}")),
+)
+# Telegram bot tokens: the bot's id (8-10 digits), a colon, "AA" and 33 more characters.
+# Searched from the colon, so the pattern starts with a literal; the id is read back.
+_TELEGRAM_TOKEN = re.compile(rf":AA[{_TOKEN_CHARS}]{{33}}")
+_TELEGRAM_BOT_ID = re.compile(r"(?<![0-9])[0-9]{8,10}$")
+# One gate bit for the new token prefixes, told apart with plain tests. The other new families
+# ride on gates that were there already (see find), since every needle and bit added to GATES
+# costs every prompt a little (seven bits cost about 1% of a scan, measured).
+_MORE_SECRETS = GATES.any_of(
+    "gsk_", "r8_", "pplx-", "xai-", "tvly-", "ya29.", "hvs.", "hvb.", "dapi", "lin_api_",
+    "nrak-", "whsec_", "sq0", "xapp-", "glsa_", "glc_", "atatt3", "dckr_pat_", "sntry",
+    "figd_", "ntn_", "eaa", ":aa",
+)  # fmt: skip
+# Notion's older "secret_" tokens: "secret" is already an _ASSIGNMENT_WORD needle.
+_NOTION_SECRET = re.compile(r"secret_[A-Za-z0-9]{43,80}")
+# Airtable personal access tokens: "pat", 14 characters, a dot and 64 hex digits. "pat" is
+# common in prose (path, pattern), so they are looked for where the text names a token, a key
+# or a secret (_ASSIGNMENT_WORD), Airtable, a PAT or a bearer token (_AIRTABLE_WORDS).
+_AIRTABLE_TOKEN = re.compile(r"pat[A-Za-z0-9]{14}\.[a-f0-9]{64}")
+# Discord bot tokens: the bot's id in base64 (a snowflake's digits encode to text starting with
+# M, N or O), a dot, a six-character timestamp, a dot, an HMAC. No literal to search from, so
+# it is tried only on text long enough to hold one, with two dots, that names Discord, a bot or
+# a token (as a word: "token", "DISCORD_TOKEN=").
+_DISCORD_TOKEN = re.compile(
+    rf"[MNO][{_TOKEN_CHARS}]{{23,27}}\.[{_TOKEN_CHARS}]{{6}}\.[{_TOKEN_CHARS}]{{27,38}}"
+)
+_DISCORD_MIN_LENGTH = 59
+_AIRTABLE_WORDS = GATES.words("airtable", "pat", "pats", "bearer", "authorization")
+_DISCORD_WORDS = GATES.words(
+    "discord", "bot", "bots", "token", "discord_token", "bot_token", "discord_bot_token"
+)
+# Azure storage shared access signatures: the sig= of a URL or connection string that also
+# carries the signed version (sv=) and expiry (se=). Searched in the folded text.
+_SAS_SIGNATURE = re.compile(r"[?&;]sig=(?P<value>(?:[a-z0-9+/]|%2[bf]){30,200}(?:%3d|=){1,2})")
+# A Google Cloud service-account key file: the private key's value, when it holds key material.
+_SERVICE_ACCOUNT_TYPE = re.compile(r"[\"']type[\"']\s*:\s*[\"']service_account[\"']")
+_SERVICE_ACCOUNT_KEY = re.compile(r"[\"']private_key[\"']\s*:\s*\"(?P<value>[^\"]{40,20000})\"")
+
 _PEM_PRIVATE = re.compile(r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----")
 _PEM_END = re.compile(r"-----END (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----")
 _PEM_REACH = 20_000
+# The usual case, first: the material's first line, unbroken.
+_PEM_BODY_LINE = re.compile(r"[ \t]{0,20}\r?\n?[A-Za-z0-9+/=]{40}")
+# The rest of the material, line by line, where the END line is missing.
+_PEM_MORE = re.compile(r"[A-Za-z0-9+/=]{0,5000}(?:(?:\r?\n|\\n)[A-Za-z0-9+/=]{16,5000}){0,400}")
+# A header counts only with key material after it: 40 base64 characters, on the following
+# lines or the same line, across line breaks (real or written "\n" inside a JSON string) and
+# after an encrypted key's Proc-Type/DEK-Info lines. A header alone, or followed by "...", is
+# someone asking about the format.
+_PEM_BODY = re.compile(
+    r"(?:\s|\\[rn]){0,200}"
+    r"(?:(?:Proc-Type|DEK-Info|Comment):[^\n\\]{0,200}(?:\s|\\[rn]){0,200}){0,3}"
+    r"(?:[A-Za-z0-9+/=](?:\s|\\[rn]){0,8}){40}"
+)
 
 # Searched in the case-folded text; the value's case is read back from the original.
 _AWS_SECRET = re.compile(
@@ -116,6 +200,52 @@ _FOREIGN_PASSWORD_WORDS = GATES.words(
         "parola",
 )  # fmt: skip
 _TRAILING = "'\"“”‘’«».,;:!?)"
+# A password stated with no possessive or verb: "user is 'papa', password is pi3a745XBmEV9",
+# "mot de passe provisoire jG4nVcjpFIJ3", "pw: Xk9#mv2Lq". Without the grammar the other
+# patterns need, only a value that looks machine-made counts (_is_strong_password).
+# The word, then within _STATED_REACH characters on its line a separator (space, ":", "=", a
+# bracket or CJK text: "密码是Xk9mv2Lq7") and a run of eight or more characters up to a space,
+# comma or semicolon that holds a digit or a symbol (runs without one are skipped in the
+# engine). The rest of _is_strong_password is checked in code. Searched in the folded text.
+_STATED_REACH = 40
+_STATED_TAIL = (
+    # A line without a digit or symbol soon after the word is given up at once.
+    r"(?![a-z0-9\u00c0-\u024f])(?=[^\n]{0,140}?[0-9!#$%&*+=?@^~])"
+    r"[^\n]{0,40}?[\s:=(\[\u3000-\u9fff\uff00-\uffef]"
+    r"(?P<value>(?=[^\s,;\u3000-\u9fff\uff00-\uffef]{0,99}[0-9!#$%&*+=?@^~])"
+    r"[^\s,;\u3000-\u9fff\uff00-\uffef]{8,100})"
+)
+# Found from the literal "pass" (a gate): password, passwd, passcode, passphrase, Passwort and
+# "mot de passe". "password =", "passwd:" and "passphrase=" are _ASSIGNMENT's to judge (it
+# knows code that reads a secret from elsewhere), so they are not looked at again.
+_STATED_PASS = re.compile(
+    r"pass(?:(?:word|wd|phrase)(?![\"']?[ \t]*[:=])|code|wort|e(?<=de passe))" + _STATED_TAIL
+)
+_STATED_OTHER = re.compile(
+    r"(?:(?<![a-z])pwd?|kennwort|wachtwoord|senha|contrase[ñn]a|parola\s+d['’]ordine|has[łl]o|"
+    r"l[öo]senord|adgangskode|salasana|パスワード|密码)" + _STATED_TAIL
+)
+_STATED_LEADING = "'\"“‘«(["
+_STATED_TRAILING = "'\"”’».,;:)]"
+# Symbols that make a password, not the ones that join words and versions (- _ . /).
+_PASSWORD_SYMBOLS = frozenset("!#$%&*+=?@^~")
+_CLASS_SWITCH = re.compile(r"[a-z](?=[A-Z0-9])|[A-Z](?=[a-z0-9])|[0-9](?=[A-Za-z])")
+_EMAIL_LIKE = re.compile(r"[\w.+\-]+@[\w\-]+(?:\.[\w\-]+)*\.[A-Za-z]{2,}")
+# Every word for password that "pass" (already a gate) does not cover: words of
+# text.GATES.words ("pw" among them). The Japanese and Chinese ones (written without spaces) are
+# needles of _PASS.
+_OTHER_PASSWORD_WORDS = GATES.words(
+        "pw", "pwd", "kennwort", "wachtwoord", "senha", "contraseña", "contrasena", "parola",
+        "hasło", "haslo", "lösenord", "losenord", "adgangskode", "salasana",
+)  # fmt: skip
+# Kubernetes Secret manifests: every value under data: (base64) and stringData: is a secret.
+_K8S_KIND = re.compile(r"kind[\"']?:[ \t]*[\"']?secret[\"']?[ \t]*(?:,|\n|$)")
+_K8S_DATA_KEY = re.compile(r"^([ \t]*)(?:data|stringdata):[ \t]*(?:#.*)?$", re.MULTILINE)
+_K8S_ENTRY = re.compile(r"[\"']?[\w.\-]{1,253}[\"']?:(?:[ \t]+|$)")
+_K8S_JSON_DATA = re.compile(r"\"(?:data|stringdata)\"\s*:\s*\{(?P<body>[^{}]{0,20000})\}")
+_K8S_JSON_ENTRY = re.compile(r"\"[^\"\n]{1,253}\"\s*:\s*\"(?P<value>[^\"\n]{1,10000})\"")
+_K8S_BLOCK_SCALAR = frozenset({"|", "|-", "|+", ">", ">-", ">+"})
+_K8S_DOCUMENT_REACH = 50_000
 # Every _NAMED_KEY match has "key" right before its "=" or ":" (or the quote closing the name,
 # or a space).
 _NAMED_KEY_WORD = GATES.any_of("key=", "key:", 'key"', "key'", "key =")  # HCL, .env: " = "
@@ -156,7 +286,12 @@ _ASSIGNMENT_WORD = GATES.any_of(
 )  # fmt: skip
 _HOOK = GATES.any_of("hook")  # hooks.slack.com, /api/webhooks/, webhook.office.com
 _URL_SCHEME = GATES.any_of("://")
-_PASS = GATES.any_of("pass")  # password, passcode, passphrase
+# password, passcode, passphrase; Japanese and Chinese passwords (_stated_passwords).
+_PASS = GATES.any_of("pass", "パスワード", "密码")
+# What sends a prompt to _more_secrets: a word for password, a needle of the new families, or
+# (for Discord tokens) a word naming a bot or a token.
+_MORE_GATES = _PASS | _MORE_SECRETS
+_MORE_WORDS = _OTHER_PASSWORD_WORDS | _DISCORD_WORDS | _AIRTABLE_WORDS
 
 
 def find(text: str, folded: str, found: list[Span], gates: int) -> None:
@@ -165,9 +300,13 @@ def find(text: str, folded: str, found: list[Span], gates: int) -> None:
     tokens_from = len(found)
     if _may_hold_token(text):
         _tokens(text, found)
-    tokens_to = len(found)
     if "-----BEGIN " in text:
         _private_keys(text, found)
+    # The families added in the fifth round, behind one bit test and one set test.
+    more = gates & (_MORE_GATES | _MORE_WORDS)
+    if more:
+        _more_secrets(text, folded, found, gates)
+    tokens_to = len(found)
     if gates & _HOOK:
         _webhooks(text, found)
     if gates & _URL_SCHEME:
@@ -176,15 +315,32 @@ def find(text: str, folded: str, found: list[Span], gates: int) -> None:
                 found.append(
                     Span(match.start("value"), match.end("value"), "secret", "url_password")
                 )
+        if "sig=" in folded:  # Azure SAS URLs
+            _sas_signatures(text, folded, found)
     if gates & _FOREIGN_PASSWORD_WORDS:
         _foreign_passwords(text, folded, found)
     if not _may_assign(folded, gates):
+        if more:
+            _stated_passwords(text, folded, found, gates)
         return
     if gates & _QUOTE_AFTER_PARENTHESIS and gates & _CLIENT_CALL_WORD:
         _client_calls(text, folded, found, set())
     if gates & _NAMED_KEY_WORD:
-        _values(_NAMED_KEY, "assigned_secret", text, folded, found, set())
+        named_from = len(found)
+        if "service_account" in folded:  # '"private_key": ' has the needle 'key"'
+            _service_account_keys(text, found)
+        reported = {(span.start, span.end) for span in found[named_from:]}
+        _values(_NAMED_KEY, "assigned_secret", text, folded, found, reported)
     if gates & _ASSIGNMENT_WORD:
+        # "kind: Secret" and Notion's "secret_" hold the needle "secret"; Airtable's tokens are
+        # looked for where a token, key or secret is named.
+        more_from = len(found)
+        if "kind" in folded:
+            _kubernetes_secrets(text, folded, found)
+        if "secret_" in text:
+            _more_tokens(_NOTION_SECRET, text, found, "notion_token")
+        if "pat" in text:
+            _more_tokens(_AIRTABLE_TOKEN, text, found, "airtable_token")
         for match in _AWS_SECRET.finditer(folded):
             if "EXAMPLE" not in text[match.start("value") : match.end("value")]:
                 found.append(
@@ -192,7 +348,11 @@ def find(text: str, folded: str, found: list[Span], gates: int) -> None:
                 )
         # A provider key assigned to a variable is reported once, under its specific kind.
         tokens = {(span.start, span.end) for span in found[tokens_from:tokens_to]}
+        tokens.update((span.start, span.end) for span in found[more_from:])
         _assignments(text, folded, found, tokens, gates)
+    # Last, so that a password already found by the patterns above is not looked at again.
+    if more:
+        _stated_passwords(text, folded, found, gates)
 
 
 def _foreign_passwords(text: str, folded: str, found: list[Span]) -> None:
@@ -211,6 +371,189 @@ def _foreign_passwords(text: str, folded: str, found: list[Span]) -> None:
         strong = len(value) >= 8 or any(ch.isdigit() for ch in value)
         if strong and _is_literal_secret(value, quoted=quoted):
             found.append(Span(start + lead, start + lead + len(value), "secret", "spoken_password"))
+
+
+def _stated_passwords(
+    text: str, folded: str, found: list[Span], gates: int
+) -> None:
+    if gates & _PASS:
+        _stated_after(_STATED_PASS, text, folded, found)
+    if gates & _OTHER_PASSWORD_WORDS or (gates & _PASS and not text.isascii()):
+        _stated_after(_STATED_OTHER, text, folded, found)
+
+
+def _stated_after(pattern: re.Pattern[str], text: str, folded: str, found: list[Span]) -> None:
+    """A strong value within _STATED_REACH characters after each match of pattern."""
+    reported = None
+    for match in pattern.finditer(folded):
+        value_start, raw = match.start("value"), text[match.start("value") : match.end("value")]
+        assigned = raw.lstrip("=:")  # "pw=…", "pw:…": what follows is the value
+        value_start, raw = value_start + len(raw) - len(assigned), assigned
+        lead = len(raw) - len(raw.lstrip(_STATED_LEADING))
+        value = raw[lead:]
+        if lead:  # quoted: the value ends at the closing quote
+            closing = [i for i in (value.find(q) for q in _STATED_TRAILING[:5]) if i > 0]
+            value = value[: min(closing)] if closing else value
+        value = value.rstrip(_STATED_TRAILING)
+        value_start += lead
+        value_end = value_start + len(value)
+        if not _is_strong_password(value):
+            continue
+        if reported is None:
+            reported = [(span.start, span.end) for span in found if span.category == "secret"]
+        # Reported already, as an assignment or a spoken password: once is enough.
+        if not any(start < value_end and value_start < end for start, end in reported):
+            found.append(Span(value_start, value_end, "secret", "stated_password"))
+
+
+def _is_strong_password(value: str) -> bool:
+    """Machine-made, not a word, version, URL or placeholder: "pi3a745XBmEV9", "Xk9#mv2Lq",
+    not "argon2id", "Summer2024", "SP800-63B" or "https://…"."""
+    # Switches between lower case, upper case and digit from one character to the next:
+    # random strings switch often, words and version numbers once or twice.
+    if len(value) < 8 or len(_CLASS_SWITCH.findall(value)) < 3:
+        return False
+    # Three switches mean letters, and without a digit both cases: a digit or a symbol is
+    # what is left to require.
+    if _PASSWORD_SYMBOLS.isdisjoint(value) and not any(ch.isdigit() for ch in value):
+        return False
+    if "://" in value or value.startswith("www."):
+        return False
+    if _EMAIL_LIKE.fullmatch(value):
+        return False
+    return _is_literal_secret(value, quoted=True)
+
+
+def _more_tokens(pattern: re.Pattern[str], text: str, found: list[Span], kind: str) -> None:
+    for match in pattern.finditer(text):
+        start, end = match.span()
+        if (start and _TOKEN_CHAR.match(text, start - 1)) or _TOKEN_CHAR.match(text, end):
+            continue  # part of a longer identifier, not a key of this shape
+        token = match.group()
+        if "EXAMPLE" in token or not _looks_random(token):
+            continue
+        if pattern is _DISCORD_TOKEN and not any(ch.isdigit() for ch in token):
+            continue  # a dotted name; the id in the first part always has digits
+        found.append(Span(start, end, "secret", kind))
+
+
+def _telegram_tokens(text: str, found: list[Span]) -> None:
+    for match in _TELEGRAM_TOKEN.finditer(text):
+        bot_id = _TELEGRAM_BOT_ID.search(text, max(0, match.start() - 11), match.start())
+        end = match.end()
+        if bot_id is None or _TOKEN_CHAR.match(text, end) or not _looks_random(match.group()):
+            continue
+        if bot_id.start() and _TOKEN_CHAR.match(text, bot_id.start() - 1):
+            continue  # part of a longer identifier
+        found.append(Span(bot_id.start(), end, "secret", "telegram_bot_token"))
+
+
+def _sas_signatures(text: str, folded: str, found: list[Span]) -> None:
+    if "sv=" not in folded or "se=" not in folded:
+        return
+    for match in _SAS_SIGNATURE.finditer(folded):
+        start, end = match.span("value")
+        if _looks_random(text[start:end]):
+            found.append(Span(start, end, "secret", "azure_sas_signature"))
+
+
+def _service_account_keys(text: str, found: list[Span]) -> None:
+    if _SERVICE_ACCOUNT_TYPE.search(text) is None:
+        return
+    for match in _SERVICE_ACCOUNT_KEY.finditer(text):
+        value = match.group("value")
+        header = _PEM_PRIVATE.match(value)
+        body_from = header.end() if header else 0
+        start, end = match.span("value")
+        if any(span.start < end and start < span.end for span in found):
+            continue  # the private key found there already
+        if _PEM_BODY.match(value, body_from) and not _PLACEHOLDER.search(value[body_from:]):
+            found.append(
+                Span(start, end, "secret", "gcp_service_account_key")
+            )
+
+
+def _kubernetes_secrets(text: str, folded: str, found: list[Span]) -> None:
+    scanned_to = 0  # each stretch of text is searched once, however many "kind: Secret"
+    for kind in _K8S_KIND.finditer(folded):
+        if kind.start() < scanned_to:
+            continue
+        # The manifest around "kind: Secret": YAML documents are separated by "---".
+        begin = folded.rfind("\n---", max(0, kind.start() - _K8S_DOCUMENT_REACH), kind.start())
+        begin = max(scanned_to, 0 if begin < 0 else begin + 4)
+        stop = folded.find("\n---", kind.end(), kind.end() + _K8S_DOCUMENT_REACH)
+        stop = min(len(folded), kind.end() + _K8S_DOCUMENT_REACH) if stop < 0 else stop
+        scanned_to = stop
+        for data in _K8S_DATA_KEY.finditer(folded, begin, stop):
+            _kubernetes_yaml_values(text, data.end(), stop, len(data.group(1)), found)
+        for data in _K8S_JSON_DATA.finditer(folded, begin, stop):
+            for entry in _K8S_JSON_ENTRY.finditer(text, data.start("body"), data.end("body")):
+                _kubernetes_value(text, entry.start("value"), entry.end("value"), found)
+
+
+def _kubernetes_yaml_values(text: str, at: int, stop: int, indent: int, found: list[Span]) -> None:
+    """The entries of the data:/stringData: block whose key line ends at `at`."""
+    child_indent = -1
+    block: list[int] = []  # a block scalar's (|, >) first and last character
+    position = at + 1
+    while position < stop:
+        line_end = text.find("\n", position, stop)
+        line_end = stop if line_end < 0 else line_end
+        line = text[position:line_end]
+        content = line.lstrip(" \t")
+        depth = len(line) - len(content)
+        content = content.rstrip()
+        if content and not content.startswith("#"):
+            if depth <= indent:
+                break
+            if child_indent < 0:
+                child_indent = depth
+            if depth > child_indent and block:
+                block[1] = position + depth + len(content)
+            elif depth == child_indent:
+                _kubernetes_block(text, block, found)
+                block = []
+                entry = _K8S_ENTRY.match(content)
+                if entry is not None:
+                    value_start = position + depth + entry.end()
+                    value = text[value_start : position + depth + len(content)]
+                    if value in _K8S_BLOCK_SCALAR:
+                        block = [-1, -1]
+                    elif value:
+                        if value[0] in "\"'" and value[-1] == value[0] and len(value) >= 2:
+                            value_start, value = value_start + 1, value[1:-1]
+                        elif " #" in value:
+                            value = value[: value.index(" #")].rstrip()
+                        _kubernetes_value(text, value_start, value_start + len(value), found)
+            if block and block[0] < 0 and depth > child_indent:
+                block[0] = position + depth
+        position = line_end + 1
+    _kubernetes_block(text, block, found)
+
+
+def _kubernetes_block(text: str, block: list[int], found: list[Span]) -> None:
+    if block and block[0] >= 0:
+        _kubernetes_value(text, block[0], block[1], found)
+
+
+def _kubernetes_value(text: str, start: int, end: int, found: list[Span]) -> None:
+    value = text[start:end]
+    if len(value) < 4 or len(set(value)) < 3 or _PLACEHOLDER.search(value):
+        return
+    if value.lower() in _PLACEHOLDER_WORDS or _decoded_placeholder(value):
+        return
+    found.append(Span(start, end, "secret", "kubernetes_secret"))
+
+
+def _decoded_placeholder(value: str) -> bool:
+    """A base64 value under data: that decodes to a placeholder ("Y2hhbmdlbWU=" is changeme)."""
+    if len(value) > 200:
+        return False
+    try:
+        decoded = base64.b64decode(value, validate=True).decode()
+    except (ValueError, UnicodeDecodeError):
+        return False
+    return decoded.lower() in _PLACEHOLDER_WORDS or _PLACEHOLDER.search(decoded) is not None
 
 
 def _webhooks(text: str, found: list[Span]) -> None:
@@ -245,6 +588,26 @@ def _may_hold_token(text: str) -> bool:
     )
 
 
+def _more_secrets(
+    text: str, folded: str, found: list[Span], gates: int
+) -> None:
+    """More providers' tokens: by prefix, Telegram's, Discord's and Airtable's."""
+    if gates & _MORE_SECRETS:
+        for prefix, kind, pattern in _MORE_TOKENS:
+            if prefix in text:
+                _more_tokens(pattern, text, found, kind)
+        if ":AA" in text:
+            _telegram_tokens(text, found)
+    if gates & _AIRTABLE_WORDS and "pat" in text:
+        _more_tokens(_AIRTABLE_TOKEN, text, found, "airtable_token")
+    if (
+        len(text) >= _DISCORD_MIN_LENGTH
+        and gates & _DISCORD_WORDS
+        and text.count(".") >= 2
+    ):
+        _more_tokens(_DISCORD_TOKEN, text, found, "discord_bot_token")
+
+
 def _tokens(text: str, found: list[Span]) -> None:
     for match in _TOKENS.finditer(text):
         start, end = match.span()
@@ -269,8 +632,12 @@ def _looks_random(token: str) -> bool:
 
 def _private_keys(text: str, found: list[Span]) -> None:
     for match in _PEM_PRIVATE.finditer(text):
+        body = _PEM_BODY_LINE.match(text, match.end()) or _PEM_BODY.match(text, match.end())
+        if body is None:
+            continue  # "-----BEGIN RSA PRIVATE KEY-----" with nothing, or "...", after it
         end_marker = _PEM_END.search(text, match.end(), match.end() + _PEM_REACH)
-        end = end_marker.end() if end_marker else match.end()
+        # Without its END line (a pasted fragment), the span runs over the material found.
+        end = end_marker.end() if end_marker else _PEM_MORE.match(text, body.end()).end()
         found.append(Span(match.start(), end, "secret", "private_key"))
 
 

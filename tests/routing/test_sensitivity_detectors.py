@@ -221,7 +221,9 @@ def test_aws_secret_access_key_in_credentials_file():
 
 
 def test_pem_private_key_span_runs_to_its_end_line():
-    key = "-----BEGIN RSA PRIVATE KEY-----\nMIIEow\n-----END RSA PRIVATE KEY-----"
+    # A header counts only with key material after it (40 base64 characters or more).
+    body = "MIIEowIBAAKCAQEA" + "q7Xw2Lm9Rt4Vz8Kp3Nd6Hs1Jf5Gb0Yc2Ue7Wa4Qx"
+    key = f"-----BEGIN RSA PRIVATE KEY-----\n{body}\n-----END RSA PRIVATE KEY-----"
     assert ("secret", "private_key", key) in found(f"fix this:\n{key}\nthanks")
     public = "-----BEGIN PUBLIC KEY-----\nMIIBIj\n-----END PUBLIC KEY-----"
     assert not scan(public).sensitive
