@@ -10,7 +10,7 @@ import re
 
 from routing.sensitivity import checksums, national_ids, tables
 from routing.sensitivity.report import Span
-from routing.sensitivity.text import GATES, contains_any, near, sentence_around
+from routing.sensitivity.text import GATES, followed_by_whitespace, near, sentence_around
 
 # --- e-mail ----------------------------------------------------------------------------------
 # The local part is bounded and may not start in the middle of a word, a URL or a password
@@ -96,9 +96,13 @@ _NAME_FIRST_ADDRESS = re.compile(
     r"|[Pp]\.?\s?[Oo]\.?\s+[Bb][Oo][Xx]\s+\d{1,6}\b"
 )
 # The pattern above cannot start with a literal, so the engine would try it at every position;
-# these substrings (case-sensitive, as the pattern is) rule most texts out first.
-_NAME_FIRST_NEEDLES = ("Via", "Piazza", "Corso", "Calle", "Avenida", "Rua", "Carrer", "Paseo")
-_PO_BOX = GATES.any_of("box")
+# its words (folded, so a superset of the pattern's capitals) rule most texts out first.
+_NAME_FIRST = GATES.any_of(
+    *followed_by_whitespace(
+        "via", "viale", "piazza", "corso", "calle", "avenida", "rua", "carrer", "paseo"
+    ),
+    "box",
+)
 # German, Dutch and Nordic street names end in the street type: Hauptstraße 5, Keizersgracht
 # 12, Storgatan 8B, Karl Johans gate 3 (the last as a word of its own).
 _GERMAN_STREET = re.compile(
@@ -128,10 +132,6 @@ _UK_CAPITAL_LED = re.compile(
     r"(?P<ni>[A-Z]\s?\d{2}\s?\d{2}\s?\d{2}\s?[A-D])(?![A-Za-z0-9])"
     r"|[A-Z]?\d[A-Z\d]?\s\d[ABD-HJLNP-UW-Z]{2}\b)"
 )
-
-# Every match of the pattern above holds one of these, found from a digit: most texts with digits
-# have few of them and many capitals, where the pattern above would stop.
-_UK_SHAPE = re.compile(r"\d(?:\d\s?\d\d\s?\d\d|(?<=\s\d)[ABD-HJLNP-UW-Z]{2}\b)")
 
 # --- dates of birth --------------------------------------------------------------------------
 _BIRTH = GATES.any_of("dob", "d.o.b", "birth", "born", "geb.", "né")
@@ -302,7 +302,7 @@ def _street_addresses(
 ) -> None:
     for match in _NUMBER_FIRST_ADDRESS.finditer(text, numbers_from):
         found.append(Span(match.start(), match.end(), "personal", "address"))
-    if contains_any(text, _NAME_FIRST_NEEDLES) or gates & _PO_BOX:
+    if gates & _NAME_FIRST:
         for match in _NAME_FIRST_ADDRESS.finditer(text):
             if not (match.start() and text[match.start() - 1].isalnum()):
                 found.append(Span(match.start(), match.end(), "personal", "address"))
@@ -318,8 +318,6 @@ def _street_addresses(
             # Report "OH 43215" without the comma that introduced it.
             start = match.start() + len(match.group()) - len(match.group().lstrip(", \t\n"))
             found.append(Span(start, match.end(), "personal", "address"))
-    if _UK_SHAPE.search(text, numbers_from) is None:
-        return
     for match in _UK_CAPITAL_LED.finditer(text, numbers_from):
         if match.group("ni") is None:
             found.append(Span(match.start(), match.end(), "personal", "address"))

@@ -172,6 +172,17 @@ class SubstringGates:
 
 _SECOND = operator.itemgetter(1)
 
+# What a pattern's \s matches besides the ASCII whitespace that spaced() turns into a space
+# (str.isspace, as the regex engine uses): needles for "a word, then whitespace" add these.
+OTHER_WHITESPACE = tuple(
+    ch for ch in map(chr, range(0x110000)) if ch.isspace() and ch not in " \t\n\r\x0b\x0c"
+)
+
+
+def followed_by_whitespace(*words: str) -> tuple[str, ...]:
+    """Needles for each word followed by any whitespace, as spaced() leaves the prompt."""
+    return tuple(word + space for word in words for space in (" ", *OTHER_WHITESPACE))
+
 
 # The one index every detector registers its pre-checks with, at import.
 GATES = SubstringGates()
