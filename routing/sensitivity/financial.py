@@ -12,11 +12,11 @@ import re
 
 from routing.sensitivity import checksums
 from routing.sensitivity.report import Span
-from routing.sensitivity.text import GATES, near
+from routing.sensitivity.text import GATES, DigitLed, near
 
 # Contiguous, or grouped as printed: 4-4-4-4(-3) or, for Amex and Diners, 4-6-5 / 4-6-4, with
 # spaces, dashes or dots between the groups (the separator must be the same throughout).
-_CARD = re.compile(
+_CARD = DigitLed(
     r"\d(?<![\w\-.]\d)(?:\d{11,18}|\d{3}(?P<sep>[ \-.])"
     r"(?:\d{4}(?P=sep)\d{4}(?P=sep)\d{4}(?:(?P=sep)\d{3})?|\d{6}(?P=sep)\d{4,5}))"
     r"(?![\w]|[.\-]\d)"
@@ -24,7 +24,7 @@ _CARD = re.compile(
 
 # Found from its check digits backwards (digits are rarer than letters, see text.py): two
 # digits preceded by exactly two letters at the start of a word.
-_IBAN_START = re.compile(
+_IBAN_START = DigitLed(
     r"\d(?<=[A-Za-z]{2}\d)(?<![A-Za-z0-9][A-Za-z]{2}\d)\d(?=\s?[A-Za-z0-9])"
 )
 
@@ -33,7 +33,7 @@ _IBAN_START = re.compile(
 _IBAN_HEAD_WORD = GATES.any_of(
     *(f"{country.lower()}{check:02d}" for country in checksums.IBAN_LENGTHS for check in range(100))
 )
-_NINE_DIGITS = re.compile(r"\d(?<![\w\-]\d)\d{8}(?![\w]|-\d)")
+_NINE_DIGITS = DigitLed(r"\d(?<![\w\-]\d)\d{8}(?![\w]|-\d)")
 _BANKING = GATES.any_of("routing", " aba", "rtn", "transit", "wire", " ach", "bank")
 _BANKING_WORD = re.compile(r"\b(?:routing|aba|rtn|transit|wire|ach|bank(?:ing)?)\b")
 _BANKING_REACH = 40

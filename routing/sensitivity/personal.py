@@ -10,7 +10,13 @@ import re
 
 from routing.sensitivity import checksums, national_ids, tables
 from routing.sensitivity.report import Span
-from routing.sensitivity.text import GATES, followed_by_whitespace, near, sentence_around
+from routing.sensitivity.text import (
+    GATES,
+    DigitLed,
+    followed_by_whitespace,
+    near,
+    sentence_around,
+)
 
 # --- e-mail ----------------------------------------------------------------------------------
 # The local part is bounded and may not start in the middle of a word, a URL or a password
@@ -27,13 +33,13 @@ _RESERVED_DOMAIN = re.compile(
 # --- phone numbers ---------------------------------------------------------------------------
 # Every group after the first must be introduced by a separator, so a run of digits has exactly
 # one way to split and a failed match cannot backtrack through combinations.
-_INTERNATIONAL = re.compile(
+_INTERNATIONAL = DigitLed(
     r"(?<![\w+\-.])\+(?:\d{8,15}|\d{1,3}(?:[ .\-]?\(\d{1,5}\))?(?:[ .\-]\d{1,6}){1,6})"
     r"(?![\w]|[.\-]\d)"
 )
 # North American (415) 555-0132 / 415.555.0132, or a national number with a trunk 0:
 # UK 020 7946 0321, FR 06 12 34 56 78, DE 030 1234567. Starts with a class, see text.py.
-_NATIONAL_PHONE = re.compile(
+_NATIONAL_PHONE = DigitLed(
     r"[(\d](?<![\w+\-.][(\d])(?:"
     r"(?<=\()(?P<area>\d{3})\)[ .\-]?(?P<exchange>\d{3})[ .\-]\d{4}"
     r"|(?<=\d)(?P<area2>\d{2})[ .\-](?P<exchange2>\d{3})[ .\-]\d{4}"
@@ -79,7 +85,7 @@ _STREET_TYPES = (
 )
 # House number first: 42 Kensington Gardens Road, 3-14 Shibuya Place, 221B Baker Street,
 # 8 rue des Lilas. Starts with a class, see text.py.
-_NUMBER_FIRST_ADDRESS = re.compile(
+_NUMBER_FIRST_ADDRESS = DigitLed(
     # Possessive (+): nothing after the house number can start with a digit, letter or dash,
     # so giving any back cannot help, and a failed candidate is dropped at once.
     rf"\d(?<![\w.,\-]\d)\d{{0,4}}+[A-Za-z]?+(?:-\d{{1,4}})?+(?:"
@@ -127,7 +133,7 @@ _STATE_AND_ZIP = re.compile(
 )
 # Two UK shapes that start with a capital share a pass: a full postcode, NW8 9AY (the inward
 # letters never use C, I, K, M, O or V), and a National Insurance number, AB 12 34 56 C.
-_UK_CAPITAL_LED = re.compile(
+_UK_CAPITAL_LED = DigitLed(
     r"[A-Z](?<![A-Za-z0-9][A-Z])(?:"
     r"(?P<ni>[A-Z]\s?\d{2}\s?\d{2}\s?\d{2}\s?[A-D])(?![A-Za-z0-9])"
     r"|[A-Z]?\d[A-Z\d]?\s\d[ABD-HJLNP-UW-Z]{2}\b)"
@@ -158,12 +164,12 @@ _CJK_BIRTH_DATE = re.compile(
 
 # --- national identifiers --------------------------------------------------------------------
 # SSN 123-45-6789 and SIN 046-454-286 share a pass: three digits, then either shape.
-_GROUPED_ID = re.compile(
+_GROUPED_ID = DigitLed(
     r"\d(?<![\w\-]\d)\d\d(?P<sep>[\- ])"
     r"(?:(?P<group>\d{2})(?P=sep)(?P<serial>\d{4})|(?P<middle>\d{3})(?P=sep)(?P<last>\d{3}))"
     r"(?![\w]|-\d)"
 )
-_NINE_DIGITS = re.compile(r"\d(?<![\w\-]\d)\d{8}(?![\w]|-\d)")
+_NINE_DIGITS = DigitLed(r"\d(?<![\w\-]\d)\d{8}(?![\w]|-\d)")
 _ID_WORD = GATES.any_of("ssn", "social", "itin", "taxpayer", " tin", " sin", "(sin", " nas")
 _SSN_WORD = re.compile(r"\b(?:ssn|social\s+security|itin|taxpayer\s+id|tin)\b")
 _SIN_WORD = re.compile(r"\b(?:sin|social\s+insurance|nas)\b")

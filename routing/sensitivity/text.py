@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import operator
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 import ahocorasick
 
@@ -70,6 +70,60 @@ def is_discussion(folded: str, start: int, end: int) -> bool:
     if _DEICTIC.search(sentence):
         return False
     return terminator == "?" or _DISCUSSION_OPENER.match(sentence) is not None
+
+
+class DigitLed:
+    """A number-led pattern that searches ASCII text with its [0-9] spelling (see
+    with_ascii_digits); the same answers as the plain pattern on any text."""
+
+    def __init__(self, source: str) -> None:
+        self.unicode, self.ascii = with_ascii_digits(source)
+        self.pattern = source
+
+    def finditer(self, text: str, pos: int = 0) -> Iterator[re.Match[str]]:
+        return (self.ascii if text.isascii() else self.unicode).finditer(text, pos)
+
+    def search(self, text: str, pos: int = 0) -> re.Match[str] | None:
+        return (self.ascii if text.isascii() else self.unicode).search(text, pos)
+
+
+def with_ascii_digits(source: str) -> tuple[re.Pattern[str], re.Pattern[str]]:
+    r"""The pattern, and the same pattern with \d spelt [0-9], for ASCII text.
+
+    On a str pattern \d is a Unicode test: the engine calls the Unicode database for every
+    character it looks at, and a digit-led pattern looks at every character of the prompt
+    while it skips to candidates. On ASCII text [0-9] matches exactly the same characters and
+    is a range test in place. Only \d changes (\w, \s, \b keep their Unicode meaning, which on
+    ASCII text is what they always were).
+    """
+    out: list[str] = []
+    in_class = False
+    i = 0
+    while i < len(source):
+        char = source[i]
+        if char == "\\":
+            escaped = source[i : i + 2]
+            if escaped == "\\D":
+                raise ValueError("\\D has no [0-9] spelling inside a class; write [^0-9]")
+            out.append(("0-9" if in_class else "[0-9]") if escaped == "\\d" else escaped)
+            i += 2
+            continue
+        if char == "[" and not in_class:
+            in_class = True
+            out.append(char)
+            if source[i + 1 : i + 2] == "^":
+                out.append("^")
+                i += 1
+            if source[i + 1 : i + 2] == "]":  # a "]" first in a class is a literal
+                out.append("]")
+                i += 1
+        elif char == "]" and in_class:
+            in_class = False
+            out.append(char)
+        else:
+            out.append(char)
+        i += 1
+    return re.compile(source), re.compile("".join(out))
 
 
 def near(pattern: re.Pattern[str], folded: str, start: int, end: int) -> bool:

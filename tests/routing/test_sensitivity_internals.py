@@ -6,7 +6,13 @@ import re
 import pytest
 
 from routing.sensitivity import financial, personal, scan, scanner
-from routing.sensitivity.text import GATES, SubstringGates, by_first_letter, spaced
+from routing.sensitivity.text import (
+    GATES,
+    SubstringGates,
+    by_first_letter,
+    spaced,
+    with_ascii_digits,
+)
 
 # Every pattern that scanner.py lets start searching _NUMBER_LEAD characters before the first
 # digit of the text, as (module, name).
@@ -153,3 +159,20 @@ def test_substring_gates_refuse_needles_that_could_never_match():
         gates.any_of("Via")  # the prompt is folded first: a capital never matches
     with pytest.raises(ValueError, match="non-empty"):
         gates.any_of("")
+
+
+@pytest.mark.parametrize(("module", "name"), NUMBER_LED)
+def test_digit_led_patterns_give_the_same_spans_with_ascii_digits(module, name):
+    pattern = getattr(module, name)
+    for text in _texts():
+        if text.isascii():
+            assert [m.span() for m in pattern.ascii.finditer(text)] == [
+                m.span() for m in pattern.unicode.finditer(text)
+            ], text
+
+
+def test_ascii_digit_spelling_rewrites_only_digit_escapes():
+    _, ascii_pattern = with_ascii_digits(r"[(\d](?<![\w+\-.][(\d])[^\n\d]{0,3}\d+\\d")
+    assert ascii_pattern.pattern == r"[(0-9](?<![\w+\-.][(0-9])[^\n0-9]{0,3}[0-9]+\\d"
+    with pytest.raises(ValueError):
+        with_ascii_digits(r"[\D]")
