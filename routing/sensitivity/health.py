@@ -147,13 +147,16 @@ _ROLES = (
 # A relation after "my" or "our" identifies somebody to whoever reads the prompt, with or
 # without a name: "my mom, Carol Jennings", "our son Noah", "my husband". (The possessive is the
 # cheap pre-check: two substring tests, where the relation words are a few dozen.)
-_RELATION = re.compile(
-    r"\s*(?:colleague|co-?worker|student|tenant|friend|son|daughter|wife|husband|brother|"
-    r"sister|mother|father|mom|mum|mommy|mummy|dad|daddy|parent|grand(?:ma|pa|mother|father|"
-    r"son|daughter|parent|child)|aunt|uncle|nephew|niece|cousin|partner|boyfriend|girlfriend|"
-    r"fianc[ée]e?|kid|child|children|baby|toddler|stepson|stepdaughter|spouse|"
-    r"patient|client|employee|resident)s?\b"
-)
+_RELATIONS = (
+    "colleague", "co-?worker", "student", "tenant", "friend", "son", "daughter", "wife",
+    "husband", "brother", "sister", "mother", "father", "mom", "mum", "mommy", "mummy", "dad",
+    "daddy", "parent", "grand(?:ma|pa|mother|father|son|daughter|parent|child)", "aunt",
+    "uncle", "nephew", "niece", "cousin", "partner", "boyfriend", "girlfriend", "fianc[ée]e?",
+    "kid", "child", "children", "baby", "toddler", "stepson", "stepdaughter", "spouse",
+    "patient", "client", "employee", "resident",
+)  # fmt: skip
+# Grouped under their first letter (text.by_first_letter): tried after every "my " and "our ".
+_RELATION = re.compile(rf"\s*(?:{by_first_letter(_RELATIONS)})s?\b")
 # Somebody identifiable: an honorific, or a role label, followed by a capitalised name. The
 # honorific pattern starts with its literal "M" so the engine can skip to candidates.
 # A bare "M." is the French Monsieur ("M. Jean-Pierre Dubois").
@@ -179,7 +182,7 @@ _LABELLED_NAME = re.compile(
 # The same, faster for ASCII text: the label is searched in the folded copy, where its pattern
 # can start with a literal (see text.py), and the name after it read from the original. Only
 # ASCII: (?i) above also takes "İ" and "ı" for i and "ſ" for s, which lower-casing does not give.
-_LABEL = re.compile(rf"(?:{_ROLES})s?\b")
+_LABEL = re.compile(rf"(?:{by_first_letter(tuple(_ROLES.split('|')))})s?\b")
 _NAME_AFTER_LABEL = re.compile(r"\.?[:,]?\s+[A-ZÀ-Ý][a-zà-ÿ'’\-]+\s+[A-ZÀ-Ý][\w'’\-]+")
 # Whole words (text.GATES.words): one bit for two dozen words.
 _LABEL_WORDS = GATES.words(
