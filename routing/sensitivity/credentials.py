@@ -333,6 +333,11 @@ def find(text: str, folded: str, found: list[Span], gates: int) -> None:
             _sas_signatures(text, folded, found)
     if gates & _FOREIGN_PASSWORD_WORDS:
         _foreign_passwords(text, folded, found)
+    if gates & _AUTH_HEADER_WORD:
+        _auth_headers(text, folded, found)
+    if gates & _MEMORABLE_WORD:
+        for match in _MEMORABLE.finditer(folded):
+            found.append(Span(match.start("value"), match.end("value"), "secret", "memorable_word"))
     if not _may_assign(folded, gates):
         if more:
             _stated_passwords(text, folded, found, gates)
@@ -421,21 +426,49 @@ def _stated_after(pattern: re.Pattern[str], text: str, folded: str, found: list[
 
 
 def _is_strong_password(value: str) -> bool:
-    """Machine-made, not a word, version, URL or placeholder: "pi3a745XBmEV9", "Xk9#mv2Lq",
-    not "argon2id", "Summer2024", "SP800-63B" or "https://…"."""
+    """Machine-made, or made to a password policy (letters, a digit and a symbol), and not a
+    word, version, URL or placeholder: "pi3a745XBmEV9", "Xk9#mv2Lq", "Robin1948!", not
+    "argon2id", "Summer2024", "SP800-63B" or "https://…"."""
+    if len(value) < 8:
+        return False
+    has_symbol = not _PASSWORD_SYMBOLS.isdisjoint(value)
+    has_digit = any(ch.isdigit() for ch in value)
+    policy_made = has_symbol and has_digit and any(ch.isalpha() for ch in value)
     # Switches between lower case, upper case and digit from one character to the next:
     # random strings switch often, words and version numbers once or twice.
-    if len(value) < 8 or len(_CLASS_SWITCH.findall(value)) < 3:
+    if not policy_made and len(_CLASS_SWITCH.findall(value)) < 3:
         return False
     # Three switches mean letters, and without a digit both cases: a digit or a symbol is
     # what is left to require.
-    if _PASSWORD_SYMBOLS.isdisjoint(value) and not any(ch.isdigit() for ch in value):
+    if not has_symbol and not has_digit:
         return False
     if "://" in value or value.startswith("www."):
         return False
     if _EMAIL_LIKE.fullmatch(value):
         return False
     return _is_literal_secret(value, quoted=True)
+
+
+# HTTP credentials: "Authorization: Basic c3Zj…" (base64 of user:password), "Bearer eyJ…".
+_AUTH_HEADER = re.compile(
+    r"(?:authorization[\"']?\s*[:=]\s*[\"']?(?:basic|bearer|token)|bearer)\s+"
+    r"(?P<value>[a-z0-9+/=._~\-]{16,4096})"
+)
+_AUTH_HEADER_WORD = GATES.any_of("authorization", "bearer")
+# UK banks' second factor: "memorable word 'bluebells'", "memorable information: …".
+_MEMORABLE = re.compile(
+    r"memorable\s+(?:word|information|info|phrase|answer)\s*(?:is\s+|:\s*|=\s*)?"
+    r"[\"'“‘](?P<value>[^\"'”’\n]{3,40})[\"'”’]"
+)
+_MEMORABLE_WORD = GATES.any_of("memorable")
+
+
+def _auth_headers(text: str, folded: str, found: list[Span]) -> None:
+    for match in _AUTH_HEADER.finditer(folded):
+        start, end = match.span("value")
+        value = text[start:end]
+        if _looks_random(value) and any(ch.isdigit() for ch in value):
+            found.append(Span(start, end, "secret", "http_credentials"))
 
 
 def _more_tokens(pattern: re.Pattern[str], text: str, found: list[Span], kind: str) -> None:

@@ -16,10 +16,12 @@ from routing.sensitivity.text import GATES, DigitLed, near
 
 # Contiguous, or grouped as printed: 4-4-4-4(-3) or, for Amex and Diners, 4-6-5 / 4-6-4, with
 # spaces, dashes or dots between the groups (the separator must be the same throughout).
+# Only ASCII letters and digits glue a number to a word: "银联卡号是6256…" has the card right
+# after a Chinese character, which \w would count as part of the same word.
 _CARD = DigitLed(
-    r"\d(?<![\w\-.]\d)(?:\d{11,18}|\d{3}(?P<sep>[ \-.])"
+    r"\d(?<![0-9A-Za-z_\-.]\d)(?:\d{11,18}|\d{3}(?P<sep>[ \-.])"
     r"(?:\d{4}(?P=sep)\d{4}(?P=sep)\d{4}(?:(?P=sep)\d{3})?|\d{6}(?P=sep)\d{4,5}))"
-    r"(?![\w]|[.\-]\d)"
+    r"(?![0-9A-Za-z_]|[.\-]\d)"
 )
 
 # Found from its check digits backwards (digits are rarer than letters, see text.py): two
@@ -39,11 +41,14 @@ _BANKING_WORD = re.compile(r"\b(?:routing|aba|rtn|transit|wire|ach|bank(?:ing)?)
 _BANKING_REACH = 40
 
 _ACCOUNT = re.compile(
-    r"\b(?:account|acct|a/c)\.?(?:\s*(?:number|no\.?|num|#))?\s*[:#]?\s*"
+    r"\b(?:account|acct|acc|a/c)\.?(?:\s*(?:number|no\.?|num|#))?\s*[:#]?\s*"
     r"(?P<value>\d[\d\- ]{4,22}\d)(?![\w]|[.\-]\d)"
 )
 _SORT_CODE = re.compile(r"\bsort\s+code\s*[:#]?\s*(?P<value>\d{2}-\d{2}-\d{2})(?![\w\-])")
-_ACCOUNT_WORD = GATES.any_of("account", "acct", "a/c")
+_ACCOUNT_WORD = GATES.any_of("acc", "a/c")  # account, acct, acc
+# Australian bank-state-branch numbers, the sort code's counterpart: "BSB 062-368".
+_BSB = re.compile(r"\bbsb\s*(?:no\.?|number|#)?\s*[:#]?\s*(?P<value>\d{3}[- ]?\d{3})(?![\w\-])")
+_BSB_WORD = GATES.words("bsb")
 
 
 def find(text: str, folded: str, found: list[Span], numbers_from: int, gates: int) -> None:
@@ -63,6 +68,9 @@ def find(text: str, folded: str, found: list[Span], numbers_from: int, gates: in
                 found.append(Span(start, start + len(value), "financial", "account_number"))
     if "⑆" in text:
         _micr(text, found)
+    if gates & _BSB_WORD:
+        for match in _BSB.finditer(folded):
+            found.append(Span(match.start("value"), match.end("value"), "financial", "bsb"))
     if "sort code" in folded:
         for match in _SORT_CODE.finditer(folded):
             found.append(

@@ -106,6 +106,9 @@ _CLINICAL_TERMS = (
     # operations, biopsies, pregnancy, sick leave and common diagnoses in the same languages.
     r"er\s+visit", r"emergency\s+room", r"urgent\s+care", r"a&e",
     r"(?:on|under|in|receiving|undergoing|cancer|medical)\s+treatment", r"positive\s+for",
+    # Sixth round.
+    r"chemo", r"panic\s+attacks?", r"panic\s+disorder", r"ocd", r"insomnia", r"phobia",
+    r"burn-?out", r"signed\s+off", r"fit\s+note", r"sick\s+note", r"hospital\s+admission",
     r"hiv\s+positive", r"diagn[oó]stic\w*", r"avc", r"acv", r"ictus", r"afasia", r"aphasie",
     r"infarto", r"infarctus", r"herzinfarkt", r"cardiaque", r"card[ií]ac[oa]", r"décompensation",
     r"insuffisance", r"cirug[ií]a", r"cirurgia", r"chirurgie", r"intervento", r"operaci[oó]n",
@@ -183,7 +186,10 @@ _LABELLED_NAME = re.compile(
 # can start with a literal (see text.py), and the name after it read from the original. Only
 # ASCII: (?i) above also takes "İ" and "ı" for i and "ſ" for s, which lower-casing does not give.
 _LABEL = re.compile(rf"(?:{by_first_letter(tuple(_ROLES.split('|')))})s?\b")
-_NAME_AFTER_LABEL = re.compile(r"\.?[:,]?\s+[A-ZÀ-Ý][a-zà-ÿ'’\-]+\s+[A-ZÀ-Ý][\w'’\-]+")
+# A first name or an initial ("client: J. Whitaker"), then a surname.
+_NAME_AFTER_LABEL = re.compile(
+    r"\.?[:,]?\s+(?:[A-ZÀ-Ý][a-zà-ÿ'’\-]+|[A-ZÀ-Ý]\.?)\s+[A-ZÀ-Ý][\w'’\-]+"
+)
 # Whole words (text.GATES.words): one bit for two dozen words.
 _LABEL_WORDS = GATES.words(
         "patient", "patients", "patientin", "paciente", "patiente", "patiënt", "paziente", "pt",
@@ -245,6 +251,21 @@ _CJK_CLINICAL_WORD = GATES.any_of(
 _CJK_CLINICAL = re.compile(
     r"[^\s、。，]{0,8}?(?:診断|病|症|入院|手術|治療|休職|がん|癌|诊断|住院|手术|治疗|障害)"
 )
+# Somebody at work, by name, in what HR writes about health: "a reasonable adjustments letter
+# for Tom Radcliffe", "Gareth Pryce (warehouse team leader) has been signed off", "Priya from
+# data eng will be out ... doing chemo". The workplace words make the name a colleague's.
+_WORKPLACE_HEALTH_WORD = GATES.any_of(
+    "reasonable adjustment", "occupational health", "oh referral", "fit note", "signed off",
+    "sick leave", "sick note", "return to work", "return-to-work", "fmla", "ada accommodation",
+    "leave of absence", "capability process", "absence", "his manager", "her manager",
+    "their manager", "will be out", "off sick", "medical leave", "disability",
+)  # fmt: skip
+_WORKPLACE_NAME = re.compile(
+    r"[A-ZÀ-Ý][a-zà-ÿ'’\-]+(?:\s+[A-ZÀ-Ý][a-zà-ÿ'’\-]+)?"
+    r"(?=\s+(?:in|from|on|at)\s+(?:the\s+)?[A-Za-z]+|\s*\((?:[\w \-]+)\)|\s+has\s+been|"
+    r"\s+will\s+be|[’']s\s+(?:manager|team|line\s+manager))"
+    r"|(?:for|to|about)\s+[A-ZÀ-Ý][a-zà-ÿ'’\-]+\s+[A-ZÀ-Ý][a-zà-ÿ'’\-]+"
+)
 # A message from somebody about their own diagnosis, pasted to answer it: "Hi Sam, ... I was
 # diagnosed HIV positive in January ... – Luis". The greeting names who it is between.
 _DIAGNOSIS_WORD = GATES.any_of("diagnos")
@@ -289,6 +310,7 @@ def find(
         or (gates & _CONFIDED_WORDS and gates & _CONFIDED)
         or (gates & _FOREIGN_POSSESSIVES and _FOREIGN_RELATION.search(folded))
         or (gates & _DIAGNOSIS_WORD and _is_own_diagnosis_in_a_message(text, folded))
+        or (gates & _WORKPLACE_HEALTH_WORD and _has_workplace_name(text))
         or (gates & _NAME_COLUMN_WORDS and _has_name_column(text, folded))
     ):
         return
@@ -321,6 +343,28 @@ def find(
 def _cjk(folded: str, found: list[Span]) -> None:
     for match in _CJK_CLINICAL.finditer(folded):
         found.append(Span(match.start(), match.end(), "health", "clinical_context"))
+
+
+def _has_workplace_name(text: str) -> bool:
+    for match in _WORKPLACE_NAME.finditer(text):
+        start = match.start()
+        if start and text[start - 1].isalnum():
+            continue
+        name = match.group().split()[-1] if match.group()[:1].islower() else match.group()
+        if name.split()[0] not in _NOT_NAMES:
+            return True
+    return False
+
+
+# Capitalised words that start sentences and headings, not names.
+_NOT_NAMES = frozenset(
+    (
+        "The", "This", "That", "He", "She", "They", "We", "I", "It", "Our", "My", "His",
+        "Her", "Their", "Please", "Draft", "Write", "Dear", "Hi", "Hello", "Thanks", "FYI",
+        "Subject", "Re", "Keep", "Make", "Can", "Could", "Would", "Help", "Team", "All",
+        "Staff", "Employee", "Manager", "HR", "OH",
+    )
+)  # fmt: skip
 
 
 def _is_own_diagnosis_in_a_message(text: str, folded: str) -> bool:

@@ -152,7 +152,8 @@ _INSIDE_INFORMATION_WORD = GATES.any_of(
 _MORE_CUE_WORDS = GATES.words(
         "insider", "insiders", "insiderliste", "insiderinformation", "insiderinformationen",
         "wall-crossed", "wall", "sounding", "initiés", "privilégiée", "sperrfrist", "embargo",
-        "inside", "told", "before", "noch", "encore", "todavía", "ancora",
+        "inside", "told", "before", "noch", "encore", "todavía", "ancora", "wall-crossing",
+        "wall-crossings",
 )  # fmt: skip
 
 

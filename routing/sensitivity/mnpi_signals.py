@@ -67,6 +67,13 @@ _SECRET_TERMS = (
     r"niet\s+(?:openbaar|verspreiden|delen)",
     r"do\s+not\s+disclose", r"not\s+for\s+(?:disclosure|distribution|release)",
     r"sigilos[oa]", r"reservado", r"streng\s+geheim",
+    # Sixth round: an approach or offer said to be non-public, news for a small circle, a
+    # closed trading window, "don't discuss with anyone".
+    r"non-?public\s+(?:approach|offer|bid|deal|process|transaction|negotiations?|talks|"
+    r"discussions?)",
+    r"(?:leadership|exec(?:utive)?|management|senior|board)\s+(?:team\s+)?only",
+    r"trading\s+window\s+(?:is\s+)?(?:closed|closes|shut)",
+    r"(?:don['’]?t|do\s+not)\s+discuss\s+(?:this\s+|it\s+)?with\s+anyone",
     r"(?:nobody|no\s+one|no-one)\s+(?:else\s+)?(?:outside\s+(?:\w+\s+){1,3})?"
     r"(?:knows|has\s+been\s+told|is\s+aware)",
     *(
@@ -129,6 +136,9 @@ _SCHEDULED_TERMS = (
         for verb in ("file", "publish", "issue", r"put\s+out", "release", "send", "draft")
     ),
     rf"rns{_WHEN}", rf"6-k{_WHEN}", r"announcerons", r"publierons",
+    # Sixth round: Indian listed companies inform the exchanges after the board meets.
+    r"intimation\s+to\s+(?:the\s+)?(?:nse|bse|exchanges?|stock\s+exchanges?)",
+    r"board\s+will\s+(?:approve|consider|declare|recommend)",
     r"communiquerons", r"sera\s+(?:annoncée?s?|publiée?s?|communiquée?s?)",
     r"seront\s+(?:annoncée?s?|publiée?s?|communiquée?s?)",
 )  # fmt: skip
@@ -172,6 +182,8 @@ _MATERIAL_WORDS = GATES.words(
         "winstwaarschuwing", "reorganisatie", "incorporação", "incorporacao", "fusão", "fusao",
         "aquisição", "aquisicao", "cisão", "venda", "venta", "opa", "reestructuración",
         "despedimento", "despedimentos", "ristrutturazione",
+        # Sixth round: deal stages.
+        "loi", "exclusivity", "diligence", "indicative",
         "studie", "studiendaten", "rückruf", "prognose", "ermittlungen", "bußgeld", "großkunde",
         "rappel", "essai", "amende", "enquête", "licenciement", "opa", "cession",
 )  # fmt: skip
@@ -228,14 +240,18 @@ def find(folded: str, found: list[Span], gates: int) -> None:
 # dividend) with a sign it is not public yet (未公表, 公表前, インサイダー, 解禁, 重要事実).
 _CJK_NOT_PUBLIC = re.compile(
     r"未公表|未発表|非公開|公表前|発表前|開示前|インサイダー|解禁|重要事実|内部情報|社外秘|"
+    # Chinese: inside information, no spreading, not yet public, before the announcement.
+    r"内幕|严禁外传|不得外传|未公开|尚未公开|公告前|尚未公告|停牌前|"
     r"まだ(?:公表|発表|開示)|(?:公表|発表|開示)(?:される|する)まで|口外(?:しない|禁止|無用)"
 )
 _CJK_EVENT = re.compile(
     r"買収|合併|統合|TOB|tob|業績|下方修正|上方修正|治験|臨床試験|リコール|配当|自社株買い|"
-    r"希望退職|行政処分|決算|提携|承認|減損|社長|辞任|破産|不祥事|売上"
+    r"希望退職|行政処分|決算|提携|承認|減損|社長|辞任|破産|不祥事|売上|"
+    r"收购|并购|重组|业绩|分红|增发|股权|合并|停牌|裁员|辞职"
 )
 _CJK_SIGNAL = GATES.any_of(
     "公", "発表", "開示", "インサイダー", "解禁", "重要事実", "内部情報", "社外秘", "口外",
+    "内幕", "外传", "停牌",
 )  # fmt: skip
 
 

@@ -209,7 +209,7 @@ def find(
     if has_long_number:
         _phones(text, folded, found, numbers_from, gates)
         _national_ids(text, folded, found, numbers_from, gates)
-    if ("|" in text or "\t" in text) and tables.has_header_word(folded):
+    if ("|" in text or "\t" in text) and tables.has_header_word(gates):
         tables.find(text, folded, found)
 
 
@@ -263,8 +263,10 @@ def _phones(text: str, folded: str, found: list[Span], numbers_from: int, gates:
 def _is_fictional_nanp(number: str) -> bool:
     """555-0100 to 555-0199 in any area code are reserved for films, books and examples."""
     digits = "".join(ch for ch in number if ch.isdigit())
-    if len(digits) == 11 and digits[0] == "1":
+    if len(digits) in (8, 11) and digits[0] == "1":
         digits = digits[1:]
+    if len(digits) == 7:  # no area code: "+1-555-0142"
+        return digits[:3] == "555" and digits[3:5] == "01"
     return len(digits) == 10 and digits[3:6] == "555" and digits[6:8] == "01"
 
 
@@ -292,6 +294,12 @@ def _is_public_or_code(text: str, folded: str, gates: int, start: int, number: s
     return False
 
 
+# Addresses everybody knows, of governments, companies and fiction: nobody's home.
+_LANDMARKS = (
+    "1600 pennsylvania ave", "10 downing st", "221b baker st", "1 infinite loop",
+    "1 apple park way", "1600 amphitheatre parkway", "1 hacker way", "350 fifth ave",
+    "11 wall st", "742 evergreen terrace", "4 privet drive", "30 rockefeller plaza",
+)  # fmt: skip
 # The addresses of documentation and sample data: "123 Main St, Anytown, CA 90210".
 _SAMPLE_TOWN = GATES.any_of("anytown", "springfield, usa", "123 main st")
 
@@ -307,7 +315,8 @@ def _street_addresses(
     text: str, folded: str, found: list[Span], numbers_from: int, gates: int
 ) -> None:
     for match in _NUMBER_FIRST_ADDRESS.finditer(text, numbers_from):
-        found.append(Span(match.start(), match.end(), "personal", "address"))
+        if not folded.startswith(_LANDMARKS, match.start()):
+            found.append(Span(match.start(), match.end(), "personal", "address"))
     if gates & _NAME_FIRST:
         for match in _NAME_FIRST_ADDRESS.finditer(text):
             if not (match.start() and text[match.start() - 1].isalnum()):
@@ -341,8 +350,19 @@ def _on_sample_line(folded: str, span: Span) -> bool:
 def _dates_of_birth(folded: str, found: list[Span]) -> None:
     for word in _BIRTH_WORD.finditer(folded):
         date = _DATE.search(folded, word.end(), word.end() + _BIRTH_REACH)
-        if date and "\n" not in folded[word.end() : date.start()]:
+        if date and "\n" not in folded[word.end() : date.start()] and not _is_historical(date):
             found.append(Span(date.start(), date.end(), "personal", "date_of_birth"))
+
+
+# Born before this year: a historical figure ("Marie Curie, born 7 November 1867"), not a
+# living person's date of birth, which is what data protection law is about.
+_HISTORICAL_BEFORE = 1910
+_YEAR = re.compile(r"(?<!\d)(\d{4})(?!\d)")
+
+
+def _is_historical(date: re.Match[str]) -> bool:
+    year = _YEAR.search(date.group())
+    return year is not None and int(year.group(1)) < _HISTORICAL_BEFORE
 
 
 def _national_ids(

@@ -17,6 +17,7 @@ from routing.sensitivity.text import (
     GATES,
     by_first_letter,
     is_discussion,
+    is_invented,
     sentence_around,
 )
 
@@ -132,8 +133,15 @@ _FOREIGN_LEGENDS = re.compile(
     # "Strictly confidential" and a confidentiality word set off as a stamp, in each language.
     r"|(?:streng|strictement|strettamente|estrictamente|estritamente|strikt|hoogst)\s+"
     r"(?:vertraulich|confidentiel|riservat|confidencial|vertrouwelijk|geheim)\w*"
-    r"|(?:vertraulich|confidentiel(?:le)?|confidencial|riservat[oa]|vertrouwelijk|confidenziale)"
-    r"[ \t]*[-–—:|]"
+    r"|(?:vertraulich|confidentiel(?:le)?|confidencial|riservat[oa]|vertrouwelijk|confidenziale"
+    # Sixth round: Polish, Swedish, Danish, Norwegian, Finnish and Czech stamps.
+    r"|poufne|ściśle\s+poufne|konfidentiellt|fortroligt|konfidensielt|luottamuksellinen"
+    r"|důvěrné)[ \t]*[-–—:|]"
+    # The lawyer's secrecy in those languages: tajemnica adwokacka / radcowska,
+    # advokatsekretess, advokatens tavshedspligt, advokatens taushetsplikt, advokátní mlčenlivost.
+    r"|tajemnic[aąy]\s+(?:adwokack|radcowsk|zawodow)\w*"
+    r"|advokatsekretess\w*|advokat(?:ens|ers)?\s+tavshedspligt|advokat(?:ens)?\s+taushetsplikt"
+    r"|advokátní\s+mlčenlivost\w*|asianajajan\s+vaitiolovelvollisuu\w*"
     # E-mail footers: addressed only to the recipient, received in error, the message is
     # confidential.
     r"|nur\s+für\s+den\s+(?:\w+\s+)?(?:empfänger|adressaten)\s+bestimmt"
@@ -167,6 +175,9 @@ _FOREIGN_LEGENDS = re.compile(
 # "vocat" takes avocat and avvocato; "privilegi" privilegiado, privilegiert, privilegiato.
 _FOREIGN_WORD = GATES.any_of(
     "vocat", "anwalt", "abogad", "secret pro", "privilégi", "privilegi", "riservat",
+    # Sixth round: Polish, Nordic and Czech.
+    "poufne", "tajemnic", "konfidentiellt", "fortroligt", "konfidensielt", "luottamuksellinen",
+    "důvěrné", "advokat", "asianajaja",
 )  # fmt: skip
 # Dutch and Portuguese legends by their words (see text.GATES.words): one bit.
 _MORE_FOREIGN_WORDS = GATES.words(
@@ -252,6 +263,8 @@ def find(text: str, folded: str, found: list[Span], gates: int) -> None:
         _said_privileged(folded, found)
     if gates & _PRIVILEGE:
         _covered_by(folded, found)
+    if "PRIVILEGED" in text:
+        _capital_stamps(text, folded, found)
     for match in _LEGENDS.finditer(folded):
         start, end = match.span()
         if start and folded[start - 1].isalnum():
@@ -270,7 +283,7 @@ def _is_legend(text: str, folded: str, start: int, end: int) -> bool:
         line_lead = _LINE_LEAD.search(folded, max(0, start - 40), start)
         return stamped and (line_lead is not None or _SET_OFF.match(folded, end) is not None)
     if stamped:
-        return True  # a stamp, even inside a question
+        return not is_invented(folded, start, end)  # a stamp, even inside a question
     if folded.startswith("aeo", start):
         return False  # "aeo" in lower case is not the stamp
     if folded.startswith("without", start):
@@ -327,6 +340,20 @@ def _said_privileged(folded: str, found: list[Span]) -> None:
             if _IT_SENSE.search(folded, begin, stop) is None:
                 found.append(Span(at, end, "privilege", "said_privileged"))
         at = folded.find("privileged", end)
+
+
+def _capital_stamps(text: str, folded: str, found: list[Span]) -> None:
+    """PRIVILEGED in capitals, as a word, is a stamp ("[NTD – PRIVILEGED/INTERNAL – ...]"):
+    nobody writes it so in a sentence about the concept."""
+    at = text.find("PRIVILEGED")
+    while at >= 0:
+        end = at + len("PRIVILEGED")
+        whole_word = not (at and text[at - 1].isalpha()) and not text[end : end + 1].isalpha()
+        if whole_word and not is_discussion(folded, at, end):
+            begin, stop, _ = sentence_around(folded, at, end)
+            if _IT_SENSE.search(folded, begin, stop) is None:  # docker run --privileged
+                found.append(Span(at, end, "privilege", "legend"))
+        at = text.find("PRIVILEGED", end)
 
 
 def _covered_by(folded: str, found: list[Span]) -> None:

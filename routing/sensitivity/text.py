@@ -39,11 +39,19 @@ _SENTENCE_REACH = 300
 _DISCUSSION_OPENER = re.compile(
     r"(?:what|what's|how|why|when|which|who|whether|is|are|was|were|does|do|did|can|could|"
     r"should|would|will|may|explain|define|describe|tell me|teach me|compare)\b"
-    # Fiction is invented, not a document: "write a tense courtroom scene where ...".
-    r"|(?:write|draft|give)\s+(?:me\s+)?(?:a|an|the)\s+(?:[\w-]+\s+){0,4}(?:scene|story|"
-    r"short\s+story|novel|chapter|poem|script|screenplay|dialogue|monologue|sketch|episode|"
-    r"plot)\b"
 )
+# Invented text is not a document: fiction ("write a tense courtroom scene where ...") and
+# generic texts to be filled in ("write a generic email disclaimer, something like ...").
+_INVENTED = re.compile(
+    r"(?:write|draft|give|create|compose)\s+(?:me\s+)?(?:a|an|the|some)\s+(?:[\w-]+\s+){0,5}?"
+    r"(?:(?:for|of)\s+(?:a|an|the)\s+(?:[\w-]+\s+){0,3}?)?"
+    r"(?:scene|story|short\s+story|novel|thriller|chapter|opening|poem|script|screenplay|"
+    r"dialogue|monologue|sketch|episode|plot|disclaimer|template|boilerplate|sample|example)s?\b"
+    # An example of the wording wanted: "something like 'this email is confidential ...'".
+    r"|something\s+(?:like|along\s+the\s+lines\s+of)\b|along\s+the\s+lines\s+of\b"
+)
+# A contract's definitions say what a word will mean, not what this document is.
+_DEFINITION = re.compile(r"[\"”']\s+(?:means|shall\s+mean|includes|refers\s+to)\b|\bshall\s+mean\b")
 # ...unless it points at a concrete document: "is this memo attorney-client privileged?"
 _DEICTIC = re.compile(
     r"\b(?:this|these|attached|enclosed|below|following|above|pasted|here's|here is)\b"
@@ -64,12 +72,22 @@ def sentence_around(folded: str, start: int, end: int) -> tuple[int, int, str]:
 
 
 def is_discussion(folded: str, start: int, end: int) -> bool:
-    """True when the match sits in a general question about the topic rather than in content."""
+    """True when the match sits in a general question about the topic rather than in content,
+    in invented text (fiction, a template to write) or in a contract's definition."""
     begin, stop, terminator = sentence_around(folded, start, end)
     sentence = folded[begin:stop].lstrip(_LEADING_PUNCTUATION)
+    if _INVENTED.match(sentence) or _DEFINITION.search(sentence):
+        return True
     if _DEICTIC.search(sentence):
         return False
     return terminator == "?" or _DISCUSSION_OPENER.match(sentence) is not None
+
+
+def is_invented(folded: str, start: int, end: int) -> bool:
+    """True when the match sits in a request for fiction or for a generic text to write: even a
+    stamp in capitals there is part of the story, not of a document."""
+    begin, stop, _ = sentence_around(folded, start, end)
+    return _INVENTED.match(folded[begin:stop].lstrip(_LEADING_PUNCTUATION)) is not None
 
 
 class DigitLed:
