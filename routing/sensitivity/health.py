@@ -105,7 +105,11 @@ _CLINICAL_TERMS = (
     # Fifth round: emergency visits and treatment in English; strokes, heart attacks,
     # operations, biopsies, pregnancy, sick leave and common diagnoses in the same languages.
     r"er\s+visit", r"emergency\s+room", r"urgent\s+care", r"a&e",
-    r"(?:on|under|in|receiving|undergoing|cancer|medical)\s+treatment", r"positive\s+for",
+    *(
+        rf"{before}\s+treatment"
+        for before in ("on", "under", "in", "receiving", "undergoing", "cancer", "medical")
+    ),
+    r"positive\s+for",
     # Sixth round.
     r"chemo", r"panic\s+attacks?", r"panic\s+disorder", r"ocd", r"insomnia", r"phobia",
     r"burn-?out", r"signed\s+off", r"fit\s+note", r"sick\s+note", r"hospital\s+admission",

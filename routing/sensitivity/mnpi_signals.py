@@ -71,11 +71,18 @@ _SECRET_TERMS = (
     # closed trading window, "don't discuss with anyone".
     r"non-?public\s+(?:approach|offer|bid|deal|process|transaction|negotiations?|talks|"
     r"discussions?)",
-    r"(?:leadership|exec(?:utive)?|management|senior|board)\s+(?:team\s+)?only",
+    *(
+        rf"{who}\s+(?:team\s+)?only"
+        for who in ("leadership", r"exec(?:utive)?", "management", "senior", "board")
+    ),
     r"trading\s+window\s+(?:is\s+)?(?:closed|closes|shut)",
-    r"(?:don['’]?t|do\s+not)\s+discuss\s+(?:this\s+|it\s+)?with\s+anyone",
-    r"(?:nobody|no\s+one|no-one)\s+(?:else\s+)?(?:outside\s+(?:\w+\s+){1,3})?"
-    r"(?:knows|has\s+been\s+told|is\s+aware)",
+    r"don['’]?t\s+discuss\s+(?:this\s+|it\s+)?with\s+anyone",
+    r"do\s+not\s+discuss\s+(?:this\s+|it\s+)?with\s+anyone",
+    *(
+        rf"{nobody}\s+(?:else\s+)?(?:outside\s+(?:\w+\s+){{1,3}})?(?:knows|has\s+been\s+told|"
+        r"is\s+aware)"
+        for nobody in ("nobody", r"no\s+one", "no-one")
+    ),
     *(
         rf"{negation}\s+(?:be\s+)?(?:filed|announced|published|released|disclosed|made\s+public|"
         r"public)\s+(?:until|till|before)"

@@ -52,6 +52,13 @@ _INVENTED = re.compile(
 )
 # A contract's definitions say what a word will mean, not what this document is.
 _DEFINITION = re.compile(r"[\"”']\s+(?:means|shall\s+mean|includes|refers\s+to)\b|\bshall\s+mean\b")
+
+
+def _may_define(sentence: str) -> bool:
+    """The substrings every _DEFINITION match needs: most sentences skip the pattern."""
+    return "mean" in sentence or "includes" in sentence or "refers" in sentence
+
+
 # ...unless it points at a concrete document: "is this memo attorney-client privileged?"
 _DEICTIC = re.compile(
     r"\b(?:this|these|attached|enclosed|below|following|above|pasted|here's|here is)\b"
@@ -76,7 +83,7 @@ def is_discussion(folded: str, start: int, end: int) -> bool:
     in invented text (fiction, a template to write) or in a contract's definition."""
     begin, stop, terminator = sentence_around(folded, start, end)
     sentence = folded[begin:stop].lstrip(_LEADING_PUNCTUATION)
-    if _INVENTED.match(sentence) or _DEFINITION.search(sentence):
+    if _INVENTED.match(sentence) or (_may_define(sentence) and _DEFINITION.search(sentence)):
         return True
     if _DEICTIC.search(sentence):
         return False
@@ -271,6 +278,8 @@ def by_first_letter(terms: tuple[str, ...]) -> str:
     """
     groups: dict[str, list[str]] = {}
     for term in terms:
+        if term[0] in "([\\" and not term.startswith("\\d"):
+            raise ValueError(f"{term!r} may start with a letter: spell out its first letters")
         if term[0].isalpha():
             if term[1:2] in ("?", "*", "+", "{"):
                 raise ValueError(f"first letter of {term!r} is quantified")
