@@ -184,7 +184,7 @@ _CONFIDED = GATES.any_of("in confidence", "confided", "told me privately")
 # A role label followed by a capitalised name: "patient John Abernathy", "Client: Elena Petrova".
 _LABELLED_NAME = re.compile(
     rf"\b(?i:{_ROLES})s?\b\.?[:,]?\s+"
-    r"[A-ZÀ-Ý][a-zà-ÿ'’\-]+\s+[A-ZÀ-Ý][\w'’\-]+"
+    r"(?:[A-ZÀ-Ý][a-zà-ÿ'’\-]+|[A-ZÀ-Ý]\.?)\s+[A-ZÀ-Ý][\w'’\-]+"
 )
 # The same, faster for ASCII text: the label is searched in the folded copy, where its pattern
 # can start with a literal (see text.py), and the name after it read from the original. Only
