@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import re
+from collections.abc import Callable
 
 from routing.sensitivity.report import Span
 from routing.sensitivity.text import GATES
@@ -472,6 +473,19 @@ def _auth_headers(text: str, folded: str, found: list[Span]) -> None:
 
 
 def _more_tokens(pattern: re.Pattern[str], text: str, found: list[Span], kind: str) -> None:
+    def kind_of(token: str) -> str | None:
+        if pattern is _DISCORD_TOKEN and not any(ch.isdigit() for ch in token):
+            return None  # a dotted name; the id in the first part always has digits
+        return kind
+
+    _report_tokens(pattern, text, found, kind_of)
+
+
+def _report_tokens(
+    pattern: re.Pattern[str], text: str, found: list[Span], kind_of: Callable[[str], str | None]
+) -> None:
+    """Each match that stands alone, is not a documented example and looks random, under the
+    kind kind_of gives it (None: not a key after all)."""
     for match in pattern.finditer(text):
         start, end = match.span()
         if (start and _TOKEN_CHAR.match(text, start - 1)) or _TOKEN_CHAR.match(text, end):
@@ -479,9 +493,9 @@ def _more_tokens(pattern: re.Pattern[str], text: str, found: list[Span], kind: s
         token = match.group()
         if "EXAMPLE" in token or not _looks_random(token):
             continue
-        if pattern is _DISCORD_TOKEN and not any(ch.isdigit() for ch in token):
-            continue  # a dotted name; the id in the first part always has digits
-        found.append(Span(start, end, "secret", kind))
+        kind = kind_of(token)
+        if kind is not None:
+            found.append(Span(start, end, "secret", kind))
 
 
 def _telegram_tokens(text: str, found: list[Span]) -> None:
@@ -649,14 +663,7 @@ def _more_secrets(
 
 
 def _tokens(text: str, found: list[Span]) -> None:
-    for match in _TOKENS.finditer(text):
-        start, end = match.span()
-        if (start and _TOKEN_CHAR.match(text, start - 1)) or _TOKEN_CHAR.match(text, end):
-            continue  # part of a longer identifier, not a key of this shape
-        token = match.group()
-        if "EXAMPLE" in token or not _looks_random(token):
-            continue
-        found.append(Span(start, end, "secret", _token_kind(token)))
+    _report_tokens(_TOKENS, text, found, _token_kind)
 
 
 def _token_kind(token: str) -> str:
