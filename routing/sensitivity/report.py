@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import NamedTuple
 
 CATEGORIES: tuple[str, ...] = (
     "custom",
@@ -17,9 +18,13 @@ CATEGORIES: tuple[str, ...] = (
 )
 
 
-@dataclass(frozen=True, slots=True)
-class Span:
-    """A half-open range [start, end) of the scanned text, in str indices (code points)."""
+class Span(NamedTuple):
+    """A half-open range [start, end) of the scanned text, in str indices (code points).
+
+    Immutable like the report. A named tuple rather than a frozen dataclass: detectors create
+    one per finding, and a frozen dataclass's __init__ sets each field through
+    object.__setattr__, several times the cost of building a tuple.
+    """
 
     start: int
     end: int

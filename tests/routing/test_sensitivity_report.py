@@ -39,7 +39,7 @@ def test_report_and_span_are_frozen():
     report = scan(MIXED)
     with pytest.raises(dataclasses.FrozenInstanceError):
         report.sensitive = False
-    with pytest.raises(dataclasses.FrozenInstanceError):
+    with pytest.raises(AttributeError):  # FrozenInstanceError is one too
         report.spans[0].start = 0
 
 
