@@ -173,15 +173,6 @@ def spaced(folded: str) -> str:
     return " " + encoded.decode("utf-8", "surrogatepass") + " "
 
 
-def contains_any(haystack: str, needles: tuple[str, ...]) -> bool:
-    """A few case-sensitive substring tests; see SubstringGates for the case-folded ones."""
-    # A plain loop: on short prompts any() with a generator costs more than the searches.
-    for needle in needles:  # noqa: SIM110
-        if needle in haystack:
-            return True
-    return False
-
-
 class SubstringGates:
     """Every detector's pre-checks on the case-folded prompt, answered in one pass.
 
@@ -208,8 +199,10 @@ class SubstringGates:
     def any_of(self, *needles: str) -> int:
         """A bit set in present()'s answer when the folded prompt contains one of needles."""
         self._check(needles)
+        # Mapped as the prompt is; letters and digits map to themselves (most of the 10,000
+        # needles, which would otherwise cost 10 ms at import).
         return self._register(
-            spaced(needle)[1:-1] for needle in needles  # mapped as the prompt is
+            needle if needle.isalnum() else spaced(needle)[1:-1] for needle in needles
         )
 
     def words(self, *words: str) -> int:
@@ -263,9 +256,13 @@ _FIRST = operator.itemgetter(0)
 
 # What a pattern's \s matches besides the ASCII whitespace that spaced() turns into a space
 # (str.isspace, as the regex engine uses): needles for "a word, then whitespace" add these.
-OTHER_WHITESPACE = tuple(
-    ch for ch in map(chr, range(0x110000)) if ch.isspace() and ch not in " \t\n\r\x0b\x0c"
-)
+# Spelt out: deriving them scans every code point, 40 ms at import (the app imports the gate
+# on start-up); test_sensitivity_internals.py checks the list against str.isspace.
+OTHER_WHITESPACE = (
+    "\x1c", "\x1d", "\x1e", "\x1f", "\x85", "\xa0", "\u1680", "\u2000", "\u2001", "\u2002",
+    "\u2003", "\u2004", "\u2005", "\u2006", "\u2007", "\u2008", "\u2009", "\u200a", "\u2028",
+    "\u2029", "\u202f", "\u205f", "\u3000",
+)  # fmt: skip
 
 
 def followed_by_whitespace(*words: str) -> tuple[str, ...]:

@@ -8,6 +8,7 @@ import pytest
 from routing.sensitivity import financial, personal, scan, scanner
 from routing.sensitivity.text import (
     GATES,
+    OTHER_WHITESPACE,
     SubstringGates,
     by_first_letter,
     spaced,
@@ -176,3 +177,11 @@ def test_ascii_digit_spelling_rewrites_only_digit_escapes():
     assert ascii_pattern.pattern == r"[(0-9](?<![\w+\-.][(0-9])[^\n0-9]{0,3}[0-9]+\\d"
     with pytest.raises(ValueError):
         with_ascii_digits(r"[\D]")
+
+
+def test_other_whitespace_is_every_space_the_regex_engine_knows_beyond_ascii():
+    derived = tuple(
+        ch for ch in map(chr, range(0x110000)) if ch.isspace() and ch not in " \t\n\r\x0b\x0c"
+    )
+    assert derived == OTHER_WHITESPACE
+    assert all(re.fullmatch(r"\s", ch) for ch in derived)
