@@ -103,7 +103,6 @@ class DigitLed:
 
     def __init__(self, source: str) -> None:
         self.unicode, self.ascii = with_ascii_digits(source)
-        self.pattern = source
 
     def finditer(self, text: str, pos: int = 0) -> Iterator[re.Match[str]]:
         return (self.ascii if text.isascii() else self.unicode).finditer(text, pos)
