@@ -8,20 +8,20 @@ from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 
-from app.answer_cost import AnswerPricer
-from app.chat_service import ChatService
 from app.config import Settings, data_dir, database_url, ensure_writable, load_settings
-from app.energy_meter import EnergyMeter, power_config
-from app.price_catalog import load_price_catalog
+from app.metering.answer_cost import AnswerPricer
+from app.metering.energy_meter import EnergyMeter, power_config
+from app.metering.price_catalog import load_price_catalog
 from app.store.audit_anchor import AuditAnchor
 from app.store.audit_log import AuditLog
 from app.store.conversations import ConversationStore
 from app.store.db import open_engine
 from app.store.ledger import busy_seconds_since
-from inference.downloads import DownloadQueue, library_registrar
-from inference.library import ModelLibrary
-from inference.llama_engine import LlamaSettings
-from inference.manager import EngineManager
+from app.turn.service import ChatService
+from inference.engines.llama_engine import LlamaSettings
+from inference.engines.manager import EngineManager
+from inference.hub.downloads import DownloadQueue, library_registrar
+from inference.models.library import ModelLibrary
 from routing import offline
 from routing.keys import KeyStore, hub_token
 from routing.router import KEYS_INDEX_FILE, Router

@@ -1,4 +1,4 @@
-"""Download throughput: our path (inference.hub.download into an HF cache) vs plain urllib
+"""Download throughput: our path (inference.hub.transfer.download into an HF cache) vs plain urllib
 loops fetching the same file from the same loopback Hub, in the same run, interleaved.
 
     .venv/bin/python bench/download.py [--reps 5] [--file PATH] [--rate MBPS]
@@ -29,8 +29,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from inference.hub import choose_file, download, repo_files
-from inference.library import embedded_model
+from inference.hub.transfer import choose_file, download, repo_files
+from inference.models.library import embedded_model
 from tests.inference.fake_hub import COMMIT, FakeHub
 
 REPO, FILE = "bench/Model-GGUF", "model-Q4_1.gguf"

@@ -78,7 +78,7 @@ class RawLoop:
 
 
 def app_turn(chat, prompt: str, max_tokens: int, conversation_id: str | None = None):
-    from app.chat_service import ChatOptions
+    from app.turn.chat_turn import ChatOptions
 
     started = time.perf_counter()
     turn = chat.start(prompt, conversation_id=conversation_id,

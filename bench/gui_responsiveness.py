@@ -41,10 +41,10 @@ def main() -> int:
     from PySide6.QtCore import QElapsedTimer, QEventLoop, QSettings, QTimer
     from PySide6.QtWidgets import QApplication
 
-    from app.chat_service import ChatOptions
     from app.gui.app import apply_theme
     from app.gui.window import MainWindow
     from app.services import Services
+    from app.turn.chat_turn import ChatOptions
 
     app = QApplication([])
     apply_theme(app)

@@ -27,7 +27,7 @@ QUESTIONS = ["Write a story about a lighthouse keeper.", "Describe a winter mark
 
 
 def run(engine, question: str, tokens: int) -> tuple[float, float, float]:
-    from inference.types import ChatMessage, GenerationRequest
+    from inference.engines.types import ChatMessage, GenerationRequest
 
     request = GenerationRequest([ChatMessage("user", question)], max_tokens=tokens,
                                 temperature=0.0)
@@ -42,10 +42,10 @@ def main() -> None:
     parser.add_argument("--keep", type=Path, help="keep the derived and converted models here")
     args = parser.parse_args()
 
-    from inference.library import ModelLibrary, embedded_model
-    from inference.llama_engine import LlamaCppEngine
-    from inference.mlx_convert import convert
-    from inference.mlx_engine import MlxEngine
+    from inference.convert.mlx_convert import convert
+    from inference.engines.llama_engine import LlamaCppEngine
+    from inference.engines.mlx_engine import MlxEngine
+    from inference.models.library import ModelLibrary, embedded_model
     from tests.inference.derive_hf_checkpoint import derive
 
     work = args.keep or Path(tempfile.mkdtemp(prefix="stillroom-mlx-bench-"))

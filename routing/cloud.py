@@ -196,7 +196,8 @@ def parse_retry_after(headers: Mapping[str, str] | None,
 
 
 def wire_messages(messages: Sequence[Message]) -> list[dict[str, str]]:
-    """Dicts or objects with .role/.content (inference.types.ChatMessage) as API messages."""
+    """Dicts or objects with .role/.content (inference.engines.types.ChatMessage) as API
+    messages."""
     wired = []
     for message in messages:
         if isinstance(message, Mapping):

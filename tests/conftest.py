@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from inference.library import embedded_model
-from inference.llama_engine import LlamaCppEngine
-from inference.mlx_convert import mlx_available
-from inference.types import ModelInfo
+from inference.convert.mlx_convert import mlx_available
+from inference.engines.llama_engine import LlamaCppEngine
+from inference.engines.types import ModelInfo
+from inference.models.library import embedded_model
 from tests.inference.fake_hub import FakeHub
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -66,7 +66,7 @@ def run_cli(*args: str, home: Path, input: str | None = None, timeout: float = 3
 def f16_model(model: ModelInfo, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A real full-precision GGUF: the embedded model re-quantized Q4_1 -> F16, once per run
     (the embedded model is the only model we have; its F16 form is what users quantize)."""
-    from inference.quantize import quantize
+    from inference.convert.quantize import quantize
 
     target = tmp_path_factory.mktemp("f16") / "SmolLM2-135M-Instruct.F16.gguf"
     return quantize(model.path, target, "F16", allow_requantize=True).path
@@ -123,7 +123,7 @@ def hf_checkpoint(model: ModelInfo, tmp_path_factory: pytest.TempPathFactory) ->
 @pytest.fixture(scope="session")
 def mlx_4bit_dir(hf_checkpoint: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """hf_checkpoint converted to MLX 4-bit by our converter (a real mlx_lm child process)."""
-    from inference.mlx_convert import convert
+    from inference.convert.mlx_convert import convert
 
     output = tmp_path_factory.mktemp("mlx") / "SmolLM2-135M-Instruct-mlx-4bit"
     return convert(hf_checkpoint, output, "mlx-4bit").path

@@ -5,21 +5,14 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from typing import TextIO
 
-from app.chat_service import (
-    ChatOptions,
-    ChatService,
-    ChatTurn,
-    RouteRefusedError,
-    confidence_json,
-    cost_json,
-    energy_json,
-    escalation_json,
-)
 from app.cli.errors import EXIT_INTERRUPTED, print_error
 from app.cli.render import describe_turn
+from app.cli.streaming import answer_escalation, stream_to
 from app.services import Services
+from app.turn.chat_turn import ChatOptions, ChatTurn, RouteRefusedError
+from app.turn.service import ChatService
+from app.turn.turn_json import confidence_json, cost_json, energy_json, escalation_json
 
 ROUTE_CHOICES = ("auto", "local", "onprem", "cloud")
 
@@ -86,41 +79,6 @@ def _one_shot(chat: ChatService, prompt: str, args: argparse.Namespace,
     if not interrupted:
         interrupted = answer_escalation(chat, turn, sys.stdout)
     return EXIT_INTERRUPTED if interrupted else 0
-
-
-def answer_escalation(chat: ChatService, turn: ChatTurn, out: TextIO,
-                      prompt: str = "") -> bool:
-    """When the router judged the local answer unsure and re-asks it elsewhere: say so and
-    why, then stream the second answer. True if the user stopped it."""
-    escalated = chat.escalate(turn)
-    if escalated is None or turn.escalation is None:
-        return False
-    print(f"[escalated: {turn.escalation.reason}]", file=sys.stderr, flush=True)
-    if prompt:
-        out.write(prompt)
-    try:
-        interrupted = stream_to(escalated, out)
-    except RouteRefusedError as exc:  # its provider failed; the first answer stands
-        out.write("\n")
-        out.flush()
-        print_error(f"escalation failed: {exc}")
-        return False
-    print(describe_turn(escalated), file=sys.stderr, flush=True)
-    return interrupted
-
-
-def stream_to(turn: ChatTurn, out: TextIO) -> bool:
-    """Print the answer as it arrives; Ctrl-C stops it (keeping the text). True if stopped."""
-    try:
-        for chunk in turn:
-            if chunk.text:
-                out.write(chunk.text)
-                out.flush()
-    except KeyboardInterrupt:
-        out.write("\n[stopped]\n")
-        return True
-    out.write("\n")
-    return False
 
 
 def route_json(turn: ChatTurn) -> dict[str, object]:

@@ -40,7 +40,7 @@ def run_cost_report(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from app.config import data_dir, database_url, ensure_writable, load_settings
-    from app.price_catalog import load_price_catalog
+    from app.metering.price_catalog import load_price_catalog
     from app.reports.cost_report import report_from_store
     from app.reports.cost_report_html import render_html
     from app.store.db import open_engine

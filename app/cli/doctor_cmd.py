@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from app.cli.render import human_bytes
 from app.config import Settings, data_dir, database_url, load_settings
-from app.energy_meter import chat_energy_summary, power_config
+from app.metering.energy_meter import chat_energy_summary, power_config
 from inference.hardware import probe
 from inference.power import SensorFamilyStatus, probe_sensors
 from routing.pricing import format_usd

@@ -17,7 +17,7 @@ def user_facing_errors() -> tuple[type[BaseException], ...]:
     from app.config import ConfigError
     from app.store.conversations import ConversationNotFoundError
     from app.store.db import StoreError
-    from inference.types import EngineError
+    from inference.engines.types import EngineError
 
     return (ConfigError, StoreError, EngineError, ConversationNotFoundError, ValueError)
 

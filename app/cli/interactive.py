@@ -6,11 +6,11 @@ import contextlib
 import sys
 from dataclasses import replace
 
-from app.chat_service import ChatOptions
-from app.cli.chat_cmd import answer_escalation, stream_to
 from app.cli.errors import user_facing_errors
 from app.cli.render import describe_turn, human_bytes
+from app.cli.streaming import answer_escalation, stream_to
 from app.services import Services
+from app.turn.chat_turn import ChatOptions
 
 HELP = """Commands:
   /new                 start a new conversation

@@ -126,7 +126,7 @@ def _offline_mode() -> bool:
 
 def _price_catalog() -> PriceCatalog:
     from app.config import data_dir
-    from app.price_catalog import load_price_catalog
+    from app.metering.price_catalog import load_price_catalog
 
     return load_price_catalog(data_dir())
 

@@ -11,11 +11,11 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from app.cli.models_cmd import StatusLine, run_and_register
+from app.cli.progress import StatusLine, run_and_register
 from app.cli.render import human_bytes
 from app.config import data_dir, ensure_writable
-from inference.library import ModelLibrary, ModelNotFoundError
-from inference.quantize import QuantizeError, QuantizeProgress
+from inference.convert.quantize import QuantizeError, QuantizeProgress
+from inference.models.library import ModelLibrary, ModelNotFoundError
 
 
 def _source(source: str, library: ModelLibrary) -> str:
@@ -33,7 +33,7 @@ def _source(source: str, library: ModelLibrary) -> str:
 
 
 def run_mlx_convert(args: argparse.Namespace, library: ModelLibrary) -> int:
-    from inference.mlx_convert import (
+    from inference.convert.mlx_convert import (
         MlxConvertJob,
         default_output_dir,
         require_mlx,

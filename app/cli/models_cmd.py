@@ -4,17 +4,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from dataclasses import asdict
 from pathlib import Path
-from typing import TYPE_CHECKING
 
+from app.cli.progress import StatusLine, run_and_register
 from app.cli.render import human_bytes
 from app.config import data_dir, ensure_writable
-from inference.library import ModelLibrary
-
-if TYPE_CHECKING:
-    from inference.child_job import ChildJob
+from inference.models.library import ModelLibrary
 
 
 def run_models(args: argparse.Namespace) -> int:
@@ -52,23 +48,13 @@ def _source_path(source: str, library: ModelLibrary) -> Path:
     return Path(library.get(source).path)
 
 
-class StatusLine:
-    """One self-overwriting progress line on a terminal; silent when stderr is a pipe."""
-
-    def __init__(self) -> None:
-        self.live = sys.stderr.isatty()
-
-    def show(self, text: str) -> None:
-        if self.live:
-            print(f"\r\033[K{text}", end="", file=sys.stderr, flush=True)
-
-    def done(self) -> None:
-        if self.live:
-            print("\r\033[K", end="", file=sys.stderr, flush=True)
-
-
 def _quantize(args: argparse.Namespace, library: ModelLibrary) -> int:
-    from inference.quantize import QuantizeJob, QuantizeProgress, default_output_path, resolve_type
+    from inference.convert.quantize import (
+        QuantizeJob,
+        QuantizeProgress,
+        default_output_path,
+        resolve_type,
+    )
 
     if args.type.strip().lower().startswith("mlx"):
         from app.cli.mlx_convert_cmd import run_mlx_convert
@@ -91,25 +77,6 @@ def _quantize(args: argparse.Namespace, library: ModelLibrary) -> int:
                             origin=f"quantized from {source.name} ({type_name})")
 
 
-def run_and_register(job: ChildJob, status: StatusLine, args: argparse.Namespace,
-                     library: ModelLibrary, *, origin: str) -> int:
-    """Run a quantization or conversion (Ctrl-C stops the child and removes its partial
-    output), register the result and say how to chat with it."""
-    try:
-        result = job.run()
-    finally:
-        status.done()
-    model = library.register(result.path, source=origin)
-    if args.json:
-        print(json.dumps({"id": model.id, "path": model.path, "type": result.type,
-                          "size_bytes": result.size_bytes}))
-    else:
-        print(f"{model.id}: {human_bytes(result.size_bytes)} {result.type}, "
-              f"{result.elapsed_s:.1f} s -> {model.path}")
-        print(f"Chat with it: stillroom chat --model {model.id}")
-    return 0
-
-
 def hub_token() -> str | None:
     """The Hugging Face token of this data directory's key store, or None."""
     from routing.keys import KeyStore
@@ -120,7 +87,13 @@ def hub_token() -> str | None:
 
 
 def _pull(args: argparse.Namespace, library: ModelLibrary) -> int:
-    from inference.hub import DownloadProgress, choose_file, download, parse_reference, repo_files
+    from inference.hub.transfer import (
+        DownloadProgress,
+        choose_file,
+        download,
+        parse_reference,
+        repo_files,
+    )
 
     repo_id, filename = parse_reference(args.reference)
     token = hub_token()

@@ -11,12 +11,12 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from inference.model_sources import KNOWN_ORIGINS, LABELS
+from inference.models.sources import KNOWN_ORIGINS, LABELS
 
 if TYPE_CHECKING:
-    from inference.library import ModelLibrary
-    from inference.model_import import ImportReport
-    from inference.model_sources import Found
+    from inference.models.importer import ImportReport
+    from inference.models.library import ModelLibrary
+    from inference.models.sources import Found
 
 _WHERE = ("the Hugging Face cache (HF_HUB_CACHE, HF_HOME/hub or ~/.cache/huggingface/hub), "
           "LM Studio (~/.lmstudio/models, ~/.cache/lm-studio/models), Ollama (OLLAMA_MODELS "
@@ -45,8 +45,8 @@ def add_import_command(model_commands: argparse._SubParsersAction) -> None:
 
 def run_import(args: argparse.Namespace, library: ModelLibrary) -> int:
     from app.cli.errors import EXIT_USER_ERROR, print_error
-    from app.cli.models_cmd import StatusLine
-    from inference.model_import import import_models
+    from app.cli.progress import StatusLine
+    from inference.models.importer import import_models
 
     status = StatusLine()
 

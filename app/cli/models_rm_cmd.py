@@ -11,7 +11,7 @@ import sys
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from inference.library import ModelLibrary
+    from inference.models.library import ModelLibrary
 
 
 def add_rm_command(model_commands: argparse._SubParsersAction) -> None:
@@ -30,7 +30,7 @@ def add_rm_command(model_commands: argparse._SubParsersAction) -> None:
 
 def run_rm(args: argparse.Namespace, library: ModelLibrary) -> int:
     from app.config import data_dir, load_settings
-    from inference.model_removal import created_by_stillroom, remove_model
+    from inference.models.removal import created_by_stillroom, remove_model
 
     removal = remove_model(library, args.model, delete_file=args.delete_file,
                            models_dir=data_dir() / "models")

@@ -13,11 +13,11 @@ from typing import TYPE_CHECKING
 
 from app.cli.arguments import positive_int
 from app.cli.models_cmd import hub_token
-from inference.owned_engine import DEFAULT_CONTEXT
+from inference.engines.owned_engine import DEFAULT_CONTEXT
 
 if TYPE_CHECKING:
-    from inference.fit import FitEstimate
-    from inference.library import ModelLibrary
+    from inference.models.fit import FitEstimate
+    from inference.models.library import ModelLibrary
 
 
 
@@ -73,7 +73,7 @@ def _context(args: argparse.Namespace) -> int:
 
 
 def _search(args: argparse.Namespace) -> int:
-    from inference.hub_search import search_models
+    from inference.hub.search import search_models
 
     found = search_models(args.query, token=hub_token(), limit=args.limit)
     if args.json:
@@ -123,8 +123,8 @@ def _offload_text(fit: FitEstimate) -> str:
 
 def _files(args: argparse.Namespace) -> int:
     from app.cli.render import human_bytes
-    from inference.hub import parse_reference
-    from inference.remote_fit import list_repo_models
+    from inference.hub.remote_fit import list_repo_models
+    from inference.hub.transfer import parse_reference
 
     repo_id, filename = parse_reference(args.repo)
     if filename is not None:
@@ -157,8 +157,8 @@ def _files(args: argparse.Namespace) -> int:
 
 
 def _fit(args: argparse.Namespace, library: ModelLibrary) -> int:
-    from inference.fit import estimate_fit, estimate_model_dir_fit
-    from inference.gguf_file import read_summary
+    from inference.models.fit import estimate_fit, estimate_model_dir_fit
+    from inference.models.gguf_file import read_summary
 
     context = _context(args)
     source = args.model
@@ -170,8 +170,8 @@ def _fit(args: argparse.Namespace, library: ModelLibrary) -> int:
         target = str(local)
         fit = estimate_model_dir_fit(local, context)  # ModelDirError: one line, exit 2
     elif _looks_like_hub(source, library):
-        from inference.hub import choose_file, parse_reference, repo_files
-        from inference.remote_fit import remote_fit
+        from inference.hub.remote_fit import remote_fit
+        from inference.hub.transfer import choose_file, parse_reference, repo_files
 
         repo_id, filename = parse_reference(source)
         token = hub_token()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from app.chat_service import ChatTurn
+    from app.turn.chat_turn import ChatTurn
 
 
 def human_bytes(size: int | None) -> str:

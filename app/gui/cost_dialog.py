@@ -77,7 +77,7 @@ class CostDialog(QDialog):
         threading.Thread(target=self._build, name="cost-report", daemon=True).start()
 
     def _build(self) -> None:
-        from app.price_catalog import load_price_catalog
+        from app.metering.price_catalog import load_price_catalog
         from app.reports.cost_report import report_from_store
 
         services = self.services

@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.config import Settings
-from inference.types import ModelInfo
+from inference.engines.types import ModelInfo
 from routing.keys import HUB_TOKEN_NAME
 from routing.providers import PRESETS
 

@@ -1,7 +1,7 @@
 """The download queue: each job with a progress bar, speed and state, and Pause / Resume /
 Cancel / Remove for the selected one.
 
-The queue (inference.downloads, owned by the composition root) tells its subscribers about
+The queue (inference.hub.downloads, owned by the composition root) tells its subscribers about
 every change on its own notifier thread. The panel never touches a widget there: the
 callback is a Relay's thread-safe `send`, which queues the job to the UI thread. The
 panel keeps the latest DownloadJob per id from those events, so drawing never takes the
@@ -33,7 +33,7 @@ from app.gui.background import Relay, run_in_background
 from app.services import Services
 
 if TYPE_CHECKING:
-    from inference.downloads import DownloadJob, DownloadQueue
+    from inference.hub.downloads import DownloadJob, DownloadQueue
 
 COLUMNS = ("File", "Repository", "Progress", "Speed", "State")
 STATE_WORDS = {"queued": "queued", "running": "downloading", "paused": "paused",

@@ -14,11 +14,11 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import QTableWidgetItem
 
-from inference.types import ModelInfo
+from inference.engines.types import ModelInfo
 
 if TYPE_CHECKING:
-    from inference.fit import FitEstimate
     from inference.hardware import GpuInfo
+    from inference.models.fit import FitEstimate
 
 BADGES = {"fits": "fits", "tight": "tight", "too-big": "too big", "unknown": "unknown"}
 # Muted colours that read on the light and the dark palette alike.
@@ -42,9 +42,9 @@ def installed_fit(model: ModelInfo, context_length: int,
     """(verdict, explanation) for an installed model; reads its header (and, without
     `gpus`, looks for GPUs), so call it off the UI thread. A header that cannot be read
     gives "unknown" with the reason."""
-    from inference.fit import estimate_fit, estimate_model_dir_fit
-    from inference.gguf_file import GGUFError, read_summary
-    from inference.safetensors_dir import ModelDirError
+    from inference.models.fit import estimate_fit, estimate_model_dir_fit
+    from inference.models.gguf_file import GGUFError, read_summary
+    from inference.models.safetensors_dir import ModelDirError
 
     try:
         if model.format == "mlx":

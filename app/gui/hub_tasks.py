@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING
 from app.services import Services
 
 if TYPE_CHECKING:
-    from inference.hub_search import RepoSummary
-    from inference.remote_fit import RemoteModel
+    from inference.hub.remote_fit import RemoteModel
+    from inference.hub.search import RepoSummary
 
 
 def check_online() -> None:
@@ -23,7 +23,7 @@ def check_online() -> None:
     the user should hear why now. A loopback Hub (tests, a local mirror) stays reachable."""
     from urllib.parse import urlparse
 
-    from inference.hub import HubError, endpoint
+    from inference.hub.transfer import HubError, endpoint
     from routing import offline
 
     if offline.is_enabled() and not offline.is_local(urlparse(endpoint()).hostname):
@@ -33,7 +33,7 @@ def check_online() -> None:
 
 def search(services: Services, query: str, limit: int) -> list[RepoSummary]:
     """RepoSummary for each matching GGUF/MLX repository, most downloaded first."""
-    from inference.hub_search import search_models
+    from inference.hub.search import search_models
 
     check_online()
     return search_models(query, token=services.hub_token(), limit=limit)
@@ -46,8 +46,8 @@ def repo_models(services: Services, repo: RepoSummary, context_length: int,
 
     `report` gets the models without fits as soon as the file list is in, so the table
     fills while the headers are read."""
-    from inference.hub import repo_files
-    from inference.remote_fit import RemoteModel, list_repo_models, shard_of
+    from inference.hub.remote_fit import RemoteModel, list_repo_models, shard_of
+    from inference.hub.transfer import repo_files
 
     check_online()
     token = services.hub_token()

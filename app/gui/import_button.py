@@ -17,7 +17,7 @@ from app.gui.background import run_in_background
 from app.services import Services
 
 if TYPE_CHECKING:
-    from inference.model_import import ImportReport
+    from inference.models.importer import ImportReport
 
 
 def summary(report: ImportReport) -> tuple[str, str]:
@@ -82,7 +82,7 @@ class ImportButton(QPushButton):
         library = self.services.library
 
         def work(report: Callable[[str], None]) -> ImportReport:
-            from inference.model_import import import_models
+            from inference.models.importer import import_models
 
             return import_models(library, path=path, on_progress=lambda index, total, found:
                                  report(f"Checking {found.name} ({index} of {total})…"))

@@ -32,12 +32,12 @@ from app.gui.background import run_in_background
 from app.gui.fit_badge import installed_fit, set_badge
 from app.gui.import_button import ImportButton
 from app.services import Services
-from inference.types import ModelInfo
+from inference.engines.types import ModelInfo
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from inference.model_removal import Removal
+    from inference.models.removal import Removal
 
 COLUMNS = ("Name", "Format", "Quantization", "Size", "Source", "Fit")
 FIT_COLUMN = COLUMNS.index("Fit")
@@ -241,8 +241,8 @@ class InstalledModels(QWidget):
     def remove_selected(self) -> None:
         """Ask first. The file stays unless Stillroom made it (a quantize output, a Hub
         download) and the user ticks the box: models are registered by reference, and a
-        file another app keeps must not vanish under it (inference.model_removal)."""
-        from inference.model_removal import created_by_stillroom
+        file another app keeps must not vanish under it (inference.models.removal)."""
+        from inference.models.removal import created_by_stillroom
 
         model = self.selected()
         if model is None or model.builtin:
@@ -273,7 +273,7 @@ class InstalledModels(QWidget):
         return self.services.data_dir / "models"
 
     def _remove(self, model: ModelInfo, delete_file: bool) -> None:
-        from inference.model_removal import remove_model
+        from inference.models.removal import remove_model
 
         def removed(removal: Removal) -> None:
             if removal.deleted:

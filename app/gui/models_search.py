@@ -35,8 +35,8 @@ from app.gui.fit_badge import explain, set_badge
 from app.services import Services
 
 if TYPE_CHECKING:
-    from inference.hub_search import RepoSummary
-    from inference.remote_fit import RemoteModel
+    from inference.hub.remote_fit import RemoteModel
+    from inference.hub.search import RepoSummary
 
 RESULT_COLUMNS = ("Repository", "Format", "Downloads", "Likes", "")
 FILE_COLUMNS = ("File", "Quantization", "Size", "Fit")

@@ -23,7 +23,7 @@ from app.gui.installed_models import InstalledModels
 from app.gui.models_search import HubSearch
 from app.gui.quantize_dialog import QuantizeDialog
 from app.services import Services
-from inference.types import ModelInfo
+from inference.engines.types import ModelInfo
 
 
 def _group(title: str, widget: QWidget) -> QGroupBox:

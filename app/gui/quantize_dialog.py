@@ -1,7 +1,7 @@
 """The Quantize dialog: pick a type and an output file, watch it run, cancel it, and get the
 result registered in the library.
 
-inference.quantize runs llama.cpp's quantizer in a child process; progress is what can be
+inference.convert.quantize runs llama.cpp's quantizer in a child process; progress is what can be
 seen from outside (time elapsed, bytes written), shown against the expected output size.
 The job, the registration (which hashes the new file) and even listing the types (they
 come from the llama.cpp bindings) run off the UI thread.
@@ -33,12 +33,12 @@ from PySide6.QtWidgets import (
 from app.cli.render import human_bytes
 from app.gui.background import run_in_background
 from app.services import Services
-from inference.types import ModelInfo
+from inference.engines.types import ModelInfo
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from inference.quantize import QuantizeResult
+    from inference.convert.quantize import QuantizeResult
 
 DEFAULT_TYPE = "Q4_K_M"
 # Offered first, in this order: the usual quality/size trade-offs.
@@ -51,7 +51,7 @@ class QuantizeDialog(QDialog):
 
     def __init__(self, services: Services, model: ModelInfo, parent: QWidget) -> None:
         super().__init__(parent)
-        from inference.quantize import FULL_PRECISION_TYPES
+        from inference.convert.quantize import FULL_PRECISION_TYPES
 
         self.services = services
         self.model = model
@@ -123,14 +123,14 @@ class QuantizeDialog(QDialog):
     # -- set-up ----------------------------------------------------------------------------
     @staticmethod
     def _types() -> list[str]:
-        from inference.quantize import quantization_types
+        from inference.convert.quantize import quantization_types
 
         offered = quantization_types()
         return [t for t in COMMON_TYPES if t in offered] + sorted(
             t for t in offered if t not in COMMON_TYPES)
 
     def _show_types(self, types: list[str]) -> None:
-        from inference.quantize import estimated_output_bytes
+        from inference.convert.quantize import estimated_output_bytes
 
         self.type_box.clear()
         for name in types:
@@ -146,7 +146,7 @@ class QuantizeDialog(QDialog):
         return self.type_box.currentData()
 
     def _type_changed(self) -> None:
-        from inference.quantize import default_output_path
+        from inference.convert.quantize import default_output_path
 
         name = self.type_name()
         if name is None or self._output_edited:
@@ -185,7 +185,7 @@ class QuantizeDialog(QDialog):
     def _run(self, name: str, output: str, allow: bool,
              report: Callable[[object], None]) -> tuple[QuantizeResult, ModelInfo]:
         """On a worker thread: check, run and wait for the job, then register its file."""
-        from inference.quantize import (
+        from inference.convert.quantize import (
             QuantizeCancelled,
             QuantizeJob,
             estimated_output_bytes,

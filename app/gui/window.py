@@ -24,7 +24,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.chat_service import ChatOptions
 from app.cli.render import human_bytes
 from app.config import save_settings
 from app.gui.background import run_in_background
@@ -36,6 +35,7 @@ from app.gui.models_tab import ModelsTab
 from app.gui.sidebar import ConversationSidebar
 from app.gui.worker import TurnRequest, WorkerThread
 from app.services import Services, apply_offline_mode
+from app.turn.chat_turn import ChatOptions
 
 REPAINT_MS = 33  # ~30 frames a second: smooth text without a repaint per token
 METERS_EVERY = 8  # repaints between meter refreshes (~4 a second): readable, and cheap

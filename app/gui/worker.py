@@ -13,16 +13,11 @@ from dataclasses import dataclass
 
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
-from app.chat_service import (
-    ChatOptions,
-    ChatService,
-    ChatTurn,
-    confidence_json,
-    cost_json,
-    energy_json,
-)
 from app.cli.errors import user_facing_errors
 from app.services import Services
+from app.turn.chat_turn import ChatOptions, ChatTurn
+from app.turn.service import ChatService
+from app.turn.turn_json import confidence_json, cost_json, energy_json
 
 # Text reaches the UI thread at most this often; tokens in between are sent together.
 EMIT_INTERVAL_S = 0.025

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from app.answer_cost import UNKNOWN_PREFIX
+from app.metering.answer_cost import UNKNOWN_PREFIX
 from app.store.ledger import LedgerEntry
 from routing.pricing import Money
 

@@ -1,43 +1,34 @@
-"""One chat turn, the same for every surface: persist the question, route it, stream the
-answer to disk and to the caller, meter its energy, and record its usage and cost. With
-confidence escalation on, a local answer is scored and may be re-asked elsewhere
-(``ChatService.escalate``), as a second answer in the same conversation."""
+"""One chat turn, the same for every surface: the answer streamed to disk and to the caller,
+its energy metered, its usage, cost and audit rows recorded. ChatTurn is the local answer
+(RemoteTurn in remote_turn.py adds the hops off this machine); with confidence escalation on,
+a local answer is scored and may be re-asked elsewhere (``ChatService.escalate``, in
+service.py), as a second answer in the same conversation."""
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from functools import partial
 from typing import TYPE_CHECKING
 
-from app.answer_cost import COST_PARTS, UNKNOWN_PREFIX, AnswerCost, AnswerPricer
-from app.energy_meter import EnergyMeter
+from app.metering.answer_cost import COST_PARTS, UNKNOWN_PREFIX, AnswerCost, AnswerPricer
+from app.metering.energy_meter import EnergyMeter
 from app.store.audit_log import AuditLog
 from app.store.conversations import AnswerWriter, ConversationSummary, UsageFigures
-from app.store.ledger import cloud_spend, confidence_history
-from inference.power import EnergyReport, EnergyWindow
-from inference.types import (
-    ChatMessage,
+from inference.engines.types import (
     Chunk,
-    Engine,
     GenerationRequest,
     ModelInfo,
     Timings,
     TokenLogprob,
 )
+from inference.power import EnergyReport, EnergyWindow
 from routing.audit import AuditEvent, AuditRecord, record_for
 from routing.confidence import ConfidenceVerdict, answer_score, assess
 from routing.decision import RouteDecision, RouteRequest, RouteState
 from routing.pricing import Money, PricingError
 
 if TYPE_CHECKING:
-    from app.services import Services
     from routing.router import Router
-
-# Answers that stopped early still hold text the model should see in the next turn.
-_HISTORY_STATUSES = {"complete", "cancelled", "interrupted"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -266,207 +257,3 @@ class ChatTurn:
             cloud_actual_usd=None,  # answered on this machine: nothing was billed
             price_as_of=cost.price_as_of if cost else None,
             cost_notes=notes, confidence=self._confidence_score)
-
-
-class ChatService:
-    def __init__(self, services: Services) -> None:
-        self.services = services
-
-    def resolve_model(self, requested: str | None,
-                      conversation: ConversationSummary | None = None) -> ModelInfo:
-        library = self.services.library
-        wanted = requested or (conversation.model_id if conversation else None) \
-            or self.services.settings.default_model
-        return library.get(wanted) if wanted else library.list()[0]
-
-    def start(self, prompt: str, *, conversation_id: str | None = None,
-              options: ChatOptions | None = None,
-              cancel: threading.Event | None = None) -> ChatTurn:
-        """Save the question, then route, load and begin the answer.
-
-        The question is committed before anything that can fail, so it is never lost; an
-        error after that leaves it in the conversation to retry.
-        """
-        options = options or ChatOptions()
-        if not prompt.strip():
-            raise ValueError("The message is empty; type something to ask.")
-        store, settings = self.services.store, self.services.settings
-        if conversation_id:
-            conversation = store.get(conversation_id)
-            model = self.resolve_model(options.model, conversation)
-            if options.model and model.id != conversation.model_id:
-                store.update(conversation.id, model_id=model.id)
-            if options.system_prompt is not None:
-                store.update(conversation.id, system_prompt=options.system_prompt)
-                conversation = store.get(conversation.id)
-        else:
-            model = self.resolve_model(options.model)
-            conversation = store.create(
-                model_id=model.id,
-                system_prompt=options.system_prompt if options.system_prompt is not None
-                else settings.system_prompt)
-        store.add_user_message(conversation.id, prompt)
-        router = self.services.router
-        max_tokens = options.max_tokens or settings.max_tokens
-        history = self.history(conversation)  # read once: the budget estimate and the request
-        prompt_chars = sum(len(m.content) for m in history)
-        state = RouteState(conversation_sensitive=conversation.sensitive,
-                           offline=settings.offline,
-                           local_queue_depth=self.services.engines.queue_depth(model.id),
-                           spend=cloud_spend(store.engine, datetime.now(UTC)),
-                           estimate_usd=lambda _provider, cloud_model: (
-                               self.services.pricer.cloud_ceiling_usd(
-                                   cloud_model, prompt_chars=prompt_chars,
-                                   max_output_tokens=max_tokens)))
-        route_request = RouteRequest(text=prompt, conversation_id=conversation.id,
-                                     pinned_target=conversation.route_pin, route=options.route,
-                                     context=(conversation.system_prompt or "",))
-        decision = router.decide(route_request, state, local_model=model.id)
-        if decision.sticky and not conversation.sensitive:
-            store.mark_sensitive(conversation.id)
-        audit = TurnAudit(self.services.audit, conversation.id, decision)
-        if decision.refused:
-            audit.write()
-            raise RouteRefusedError(decision.reason)
-
-        # Logprobs only when escalation will judge a local answer: they cost a
-        # vocabulary-sized pass per token, which no other turn should pay.
-        judged = router.policy.escalation.enabled and decision.target == "local"
-        request = GenerationRequest(
-            messages=history,
-            max_tokens=max_tokens,
-            temperature=settings.temperature if options.temperature is None
-            else options.temperature,
-            seed=options.seed, logprobs=options.logprobs or judged,
-        )
-        start_local = self._local_starter(model, request, cancel)
-        # A local answer loads its model before the answer row exists (as it always did);
-        # a cloud answer loads it only if it has to fail over.
-        engine = self._load_local(model) if decision.target == "local" else None
-        writer = store.start_answer(
-            conversation.id, model_id=model.id if decision.target == "local"
-            else decision.model or model.id, route_target=decision.target,
-            route_rule=decision.rule, route_reason=decision.reason)
-        chunks = engine.stream(request, cancel) if engine is not None else iter(())
-        parts = {"conversation": conversation, "model": model, "decision": decision,
-                 "request": request, "writer": writer, "chunks": chunks,
-                 "energy": self.services.energy, "pricer": self.services.pricer,
-                 "audit": audit}
-        if decision.target == "local":
-            check = None
-            if judged:
-                check = EscalationCheck(router, route_request, state, partial(
-                    confidence_history, store.engine, model.id))
-            return ChatTurn(**parts, escalation_check=check)  # type: ignore[arg-type]
-        from app.routed_turn import RemoteTurn
-
-        return RemoteTurn(**parts, router=router, state=state,  # type: ignore[arg-type]
-                          keys=self.services.keys, start_local=start_local, cancel=cancel)
-
-    def escalate(self, turn: ChatTurn, cancel: threading.Event | None = None
-                 ) -> ChatTurn | None:
-        """The second answer of an escalated turn, to iterate like the first; None when the
-        router kept the local answer (or the turn was not judged).
-
-        Call it after iterating ``turn``. The question is re-asked as the local model got it
-        (the same history, without the local answer) and answered in a new assistant message
-        labelled with the escalation's reason; audited as event "escalation" and billed in
-        the ledger. Should that provider fail, the policy's failover may move it on-prem;
-        it is never answered on this machine a second time.
-        """
-        decision, check = turn.escalation, turn.escalation_check
-        if decision is None or decision.target == "local" or check is None:
-            return None
-        conversation = turn.conversation
-        writer = self.services.store.start_answer(
-            conversation.id, model_id=decision.model or "", route_target=decision.target,
-            route_rule=decision.rule, route_reason=decision.reason)
-        audit = TurnAudit(self.services.audit, conversation.id, decision,
-                          first_event="escalation")
-        from app.routed_turn import EscalatedTurn
-
-        return EscalatedTurn(
-            conversation=conversation, model=turn.model, decision=decision,
-            request=turn.request, writer=writer, chunks=iter(()),
-            energy=self.services.energy, pricer=self.services.pricer, audit=audit,
-            router=check.router, state=check.state, keys=self.services.keys, cancel=cancel)
-
-    def _load_local(self, model: ModelInfo) -> Engine:
-        with self.services.energy.busy():  # a model load is not idle draw
-            self.services.library.verify(model)
-            return self.services.engines.engine_for(model)
-
-    def _local_starter(self, model: ModelInfo, request: GenerationRequest,
-                       cancel: threading.Event | None) -> Callable[[], Iterator[Chunk]]:
-        """Starts a local answer on demand: the fallback of a cloud answer that failed."""
-        return lambda: self._load_local(model).stream(request, cancel)
-
-    def history(self, conversation: ConversationSummary) -> list[ChatMessage]:
-        messages = []
-        if conversation.system_prompt:
-            messages.append(ChatMessage("system", conversation.system_prompt))
-        for stored in self.services.store.messages(conversation.id):
-            if stored.role == "user":
-                messages.append(ChatMessage("user", stored.content))
-            elif stored.role == "assistant" and stored.status in _HISTORY_STATUSES \
-                    and stored.content:
-                answer = ChatMessage("assistant", stored.content)
-                if messages and messages[-1].role == "assistant":
-                    # A second answer to one question (an escalation) supersedes the first:
-                    # later turns see it alone, and roles keep alternating, which some
-                    # chat templates require.
-                    messages[-1] = answer
-                else:
-                    messages.append(answer)
-        return messages
-
-
-def energy_json(result: TurnResult | None) -> dict[str, object] | None:
-    """The answer's energy as the ledger recorded it; joules null means not measured."""
-    if result is None or result.energy is None:
-        return None
-    return {"joules": result.energy.total_joules, "kind": result.energy.total_kind,
-            "source": result.energy_source}
-
-
-def cost_json(result: TurnResult | None) -> dict[str, object] | None:
-    """Exact decimal strings, null where unknown (never 0)."""
-    if result is None or result.cost is None:
-        return None
-    cost = result.cost
-
-    def exact(amount: Money) -> str | None:
-        return None if amount.usd is None else format(amount.usd.normalize(), "f")
-
-    return {"local_energy_usd": exact(cost.energy_usd),
-            "local_hardware_usd": exact(cost.hardware_usd),
-            "cloud_equivalent_usd": exact(cost.cloud_equivalent_usd),
-            "cloud_equivalent_model": cost.cloud_equivalent_model,
-            "price_as_of": cost.price_as_of.isoformat() if cost.price_as_of else None,
-            "cloud_actual_usd": exact(cost.cloud_actual_usd) if cost.cloud_actual_usd
-            else None,
-            "notes": cost.notes}
-
-
-def escalation_json(turn: ChatTurn, escalated: ChatTurn | None,
-                    error: str | None = None) -> dict[str, object] | None:
-    """The second answer of an escalated turn and why it was asked; None when there was
-    none (escalation off, or the router kept the local answer: see ``confidence_json``)."""
-    decision = turn.escalation
-    if escalated is None or decision is None:
-        return None
-    result = escalated.result
-    final = escalated.decision  # after any failover of the escalation itself
-    return {"reason": decision.reason, "target": final.target, "provider": final.provider,
-            "model": final.model, "rule": final.rule, "route_reason": final.reason,
-            "confidence": turn.confidence.to_json() if turn.confidence else None,
-            "message_id": escalated.message_id, "text": escalated.text,
-            "usage": {"prompt_tokens": result.prompt_tokens if result else None,
-                      "completion_tokens": result.completion_tokens if result else None},
-            "finish_reason": result.finish_reason if result else "error",
-            "cost": cost_json(result), "error": error}
-
-
-def confidence_json(turn: ChatTurn) -> dict[str, object] | None:
-    """How sure the local model was, when escalation judged the answer; else None."""
-    return turn.confidence.to_json() if turn.confidence is not None else None

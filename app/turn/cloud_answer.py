@@ -1,5 +1,5 @@
 """A cloud or on-prem answer as the chat path streams it: routing.cloud's chunks turned into
-inference.types.Chunk (so every surface reads one shape), with timings measured around the
+inference.engines.types.Chunk (so every surface reads one shape), with timings measured around the
 iterator, token counts from the provider (or estimated where it reports none), and the
 price of what it billed."""
 
@@ -10,7 +10,7 @@ import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
-from inference.types import ChatMessage, Chunk, FinishReason, Timings
+from inference.engines.types import ChatMessage, Chunk, FinishReason, Timings
 from routing.cloud import CloudAuthError, CloudBadRequestError, stream_chat
 from routing.decision import RouteDecision
 from routing.keys import KeyringUnavailableError, KeyStore

@@ -18,11 +18,11 @@ from collections.abc import Callable, Iterator
 from dataclasses import replace
 from typing import Any
 
-from app.chat_service import ChatTurn, RouteRefusedError
-from app.cloud_answer import CloudTokens, estimate_tokens, stream_cloud_answer
 from app.store.conversations import UsageFigures
+from app.turn.chat_turn import ChatTurn, RouteRefusedError
+from app.turn.cloud_answer import CloudTokens, estimate_tokens, stream_cloud_answer
+from inference.engines.types import Chunk
 from inference.power import EnergyWindow
-from inference.types import Chunk
 from routing.cloud import CloudError
 from routing.decision import RouteDecision, RouteState
 from routing.keys import KeyStore

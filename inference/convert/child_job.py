@@ -21,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from inference.types import EngineError
+from inference.engines.types import EngineError
 
 DISK_MARGIN_BYTES = 64 * 1024 * 1024
 _REPO_ROOT = Path(__file__).resolve().parent.parent

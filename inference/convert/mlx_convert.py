@@ -1,7 +1,7 @@
 """Convert a Hugging Face safetensors checkpoint to an MLX model with `mlx_lm.convert`.
 
 Like quantize.py does for llama.cpp, the conversion runs in a child process
-(`python -m inference.mlx_convert ...`): it loads the whole model, cannot be interrupted
+(`python -m inference.convert.mlx_convert ...`): it loads the whole model, cannot be interrupted
 from Python mid-tensor, and a cancel must free its memory at once, so cancelling
 terminates the child. Output goes to a `.partial` directory, renamed only on success.
 
@@ -18,7 +18,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from inference.child_job import (
+from inference.convert.child_job import (
     DISK_MARGIN_BYTES,
     ChildJob,
     QuantizeError,
@@ -27,8 +27,8 @@ from inference.child_job import (
     check_free_space,
     child_environment,
 )
-from inference.hub import cache_dir
-from inference.safetensors_dir import ModelDirError, read_model_dir
+from inference.hub.transfer import cache_dir
+from inference.models.safetensors_dir import ModelDirError, read_model_dir
 
 # Output type -> quantization bits (None: no quantization, cast to bfloat16).
 MLX_TYPES: dict[str, int | None] = {"mlx-4bit": 4, "mlx-6bit": 6, "mlx-8bit": 8, "mlx-bf16": None}
@@ -110,7 +110,7 @@ def estimated_output_bytes(parameters: int, type_name: str) -> int:
 
 
 class MlxConvertJob(ChildJob):
-    """One conversion in a child process (see inference/child_job.py); the same start /
+    """One conversion in a child process (see inference/convert/child_job.py); the same start /
     cancel / wait / on_progress shape as quantize.QuantizeJob."""
 
     NOUN, TOOL, VERB = "Conversion", "mlx_lm", "convert"
@@ -136,7 +136,8 @@ class MlxConvertJob(ChildJob):
                          f"{self.type_name} model")
 
     def _command(self) -> list[str]:
-        return ["inference.mlx_convert", str(self.source), str(self._partial), self.type_name]
+        return ["inference.convert.mlx_convert", str(self.source), str(self._partial),
+                self.type_name]
 
     def _environment(self) -> dict[str, str]:
         return child_environment(HF_HUB_OFFLINE="1", TRANSFORMERS_VERBOSITY="error")

@@ -1,8 +1,8 @@
 """Quantize a GGUF model with llama.cpp's own quantizer (llama_model_quantize).
 
 The quantizer is one blocking C call that reports no progress and cannot be interrupted
-from Python, so it runs in a child process (`python -m inference.quantize ...`, see
-inference/child_job.py): cancelling terminates it, progress is the time elapsed and the
+from Python, so it runs in a child process (`python -m inference.convert.quantize ...`, see
+inference/convert/child_job.py): cancelling terminates it, progress is the time elapsed and the
 output's growth, and the output is a `.partial` file until llama.cpp reports success.
 """
 
@@ -14,7 +14,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from inference.child_job import (
+from inference.convert.child_job import (
     DISK_MARGIN_BYTES,
     ChildJob,
     QuantizeCancelled,
@@ -23,7 +23,7 @@ from inference.child_job import (
     QuantizeResult,
     check_free_space,
 )
-from inference.gguf_file import GGUFError, read_summary
+from inference.models.gguf_file import GGUFError, read_summary
 
 __all__ = ["QuantizeCancelled", "QuantizeError", "QuantizeJob", "QuantizeProgress",
            "QuantizeResult", "quantize"]
@@ -77,7 +77,7 @@ def estimated_output_bytes(parameters: int, type_name: str) -> int:
 
 
 class QuantizeJob(ChildJob):
-    """One quantization in a child process (see inference/child_job.py)."""
+    """One quantization in a child process (see inference/convert/child_job.py)."""
 
     def __init__(self, source: str | Path, output: str | Path, type_name: str, *,
                  allow_requantize: bool = False,
@@ -113,8 +113,8 @@ class QuantizeJob(ChildJob):
                          f"{self.type_name} file")
 
     def _command(self) -> list[str]:
-        return ["inference.quantize", str(self.source), str(self._partial), str(self._ftype),
-                "1" if self.allow_requantize else "0"]
+        return ["inference.convert.quantize", str(self.source), str(self._partial),
+                str(self._ftype), "1" if self.allow_requantize else "0"]
 
 
 def quantize(source: str | Path, output: str | Path, type_name: str, *,

@@ -17,9 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from inference.gguf_file import GGUFError, read_summary
-from inference.hardware import default_thread_counts
-from inference.owned_engine import (
+from inference.engines.owned_engine import (
     DEFAULT_CONTEXT,
     FALLBACK_TEMPLATE,
     OwnedEngine,
@@ -27,8 +25,8 @@ from inference.owned_engine import (
     answer_timings,
     split_at_stop,
 )
-from inference.owner_thread import OwnerThread
-from inference.types import (
+from inference.engines.owner_thread import OwnerThread
+from inference.engines.types import (
     ChatMessage,
     Chunk,
     ContextOverflowError,
@@ -37,6 +35,8 @@ from inference.types import (
     ModelLoadError,
     TokenLogprob,
 )
+from inference.hardware import default_thread_counts
+from inference.models.gguf_file import GGUFError, read_summary
 
 log = logging.getLogger(__name__)
 

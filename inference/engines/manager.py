@@ -5,8 +5,8 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 
-from inference.llama_engine import LlamaCppEngine, LlamaSettings
-from inference.types import Engine, ModelInfo, ModelLoadError
+from inference.engines.llama_engine import LlamaCppEngine, LlamaSettings
+from inference.engines.types import Engine, ModelInfo, ModelLoadError
 
 
 class EngineManager:
@@ -38,7 +38,7 @@ class EngineManager:
             return LlamaCppEngine(model, self.settings)
         if model.format == "mlx":
             # Imports no mlx itself: the engine does that on load, and says how to install it.
-            from inference.mlx_engine import MlxEngine
+            from inference.engines.mlx_engine import MlxEngine
 
             return MlxEngine(model, context_length=self.settings.context_length)
         raise ModelLoadError(f"{model.name} is in {model.format} format, which this build of "

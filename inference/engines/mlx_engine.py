@@ -18,7 +18,7 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from inference.owned_engine import (
+from inference.engines.owned_engine import (
     DEFAULT_CONTEXT,
     FALLBACK_TEMPLATE,
     OwnedEngine,
@@ -26,9 +26,8 @@ from inference.owned_engine import (
     answer_timings,
     split_at_stop,
 )
-from inference.owner_thread import OwnerThread
-from inference.safetensors_dir import ModelDirError, read_model_dir
-from inference.types import (
+from inference.engines.owner_thread import OwnerThread
+from inference.engines.types import (
     ChatMessage,
     Chunk,
     ContextOverflowError,
@@ -37,6 +36,7 @@ from inference.types import (
     ModelLoadError,
     TokenLogprob,
 )
+from inference.models.safetensors_dir import ModelDirError, read_model_dir
 
 INSTALL_HINT = "install it with: pip install 'stillroom[mlx]'"
 _shared_owner: OwnerThread | None = None

@@ -11,8 +11,8 @@ import threading
 import time
 from collections.abc import Iterator, Sequence
 
-from inference.owner_thread import OwnerThread
-from inference.types import (
+from inference.engines.owner_thread import OwnerThread
+from inference.engines.types import (
     ChatMessage,
     Chunk,
     GenerationRequest,

@@ -30,11 +30,17 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 
+from inference.engines.types import EngineError
 from inference.files import write_json_atomic
-from inference.hub import DownloadProgress, DownloadStopped, RemoteFile, download, partial_path
-from inference.library import ModelLibrary
-from inference.remote_fit import shard_of
-from inference.types import EngineError
+from inference.hub.remote_fit import shard_of
+from inference.hub.transfer import (
+    DownloadProgress,
+    DownloadStopped,
+    RemoteFile,
+    download,
+    partial_path,
+)
+from inference.models.library import ModelLibrary
 
 JobState = Literal["queued", "running", "paused", "done", "failed", "cancelled"]
 ACTIVE: frozenset[str] = frozenset({"queued", "running", "paused"})

@@ -20,10 +20,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from inference.fit import FitEstimate, estimate_fit
-from inference.gguf_file import GGUFError, GGUFSummary, HeaderIncompleteError, summarize
 from inference.hardware import detect_gpus
-from inference.hub import (
+from inference.hub.transfer import (
     _QUANT_IN_NAME,
     HubError,
     RemoteFile,
@@ -31,6 +29,8 @@ from inference.hub import (
     open_file,
     repo_files,
 )
+from inference.models.fit import FitEstimate, estimate_fit
+from inference.models.gguf_file import GGUFError, GGUFSummary, HeaderIncompleteError, summarize
 
 FIRST_READ_BYTES = 1 << 20
 MAX_HEADER_BYTES = 64 << 20  # no real header is this large; stops a runaway on a bad file

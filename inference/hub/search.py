@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
-from inference.hub import HubError, _api
+from inference.hub.transfer import HubError, _api
 
 RepoFormat = Literal["gguf", "mlx", "safetensors"]
 # The Hub tags that mark a repository as holding files one of our engines can load.

@@ -28,9 +28,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from inference.engines.types import EngineError
 from inference.files import sha256_file, write_text_atomic
-from inference.hashing_sink import HashingWriter
-from inference.types import EngineError
+from inference.hub.hashing_sink import HashingWriter
 
 _DISK_MARGIN_BYTES = 256 * 1024 * 1024
 _READ_TIMEOUT_S = 60  # per socket read: a stalled connection is retried, not waited on forever

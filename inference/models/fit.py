@@ -20,8 +20,8 @@ from typing import Literal
 
 import psutil
 
-from inference.gguf_file import GGUFSummary
 from inference.hardware import GpuInfo, detect_gpus, llama_gpu_backends
+from inference.models.gguf_file import GGUFSummary
 
 KV_BYTES_PER_VALUE = 2  # f16 cache, llama.cpp's default
 RUNTIME_OVERHEAD_BYTES = 300 * 1024 * 1024
@@ -154,7 +154,7 @@ def summary_of_model_dir(path: str | Path) -> GGUFSummary:
     """What estimate_fit needs, for an MLX / Hugging Face folder: its files' size and the
     attention stack from config.json (layers, heads, KV heads, hidden size). MLX keeps its KV
     cache in the model's dtype; the f16 figure is the same for bf16 and close for others."""
-    from inference.safetensors_dir import read_config, read_model_dir
+    from inference.models.safetensors_dir import read_config, read_model_dir
 
     directory = read_model_dir(path)
     config = read_config(directory.path)

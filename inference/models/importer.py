@@ -16,9 +16,11 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from inference.gguf_file import GGUFError, read_summary
-from inference.library import ModelIntegrityError, ModelLibrary
-from inference.model_sources import (
+from inference.engines.types import EngineError, ModelInfo
+from inference.models.gguf_file import GGUFError, read_summary
+from inference.models.library import ModelIntegrityError, ModelLibrary
+from inference.models.safetensors_dir import ModelDirError, read_model_dir
+from inference.models.sources import (
     KNOWN_ORIGINS,
     LABELS,
     Found,
@@ -29,8 +31,6 @@ from inference.model_sources import (
     detect_layout,
     scan,
 )
-from inference.safetensors_dir import ModelDirError, read_model_dir
-from inference.types import EngineError, ModelInfo
 
 # Encoder-only models: they embed text for search but cannot write an answer.
 _EMBEDDING_ARCHITECTURES = frozenset({"bert", "nomic-bert", "nomic-bert-moe", "jina-bert-v2",

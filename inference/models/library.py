@@ -22,10 +22,10 @@ from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
 
+from inference.engines.types import EngineError, ModelInfo
 from inference.files import sha256_file, write_json_atomic
-from inference.gguf_file import GGUFError, read_summary
-from inference.safetensors_dir import ModelDirError, manifest_sha256, read_model_dir
-from inference.types import EngineError, ModelInfo
+from inference.models.gguf_file import GGUFError, read_summary
+from inference.models.safetensors_dir import ModelDirError, manifest_sha256, read_model_dir
 
 REGISTRY_VERSION = 1
 EMBEDDED_DIR = Path(__file__).resolve().parent.parent / "resources" / "models"

@@ -15,8 +15,8 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from inference.library import ModelLibrary
-from inference.types import EngineError, ModelInfo
+from inference.engines.types import EngineError, ModelInfo
+from inference.models.library import ModelLibrary
 
 
 class ModelRemovalError(EngineError):

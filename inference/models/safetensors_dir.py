@@ -16,8 +16,8 @@ import struct
 from dataclasses import dataclass
 from pathlib import Path
 
+from inference.engines.types import EngineError
 from inference.files import sha256_file
-from inference.types import EngineError
 
 _MAX_HEADER_BYTES = 100 * 1024 * 1024  # the safetensors format's own limit
 _TOKENIZER_FILES = ("tokenizer.json", "tokenizer.model", "tiktoken.model")

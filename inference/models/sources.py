@@ -55,7 +55,7 @@ def default_locations(origin: Origin) -> list[Path]:
     """Where `origin` keeps its models on this machine, most usual first (existing or not)."""
     home = Path.home()
     if origin == "hf":
-        from inference.hub import cache_dir
+        from inference.hub.transfer import cache_dir
 
         return [cache_dir()]
     if origin == "lmstudio":

@@ -38,7 +38,11 @@ from ctypes import (
     c_void_p,
 )
 
-from inference.power.ioreport import ENERGY_MODEL_GROUP, ChannelReading, IOReportUnavailable
+from inference.power.ioreport_channels import (
+    ENERGY_MODEL_GROUP,
+    ChannelReading,
+    IOReportUnavailable,
+)
 from inference.power.sensor import SensorReadError
 
 _IOREPORT_LIBRARY = "/usr/lib/libIOReport.dylib"

@@ -7,7 +7,8 @@ label (mJ, uJ or nJ; the GPU channel is usually nJ while CPU channels are mJ).
 
 This module holds the platform-independent part: which channels are added up and how units
 convert. The ctypes calls live in `inference.power._ioreport_ctypes` and are only made on
-macOS, so importing this module is safe anywhere.
+macOS, so importing this module is safe anywhere; what both share (a channel reading, the
+group's name, the unavailable error) is in `ioreport_channels`.
 """
 
 from __future__ import annotations
@@ -17,10 +18,14 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from inference.power.ioreport_channels import (
+    ENERGY_MODEL_GROUP,
+    ChannelReading,
+    IOReportUnavailable,
+)
 from inference.power.sensor import PowerSensor, SensorFamilyStatus, SensorReadError
 
 FAMILY = "IOReport"
-ENERGY_MODEL_GROUP = "Energy Model"
 
 # Tools reading these counters see them move in batches of roughly one to two seconds, so a
 # phase shorter than that cannot be resolved; Apple documents no rate.
@@ -31,21 +36,6 @@ _JOULES_PER_UNIT = {"mJ": 1e-3, "uJ": 1e-6, "µJ": 1e-6, "nJ": 1e-9}
 
 class UnknownEnergyUnit(ValueError):
     """A channel's unit label is not an energy unit this module knows."""
-
-
-class IOReportUnavailable(RuntimeError):
-    """IOReport cannot be used on this machine; the message says why."""
-
-
-@dataclass(frozen=True)
-class ChannelReading:
-    """One channel of an IOReport sample, as the C API reports it."""
-
-    group: str
-    subgroup: str
-    channel: str
-    unit: str
-    value: int
 
 
 def channel_energy_joules(value: int, unit: str) -> float:

@@ -5,10 +5,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from app.chat_service import ChatOptions
 from app.services import Services
-from inference.library import ModelNotFoundError
-from inference.types import ContextOverflowError, ModelInfo
+from app.turn.chat_turn import ChatOptions
+from inference.engines.types import ContextOverflowError, ModelInfo
+from inference.models.library import ModelNotFoundError
 
 
 @pytest.fixture

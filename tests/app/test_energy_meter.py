@@ -9,7 +9,7 @@ from collections.abc import Callable
 
 import pytest
 
-from app.energy_meter import EnergyMeter
+from app.metering.energy_meter import EnergyMeter
 from inference.power import PowerConfig, PowerSensor, SensorFamilyStatus, SensorProbe
 
 

@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from app.chat_service import ChatOptions, RouteRefusedError
 from app.services import Services
 from app.store.ledger import confidence_history
+from app.turn.chat_turn import ChatOptions, RouteRefusedError
 from routing.providers import ProviderStore, make_provider
 from routing.router import PROVIDERS_FILE
 from tests.routing.fake_openai_server import FakeOpenAIServer, Reply, ServerError

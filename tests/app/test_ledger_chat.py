@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from app.chat_service import ChatOptions, ChatTurn
 from app.config import Settings, save_settings
 from app.services import Services
 from app.store.ledger import read_ledger, usd_to_nanos
+from app.turn.chat_turn import ChatOptions, ChatTurn
 from routing.pricing import cloud_cost, load_default_catalog
 
 JOULES_PER_KWH = Decimal(3_600_000)

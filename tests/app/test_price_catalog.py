@@ -3,7 +3,7 @@ from pathlib import Path
 
 import pytest
 
-from app.price_catalog import LITELLM_PRICES_FILE, load_price_catalog
+from app.metering.price_catalog import LITELLM_PRICES_FILE, load_price_catalog
 from routing.pricing.errors import UnknownModelError
 from tests.routing.test_pricing_litellm import LITELLM_MAP
 

@@ -4,9 +4,9 @@ import threading
 from pathlib import Path
 
 from app.services import Services
-from inference.downloads import DownloadJob
-from inference.hub import choose_file, repo_files
-from inference.types import ModelInfo
+from inference.engines.types import ModelInfo
+from inference.hub.downloads import DownloadJob
+from inference.hub.transfer import choose_file, repo_files
 from tests.inference.fake_hub import FakeHub
 
 REPO = "acme/Smol-GGUF"

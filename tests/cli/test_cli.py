@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from inference.types import ModelInfo
+from inference.engines.types import ModelInfo
 from tests.conftest import run_cli
 
 TIMING_KEYS = {"ttft_s", "prefill_tps", "decode_tps", "total_s"}
@@ -100,7 +100,7 @@ def test_prompt_over_the_context_length(stillroom_home: Path) -> None:
 
 def _register_copy(model: ModelInfo, home: Path, target: Path) -> str:
     shutil.copyfile(model.path, target)
-    from inference.library import ModelLibrary
+    from inference.models.library import ModelLibrary
 
     return ModelLibrary(home).register(target).id
 

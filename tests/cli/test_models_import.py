@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from inference.types import ModelInfo
+from inference.engines.types import ModelInfo
 from tests.conftest import run_cli
 from tests.inference.fake_hub import FakeHub
 from tests.inference.model_trees import (

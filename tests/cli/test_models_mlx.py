@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from inference.library import ModelLibrary
+from inference.models.library import ModelLibrary
 from tests.conftest import requires_mlx, run_cli
 from tests.inference.test_mlx_library import write_safetensors
 

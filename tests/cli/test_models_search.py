@@ -4,7 +4,7 @@ import json
 import os
 from pathlib import Path
 
-from inference.types import ModelInfo
+from inference.engines.types import ModelInfo
 from tests.conftest import run_cli
 from tests.inference.fake_hub import FakeHub
 from tests.inference.test_remote_fit import make_gguf

@@ -8,7 +8,7 @@ import shiboken6
 from PySide6.QtCore import QCoreApplication, QObject
 
 from app.gui.background import run_in_background
-from inference.hub import HubError
+from inference.hub.transfer import HubError
 
 
 def test_work_runs_off_the_ui_thread_and_answers_arrive_on_it_in_order(qtbot) -> None:

@@ -10,8 +10,8 @@ import pytest
 from PySide6.QtCore import Qt
 
 from app.cli.render import human_bytes
-from inference.hub import partial_path
-from inference.types import ModelInfo
+from inference.engines.types import ModelInfo
+from inference.hub.transfer import partial_path
 from tests.inference.fake_hub import FakeHub
 
 REPO = "acme/Smol-GGUF"

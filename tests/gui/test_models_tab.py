@@ -6,7 +6,7 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt
 
-from inference.library import embedded_model
+from inference.models.library import embedded_model
 
 TASK_TIMEOUT_MS = 120_000  # a hang guard for a loaded CI machine, not a speed target
 
@@ -169,7 +169,7 @@ def test_an_mlx_model_is_listed_with_unknown_fit_and_no_quantize(qtbot, windows,
     import json
     from dataclasses import asdict
 
-    from inference.types import ModelInfo
+    from inference.engines.types import ModelInfo
 
     folder = tmp_path / "Smol-mlx-4bit"
     folder.mkdir()

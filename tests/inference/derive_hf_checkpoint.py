@@ -168,7 +168,7 @@ def derive(gguf_path: str | Path, out_dir: str | Path) -> Path:
 if __name__ == "__main__":
     if len(sys.argv) not in (2, 3):
         sys.exit("usage: python -m tests.inference.derive_hf_checkpoint OUT_DIR [GGUF]")
-    from inference.library import embedded_model
+    from inference.models.library import embedded_model
 
     source = sys.argv[2] if len(sys.argv) == 3 else embedded_model().path
     print(derive(source, sys.argv[1]))

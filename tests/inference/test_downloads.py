@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from inference.downloads import DownloadJob, DownloadQueue, library_registrar
+from inference.engines.types import ModelInfo
 from inference.files import sha256_file
-from inference.hub import RemoteFile, cache_dir, choose_file, partial_path, repo_files
-from inference.library import ModelLibrary
-from inference.types import ModelInfo
+from inference.hub.downloads import DownloadJob, DownloadQueue, library_registrar
+from inference.hub.transfer import RemoteFile, cache_dir, choose_file, partial_path, repo_files
+from inference.models.library import ModelLibrary
 from tests.inference.fake_hub import FakeHub
 
 REPO = "acme/Smol-GGUF"
@@ -253,7 +253,7 @@ def test_a_crash_mid_transfer_is_resumed_from_the_partial(
 
 def test_a_broken_state_file_is_one_clear_error(state_path: Path,
                                                 library: ModelLibrary) -> None:
-    from inference.downloads import DownloadQueueError
+    from inference.hub.downloads import DownloadQueueError
 
     state_path.write_text("{not json")
     with pytest.raises(DownloadQueueError, match=r"cannot be read.*move it aside"):
@@ -261,7 +261,7 @@ def test_a_broken_state_file_is_one_clear_error(state_path: Path,
 
 
 def test_split_models_are_refused_with_a_reason(open_queue) -> None:
-    from inference.downloads import DownloadQueueError
+    from inference.hub.downloads import DownloadQueueError
 
     queue, _ = open_queue()
     shard = RemoteFile("acme/Big-GGUF", "Big-Q8_0-00001-of-00002.gguf", 10, "ab" * 32,
@@ -276,12 +276,12 @@ def test_a_verified_download_is_not_hashed_a_second_time(
         monkeypatch: pytest.MonkeyPatch) -> None:
     """The stream was hashed as it was written; registering must not read the file again
     (a second pass over a multi-GB file)."""
-    import inference.library
+    import inference.models.library
 
     def no_second_pass(path: object) -> str:
         raise AssertionError(f"{path} hashed again")
 
-    monkeypatch.setattr(inference.library, "sha256_file", no_second_pass)
+    monkeypatch.setattr(inference.models.library, "sha256_file", no_second_pass)
     queue, watcher = open_queue()
     queue.add(_remote())
     done = watcher.wait_for(lambda j: j.state in ("done", "failed"))

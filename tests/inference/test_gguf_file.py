@@ -2,8 +2,8 @@ from pathlib import Path
 
 import pytest
 
-from inference.gguf_file import GGUFError, read_summary
-from inference.types import ModelInfo
+from inference.engines.types import ModelInfo
+from inference.models.gguf_file import GGUFError, read_summary
 
 
 def test_summary_of_the_embedded_model(model: ModelInfo) -> None:

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from inference import hashing_sink
-from inference.hashing_sink import HashingWriter
+from inference.hub import hashing_sink
+from inference.hub.hashing_sink import HashingWriter
 
 
 def _feed(writer: HashingWriter, data: bytes, step: int) -> None:

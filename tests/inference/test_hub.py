@@ -4,8 +4,9 @@ from pathlib import Path
 
 import pytest
 
+from inference.engines.types import ModelInfo
 from inference.files import sha256_file
-from inference.hub import (
+from inference.hub.transfer import (
     ChecksumMismatchError,
     DownloadProgress,
     HubError,
@@ -16,7 +17,6 @@ from inference.hub import (
     quantization_from_filename,
     repo_files,
 )
-from inference.types import ModelInfo
 from tests.inference.fake_hub import FakeHub
 
 REPO = "acme/Smol-GGUF"

@@ -5,13 +5,13 @@ from pathlib import Path
 
 import pytest
 
-from inference.library import (
+from inference.engines.types import EngineError, ModelInfo
+from inference.models.library import (
     LibraryFileError,
     ModelIntegrityError,
     ModelLibrary,
     ModelNotFoundError,
 )
-from inference.types import EngineError, ModelInfo
 
 
 @pytest.fixture

@@ -3,9 +3,9 @@ from pathlib import Path
 
 import pytest
 
-from inference.llama_engine import LlamaCppEngine, LlamaSettings
-from inference.owned_engine import split_at_stop
-from inference.types import (
+from inference.engines.llama_engine import LlamaCppEngine, LlamaSettings
+from inference.engines.owned_engine import split_at_stop
+from inference.engines.types import (
     ChatMessage,
     ContextOverflowError,
     GenerationRequest,

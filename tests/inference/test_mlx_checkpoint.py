@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from inference.llama_engine import LlamaCppEngine
+from inference.engines.llama_engine import LlamaCppEngine
 from tests.conftest import requires_mlx
 
 TEXTS = [

@@ -6,14 +6,14 @@ from pathlib import Path
 
 import pytest
 
-from inference.mlx_convert import (
+from inference.convert.mlx_convert import (
     MlxConvertJob,
     cached_repo_snapshot,
     default_output_dir,
     estimated_output_bytes,
     resolve_source,
 )
-from inference.quantize import QuantizeCancelled, QuantizeError
+from inference.convert.quantize import QuantizeCancelled, QuantizeError
 from tests.conftest import requires_mlx
 
 

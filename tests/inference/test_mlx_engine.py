@@ -14,11 +14,16 @@ from pathlib import Path
 
 import pytest
 
-from inference.library import ModelLibrary
-from inference.llama_engine import LlamaCppEngine
-from inference.manager import EngineManager
-from inference.mlx_engine import MlxEngine, _mlx_owner
-from inference.types import ChatMessage, ContextOverflowError, GenerationRequest, ModelLoadError
+from inference.engines.llama_engine import LlamaCppEngine
+from inference.engines.manager import EngineManager
+from inference.engines.mlx_engine import MlxEngine, _mlx_owner
+from inference.engines.types import (
+    ChatMessage,
+    ContextOverflowError,
+    GenerationRequest,
+    ModelLoadError,
+)
+from inference.models.library import ModelLibrary
 from tests.conftest import requires_mlx
 
 pytestmark = requires_mlx

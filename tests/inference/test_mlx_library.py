@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from inference.library import ModelIntegrityError, ModelLibrary, ModelNotFoundError
-from inference.safetensors_dir import ModelDirError, read_model_dir
+from inference.models.library import ModelIntegrityError, ModelLibrary, ModelNotFoundError
+from inference.models.safetensors_dir import ModelDirError, read_model_dir
 from tests.conftest import requires_mlx
 
 
@@ -117,8 +117,8 @@ def test_a_converted_model_describes_itself(mlx_4bit_dir: Path, tmp_path: Path) 
 
 def test_an_mlx_fit_uses_unified_memory_on_apple_and_ignores_nvidia(mlx_dir: Path) -> None:
     """MLX runs on Apple Silicon's GPU or on the CPU; an NVIDIA card does not change where."""
-    from inference.fit import estimate_model_dir_fit
     from inference.hardware import GpuInfo
+    from inference.models.fit import estimate_model_dir_fit
 
     config = json.loads((mlx_dir / "config.json").read_text())
     config.update(num_hidden_layers=24, hidden_size=896, num_attention_heads=14,

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from inference.library import ModelLibrary
-from inference.model_import import ImportPathError, ImportReport, import_models
-from inference.types import ModelInfo
+from inference.engines.types import ModelInfo
+from inference.models.importer import ImportPathError, ImportReport, import_models
+from inference.models.library import ModelLibrary
 from tests.inference.model_trees import (
     gpt4all_dir,
     hf_model,

@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from inference.library import ModelLibrary
-from inference.model_removal import ModelRemovalError, remove_model
+from inference.models.library import ModelLibrary
+from inference.models.removal import ModelRemovalError, remove_model
 from tests.inference.model_trees import write_gguf
 
 

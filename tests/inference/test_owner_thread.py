@@ -1,6 +1,6 @@
 import threading
 
-from inference.owner_thread import OwnerThread
+from inference.engines.owner_thread import OwnerThread
 
 
 def test_pending_counts_running_and_queued_calls() -> None:

@@ -4,8 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from inference.gguf_file import read_summary
-from inference.quantize import (
+from inference.convert.quantize import (
     QuantizeCancelled,
     QuantizeError,
     QuantizeJob,
@@ -14,7 +13,8 @@ from inference.quantize import (
     quantization_types,
     quantize,
 )
-from inference.types import ModelInfo
+from inference.engines.types import ModelInfo
+from inference.models.gguf_file import read_summary
 
 
 def test_the_common_types_are_offered() -> None:

@@ -7,13 +7,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from inference.fit import estimate_fit
-from inference.gguf_file import read_summary
+from inference.engines.types import ModelInfo
 from inference.hardware import GpuInfo
-from inference.hub import HubError, choose_file, repo_files
-from inference.hub_search import search_models
-from inference.remote_fit import list_repo_models, read_remote_summary, remote_fit
-from inference.types import ModelInfo
+from inference.hub.remote_fit import list_repo_models, read_remote_summary, remote_fit
+from inference.hub.search import search_models
+from inference.hub.transfer import HubError, choose_file, repo_files
+from inference.models.fit import estimate_fit
+from inference.models.gguf_file import read_summary
 from tests.inference.fake_hub import FakeHub
 
 GIB = 1024 ** 3

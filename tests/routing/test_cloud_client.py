@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from inference.types import ChatMessage
+from inference.engines.types import ChatMessage
 from routing.cloud import (
     NO_KEY_PLACEHOLDER,
     CloudAuthError,

@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from inference.types import TokenLogprob
+from inference.engines.types import TokenLogprob
 from routing.confidence import (
     EscalationConfig,
     answer_score,

@@ -221,7 +221,7 @@ def test_decisions_name_the_model_the_rule_or_policy_chose() -> None:
 
 
 def test_the_existing_chat_path_call_still_works() -> None:
-    # app/chat_service.py: Router().decide(RouteRequest(text=..., conversation_id=...),
+    # app/turn/chat_turn.py: Router().decide(RouteRequest(text=..., conversation_id=...),
     # local_model=...) and decision.target/.rule/.reason/.to_json()
     decision = Router().decide(RouteRequest(text="Say hi.", conversation_id="c"),
                                local_model="m")

@@ -1,0 +1,203 @@
+"""ChatService: starts turns. Saves the question, asks the router where to answer, loads the
+local model or hands the turn to a remote answer, and re-asks an escalated answer elsewhere.
+
+It is given what it needs as a TurnParts (the composition root, app.services.Services,
+is one) and never imports the surfaces or the root itself."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from functools import partial
+from typing import TYPE_CHECKING, Protocol
+
+from app.store.ledger import cloud_spend, confidence_history
+from app.turn.chat_turn import (
+    ChatOptions,
+    ChatTurn,
+    EscalationCheck,
+    RouteRefusedError,
+    TurnAudit,
+)
+from app.turn.remote_turn import EscalatedTurn, RemoteTurn
+from inference.engines.types import ChatMessage, Chunk, Engine, GenerationRequest, ModelInfo
+from routing.decision import RouteRequest, RouteState
+
+if TYPE_CHECKING:
+    from app.config import Settings
+    from app.metering.answer_cost import AnswerPricer
+    from app.metering.energy_meter import EnergyMeter
+    from app.store.audit_log import AuditLog
+    from app.store.conversations import ConversationStore, ConversationSummary
+    from inference.engines.manager import EngineManager
+    from inference.models.library import ModelLibrary
+    from routing.keys import KeyStore
+    from routing.router import Router
+
+# Answers that stopped early still hold text the model should see in the next turn.
+_HISTORY_STATUSES = {"complete", "cancelled", "interrupted"}
+
+
+class TurnParts(Protocol):
+    """What a turn is made from. Read at each turn, so a reloaded router (the policy
+    editor) or changed settings apply to the next question."""
+
+    settings: Settings
+    store: ConversationStore
+    library: ModelLibrary
+    engines: EngineManager
+    router: Router
+    energy: EnergyMeter
+    pricer: AnswerPricer
+    keys: KeyStore
+    audit: AuditLog
+
+
+class ChatService:
+    def __init__(self, parts: TurnParts) -> None:
+        self.parts = parts
+
+    def resolve_model(self, requested: str | None,
+                      conversation: ConversationSummary | None = None) -> ModelInfo:
+        library = self.parts.library
+        wanted = requested or (conversation.model_id if conversation else None) \
+            or self.parts.settings.default_model
+        return library.get(wanted) if wanted else library.list()[0]
+
+    def start(self, prompt: str, *, conversation_id: str | None = None,
+              options: ChatOptions | None = None,
+              cancel: threading.Event | None = None) -> ChatTurn:
+        """Save the question, then route, load and begin the answer.
+
+        The question is committed before anything that can fail, so it is never lost; an
+        error after that leaves it in the conversation to retry.
+        """
+        options = options or ChatOptions()
+        if not prompt.strip():
+            raise ValueError("The message is empty; type something to ask.")
+        store, settings = self.parts.store, self.parts.settings
+        if conversation_id:
+            conversation = store.get(conversation_id)
+            model = self.resolve_model(options.model, conversation)
+            if options.model and model.id != conversation.model_id:
+                store.update(conversation.id, model_id=model.id)
+            if options.system_prompt is not None:
+                store.update(conversation.id, system_prompt=options.system_prompt)
+                conversation = store.get(conversation.id)
+        else:
+            model = self.resolve_model(options.model)
+            conversation = store.create(
+                model_id=model.id,
+                system_prompt=options.system_prompt if options.system_prompt is not None
+                else settings.system_prompt)
+        store.add_user_message(conversation.id, prompt)
+        router = self.parts.router
+        max_tokens = options.max_tokens or settings.max_tokens
+        history = self.history(conversation)  # read once: the budget estimate and the request
+        prompt_chars = sum(len(m.content) for m in history)
+        state = RouteState(conversation_sensitive=conversation.sensitive,
+                           offline=settings.offline,
+                           local_queue_depth=self.parts.engines.queue_depth(model.id),
+                           spend=cloud_spend(store.engine, datetime.now(UTC)),
+                           estimate_usd=lambda _provider, cloud_model: (
+                               self.parts.pricer.cloud_ceiling_usd(
+                                   cloud_model, prompt_chars=prompt_chars,
+                                   max_output_tokens=max_tokens)))
+        route_request = RouteRequest(text=prompt, conversation_id=conversation.id,
+                                     pinned_target=conversation.route_pin, route=options.route,
+                                     context=(conversation.system_prompt or "",))
+        decision = router.decide(route_request, state, local_model=model.id)
+        if decision.sticky and not conversation.sensitive:
+            store.mark_sensitive(conversation.id)
+        audit = TurnAudit(self.parts.audit, conversation.id, decision)
+        if decision.refused:
+            audit.write()
+            raise RouteRefusedError(decision.reason)
+
+        # Logprobs only when escalation will judge a local answer: they cost a
+        # vocabulary-sized pass per token, which no other turn should pay.
+        judged = router.policy.escalation.enabled and decision.target == "local"
+        request = GenerationRequest(
+            messages=history,
+            max_tokens=max_tokens,
+            temperature=settings.temperature if options.temperature is None
+            else options.temperature,
+            seed=options.seed, logprobs=options.logprobs or judged,
+        )
+        start_local = self._local_starter(model, request, cancel)
+        # A local answer loads its model before the answer row exists (as it always did);
+        # a cloud answer loads it only if it has to fail over.
+        engine = self._load_local(model) if decision.target == "local" else None
+        writer = store.start_answer(
+            conversation.id, model_id=model.id if decision.target == "local"
+            else decision.model or model.id, route_target=decision.target,
+            route_rule=decision.rule, route_reason=decision.reason)
+        chunks = engine.stream(request, cancel) if engine is not None else iter(())
+        parts = {"conversation": conversation, "model": model, "decision": decision,
+                 "request": request, "writer": writer, "chunks": chunks,
+                 "energy": self.parts.energy, "pricer": self.parts.pricer,
+                 "audit": audit}
+        if decision.target == "local":
+            check = None
+            if judged:
+                check = EscalationCheck(router, route_request, state, partial(
+                    confidence_history, store.engine, model.id))
+            return ChatTurn(**parts, escalation_check=check)  # type: ignore[arg-type]
+        return RemoteTurn(**parts, router=router, state=state,  # type: ignore[arg-type]
+                          keys=self.parts.keys, start_local=start_local, cancel=cancel)
+
+    def escalate(self, turn: ChatTurn, cancel: threading.Event | None = None
+                 ) -> ChatTurn | None:
+        """The second answer of an escalated turn, to iterate like the first; None when the
+        router kept the local answer (or the turn was not judged).
+
+        Call it after iterating ``turn``. The question is re-asked as the local model got it
+        (the same history, without the local answer) and answered in a new assistant message
+        labelled with the escalation's reason; audited as event "escalation" and billed in
+        the ledger. Should that provider fail, the policy's failover may move it on-prem;
+        it is never answered on this machine a second time.
+        """
+        decision, check = turn.escalation, turn.escalation_check
+        if decision is None or decision.target == "local" or check is None:
+            return None
+        conversation = turn.conversation
+        writer = self.parts.store.start_answer(
+            conversation.id, model_id=decision.model or "", route_target=decision.target,
+            route_rule=decision.rule, route_reason=decision.reason)
+        audit = TurnAudit(self.parts.audit, conversation.id, decision,
+                          first_event="escalation")
+        return EscalatedTurn(
+            conversation=conversation, model=turn.model, decision=decision,
+            request=turn.request, writer=writer, chunks=iter(()),
+            energy=self.parts.energy, pricer=self.parts.pricer, audit=audit,
+            router=check.router, state=check.state, keys=self.parts.keys, cancel=cancel)
+
+    def _load_local(self, model: ModelInfo) -> Engine:
+        with self.parts.energy.busy():  # a model load is not idle draw
+            self.parts.library.verify(model)
+            return self.parts.engines.engine_for(model)
+
+    def _local_starter(self, model: ModelInfo, request: GenerationRequest,
+                       cancel: threading.Event | None) -> Callable[[], Iterator[Chunk]]:
+        """Starts a local answer on demand: the fallback of a cloud answer that failed."""
+        return lambda: self._load_local(model).stream(request, cancel)
+
+    def history(self, conversation: ConversationSummary) -> list[ChatMessage]:
+        messages = []
+        if conversation.system_prompt:
+            messages.append(ChatMessage("system", conversation.system_prompt))
+        for stored in self.parts.store.messages(conversation.id):
+            if stored.role == "user":
+                messages.append(ChatMessage("user", stored.content))
+            elif stored.role == "assistant" and stored.status in _HISTORY_STATUSES \
+                    and stored.content:
+                answer = ChatMessage("assistant", stored.content)
+                if messages and messages[-1].role == "assistant":
+                    # A second answer to one question (an escalation) supersedes the first:
+                    # later turns see it alone, and roles keep alternating, which some
+                    # chat templates require.
+                    messages[-1] = answer
+                else:
+                    messages.append(answer)
+        return messages
