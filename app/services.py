@@ -12,6 +12,7 @@ from app.config import Settings, data_dir, database_url, ensure_writable, load_s
 from app.metering.answer_cost import AnswerPricer
 from app.metering.energy_meter import EnergyMeter, power_config
 from app.metering.price_catalog import load_price_catalog
+from app.network_gate import set_offline
 from app.store.audit_anchor import AuditAnchor
 from app.store.audit_log import AuditLog
 from app.store.conversations import ConversationStore
@@ -22,17 +23,8 @@ from inference.engines.llama_engine import LlamaSettings
 from inference.engines.manager import EngineManager
 from inference.hub.downloads import DownloadQueue, library_registrar
 from inference.models.library import ModelLibrary
-from routing import offline
 from routing.keys import KeyStore, hub_token
 from routing.router import KEYS_INDEX_FILE, Router
-
-
-def apply_offline_mode(enabled: bool) -> None:
-    """Offline mode holds for the whole process, whichever surface turned it on."""
-    if enabled:
-        offline.enable()
-    else:
-        offline.disable()
 
 
 @dataclass
@@ -57,7 +49,7 @@ class Services:
         when the app cannot start."""
         directory = ensure_writable(directory or data_dir())
         settings, warnings = load_settings(directory / "settings.json")
-        apply_offline_mode(settings.offline)
+        set_offline(settings.offline, directory)  # before anything below can open a socket
         # Read once, before anything is started that would need closing: a broken policy or
         # providers file stops the start with its message. Edits apply from the next start
         # (or `reload_router`).
@@ -70,15 +62,20 @@ class Services:
         energy.start()  # sensors are found in the background, once per process
         pricer = AnswerPricer(settings, catalog=partial(load_price_catalog, directory),
                               busy_seconds_since=partial(busy_seconds_since, store.engine))
+        audit = AuditLog(store.engine, AuditAnchor(directory))
+        set_offline(settings.offline, directory, audit)  # refusals go to this audit log
         return cls(data_dir=directory, settings=settings, store=store,
                    library=ModelLibrary(directory), engines=engines, router=router,
                    energy=energy, pricer=pricer, keys=KeyStore(directory / KEYS_INDEX_FILE),
-                   audit=AuditLog(store.engine, AuditAnchor(directory)), warnings=warnings,
-                   recovered_answers=recovered)
+                   audit=audit, warnings=warnings, recovered_answers=recovered)
 
     @property
     def settings_path(self) -> Path:
         return self.data_dir / "settings.json"
+
+    def set_offline(self, enabled: bool) -> None:
+        """Offline mode on or off for the whole process (the GUI's privacy setting)."""
+        set_offline(enabled, self.data_dir, self.audit)
 
     def reload_router(self) -> None:
         """Pick up an edited policy.toml or providers.json (the GUI's policy editor)."""

@@ -37,7 +37,8 @@ from typing import IO, Any, Literal
 from routing.decision import RouteDecision
 
 GENESIS_HASH = "0" * 64
-AuditEvent = Literal["route", "failover", "escalation"]
+# "network": offline mode refused a connection (app/network_gate.py).
+AuditEvent = Literal["route", "failover", "escalation", "network"]
 
 # The hashed fields, in the order a table would list them.
 RECORD_FIELDS = ("seq", "time", "event", "conversation_id", "target", "provider", "model",

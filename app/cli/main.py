@@ -168,6 +168,11 @@ def _missing_xcb_library() -> bool:
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     command = args.command
+    # Before any command runs: offline mode must hold for every one of them, also those
+    # that never open Services (models search, files, fit, pull; providers; route).
+    from app.network_gate import apply_network_policy
+
+    apply_network_policy(_data_dir())
     if command is None or command == "gui":
         reason = _why_no_window()
         if reason is None:

@@ -96,6 +96,9 @@ def _pull(args: argparse.Namespace, library: ModelLibrary) -> int:
     )
 
     repo_id, filename = parse_reference(args.reference)
+    from inference.hub.reachability import require_hub_reachable
+
+    require_hub_reachable()
     token = hub_token()
     remote = choose_file(repo_id, repo_files(repo_id, token=token), filename)
     status = StatusLine()

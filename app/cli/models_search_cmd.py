@@ -73,8 +73,10 @@ def _context(args: argparse.Namespace) -> int:
 
 
 def _search(args: argparse.Namespace) -> int:
+    from inference.hub.reachability import require_hub_reachable
     from inference.hub.search import search_models
 
+    require_hub_reachable()  # one line in a second, not a retry loop, when it is not
     found = search_models(args.query, token=hub_token(), limit=args.limit)
     if args.json:
         print(json.dumps([{"repo_id": r.repo_id, "format": r.format, "downloads": r.downloads,
@@ -123,6 +125,7 @@ def _offload_text(fit: FitEstimate) -> str:
 
 def _files(args: argparse.Namespace) -> int:
     from app.cli.render import human_bytes
+    from inference.hub.reachability import require_hub_reachable
     from inference.hub.remote_fit import list_repo_models
     from inference.hub.transfer import parse_reference
 
@@ -131,6 +134,7 @@ def _files(args: argparse.Namespace) -> int:
         raise ValueError(f"`models files` takes a repository, not a file; for one file use "
                          f"`stillroom models fit {args.repo}`.")
     context = _context(args)
+    require_hub_reachable()
     models = list_repo_models(repo_id, context, token=hub_token())
     if args.json:
         print(json.dumps([{"file": m.filename, "files": [s.filename for s in m.shards],
@@ -170,10 +174,12 @@ def _fit(args: argparse.Namespace, library: ModelLibrary) -> int:
         target = str(local)
         fit = estimate_model_dir_fit(local, context)  # ModelDirError: one line, exit 2
     elif _looks_like_hub(source, library):
+        from inference.hub.reachability import require_hub_reachable
         from inference.hub.remote_fit import remote_fit
         from inference.hub.transfer import choose_file, parse_reference, repo_files
 
         repo_id, filename = parse_reference(source)
+        require_hub_reachable()
         token = hub_token()
         files = repo_files(repo_id, token=token)
         remote = choose_file(repo_id, files, filename)

@@ -18,17 +18,20 @@ if TYPE_CHECKING:
 
 
 def check_online() -> None:
-    """Raise HubError at once when offline mode would refuse the Hub. The socket guard
-    refuses it anyway, but huggingface-hub retries with backoff for about 20 s first, and
-    the user should hear why now. A loopback Hub (tests, a local mirror) stays reachable."""
+    """Raise HubError within about a second when the Hub cannot be reached: offline mode
+    refuses it (a loopback Hub, as in tests or a local mirror, stays reachable), or there is
+    no DNS or route. huggingface-hub would retry with backoff for about 20 s first, and the
+    user should hear why now."""
     from urllib.parse import urlparse
 
+    from inference.hub.reachability import require_hub_reachable
     from inference.hub.transfer import HubError, endpoint
     from routing import offline
 
     if offline.is_enabled() and not offline.is_local(urlparse(endpoint()).hostname):
         raise HubError("Offline mode is on, so Stillroom may not contact the Hub; turn it off "
                        "in Settings → Privacy to search and download.")
+    require_hub_reachable()
 
 
 def search(services: Services, query: str, limit: int) -> list[RepoSummary]:

@@ -34,7 +34,7 @@ from app.gui.meters import MetersPanel
 from app.gui.models_tab import ModelsTab
 from app.gui.sidebar import ConversationSidebar
 from app.gui.worker import TurnRequest, WorkerThread
-from app.services import Services, apply_offline_mode
+from app.services import Services
 from app.turn.chat_turn import ChatOptions
 
 REPAINT_MS = 33  # ~30 frames a second: smooth text without a repaint per token
@@ -642,7 +642,7 @@ class MainWindow(QMainWindow):
         if dialog.exec():
             dialog.apply_to(self.services.settings)
             save_settings(self.services.settings_path, self.services.settings)
-            apply_offline_mode(self.services.settings.offline)
+            self.services.set_offline(self.services.settings.offline)
             self._refresh_offline_status()
             if dialog.providers_changed:
                 self._reload_router("Settings and providers saved.")

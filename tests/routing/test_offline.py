@@ -2,6 +2,7 @@
 
 import http.server
 import shutil
+import socket
 import subprocess
 import sys
 import textwrap
@@ -40,14 +41,47 @@ def test_loopback_still_works_offline(offline_mode) -> None:
         server.server_close()
 
 
-def test_disable_restores_the_socket_layer() -> None:
-    import socket
-
-    original = socket.socket.connect
+def test_disable_lets_connections_through_again() -> None:
+    server = http.server.HTTPServer(("127.0.0.1", 0), http.server.SimpleHTTPRequestHandler)
     offline.enable()
-    assert socket.socket.connect is not original and offline.is_enabled()
     offline.disable()
-    assert socket.socket.connect is original and not offline.is_enabled()
+    assert not offline.is_enabled()
+    # After disable nothing is refused, even an address the guard would refuse (the
+    # connection itself fails in this sandbox or succeeds; it is not OfflineError).
+    try:
+        socket.create_connection(("203.0.113.7", 9), timeout=0.01).close()
+    except offline.OfflineError:
+        pytest.fail("disable() left the guard refusing")
+    except OSError:
+        pass
+    finally:
+        server.server_close()
+
+
+def test_each_refused_target_is_reported_once(offline_mode) -> None:
+    seen: list[str] = []
+    unsubscribe = offline.on_refusal(seen.append)
+    try:
+        for _ in range(3):
+            with pytest.raises(offline.OfflineError):
+                socket.getaddrinfo("telemetry.example.com", 443)
+        with pytest.raises(offline.OfflineError):
+            socket.create_connection(("192.0.2.1", 443), timeout=5)
+    finally:
+        unsubscribe()
+    assert seen == ["telemetry.example.com", "192.0.2.1:443"]
+
+
+def test_a_listener_that_fails_does_not_unblock_the_call(offline_mode) -> None:
+    def broken(_target: str) -> None:
+        raise RuntimeError("the audit log is gone")
+
+    unsubscribe = offline.on_refusal(broken)
+    try:
+        with pytest.raises(offline.OfflineError):
+            socket.gethostbyname("api.example.net")
+    finally:
+        unsubscribe()
 
 
 # The refusal tests run in a network namespace with no interfaces, so that even a broken
@@ -78,6 +112,32 @@ PROBE = textwrap.dedent("""
         except urllib.error.URLError as exc:
             raise exc.reason
     attempt("http", http)
+    import _socket
+    def bare_socket():
+        raw = _socket.socket(_socket.AF_INET, _socket.SOCK_STREAM)
+        raw.settimeout(5)
+        raw.connect(("203.0.113.8", 80))
+    attempt("bare_socket", bare_socket)
+    attempt("connect_ex", lambda: socket.socket().connect_ex(("203.0.113.9", 80)))
+    attempt("gethostbyname", lambda: socket.gethostbyname("example.org"))
+    attempt("gethostbyname_ex", lambda: socket.gethostbyname_ex("example.org"))
+    attempt("gethostbyaddr", lambda: socket.gethostbyaddr("8.8.8.8"))
+    attempt("getnameinfo", lambda: socket.getnameinfo(("8.8.4.4", 53), 0))
+    def sendmsg():
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        s.sendmsg([b"x"], [], 0, ("198.51.100.10", 53))
+    attempt("sendmsg", sendmsg)
+    def connected_name():
+        # A host name handed straight to connect() is resolved inside C, unaudited as a
+        # lookup: the connect check must refuse the name itself.
+        s = socket.socket()
+        s.settimeout(5)
+        s.connect(("example.org", 80))
+    attempt("connect_name", connected_name)
+    import asyncio
+    async def via_asyncio():
+        await asyncio.wait_for(asyncio.open_connection("203.0.113.11", 443), 5)
+    attempt("asyncio", lambda: asyncio.run(via_asyncio()))
     print(" ".join(results))
 """)
 
@@ -89,5 +149,8 @@ def test_every_outbound_path_is_refused_by_the_guard() -> None:
     result = subprocess.run(["unshare", "-rn", sys.executable, "-c", PROBE],
                             capture_output=True, text=True, timeout=60, cwd=REPO_ROOT)
     assert result.returncode == 0, result.stderr
-    assert result.stdout.split() == ["tcp:refused", "dns:refused", "udp:refused",
-                                     "http:refused"]
+    assert result.stdout.split() == [
+        "tcp:refused", "dns:refused", "udp:refused", "http:refused", "bare_socket:refused",
+        "connect_ex:refused", "gethostbyname:refused", "gethostbyname_ex:refused",
+        "gethostbyaddr:refused", "getnameinfo:refused", "sendmsg:refused",
+        "connect_name:refused", "asyncio:refused"]
