@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from inference.engines.types import ModelInfo
-from tests.conftest import run_cli
+from tests.conftest import requires_unshare, run_cli
 
 TIMING_KEYS = {"ttft_s", "prefill_tps", "decode_tps", "total_s"}
 
@@ -126,7 +126,7 @@ def test_no_arguments_without_a_display_starts_the_terminal_chat(stillroom_home:
     assert result.returncode == 0 and result.stdout.strip()
 
 
-@pytest.mark.skipif(shutil.which("unshare") is None, reason="needs util-linux unshare")
+@requires_unshare
 def test_chat_works_with_no_network_at_all(stillroom_home: Path) -> None:
     # A network namespace with no interfaces up: not even loopback is reachable.
     result = run_cli("chat", "--json", "-t", "0", "--max-tokens", "8", "Say hi.",

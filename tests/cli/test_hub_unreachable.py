@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import shutil
 import time
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import run_cli
+from tests.conftest import requires_unshare, run_cli
 
-pytestmark = pytest.mark.skipif(shutil.which("unshare") is None,
-                                reason="needs util-linux unshare")
+pytestmark = requires_unshare
 
 
 @pytest.mark.parametrize("command", [

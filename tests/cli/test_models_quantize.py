@@ -1,12 +1,11 @@
 """`stillroom models quantize` end to end: quantize a real F16 model, then chat with it."""
 
 import json
-import shutil
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import run_cli
+from tests.conftest import requires_unshare, run_cli
 
 
 def test_quantize_registers_a_model_that_chat_can_use(stillroom_home: Path,
@@ -50,7 +49,7 @@ def test_unknown_type_is_one_clear_line(stillroom_home: Path, f16_model: Path,
     assert "Traceback" not in result.stderr
 
 
-@pytest.mark.skipif(shutil.which("unshare") is None, reason="needs util-linux unshare")
+@requires_unshare
 def test_a_full_disk_is_reported_before_any_work(stillroom_home: Path, f16_model: Path,
                                                  tmp_path: Path) -> None:
     """A real 1 MB tmpfs (in a private mount namespace) as the output's disk."""

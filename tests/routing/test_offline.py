@@ -1,7 +1,6 @@
 """Offline mode refuses every non-loopback connection in the process, and only those."""
 
 import http.server
-import shutil
 import socket
 import subprocess
 import sys
@@ -12,6 +11,7 @@ import urllib.request
 import pytest
 
 from routing import offline
+from tests.conftest import requires_unshare
 
 
 @pytest.fixture
@@ -142,7 +142,7 @@ PROBE = textwrap.dedent("""
 """)
 
 
-@pytest.mark.skipif(shutil.which("unshare") is None, reason="needs util-linux unshare")
+@requires_unshare
 def test_every_outbound_path_is_refused_by_the_guard() -> None:
     from tests.conftest import REPO_ROOT
 
