@@ -1,0 +1,198 @@
+"""Conversations encrypted at rest (SQLCipher, key in the OS keyring): with the real Secret
+Service (gnome-keyring in a private D-Bus session) where a keyring exists, and this test
+process itself (keyring's fail backend) for the machine without one."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from app.store import sqlite_files
+from app.store.conversations import ConversationStore
+from app.store.db import StoreError, open_engine
+from tests.conftest import requires_secret_service, run_cli, run_with_secret_service
+
+SECRET_TEXT = "Privileged: the client admits the merger closes on 14 March"
+
+# Run inside the keyring session: the key and every byte the data directory holds.
+KEY_AND_FILES = """
+import keyring
+from app.store.encryption import KEYRING_SERVICE, KEY_NAME
+def key():
+    return keyring.get_password(KEYRING_SERVICE, KEY_NAME)
+def files_under(folder):
+    return [p for p in Path(folder).rglob("*") if p.is_file()]
+def leaks(folder, needle):
+    return [str(p) for p in files_under(folder) if needle in p.read_bytes()]
+"""
+
+
+def _session(script: str, *args: str, home: Path, timeout: int = 300):
+    """Run `script` with the real Secret Service; its keyring lives under `home`, so two
+    calls with the same `home` share the key and a different `home` has none."""
+    home.mkdir(exist_ok=True)
+    result = run_with_secret_service("import sys\nfrom pathlib import Path\n" + KEY_AND_FILES
+                                     + textwrap.dedent(script), *args, home=home,
+                                     timeout=timeout)
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-3000:]
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _plaintext_store(path: Path, conversations: int = 3) -> dict:
+    """A plaintext database with conversations, made where there is no keyring (here)."""
+    store = ConversationStore(open_engine(f"sqlite:///{path}"))
+    for number in range(conversations):
+        conversation = store.create(model_id="m", system_prompt=f"prompt {number}")
+        store.add_user_message(conversation.id, f"{SECRET_TEXT} #{number}")
+        writer = store.start_answer(conversation.id, model_id="m", route_target="local",
+                                    route_rule="r", route_reason="why")
+        writer.append(f"answer {number}")
+        writer.finish("complete")
+    store.engine.dispose()
+    assert path.read_bytes()[:16] == sqlite_files.SQLITE_HEADER
+    with contextlib.closing(sqlite_files.connect(path, None)) as connection:
+        return {name: list(value)
+                for name, value in sqlite_files.content_digest(connection).items()}
+
+
+NEW_STORE = """
+from app.store.conversations import ConversationStore
+from app.store.db import open_engine
+from app.store.encryption import status_of
+from app.cli.doctor_cmd import _encryption
+data = Path(sys.argv[1]); data.mkdir()
+url = f"sqlite:///{data / 'stillroom.db'}"
+store = ConversationStore(open_engine(url))
+conversation = store.create(model_id="m", system_prompt=None)
+store.add_user_message(conversation.id, sys.argv[2])
+status = status_of(store.engine)
+engine_open = [p.name for p in files_under(data)]
+leaked_while_open = leaks(data, sys.argv[2].encode())
+store.engine.dispose()
+print(json.dumps({"header": (data / "stillroom.db").read_bytes()[:16].hex(),
+                  "status": [status.encrypted, status.line()], "doctor": _encryption(url),
+                  "files_while_open": engine_open, "leaked_while_open": leaked_while_open,
+                  "leaked": leaks(data, sys.argv[2].encode()),
+                  "key_on_disk": leaks(data.parent, key().encode()) + leaks(data.parent,
+                                                                            bytes.fromhex(key())),
+                  "key_is_256_bit": len(bytes.fromhex(key())) == 32}))
+"""
+
+
+@requires_secret_service
+def test_a_new_store_is_encrypted_and_holds_no_plaintext(tmp_path: Path) -> None:
+    seen = _session("import json\n" + NEW_STORE, str(tmp_path / "data"), SECRET_TEXT,
+                    home=tmp_path)
+    assert bytes.fromhex(seen["header"]) != sqlite_files.SQLITE_HEADER
+    assert seen["status"] == [True, "encrypted at rest (SQLCipher 4, key in the OS keyring)"]
+    assert seen["doctor"] == {"encrypted": True, "state": seen["status"][1]}
+    assert "stillroom.db-wal" in seen["files_while_open"]  # the WAL was there, and checked
+    assert seen["leaked_while_open"] == [] and seen["leaked"] == []
+    assert seen["key_on_disk"] == [] and seen["key_is_256_bit"]
+
+
+MIGRATE = """
+import contextlib, json
+from app.store import sqlite_files
+from app.store.db import open_engine
+from app.store.encryption import status_of
+database = Path(sys.argv[1])
+engine = open_engine(f"sqlite:///{database}")
+notice = status_of(engine).notice
+rows = engine.connect().exec_driver_sql("SELECT content FROM messages ORDER BY id").all()
+engine.dispose()
+with contextlib.closing(sqlite_files.connect(database, key())) as connection:
+    after = sqlite_files.content_digest(connection)
+(backup,) = database.parent.glob("stillroom-plaintext-backup-*.db")
+with contextlib.closing(sqlite_files.connect(backup, None)) as connection:
+    backup_ok = sqlite_files.integrity_ok(connection)
+    in_backup = sqlite_files.content_digest(connection)
+print(json.dumps({"after": after, "backup": in_backup, "backup_ok": backup_ok,
+                  "backup_name": backup.name, "notice": notice,
+                  "header": database.read_bytes()[:16].hex(),
+                  "leaked": [p for p in leaks(database.parent, sys.argv[2].encode())],
+                  "rows": [row[0] for row in rows],
+                  "sidecars": sorted(p.name for p in database.parent.iterdir())}))
+"""
+
+
+@requires_secret_service
+def test_a_plaintext_store_is_migrated_in_place_after_a_verified_backup(
+        tmp_path: Path, stillroom_home: Path) -> None:
+    stillroom_home.mkdir()
+    database = stillroom_home / "stillroom.db"
+    before = _plaintext_store(database)
+    seen = _session(MIGRATE, str(database), SECRET_TEXT, home=tmp_path)
+    assert bytes.fromhex(seen["header"]) != sqlite_files.SQLITE_HEADER
+    assert seen["after"] == before  # every row of every table, byte for byte
+    assert seen["backup_ok"] and seen["backup"] == before
+    assert seen["rows"][0] == f"{SECRET_TEXT} #0" and len(seen["rows"]) == 6
+    # The plaintext is left only in the backup, which the user is told about.
+    assert seen["leaked"] == [str(stillroom_home / seen["backup_name"])]
+    assert seen["backup_name"] in seen["notice"]
+    assert "stillroom.db.encrypting" not in seen["sidecars"]
+
+
+def test_without_a_keyring_the_store_stays_plaintext_and_doctor_says_why(
+        stillroom_home: Path) -> None:
+    stillroom_home.mkdir()
+    _plaintext_store(stillroom_home / "stillroom.db", conversations=1)
+    result = run_cli("doctor", home=stillroom_home)
+    assert result.returncode == 0, result.stderr
+    (line,) = [line for line in result.stdout.splitlines() if line.startswith("Chats")]
+    assert line.startswith("Chats     not encrypted: no OS keyring")
+    assert "never keeps a passphrase on disk" in line
+    report = json.loads(run_cli("doctor", "--json", home=stillroom_home).stdout)
+    assert report["database_encryption"]["encrypted"] is False
+    # Nothing but the database (and its WAL) was written: no key or passphrase file.
+    assert {p.name for p in stillroom_home.iterdir()} <= {
+        "stillroom.db", "stillroom.db-wal", "stillroom.db-shm"}
+
+
+ENCRYPTED_STORE = """
+import json
+from app.store.conversations import ConversationStore
+from app.store.db import open_engine
+database = Path(sys.argv[1]); database.parent.mkdir(exist_ok=True)
+store = ConversationStore(open_engine(f"sqlite:///{database}"))
+store.add_user_message(store.create(model_id="m", system_prompt=None).id, "kept")
+store.engine.dispose()
+print(json.dumps({"encrypted": database.read_bytes()[:16] != b"SQLite format 3\\x00"}))
+"""
+
+OPEN_IT = """
+import json
+from app.store.db import StoreError, open_engine
+try:
+    open_engine(f"sqlite:///{sys.argv[1]}")
+    print(json.dumps("opened"))
+except StoreError as exc:
+    print(json.dumps(str(exc)))
+"""
+
+
+@requires_secret_service
+def test_an_encrypted_store_without_its_key_is_never_opened_or_replaced(
+        tmp_path: Path) -> None:
+    database = tmp_path / "data" / "stillroom.db"
+    assert _session(ENCRYPTED_STORE, str(database), home=tmp_path / "a")["encrypted"]
+    digest = _sha256(database)
+    # Another keyring (another user, a reset keyring): no key for this file.
+    message = _session(OPEN_IT, str(database), home=tmp_path / "b")
+    assert "it is encrypted and the OS keyring holds no database key" in message
+    # No keyring at all (this process).
+    with pytest.raises(StoreError, match="it is encrypted and no OS keyring is available"):
+        open_engine(f"sqlite:///{database}")
+    assert _sha256(database) == digest
+    assert sorted(p.name for p in database.parent.iterdir()) == ["stillroom.db"]
+    # With its own keyring it opens as before.
+    assert _session(OPEN_IT, str(database), home=tmp_path / "a") == "opened"
