@@ -196,3 +196,123 @@ def test_an_encrypted_store_without_its_key_is_never_opened_or_replaced(
     assert sorted(p.name for p in database.parent.iterdir()) == ["stillroom.db"]
     # With its own keyring it opens as before.
     assert _session(OPEN_IT, str(database), home=tmp_path / "a") == "opened"
+
+
+# The CLI as a user runs it, inside the keyring session.
+CLI = """
+import json, os, subprocess
+def cli(home, *args):
+    done = subprocess.run([sys.executable, "-m", "app.cli.main", *args], capture_output=True,
+                          text=True, env={**os.environ, "STILLROOM_HOME": str(home)})
+    return [done.returncode, done.stdout, done.stderr]
+def conversations(home):
+    from app.store.conversations import ConversationStore
+    from app.store.db import open_engine
+    store = ConversationStore(open_engine(f"sqlite:///{Path(home) / 'stillroom.db'}"))
+    try:
+        return [[c.title, [[m.role, m.content, m.status] for m in store.messages(c.id)]]
+                for c in store.list()]
+    finally:
+        store.engine.dispose()
+"""
+
+ROUND_TRIP = CLI + """
+first, second, backup = Path(sys.argv[1]), Path(sys.argv[2]), Path(sys.argv[3])
+from app.store.conversations import ConversationStore
+from app.store.db import open_engine
+first.mkdir()
+store = ConversationStore(open_engine(f"sqlite:///{first / 'stillroom.db'}"))
+for number in range(3):
+    conversation = store.create(model_id="m", system_prompt=None)
+    store.add_user_message(conversation.id, f"{sys.argv[4]} #{number}")
+    writer = store.start_answer(conversation.id, model_id="m", route_target="local",
+                                route_rule="r", route_reason="why")
+    writer.append(f"answer {number}")
+    writer.finish("complete")
+no_folder = cli(first, "backup", str(backup))
+backup.parent.mkdir()
+# The backup is made while this store is still open (the online backup API).
+made = cli(first, "backup", str(backup))
+store.engine.dispose()
+refused = cli(first, "backup", str(backup))
+restored = cli(second, "restore", str(backup))
+over_without_replace = cli(second, "restore", str(backup))
+over = cli(second, "restore", "--replace", str(backup))
+print(json.dumps({"over_without_replace": over_without_replace, "over": over,
+                  "backup": made, "again": refused, "no_folder": no_folder,
+                  "restore": restored,
+                  "header": backup.read_bytes()[:16].hex(),
+                  "leaked": leaks(backup.parent, sys.argv[4].encode()),
+                  "first": conversations(first), "second": conversations(second),
+                  "second_files": sorted(p.name for p in second.iterdir())}))
+"""
+
+
+@requires_secret_service
+def test_backup_then_restore_into_a_new_data_directory_gives_the_same_conversations(
+        tmp_path: Path) -> None:
+    seen = _session(ROUND_TRIP, str(tmp_path / "first"), str(tmp_path / "second"),
+                    str(tmp_path / "backups" / "chats.stillroom-backup"), SECRET_TEXT,
+                    home=tmp_path / "keyring")
+    assert seen["no_folder"][0] == 2 and "does not exist; create it first" in seen["no_folder"][2]
+    assert seen["backup"][0] == 0, seen["backup"]
+    assert "Backed up 3 conversations to" in seen["backup"][1]
+    assert "encrypted with the database key in the OS keyring" in seen["backup"][1]
+    assert bytes.fromhex(seen["header"]) != sqlite_files.SQLITE_HEADER
+    assert seen["leaked"] == []
+    assert seen["again"][0] == 2 and "already exists" in seen["again"][2]
+    assert seen["restore"][0] == 0, seen["restore"]
+    assert "Restored 3 conversations into" in seen["restore"][1]
+    assert len(seen["first"]) == 3 and seen["second"] == seen["first"]
+    assert seen["first"][0][1][0][1].startswith(SECRET_TEXT)
+    # A database with conversations is replaced only when asked, and then kept aside.
+    code, _out, error = seen["over_without_replace"]
+    assert code == 2 and "holds 3 conversations; add --replace" in error
+    assert seen["over"][0] == 0 and "The database it replaced is kept at" in seen["over"][1]
+    (kept,) = [n for n in seen["second_files"] if "-before-restore-" in n]
+    assert kept in seen["over"][1]
+    assert [n for n in seen["second_files"] if n.startswith("stillroom.db")] == ["stillroom.db"]
+
+
+DAMAGED_RESTORE = CLI + """
+import hashlib, shutil
+home, backup = Path(sys.argv[1]), Path(sys.argv[2])
+from app.store.conversations import ConversationStore
+from app.store.db import open_engine
+home.mkdir()
+store = ConversationStore(open_engine(f"sqlite:///{home / 'stillroom.db'}"))
+store.add_user_message(store.create(model_id="m", system_prompt=None).id, "keep me")
+store.engine.dispose()
+assert cli(home, "backup", str(backup))[0] == 0
+def state():
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in home.iterdir()}
+before = state()
+damaged = {}
+size = backup.stat().st_size
+def flipped(data, at=size // 2):
+    return data[:at] + bytes(b ^ 0xFF for b in data[at:at + 64]) + data[at + 64:]
+variants = {"flipped": flipped,
+            "truncated": lambda data: data[:size // 3],
+            "garbage": lambda data: b"not a database at all" * 200,
+            "empty": lambda data: b""}
+for name, damage in variants.items():
+    copy = backup.with_name(name)
+    copy.write_bytes(damage(backup.read_bytes()))
+    damaged[name] = cli(home, "restore", "--replace", str(copy))
+damaged["missing"] = cli(home, "restore", str(backup.with_name("nope")))
+print(json.dumps({"damaged": damaged, "unchanged": state() == before,
+                  "conversations": conversations(home)}))
+"""
+
+
+@requires_secret_service
+def test_restore_of_a_damaged_file_is_one_line_and_changes_nothing(tmp_path: Path) -> None:
+    seen = _session(DAMAGED_RESTORE, str(tmp_path / "data"), str(tmp_path / "chats.backup"),
+                    home=tmp_path / "keyring")
+    for name, (code, stdout, stderr) in seen["damaged"].items():
+        assert code == 2, (name, stdout, stderr)
+        assert stderr.count("\n") == 1 and "Traceback" not in stderr, (name, stderr)
+        assert "nothing was changed" in stderr, (name, stderr)
+    assert "is not a Stillroom backup this keyring can open" in seen["damaged"]["garbage"][2]
+    assert seen["unchanged"]
+    assert seen["conversations"][0][1] == [["user", "keep me", "complete"]]
