@@ -121,6 +121,8 @@ def describe(url: str) -> AtRest:
     path = database_path(url)
     if path is None:
         backend = make_url(url).get_backend_name()
+        if backend == "sqlite":
+            return AtRest(False, "not on disk: the database is in memory")
         return AtRest(False, f"not managed here: the database is {backend} (its server's own "
                              f"encryption applies)")
     if sqlite_files.is_encrypted(path):

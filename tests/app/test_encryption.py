@@ -316,3 +316,22 @@ def test_restore_of_a_damaged_file_is_one_line_and_changes_nothing(tmp_path: Pat
     assert "is not a Stillroom backup this keyring can open" in seen["damaged"]["garbage"][2]
     assert seen["unchanged"]
     assert seen["conversations"][0][1] == [["user", "keep me", "complete"]]
+
+
+def test_databases_other_than_a_sqlite_file_are_described_not_touched(tmp_path: Path) -> None:
+    from app.store.encryption import describe, prepare
+
+    server = "postgresql://stillroom@db.office.example/chats"
+    assert describe(server).line() == ("not managed here: the database is postgresql (its "
+                                       "server's own encryption applies)")
+    assert prepare(server).options == {}
+    assert describe("sqlite://").line() == "not on disk: the database is in memory"
+
+
+def test_is_encrypted_reads_only_the_header(tmp_path: Path) -> None:
+    plain, other, empty = tmp_path / "plain.db", tmp_path / "other.db", tmp_path / "empty.db"
+    plain.write_bytes(sqlite_files.SQLITE_HEADER + b"\0" * 100)
+    other.write_bytes(b"\x8a" * 116)
+    empty.write_bytes(b"")
+    assert [sqlite_files.is_encrypted(p) for p in (plain, other, empty, tmp_path / "none")] \
+        == [False, True, False, False]
