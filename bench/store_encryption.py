@@ -47,6 +47,7 @@ def open_store(path: Path, variant: str) -> ConversationStore:
         return ConversationStore(engine)
     # The keyring's two answers, without a keyring: the key, or "no keyring here".
     encrypted = variant == "encrypted"
+    encryption._keyring = (lambda: "a keyring") if encrypted else (lambda: None)
     encryption.stored_key = (lambda: KEY) if encrypted else (lambda: None)
     encryption._create_key = lambda: None
     store = ConversationStore(open_engine(f"sqlite:///{path}"))

@@ -189,8 +189,12 @@ def prepare(url: str) -> EngineSetup:
     a keyring exists), plain otherwise. Raises KeyUnavailableError or ValueError (a damaged
     file, another process using it) worded for the user."""
     path = database_path(url)
+    if path is None:
+        return EngineSetup({}, describe(url))
+    if not sqlite_files.is_encrypted(path) and _keyring() is None:
+        return EngineSetup({}, AtRest(False, NO_KEYRING))  # and sqlcipher3 is not even loaded
     dbapi = sqlite_files.sqlcipher()
-    if path is None or (dbapi is None and not sqlite_files.is_encrypted(path)):
+    if dbapi is None and not sqlite_files.is_encrypted(path):
         return EngineSetup({}, describe(url))
     if dbapi is None:
         raise KeyUnavailableError("it is encrypted and SQLCipher (the sqlcipher3 package) "
