@@ -335,3 +335,28 @@ def test_is_encrypted_reads_only_the_header(tmp_path: Path) -> None:
     empty.write_bytes(b"")
     assert [sqlite_files.is_encrypted(p) for p in (plain, other, empty, tmp_path / "none")] \
         == [False, True, False, False]
+
+
+RESTORE_INTO = CLI + """
+home, backup = Path(sys.argv[1]), Path(sys.argv[2])
+restored = cli(home, "restore", str(backup))
+print(json.dumps({"restore": restored, "header": (home / "stillroom.db").read_bytes()[:16].hex(),
+                  "conversations": conversations(home)}))
+"""
+
+
+@requires_secret_service
+def test_a_plaintext_backup_restored_where_a_keyring_exists_comes_back_encrypted(
+        tmp_path: Path, stillroom_home: Path) -> None:
+    stillroom_home.mkdir()
+    _plaintext_store(stillroom_home / "stillroom.db", conversations=2)
+    backup = tmp_path / "plain.backup"
+    made = run_cli("backup", str(backup), home=stillroom_home)
+    assert made.returncode == 0, made.stderr
+    assert "NOT encrypted (no OS keyring" in made.stdout
+    assert backup.read_bytes()[:16] == sqlite_files.SQLITE_HEADER
+    seen = _session(RESTORE_INTO, str(tmp_path / "new-home"), str(backup), home=tmp_path)
+    assert seen["restore"][0] == 0 and "(encrypted)" in seen["restore"][1], seen["restore"]
+    assert bytes.fromhex(seen["header"]) != sqlite_files.SQLITE_HEADER
+    assert [messages[0][1] for _title, messages in seen["conversations"]] == [
+        f"{SECRET_TEXT} #1", f"{SECRET_TEXT} #0"]
