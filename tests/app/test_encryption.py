@@ -360,3 +360,27 @@ def test_a_plaintext_backup_restored_where_a_keyring_exists_comes_back_encrypted
     assert bytes.fromhex(seen["header"]) != sqlite_files.SQLITE_HEADER
     assert [messages[0][1] for _title, messages in seen["conversations"]] == [
         f"{SECRET_TEXT} #1", f"{SECRET_TEXT} #0"]
+
+
+@requires_secret_service
+def test_a_plaintext_store_open_elsewhere_is_left_alone_and_the_start_says_why(
+        tmp_path: Path, stillroom_home: Path) -> None:
+    import sqlite3
+
+    stillroom_home.mkdir()
+    database = stillroom_home / "stillroom.db"
+    _plaintext_store(database, conversations=1)
+    before = {p.name: _sha256(p) for p in stillroom_home.iterdir()}
+    # Another Stillroom (this process) has the file open, idle, as the GUI would. Nothing
+    # else here may open the file meanwhile: closing any descriptor of it drops this
+    # process's POSIX locks, SQLite's among them.
+    other = sqlite3.connect(database)
+    try:
+        other.execute("SELECT count(*) FROM messages").fetchone()
+        message = _session(OPEN_IT, str(database), home=tmp_path)
+    finally:
+        other.close()
+    after = {p.name: _sha256(p) for p in stillroom_home.iterdir()}
+    assert "is open in another Stillroom window or command; close that and start again" \
+        in message
+    assert after == before  # no backup, no half-made copy, the file untouched
