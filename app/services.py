@@ -13,6 +13,7 @@ from app.metering.answer_cost import AnswerPricer
 from app.metering.energy_meter import EnergyMeter, power_config
 from app.metering.price_catalog import load_price_catalog
 from app.network_gate import set_offline
+from app.store import encryption
 from app.store.audit_anchor import AuditAnchor
 from app.store.audit_log import AuditLog
 from app.store.conversations import ConversationStore
@@ -55,6 +56,8 @@ class Services:
         # (or `reload_router`).
         router = Router.load(directory)
         store = ConversationStore(open_engine(database_url(directory)))
+        if (notice := encryption.status_of(store.engine).notice) is not None:
+            warnings.append(notice)  # the start that encrypted a plaintext database says so
         recovered = store.recover_interrupted()
         engines = EngineManager(LlamaSettings(context_length=settings.context_length,
                                               n_threads=settings.threads))
@@ -68,6 +71,11 @@ class Services:
                    library=ModelLibrary(directory), engines=engines, router=router,
                    energy=energy, pricer=pricer, keys=KeyStore(directory / KEYS_INDEX_FILE),
                    audit=audit, warnings=warnings, recovered_answers=recovered)
+
+    @property
+    def at_rest(self) -> encryption.AtRest:
+        """Whether the conversations are encrypted on disk, and why (settings, doctor)."""
+        return encryption.status_of(self.store.engine)
 
     @property
     def settings_path(self) -> Path:

@@ -13,8 +13,12 @@ import json
 import os
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from inference.files import write_json_atomic
+
+if TYPE_CHECKING:
+    from keyring.backend import KeyringBackend
 
 SERVICE = "stillroom"
 # The Hugging Face token (gated model repositories) is kept like a provider's key.
@@ -41,16 +45,25 @@ def mask(secret: str) -> str:
     return f"{secret[:3]}…{secret[-4:]}"
 
 
+def usable_keyring() -> KeyringBackend | None:
+    """The OS keyring backend, or None where there is none: keyring's fail backend, or one
+    whose priority says it must not be used (every secret Stillroom keeps asks this)."""
+    import keyring
+    from keyring.backends import fail
+
+    backend = keyring.get_keyring()
+    if isinstance(backend, fail.Keyring) or getattr(backend, "priority", 1) <= 0:
+        return None
+    return backend
+
+
 class KeyStore:
     def __init__(self, index_path: Path) -> None:
         self.index_path = index_path
 
     def _backend(self, provider: str):
-        import keyring
-        from keyring.backends import fail
-
-        backend = keyring.get_keyring()
-        if isinstance(backend, fail.Keyring) or getattr(backend, "priority", 1) <= 0:
+        backend = usable_keyring()
+        if backend is None:
             raise KeyringUnavailableError(
                 NO_BACKEND_HELP.format(variable=environment_variable(provider)))
         return backend

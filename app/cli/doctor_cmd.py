@@ -19,6 +19,7 @@ def collect() -> dict[str, object]:
     directory = data_dir()
     report["data_dir"] = str(directory)
     report["database"] = database_url(directory).split("://", 1)[0]
+    report["database_encryption"] = _encryption(database_url(directory))
     settings, _ = load_settings(directory / "settings.json")
     # The same sensors the chat path opens, so the line below says what it will use.
     sensors = probe_sensors(power_config(settings), background_polling=False)
@@ -33,6 +34,13 @@ def collect() -> dict[str, object]:
                        "reference_cloud_model": settings.reference_cloud_model}
     report["costs_text"] = _costs_text(settings)
     return report
+
+
+def _encryption(url: str) -> dict[str, object]:
+    from app.store.encryption import describe
+
+    at_rest = describe(url)
+    return {"encrypted": at_rest.encrypted, "state": at_rest.line()}
 
 
 def _usd(value: float) -> str:
@@ -76,4 +84,5 @@ def run_doctor(args: argparse.Namespace) -> int:
     print(f"Energy    chat answers: {report['chat_energy']}")
     print(f"Costs     {report['costs_text']}")
     print(f"Data      {report['data_dir']}  (database: {report['database']})")
+    print(f"Chats     {report['database_encryption']['state']}")
     return 0

@@ -107,6 +107,10 @@ def _parser() -> argparse.ArgumentParser:
 
     add_audit_command(commands)
 
+    from app.cli.backup_cmd import add_backup_commands
+
+    add_backup_commands(commands)
+
     commands.add_parser("gui", help="open the desktop window")
     return parser
 
@@ -194,6 +198,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         from app.cli.audit_cmd import run_audit
 
         return run_guarded(run_audit, args)
+    if args.command in ("backup", "restore"):
+        from app.cli import backup_cmd
+
+        handler = backup_cmd.run_backup if args.command == "backup" else backup_cmd.run_restore
+        return run_guarded(handler, args)
     if args.command == "models":
         from app.cli.models_cmd import run_models
 

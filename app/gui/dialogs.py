@@ -107,7 +107,7 @@ class SettingsDialog(QDialog):
     """Edits Settings (settings.json), cloud keys (the OS keyring) and offline mode."""
 
     def __init__(self, settings: Settings, models: list[ModelInfo], data_dir: str,
-                 key_store, parent: QWidget) -> None:  # noqa: ANN001
+                 key_store, parent: QWidget, at_rest: str = "") -> None:  # noqa: ANN001
         super().__init__(parent)
         self.setWindowTitle("Settings")
         self.settings = settings
@@ -134,6 +134,11 @@ class SettingsDialog(QDialog):
                           f"(takes effect at the next start).</small>")
         location.setWordWrap(True)
         form.addRow("Data directory", location)
+        # Read-only: encryption follows the OS keyring (app/store/encryption.py).
+        self.at_rest = QLabel(f"Conversations: {at_rest}" if at_rest else "")
+        self.at_rest.setWordWrap(True)
+        self.at_rest.setAccessibleName("Conversations at rest")
+        form.addRow("Encryption", self.at_rest)
         self.system_prompt = QPlainTextEdit(settings.system_prompt or "")
         self.system_prompt.setAccessibleName("Default system prompt")
         self.system_prompt.setMaximumHeight(80)

@@ -638,7 +638,8 @@ class MainWindow(QMainWindow):
 
         dialog = SettingsDialog(self.services.settings, self.services.library.list(),
                                 str(self.services.data_dir),
-                                KeyStore(self.services.data_dir / "keys-index.json"), self)
+                                KeyStore(self.services.data_dir / "keys-index.json"), self,
+                                at_rest=self.services.at_rest.line())
         if dialog.exec():
             dialog.apply_to(self.services.settings)
             save_settings(self.services.settings_path, self.services.settings)

@@ -8,6 +8,8 @@ from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.exc import DatabaseError, OperationalError
 from sqlalchemy.orm import sessionmaker
 
+from app.store import encryption
+
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 # The newest revision in migrations/versions/; tests check it matches Alembic's head.
 # Comparing against it lets a normal start skip importing Alembic at all.
@@ -30,7 +32,15 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:  # noqa: ANN001
 
 
 def open_engine(url: str) -> Engine:
-    engine = create_engine(url)
+    """Raise StoreError (worded for the user) when the database cannot be opened. A SQLite
+    file is encrypted at rest where an OS keyring exists (app/store/encryption.py)."""
+    try:
+        setup = encryption.prepare(url)
+    except (encryption.KeyUnavailableError, ValueError) as exc:
+        raise StoreError(f"Stillroom cannot open its database {encryption.database_path(url)}: "
+                         f"{exc}.") from None
+    engine = create_engine(url, **setup.options)
+    encryption.remember(engine, setup.at_rest)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
     try:

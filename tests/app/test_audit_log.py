@@ -141,8 +141,9 @@ shutil.copy(home / "audit-head.json", saved / "audit-head.json")
 log.append([record_for(decision, conversation_id="c")])
 # Someone removes the last row and puts back the older head file: the file agrees with the
 # database again, but the keyring's copy does not.
-import sqlite3
-with sqlite3.connect(home / "stillroom.db") as db:
+# The store is encrypted here (a keyring exists): the tamperer has the key too.
+from app.store import encryption, sqlite_files
+with sqlite_files.connect(home / "stillroom.db", encryption.stored_key()) as db:
     db.execute("DELETE FROM audit WHERE seq = 3")
 shutil.copy(saved / "audit-head.json", home / "audit-head.json")
 head, sources = log.head(log.rows())

@@ -258,3 +258,22 @@ def test_providers_added_in_settings_become_routes(qtbot, window) -> None:
     dialog.secret.setText("hf_" + "x" * 30)
     dialog._store_key()
     assert "keyring" in dialog.key_message.text().lower()
+
+
+def test_settings_say_whether_conversations_are_encrypted(qtbot, window, monkeypatch) -> None:
+    """No keyring in this process: the settings dialog says the store is plaintext and why."""
+    import app.gui.window as window_module
+    from app.gui.dialogs import SettingsDialog
+
+    shown: list[SettingsDialog] = []
+
+    class Recorded(SettingsDialog):
+        def exec(self) -> int:
+            shown.append(self)
+            return 0
+
+    monkeypatch.setattr(window_module, "SettingsDialog", Recorded)
+    window.open_settings()
+    (dialog,) = shown
+    qtbot.addWidget(dialog)
+    assert dialog.at_rest.text().startswith("Conversations: not encrypted: no OS keyring")
