@@ -43,7 +43,8 @@ class _RefusalRecorder:
         # has a one-second budget, and opening the store can take longer). Not a daemon, so
         # a command that ends right after the refusal still writes its row before exit.
         record = refusal_record(target)
-        threading.Thread(target=self._write, args=(record,), name="offline-audit").start()
+        threading.Thread(target=self._write, args=(record,), name="offline-audit",
+                         daemon=False).start()  # not inherited from a daemon caller
 
     def _write(self, record: AuditRecord) -> None:
         with self._lock:
