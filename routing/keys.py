@@ -13,8 +13,12 @@ import json
 import os
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from inference.files import write_json_atomic
+
+if TYPE_CHECKING:
+    from keyring.backend import KeyringBackend
 
 SERVICE = "stillroom"
 # The Hugging Face token (gated model repositories) is kept like a provider's key.
@@ -28,6 +32,20 @@ NO_BACKEND_HELP = (
 
 class KeyringUnavailableError(RuntimeError):
     """There is no usable keyring backend; the message says what to do."""
+
+
+def usable_keyring() -> KeyringBackend | None:
+    """The OS keyring backend, or None when there is none: keyring's `fail` backend, or one
+    with no priority (keyring's way of saying it cannot work here), or keyring missing."""
+    try:
+        import keyring
+        from keyring.backends import fail
+    except ImportError:
+        return None
+    backend = keyring.get_keyring()
+    if isinstance(backend, fail.Keyring) or getattr(backend, "priority", 1) <= 0:
+        return None
+    return backend
 
 
 def environment_variable(provider: str) -> str:
@@ -46,11 +64,8 @@ class KeyStore:
         self.index_path = index_path
 
     def _backend(self, provider: str):
-        import keyring
-        from keyring.backends import fail
-
-        backend = keyring.get_keyring()
-        if isinstance(backend, fail.Keyring) or getattr(backend, "priority", 1) <= 0:
+        backend = usable_keyring()
+        if backend is None:
             raise KeyringUnavailableError(
                 NO_BACKEND_HELP.format(variable=environment_variable(provider)))
         return backend

@@ -1,4 +1,5 @@
-"""The routing audit log in the database: rows sealed by routing.audit, appended in a
+"""The routing audit log in the database: rows sealed by routing.audit (HMAC-SHA256 under
+the key audit_anchor keeps in the OS keyring, SHA-256 only without one), appended in a
 transaction that reads the chain's head, read back as the dicts routing.audit verifies."""
 
 from __future__ import annotations
@@ -7,13 +8,14 @@ import json
 from collections.abc import Iterable
 from typing import IO, Any
 
-from sqlalchemy import Engine, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Engine, inspect, select
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from app.store.audit_anchor import AuditAnchor, AuditHead
+from app.store.db import StoreError
 from app.store.schema import AuditRow
-from routing.audit import ROW_FIELDS, AuditRecord, export_jsonl, seal, verify
+from routing.audit import ROW_FIELDS, AuditRecord, export_jsonl, seal
 
 # Two processes appending at once both read the same head; the unique seq makes the second
 # insert fail, and it seals again on the new head. A handful of tries is plenty for a
@@ -28,14 +30,26 @@ def _row_dict(row: AuditRow) -> dict[str, Any]:
     return values
 
 
+class AuditTableMissingError(StoreError):
+    """The database has no audit table (it was dropped)."""
+
+
 class AuditLog:
-    """`anchor` keeps the chain's head outside the database, so that deleting the last rows
-    is detected too (see audit_anchor.py); without one only edits, insertions and deletions
-    before the last row are."""
+    """`anchor` keeps the MAC key and the chain's head outside the database (audit_anchor.py),
+    so that a recomputed chain and deleted last rows are detected too; without one rows are
+    hash-chained only and only edits, insertions and deletions before the last row are."""
 
     def __init__(self, engine: Engine, anchor: AuditAnchor | None = None) -> None:
         self.engine = engine
         self.anchor = anchor
+        self._key: bytes | None = None
+
+    def key(self) -> bytes | None:
+        """The MAC key for new rows (made on first use); None without a keyring. Looked up
+        again while missing, so a keyring unlocked later keys the rows from then on."""
+        if self._key is None and self.anchor is not None:
+            self._key = self.anchor.key(create=True)
+        return self._key
 
     def append(self, records: Iterable[AuditRecord]) -> list[dict[str, Any]]:
         """Seal and insert records, in order, in one transaction; returns the new rows."""
@@ -56,13 +70,14 @@ class AuditLog:
 
     def _append_once(self, records: list[AuditRecord]) -> tuple[list[dict[str, Any]], str]:
         written: list[dict[str, Any]] = []
+        key = self.key()
         with Session(self.engine) as session, session.begin():
             head = session.scalars(select(AuditRow).order_by(AuditRow.seq.desc())
                                    .limit(1)).first()
             previous = _row_dict(head) if head is not None else None
             first = session.scalars(select(AuditRow.hash).where(AuditRow.seq == 1)).first()
             for record in records:
-                row = seal(record, previous)
+                row = seal(record, previous, key=key)
                 session.add(AuditRow(**{**row, "categories": json.dumps(row["categories"],
                                                                         sort_keys=True)}))
                 written.append(row)
@@ -74,16 +89,29 @@ class AuditLog:
 
         Ordered by the primary key, not seq: a row inserted with a forged seq then shows up
         where it was physically added, and breaks the chain there."""
-        with Session(self.engine) as session:
-            return [_row_dict(row) for row in session.scalars(select(AuditRow)
-                                                              .order_by(AuditRow.id))]
+        try:
+            with Session(self.engine) as session:
+                return [_row_dict(row) for row in session.scalars(select(AuditRow)
+                                                                  .order_by(AuditRow.id))]
+        except OperationalError as exc:
+            if not self.table_exists():
+                raise AuditTableMissingError(
+                    "the database has no audit table (it was dropped): the routing audit "
+                    "trail is gone; keep this database aside as evidence") from None
+            raise exc
+
+    def table_exists(self) -> bool:
+        with self.engine.connect() as connection:
+            return inspect(connection).has_table(AuditRow.__tablename__)
 
     def verify(self, rows: list[dict[str, Any]] | None = None) -> int | None:
         """Index (0-based) of the first row that breaks the chain, or None. An index equal to
-        the number of rows means rows are missing from the end."""
+        the number of rows means rows are missing from the end. (audit_check.check_log gives
+        the full verdict: keyed or not, a cut start, a replaced log, rows past the head.)"""
+        from app.store.audit_check import check_rows
+
         rows = self.rows() if rows is None else rows
-        head, _sources = self.head(rows)
-        return verify(rows, head=(head.count, head.last_hash) if head else None)
+        return check_rows(self, rows).index
 
     def head(self, rows: list[dict[str, Any]]) -> tuple[AuditHead | None, list[str]]:
         """The anchored head for these rows and where it was looked up (empty: no anchor)."""
