@@ -61,6 +61,9 @@ class AuditLog:
             except IntegrityError:
                 if attempt == _APPEND_TRIES - 1:
                     raise
+            except OperationalError:
+                self._raise_if_table_missing()
+                raise
         else:
             return []
         # After the commit: an anchor ahead of the database would report rows as deleted.
@@ -93,16 +96,18 @@ class AuditLog:
             with Session(self.engine) as session:
                 return [_row_dict(row) for row in session.scalars(select(AuditRow)
                                                                   .order_by(AuditRow.id))]
-        except OperationalError as exc:
-            if not self.table_exists():
-                raise AuditTableMissingError(
-                    "the database has no audit table (it was dropped): the routing audit "
-                    "trail is gone; keep this database aside as evidence") from None
-            raise exc
+        except OperationalError:
+            self._raise_if_table_missing()
+            raise
 
-    def table_exists(self) -> bool:
+    def _raise_if_table_missing(self) -> None:
+        # Never recreated here: a new empty table would hide that the old one was dropped.
         with self.engine.connect() as connection:
-            return inspect(connection).has_table(AuditRow.__tablename__)
+            if inspect(connection).has_table(AuditRow.__tablename__):
+                return
+        raise AuditTableMissingError(
+            "the database has no audit table (it was dropped): the routing audit trail is "
+            "gone; keep this database aside as evidence") from None
 
     def verify(self, rows: list[dict[str, Any]] | None = None) -> int | None:
         """Index (0-based) of the first row that breaks the chain, or None. An index equal to

@@ -291,3 +291,14 @@ def test_doctor_says_the_trail_is_not_keyed_without_a_keyring(stillroom_home: Pa
     assert result.returncode == 0, result.stderr
     assert "Audit     NOT keyed: there is no OS keyring" in result.stdout
     assert "cannot be detected" in result.stdout
+
+
+def test_appending_to_a_dropped_table_is_one_clear_error(stillroom_home: Path) -> None:
+    from app.store.audit_log import AuditTableMissingError
+
+    write_rows(stillroom_home, 1)
+    sql(stillroom_home, "DROP TABLE audit")
+    log = AuditLog(open_engine(database_url(stillroom_home)), AuditAnchor(stillroom_home))
+    with pytest.raises(AuditTableMissingError, match="no audit table"):
+        log.append([record_for(DECISION, conversation_id="after")])
+    log.engine.dispose()
