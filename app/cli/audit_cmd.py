@@ -47,9 +47,7 @@ def run_audit(args: argparse.Namespace) -> int:
 
 
 def _verify(log: AuditLog) -> int:
-    from app.store.audit_check import check_log
-
-    result = check_log(log)
+    result = log.check()
     if result.intact:
         print(f"{result.verdict} Protection: {result.protection}.")
         return 0

@@ -10,7 +10,7 @@ from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QVBoxLayout, QW
 
 from app.gui.background import run_in_background
 from app.services import Services
-from app.store.audit_check import NO_KEY_YET, NOT_KEYED, AuditVerdict, check_log
+from app.store.audit_check import NO_KEY_YET, NOT_KEYED, AuditVerdict
 
 _WARNING_STYLE = "color: #b00020; font-weight: bold;"
 
@@ -34,7 +34,7 @@ class AuditDialog(QDialog):
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         buttons.rejected.connect(self.reject)
         layout.addWidget(buttons)
-        run_in_background(self, lambda: check_log(services.audit), self._show, self._failed,
+        run_in_background(self, services.audit.check, self._show, self._failed,
                           name="audit-check")
 
     def _show(self, result: AuditVerdict) -> None:

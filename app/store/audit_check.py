@@ -12,7 +12,6 @@ from routing.audit import walk
 
 if TYPE_CHECKING:
     from app.store.audit_anchor import AuditAnchor, AuditHead
-    from app.store.audit_log import AuditLog
 
 NOT_KEYED = ("NOT keyed: there is no OS keyring, so the rows are only hash-chained (SHA-256, "
              "which anyone who can write the database can recompute) and a rollback of the "
@@ -53,29 +52,19 @@ def protection_here(data_dir: Path) -> str:
     return protection(anchor, key=anchor.key(create=False))
 
 
-def check_log(log: AuditLog) -> AuditVerdict:
-    from app.store.audit_log import AuditTableMissingError
-
-    try:
-        rows = log.rows()
-    except AuditTableMissingError as exc:
-        head, _sources = log.head([])
-        recorded = f" ({head.count} rows were recorded at its head)" if head else ""
-        return AuditVerdict(False, f"{exc}{recorded}.", _protection(log, 0))
-    return check_rows(log, rows)
+def missing_table(message: str, head: AuditHead | None, anchor: AuditAnchor | None,
+                  key: bytes | None) -> AuditVerdict:
+    recorded = f" ({head.count} rows were recorded at its head)" if head else ""
+    return AuditVerdict(False, f"{message}{recorded}.", protection(anchor, key=key))
 
 
-def _protection(log: AuditLog, plain_rows: int) -> str:
-    key = log.anchor.key(create=False) if log.anchor is not None else None
-    return protection(log.anchor, plain_rows=plain_rows, key=key)
-
-
-def check_rows(log: AuditLog, rows: list[dict[str, Any]]) -> AuditVerdict:
-    key = log.anchor.key(create=False) if log.anchor is not None else None
-    head, _sources = log.head(rows)
+def judge(rows: list[dict[str, Any]], head: AuditHead | None, *, key: bytes | None,
+          anchor: AuditAnchor | None) -> AuditVerdict:
+    """The verdict on `rows` against the recorded `head`, with the MAC `key` (None: none
+    readable) and the anchor they came from (None: a log kept without one)."""
     walked = walk(rows, key=key)
-    guard = protection(log.anchor, plain_rows=walked.plain, key=key)
-    problem = _problem(rows, head, walked, anchored=log.anchor is not None)
+    guard = protection(anchor, plain_rows=walked.plain, key=key)
+    problem = _problem(rows, head, walked, anchored=anchor is not None)
     if problem is not None:
         index, verdict = problem
         return AuditVerdict(False, verdict, guard, index)

@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from app.store.audit_anchor import AuditAnchor, AuditHead
+from app.store.audit_check import AuditVerdict, judge, missing_table
 from app.store.db import StoreError
 from app.store.schema import AuditRow
 from routing.audit import ROW_FIELDS, AuditRecord, export_jsonl, seal
@@ -111,12 +112,27 @@ class AuditLog:
 
     def verify(self, rows: list[dict[str, Any]] | None = None) -> int | None:
         """Index (0-based) of the first row that breaks the chain, or None. An index equal to
-        the number of rows means rows are missing from the end. (audit_check.check_log gives
-        the full verdict: keyed or not, a cut start, a replaced log, rows past the head.)"""
-        from app.store.audit_check import check_rows
-
+        the number of rows means rows are missing from the end. (check() gives the verdict in
+        words: keyed or not, a cut start, a replaced log, rows past the head.)"""
         rows = self.rows() if rows is None else rows
-        return check_rows(self, rows).index
+        return self._judge(rows).index
+
+    def check(self) -> AuditVerdict:
+        """The verdict `stillroom audit verify`, doctor and the window show."""
+        try:
+            rows = self.rows()
+        except AuditTableMissingError as exc:
+            head, _sources = self.head([])
+            return missing_table(str(exc), head, self.anchor, self._stored_key())
+        return self._judge(rows)
+
+    def _judge(self, rows: list[dict[str, Any]]) -> AuditVerdict:
+        head, _sources = self.head(rows)
+        return judge(rows, head, key=self._stored_key(), anchor=self.anchor)
+
+    def _stored_key(self) -> bytes | None:
+        # Verifying never makes a key: a missing one must show, not be papered over.
+        return self.anchor.key(create=False) if self.anchor is not None else None
 
     def head(self, rows: list[dict[str, Any]]) -> tuple[AuditHead | None, list[str]]:
         """The anchored head for these rows and where it was looked up (empty: no anchor)."""
