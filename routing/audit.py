@@ -11,8 +11,10 @@ A row says where a message went and why, never what it said:
 breaks the chain at that row; ``verify`` returns its index. Two limits, by construction:
 deleting rows at the *end* leaves a valid shorter chain (pass ``head``, the count and last
 hash kept elsewhere, to catch it), and someone who can rewrite the whole table can recompute
-every hash (pass ``key``, a secret kept in the OS keyring, to make hashes HMACs they cannot
-recompute).
+every hash (pass ``key``, a secret kept in the OS keyring, to make hashes HMAC-SHA256 MACs
+they cannot recompute). ``walk`` reads a log that holds both kinds: rows hash-chained only
+(written before it was keyed, or without a keyring) followed by keyed rows, never the
+reverse.
 
 Pure functions over plain dicts, so the app can keep rows in its database (a column per
 field, ``categories`` as JSON text) and hand them back as dicts; ``JsonlAuditLog`` is a
@@ -139,6 +141,60 @@ def verify(rows: Iterable[Mapping[str, Any]], *, head: tuple[int, str] | None = 
     if head is not None and count < head[0]:
         return count
     return None
+
+
+@dataclass(frozen=True, slots=True)
+class ChainWalk:
+    """What ``walk`` found: rows that hold, how many of them lead the chain unkeyed, and the
+    first row that breaks it (an index into the rows) with the reason, worded for a user."""
+
+    start_seq: int | None  # the first row's seq; 1 unless rows were cut from the start
+    holding: int  # rows from the start that hold
+    plain: int  # of those, the leading rows that are hash-chained only (no key)
+    broken: int | None = None
+    problem: str = ""
+
+
+def walk(rows: list[Mapping[str, Any]], *, key: bytes | None) -> ChainWalk:
+    """Check a chain that may start with unkeyed rows and continue keyed (``key``).
+
+    The first row is taken as the start whatever its seq (``start_seq`` says where it
+    starts, so a cut start is reported as such rather than as an edit). After the first keyed
+    row every row must be keyed: an unkeyed row there was written without the key.
+    """
+    start = rows[0].get("seq") if rows and isinstance(rows[0].get("seq"), int) else None
+    prev_hash = rows[0].get("prev_hash") if start not in (None, 1) else GENESIS_HASH
+    expected, plain, keyed = start or 1, 0, False
+    for index, row in enumerate(rows):
+        problem = _row_problem(row, expected, prev_hash)
+        if not problem:
+            body_hash = str(row["hash"])
+            if key is not None and hmac.compare_digest(body_hash, chain(prev_hash, row, key=key)):
+                keyed = True
+            elif not hmac.compare_digest(body_hash, chain(prev_hash, row)):
+                problem = ("its MAC does not match its fields" if key is not None else
+                           "its hash does not match its fields (or it is keyed with an audit "
+                           "key that cannot be read here)")
+            elif keyed:
+                problem = ("it is only hash-chained after keyed rows: it was written "
+                           "without the audit key")
+            else:
+                plain += 1
+        if problem:
+            return ChainWalk(start, index, plain, index, problem)
+        prev_hash, expected = row["hash"], expected + 1
+    return ChainWalk(start, len(rows), plain)
+
+
+def _row_problem(row: Mapping[str, Any], expected_seq: int, prev_hash: str) -> str:
+    missing = [name for name in ROW_FIELDS if name not in row]
+    if missing:
+        return f"it lacks {', '.join(missing)}"
+    if row["seq"] != expected_seq:
+        return f"its seq is {row['seq']} where {expected_seq} should follow"
+    if row["prev_hash"] != prev_hash:
+        return "its prev_hash is not the previous row's MAC"
+    return ""
 
 
 def export_jsonl(rows: Iterable[Mapping[str, Any]], stream: IO[str]) -> int:

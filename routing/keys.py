@@ -34,6 +34,21 @@ class KeyringUnavailableError(RuntimeError):
     """There is no usable keyring backend; the message says what to do."""
 
 
+def usable_keyring() -> KeyringBackend | None:
+    """The OS keyring backend, or None when there is none: keyring's `fail` backend, or one
+    with no priority (keyring's way of saying it cannot work here), or keyring missing.
+    Every secret Stillroom keeps (API keys, the database key, the audit key) asks this."""
+    try:
+        import keyring
+        from keyring.backends import fail
+    except ImportError:
+        return None
+    backend = keyring.get_keyring()
+    if isinstance(backend, fail.Keyring) or getattr(backend, "priority", 1) <= 0:
+        return None
+    return backend
+
+
 def environment_variable(provider: str) -> str:
     return "STILLROOM_KEY_" + re.sub(r"[^A-Z0-9]", "_", provider.upper())
 
@@ -43,18 +58,6 @@ def mask(secret: str) -> str:
     if len(secret) < 12:
         return "•" * 8
     return f"{secret[:3]}…{secret[-4:]}"
-
-
-def usable_keyring() -> KeyringBackend | None:
-    """The OS keyring backend, or None where there is none: keyring's fail backend, or one
-    whose priority says it must not be used (every secret Stillroom keeps asks this)."""
-    import keyring
-    from keyring.backends import fail
-
-    backend = keyring.get_keyring()
-    if isinstance(backend, fail.Keyring) or getattr(backend, "priority", 1) <= 0:
-        return None
-    return backend
 
 
 class KeyStore:

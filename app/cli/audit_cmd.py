@@ -6,6 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from app.cli.errors import EXIT_USER_ERROR, print_error
 from app.store.audit_log import AuditLog
 
 EXIT_BROKEN = 1
@@ -15,10 +16,11 @@ def add_audit_command(commands: argparse._SubParsersAction) -> None:
     audit = commands.add_parser(
         "audit", help="the routing audit log: verify its hash chain, export it",
         description="One content-free row per routing decision (where, why, tokens, cost; "
-                    "never the text), each chained to the one before by its hash.")
+                    "never the text), each chained to the one before by its HMAC-SHA256 MAC (key "
+                    "and head in the OS keyring; only SHA-256 hash-chained without one).")
     actions = audit.add_subparsers(dest="audit_command", metavar="ACTION", required=True)
-    actions.add_parser("verify", help="check that no row was edited, inserted or deleted "
-                                      "(exit 1 and the row when one was)")
+    actions.add_parser("verify", help="check that no row was edited, inserted, deleted, "
+                                      "forged or rolled back (exit 1 and what, when one was)")
     export = actions.add_parser("export", help="write every row as JSON Lines")
     export.add_argument("file", nargs="?", type=Path, metavar="FILE",
                         help="where to write (default: stdout)")
@@ -44,39 +46,31 @@ def run_audit(args: argparse.Namespace) -> int:
         log.engine.dispose()
 
 
-def _anchor_note(sources: list[str]) -> str:
-    if "keyring" in sources:
-        return "head checked against audit-head.json and the OS keyring"
-    return ("head checked against audit-head.json only (no OS keyring: rolling back the "
-            "database and that file together would go unnoticed)")
-
-
 def _verify(log: AuditLog) -> int:
-    rows = log.rows()
-    broken = log.verify(rows)
-    head, sources = log.head(rows)
-    if broken is None:
-        last = f"; last hash {rows[-1]['hash'][:16]}…" if rows else ""
-        print(f"Audit log intact: {len(rows)} rows{last}; {_anchor_note(sources)}.")
+    result = log.check()
+    if result.intact:
+        print(f"{result.verdict} Protection: {result.protection}.")
         return 0
-    if broken == len(rows) and head is not None:
-        print(f"stillroom: the audit log is missing its last {head.count - len(rows)} row(s): "
-              f"{head.count} were written, {len(rows)} remain; {_anchor_note(sources)}.",
-              file=sys.stderr)
-        return EXIT_BROKEN
-    seq = rows[broken].get("seq") if broken < len(rows) else None
-    where = f"row {broken + 1}" + (f" (seq {seq})" if seq is not None else "")
-    print(f"stillroom: the audit log is broken at {where}: a row there or just before it was "
-          f"edited, inserted or deleted; rows from there on cannot be trusted.",
-          file=sys.stderr)
+    print_error(result.verdict)
+    print(f"Protection: {result.protection}.", file=sys.stderr)
     return EXIT_BROKEN
 
 
 def _export(log: AuditLog, path: Path | None) -> int:
+    from routing.audit import export_jsonl
+
+    rows = log.rows()  # first: a dropped table is one line and leaves no empty file behind
     if path is None:
-        count = log.export(sys.stdout)
+        count = export_jsonl(rows, sys.stdout)
     else:
-        with path.open("w", encoding="utf-8") as stream:
-            count = log.export(stream)
+        try:
+            stream = path.open("w", encoding="utf-8")
+        except OSError as exc:
+            print_error(f"cannot write the audit export to {path}: "
+                        f"{exc.strerror or type(exc).__name__}; name a file in a folder that "
+                        f"exists and that you can write to.")
+            return EXIT_USER_ERROR
+        with stream:
+            count = export_jsonl(rows, stream)
     print(f"Exported {count} audit rows" + (f" to {path}." if path else "."), file=sys.stderr)
     return 0

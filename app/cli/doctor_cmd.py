@@ -9,6 +9,7 @@ from decimal import Decimal
 from app.cli.render import human_bytes
 from app.config import Settings, data_dir, database_url, load_settings
 from app.metering.energy_meter import chat_energy_summary, power_config
+from app.store.audit_check import protection_here
 from inference.hardware import probe
 from inference.power import SensorFamilyStatus, probe_sensors
 from routing.pricing import format_usd
@@ -33,6 +34,7 @@ def collect() -> dict[str, object]:
                        "busy_hours_per_day": settings.busy_hours_per_day,
                        "reference_cloud_model": settings.reference_cloud_model}
     report["costs_text"] = _costs_text(settings)
+    report["audit"] = protection_here(directory)
     return report
 
 
@@ -83,6 +85,7 @@ def run_doctor(args: argparse.Namespace) -> int:
         print("  " + SensorFamilyStatus(**status).line().replace("\n", "\n  "))
     print(f"Energy    chat answers: {report['chat_energy']}")
     print(f"Costs     {report['costs_text']}")
+    print(f"Audit     {report['audit']}")
     print(f"Data      {report['data_dir']}  (database: {report['database']})")
     print(f"Chats     {report['database_encryption']['state']}")
     return 0

@@ -247,6 +247,7 @@ class MainWindow(QMainWindow):
         action(file_menu, "Costs and savings…", QKeySequence("Ctrl+Shift+C"),
                self.open_costs)
         action(file_menu, "Routing policy…", QKeySequence("Ctrl+Shift+P"), self.edit_policy)
+        action(file_menu, "Audit trail…", QKeySequence("Ctrl+Shift+A"), self.open_audit)
         action(file_menu, "Quit", QKeySequence.StandardKey.Quit, self.close)
         chat_menu = self.menuBar().addMenu("&Chat")
         action(chat_menu, "Send", QKeySequence("Ctrl+Return"), self.send)
@@ -654,6 +655,11 @@ class MainWindow(QMainWindow):
         from app.gui.cost_dialog import open_cost_dialog
 
         self.cost_dialog = open_cost_dialog(self.services, self)
+
+    def open_audit(self) -> None:
+        from app.gui.audit_dialog import open_audit_dialog
+
+        self.audit_dialog = open_audit_dialog(self.services, self)
 
     def _refresh_offline_status(self) -> None:
         offline = self.services.settings.offline

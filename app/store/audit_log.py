@@ -1,4 +1,5 @@
-"""The routing audit log in the database: rows sealed by routing.audit, appended in a
+"""The routing audit log in the database: rows sealed by routing.audit (HMAC-SHA256 under
+the key audit_anchor keeps in the OS keyring, SHA-256 only without one), appended in a
 transaction that reads the chain's head, read back as the dicts routing.audit verifies."""
 
 from __future__ import annotations
@@ -7,13 +8,15 @@ import json
 from collections.abc import Iterable
 from typing import IO, Any
 
-from sqlalchemy import Engine, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Engine, inspect, select
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from app.store.audit_anchor import AuditAnchor, AuditHead
+from app.store.audit_check import AuditVerdict, judge, missing_table
+from app.store.db import StoreError
 from app.store.schema import AuditRow
-from routing.audit import ROW_FIELDS, AuditRecord, export_jsonl, seal, verify
+from routing.audit import ROW_FIELDS, AuditRecord, export_jsonl, seal
 
 # Two processes appending at once both read the same head; the unique seq makes the second
 # insert fail, and it seals again on the new head. A handful of tries is plenty for a
@@ -28,14 +31,26 @@ def _row_dict(row: AuditRow) -> dict[str, Any]:
     return values
 
 
+class AuditTableMissingError(StoreError):
+    """The database has no audit table (it was dropped)."""
+
+
 class AuditLog:
-    """`anchor` keeps the chain's head outside the database, so that deleting the last rows
-    is detected too (see audit_anchor.py); without one only edits, insertions and deletions
-    before the last row are."""
+    """`anchor` keeps the MAC key and the chain's head outside the database (audit_anchor.py),
+    so that a recomputed chain and deleted last rows are detected too; without one rows are
+    hash-chained only and only edits, insertions and deletions before the last row are."""
 
     def __init__(self, engine: Engine, anchor: AuditAnchor | None = None) -> None:
         self.engine = engine
         self.anchor = anchor
+        self._key: bytes | None = None
+
+    def key(self) -> bytes | None:
+        """The MAC key for new rows (made on first use); None without a keyring. Looked up
+        again while missing, so a keyring unlocked later keys the rows from then on."""
+        if self._key is None and self.anchor is not None:
+            self._key = self.anchor.key(create=True)
+        return self._key
 
     def append(self, records: Iterable[AuditRecord]) -> list[dict[str, Any]]:
         """Seal and insert records, in order, in one transaction; returns the new rows."""
@@ -47,6 +62,9 @@ class AuditLog:
             except IntegrityError:
                 if attempt == _APPEND_TRIES - 1:
                     raise
+            except OperationalError:
+                self._raise_if_table_missing()
+                raise
         else:
             return []
         # After the commit: an anchor ahead of the database would report rows as deleted.
@@ -56,13 +74,14 @@ class AuditLog:
 
     def _append_once(self, records: list[AuditRecord]) -> tuple[list[dict[str, Any]], str]:
         written: list[dict[str, Any]] = []
+        key = self.key()
         with Session(self.engine) as session, session.begin():
             head = session.scalars(select(AuditRow).order_by(AuditRow.seq.desc())
                                    .limit(1)).first()
             previous = _row_dict(head) if head is not None else None
             first = session.scalars(select(AuditRow.hash).where(AuditRow.seq == 1)).first()
             for record in records:
-                row = seal(record, previous)
+                row = seal(record, previous, key=key)
                 session.add(AuditRow(**{**row, "categories": json.dumps(row["categories"],
                                                                         sort_keys=True)}))
                 written.append(row)
@@ -74,16 +93,46 @@ class AuditLog:
 
         Ordered by the primary key, not seq: a row inserted with a forged seq then shows up
         where it was physically added, and breaks the chain there."""
-        with Session(self.engine) as session:
-            return [_row_dict(row) for row in session.scalars(select(AuditRow)
-                                                              .order_by(AuditRow.id))]
+        try:
+            with Session(self.engine) as session:
+                return [_row_dict(row) for row in session.scalars(select(AuditRow)
+                                                                  .order_by(AuditRow.id))]
+        except OperationalError:
+            self._raise_if_table_missing()
+            raise
+
+    def _raise_if_table_missing(self) -> None:
+        # Never recreated here: a new empty table would hide that the old one was dropped.
+        with self.engine.connect() as connection:
+            if inspect(connection).has_table(AuditRow.__tablename__):
+                return
+        raise AuditTableMissingError(
+            "the database has no audit table (it was dropped): the routing audit trail is "
+            "gone; keep this database aside as evidence") from None
 
     def verify(self, rows: list[dict[str, Any]] | None = None) -> int | None:
         """Index (0-based) of the first row that breaks the chain, or None. An index equal to
-        the number of rows means rows are missing from the end."""
+        the number of rows means rows are missing from the end. (check() gives the verdict in
+        words: keyed or not, a cut start, a replaced log, rows past the head.)"""
         rows = self.rows() if rows is None else rows
+        return self._judge(rows).index
+
+    def check(self) -> AuditVerdict:
+        """The verdict `stillroom audit verify`, doctor and the window show."""
+        try:
+            rows = self.rows()
+        except AuditTableMissingError as exc:
+            head, _sources = self.head([])
+            return missing_table(str(exc), head, self.anchor, self._stored_key())
+        return self._judge(rows)
+
+    def _judge(self, rows: list[dict[str, Any]]) -> AuditVerdict:
         head, _sources = self.head(rows)
-        return verify(rows, head=(head.count, head.last_hash) if head else None)
+        return judge(rows, head, key=self._stored_key(), anchor=self.anchor)
+
+    def _stored_key(self) -> bytes | None:
+        # Verifying never makes a key: a missing one must show, not be papered over.
+        return self.anchor.key(create=False) if self.anchor is not None else None
 
     def head(self, rows: list[dict[str, Any]]) -> tuple[AuditHead | None, list[str]]:
         """The anchored head for these rows and where it was looked up (empty: no anchor)."""

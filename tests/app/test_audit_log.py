@@ -27,6 +27,20 @@ DECISIONS = [
 ]
 
 
+# keyring's own setting for its backend: the CLI in a child process sees no keyring, as on a
+# machine without one (keyring.backends.fail is what keyring picks there).
+NO_KEYRING = {"PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring"}
+
+
+@pytest.fixture(autouse=True)
+def no_keyring(monkeypatch: pytest.MonkeyPatch) -> None:
+    """In this process, no keyring either (the keyed cases run under the Secret Service)."""
+    import keyring
+    from keyring.backends import fail
+
+    monkeypatch.setattr(keyring, "get_keyring", lambda: fail.Keyring())
+
+
 @pytest.fixture
 def log(stillroom_home: Path) -> AuditLog:
     stillroom_home.mkdir(parents=True, exist_ok=True)
@@ -52,8 +66,9 @@ def test_rows_chain_and_read_back_as_written(log: AuditLog) -> None:
 
 
 def test_verify_command_passes_an_intact_log(stillroom_home: Path, log: AuditLog) -> None:
-    result = run_cli("audit", "verify", home=stillroom_home)
-    assert result.returncode == 0 and "Audit log intact: 4 rows" in result.stdout
+    result = run_cli("audit", "verify", home=stillroom_home, env=NO_KEYRING)
+    assert result.returncode == 0 and "Audit log consistent: 4 rows" in result.stdout
+    assert "NOT keyed" in result.stdout
 
 
 @pytest.mark.parametrize(("tamper", "row"), [
@@ -68,7 +83,7 @@ def test_verify_command_passes_an_intact_log(stillroom_home: Path, log: AuditLog
 def test_verify_names_the_first_broken_row(stillroom_home: Path, log: AuditLog, tamper: str,
                                            row: str) -> None:
     execute(stillroom_home, tamper)
-    result = run_cli("audit", "verify", home=stillroom_home)
+    result = run_cli("audit", "verify", home=stillroom_home, env=NO_KEYRING)
     assert result.returncode == 1
     assert f"broken at {row}" in result.stderr
 
@@ -88,7 +103,7 @@ def test_a_recomputed_forgery_inside_the_chain_breaks_the_next_row(
 def test_export_writes_every_row_as_json_lines(stillroom_home: Path, log: AuditLog,
                                                tmp_path: Path) -> None:
     target = tmp_path / "audit.jsonl"
-    result = run_cli("audit", "export", str(target), home=stillroom_home)
+    result = run_cli("audit", "export", str(target), home=stillroom_home, env=NO_KEYRING)
     assert result.returncode == 0 and "Exported 4 audit rows" in result.stderr
     exported = [json.loads(line) for line in target.read_text(encoding="utf-8").splitlines()]
     assert exported == log.rows()
@@ -101,23 +116,27 @@ def test_deleting_the_last_rows_is_caught_by_the_anchored_head(
     audit-head.json still says how many rows were written."""
     execute(stillroom_home, "DELETE FROM audit WHERE seq > ?", 4 - deleted)
     assert log.verify() == 4 - deleted
-    result = run_cli("audit", "verify", home=stillroom_home)
+    result = run_cli("audit", "verify", home=stillroom_home, env=NO_KEYRING)
     assert result.returncode == 1
     assert f"missing its last {deleted} row(s): 4 were written, {4 - deleted} remain" \
         in result.stderr
 
 
-def test_the_anchor_follows_appends_and_a_fresh_log_is_not_confused_with_an_old_one(
+def test_the_anchor_follows_appends_and_keeps_a_replaced_log_visible(
         stillroom_home: Path, log: AuditLog) -> None:
     anchored = json.loads((stillroom_home / ANCHOR_FILE).read_text(encoding="utf-8"))
     rows = log.rows()
     assert anchored == {"first_hash": rows[0]["hash"], "count": 4, "last_hash": rows[-1]["hash"]}
-    # A rewritten log (every row recomputed from a different first row) is its own chain: the
-    # old anchor does not apply to it, so it neither vouches for it nor reports it deleted.
+    # Emptying the table and letting the app start a new chain must not make the old log's
+    # loss disappear: the head moves to the new log and remembers the one it replaced.
     execute(stillroom_home, "DELETE FROM audit")
     log.append([record_for(DECISIONS[3], conversation_id="new")])
-    assert log.verify() is None
-    assert json.loads((stillroom_home / ANCHOR_FILE).read_text(encoding="utf-8"))["count"] == 1
+    head = json.loads((stillroom_home / ANCHOR_FILE).read_text(encoding="utf-8"))
+    assert head["count"] == 1 and head["replaced"]["count"] == 4
+    assert log.verify() == 0
+    result = run_cli("audit", "verify", home=stillroom_home, env=NO_KEYRING)
+    assert result.returncode == 1
+    assert "was replaced: an earlier log of 4 rows" in result.stderr
 
 
 ROLLBACK_SCRIPT = """
@@ -157,4 +176,4 @@ def test_the_keyring_copy_catches_a_rollback_of_database_and_head_file(tmp_path:
     home.mkdir()
     result = run_with_secret_service(ROLLBACK_SCRIPT, str(home), home=tmp_path)
     assert result.returncode == 0, result.stderr[-2000:]
-    assert "SOURCES ['file', 'keyring'] HEAD 3 BROKEN 2" in result.stdout
+    assert "SOURCES ['keyring'] HEAD 3 BROKEN 2" in result.stdout

@@ -277,3 +277,39 @@ def test_settings_say_whether_conversations_are_encrypted(qtbot, window, monkeyp
     (dialog,) = shown
     qtbot.addWidget(dialog)
     assert dialog.at_rest.text().startswith("Conversations: not encrypted: no OS keyring")
+
+
+def test_audit_view_gives_the_verdict_and_says_when_the_trail_is_not_keyed(
+        qtbot, window, monkeypatch) -> None:
+    """Without a keyring the view must say the trail is only hash-chained and a rollback
+    cannot be detected; a tampered row is named, as `stillroom audit verify` names it."""
+    import sqlite3
+
+    import keyring
+    from keyring.backends import fail
+
+    from routing.audit import record_for
+    from routing.decision import RouteDecision
+
+    monkeypatch.setattr(keyring, "get_keyring", lambda: fail.Keyring())
+    decision = RouteDecision("local", "default", "the policy's default is this machine")
+    for number in range(3):
+        window.services.audit.append([record_for(decision, conversation_id=f"c{number}")])
+
+    window.open_audit()
+    dialog = window.audit_dialog
+    qtbot.waitUntil(lambda: dialog.result is not None, timeout=60_000)
+    assert dialog.verdict.text().startswith("Audit log consistent: 3 rows")
+    assert "NOT keyed" in dialog.protection.text()
+    assert "rollback of the database together with audit-head.json cannot be detected" in \
+        dialog.protection.text()
+    dialog.close()
+
+    database = window.services.store.engine.url.database
+    with sqlite3.connect(database) as connection:
+        connection.execute("UPDATE audit SET target = 'cloud' WHERE seq = 2")
+    window.open_audit()
+    dialog = window.audit_dialog
+    qtbot.waitUntil(lambda: dialog.result is not None, timeout=60_000)
+    assert dialog.verdict.text().startswith("Not intact: the audit log is broken at row 2 "
+                                            "(seq 2)")

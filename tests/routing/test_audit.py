@@ -181,3 +181,41 @@ def test_the_tail_of_a_large_log_is_found(tmp_path) -> None:
         log.append(AuditRecord(time="t", event="route", conversation_id=None, target="local",
                                provider=None, model=None, rule="default", reason=long_reason))
     assert log.verify() is None and [r["seq"] for r in log.rows()] == [1, 2, 3]
+
+
+KEY = bytes(range(32))
+
+
+def test_walk_reads_unkeyed_rows_then_keyed_ones() -> None:
+    from routing.audit import walk
+
+    rows = make_rows(2)
+    for _ in range(3):  # keyed rows continue the unkeyed chain
+        record = AuditRecord(**{k: rows[-1][k] for k in RECORD_FIELDS if k != "seq"})
+        rows.append(seal(record, rows[-1], key=KEY))
+    walked = walk(rows, key=KEY)
+    assert (walked.start_seq, walked.holding, walked.plain, walked.broken) == (1, 5, 2, None)
+    # Without the key the keyed rows cannot be told from forged ones: the walk stops there.
+    assert walk(rows, key=None).broken == 2
+
+
+def test_walk_refuses_an_unkeyed_row_after_keyed_ones() -> None:
+    from routing.audit import walk
+
+    rows = make_rows(3, key=KEY)
+    forged = seal(AuditRecord(**{k: rows[-1][k] for k in RECORD_FIELDS if k != "seq"}),
+                  rows[-1])
+    walked = walk([*rows, forged], key=KEY)
+    assert walked.broken == 3 and "only hash-chained after keyed rows" in walked.problem
+    # A whole chain recomputed without the key holds as a plain chain: only the head (its
+    # first MAC, kept in the keyring) can tell it from the real one.
+    recomputed = make_rows(3)
+    assert walk(recomputed, key=KEY).plain == 3
+
+
+def test_walk_reports_where_a_cut_chain_starts() -> None:
+    from routing.audit import walk
+
+    rows = make_rows(5, key=KEY)
+    walked = walk(rows[2:], key=KEY)
+    assert (walked.start_seq, walked.broken) == (3, None)
