@@ -43,6 +43,7 @@ from inference.hub.remote_names import (
     check_size,
     within,
 )
+from inference.models.created_files import CreatedFiles
 
 _DISK_MARGIN_BYTES = 256 * 1024 * 1024
 _READ_TIMEOUT_S = 60  # per socket read: a stalled connection is retried, not waited on forever
@@ -310,7 +311,8 @@ def download(remote: RemoteFile, *, token: str | None = None,
              on_progress: Callable[[DownloadProgress], None] | None = None,
              attempts: int = 4, backoff_s: float = 1.0,
              sleep: Callable[[float], None] = time.sleep,
-             stop: threading.Event | None = None) -> Path:
+             stop: threading.Event | None = None,
+             created: CreatedFiles | None = None) -> Path:
     """Fetch one file into the HF cache and return its blob path once its SHA-256 matches.
 
     huggingface-hub 2.x downloads into a per-process temporary file that it deletes on
@@ -321,6 +323,9 @@ def download(remote: RemoteFile, *, token: str | None = None,
 
     `stop` (pause/cancel from a download queue) is checked between blocks and during
     backoff: DownloadStopped is raised and the `.incomplete` file is left for a resume.
+
+    `created` (the data directory's ledger) records the blob when this call made it; a
+    blob already in the cache (another tool's, or an earlier pull's) is not recorded.
     """
     if not remote.sha256:
         raise HubError(f"The Hub publishes no SHA-256 for {remote.filename}, so it cannot be "
@@ -372,6 +377,8 @@ def download(remote: RemoteFile, *, token: str | None = None,
             sleep(delay)
     _verify(partial, remote, actual)
     partial.replace(blob)
+    if created is not None:
+        created.record(blob, sha256=actual)
     _link_snapshot(remote, blob)
     return blob
 
