@@ -147,7 +147,6 @@ def test_absurd_counts_are_refused_before_reading_on(tmp_path: Path) -> None:
     with pytest.raises(GGUFError) as caught:
         read_summary(_write(tmp_path, data + b"\0" * 64))
     assert "key-value count" in _one_line(caught)
-    assert UINT32  # the builder's value types are the format's
 
 
 def _deeply_nested_model() -> bytes:
