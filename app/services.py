@@ -23,6 +23,7 @@ from app.turn.service import ChatService
 from inference.engines.llama_engine import LlamaSettings
 from inference.engines.manager import EngineManager
 from inference.hub.downloads import DownloadQueue, library_registrar
+from inference.models.created_files import CreatedFiles
 from inference.models.library import ModelLibrary
 from routing.keys import KeyStore, hub_token
 from routing.router import KEYS_INDEX_FILE, Router
@@ -98,7 +99,8 @@ class Services:
         use: opening it resumes interrupted transfers, which a `chat` should not start."""
         if self._downloads is None:
             self._downloads = DownloadQueue(self.data_dir / "downloads.json",
-                                            library_registrar(self.library), self.hub_token)
+                                            library_registrar(self.library), self.hub_token,
+                                            created=CreatedFiles(self.data_dir))
         return self._downloads
 
     def hub_token(self) -> str | None:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 _CHUNK = 1 << 20
@@ -37,3 +39,22 @@ def write_text_atomic(path: Path, text: str) -> None:
 def write_json_atomic(path: Path, data: object, *, sort_keys: bool = True) -> None:
     write_text_atomic(path, json.dumps(data, indent=2, sort_keys=sort_keys,
                                        ensure_ascii=False) + "\n")
+
+
+@contextlib.contextmanager
+def file_lock(path: Path) -> Iterator[None]:
+    """Hold an OS lock on `path` (made if missing) so that two processes' read-modify-write
+    of the same small state file do not interleave. Windows: no OS lock, callers' own
+    in-process locks still hold."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a") as handle:
+        try:
+            import fcntl
+        except ImportError:
+            yield
+            return
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)

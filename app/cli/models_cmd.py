@@ -94,6 +94,7 @@ def _pull(args: argparse.Namespace, library: ModelLibrary) -> int:
         parse_reference,
         repo_files,
     )
+    from inference.models.created_files import CreatedFiles
 
     repo_id, filename = parse_reference(args.reference)
     from inference.hub.reachability import require_hub_reachable
@@ -111,7 +112,8 @@ def _pull(args: argparse.Namespace, library: ModelLibrary) -> int:
                     f"{human_bytes(update.total_bytes)}{retry}")
 
     try:
-        path = download(remote, token=token, on_progress=progress)
+        path = download(remote, token=token, on_progress=progress,
+                        created=CreatedFiles(data_dir()))
     finally:
         status.done()
     model = library.register(path, name=Path(remote.filename).stem, sha256=remote.sha256,

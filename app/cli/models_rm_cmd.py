@@ -19,7 +19,9 @@ def add_rm_command(model_commands: argparse._SubParsersAction) -> None:
         "rm", help="remove a model from the library (its file stays unless --delete-file)",
         description="Models are registered by reference, so by default the file stays "
                     "where it is. --delete-file also deletes it, but only a file Stillroom "
-                    "created: a `models quantize` output or a `models pull` download.")
+                    "created, unchanged since (a `models quantize` output, a `models pull` "
+                    "download that was not in the HF cache already); any other file is "
+                    "left in place.")
     command.add_argument("model", metavar="ID", help="model id, unique prefix or name")
     command.add_argument("--delete-file", action="store_true",
                          help="also delete the file (only one Stillroom created)")
@@ -30,10 +32,12 @@ def add_rm_command(model_commands: argparse._SubParsersAction) -> None:
 
 def run_rm(args: argparse.Namespace, library: ModelLibrary) -> int:
     from app.config import data_dir, load_settings
+    from inference.models.created_files import CreatedFiles
     from inference.models.removal import created_by_stillroom, remove_model
 
+    created = CreatedFiles(data_dir())
     removal = remove_model(library, args.model, delete_file=args.delete_file,
-                           models_dir=data_dir() / "models")
+                           models_dir=data_dir() / "models", created=created)
     model = removal.model
     settings, _warnings = load_settings(data_dir() / "settings.json")
     was_default = settings.default_model in (model.id, model.name)
@@ -45,10 +49,14 @@ def run_rm(args: argparse.Namespace, library: ModelLibrary) -> int:
     if args.json:
         print(json.dumps({"id": model.id, "path": model.path,
                           "deleted": [str(p) for p in removal.deleted],
+                          "left_because": removal.left_because,
                           "was_default": was_default}))
     elif removal.deleted:
         print(f"Removed {model.id} and deleted {model.path}.")
-    elif created_by_stillroom(model, data_dir() / "models"):
+    elif removal.left_because:
+        print(f"Removed {model.id} from the library. Its file was left in place at "
+              f"{model.path}: {removal.left_because}.")
+    elif created_by_stillroom(model, data_dir() / "models", created):
         print(f"Removed {model.id} from the library. Its file stays at {model.path}; "
               f"Stillroom made it, so you may delete it (--delete-file does both at once).")
     else:

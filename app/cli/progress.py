@@ -34,10 +34,14 @@ def run_and_register(job: ChildJob, status: StatusLine, args: argparse.Namespace
                      library: ModelLibrary, *, origin: str) -> int:
     """Run a quantization or conversion (Ctrl-C stops the child and removes its partial
     output), register the result and say how to chat with it."""
+    from app.config import data_dir
+    from inference.models.created_files import CreatedFiles
+
     try:
         result = job.run()
     finally:
         status.done()
+    CreatedFiles(data_dir()).record(result.path)  # ours: `models rm --delete-file` may delete it
     model = library.register(result.path, source=origin)
     if args.json:
         print(json.dumps({"id": model.id, "path": model.path, "type": result.type,

@@ -242,12 +242,14 @@ class InstalledModels(QWidget):
         """Ask first. The file stays unless Stillroom made it (a quantize output, a Hub
         download) and the user ticks the box: models are registered by reference, and a
         file another app keeps must not vanish under it (inference.models.removal)."""
+        from inference.models.created_files import CreatedFiles
         from inference.models.removal import created_by_stillroom
 
         model = self.selected()
         if model is None or model.builtin:
             return
-        ours = created_by_stillroom(model, self.models_dir)
+        ours = created_by_stillroom(model, self.models_dir,
+                                    CreatedFiles(self.services.data_dir))
         where = (f"Stillroom made its file, {model.path}." if ours else
                  f"Its file stays at {model.path}: it was registered by reference.")
         # Window-modal but not blocking (open, not exec): the app keeps running behind it.
@@ -273,11 +275,15 @@ class InstalledModels(QWidget):
         return self.services.data_dir / "models"
 
     def _remove(self, model: ModelInfo, delete_file: bool) -> None:
+        from inference.models.created_files import CreatedFiles
         from inference.models.removal import remove_model
 
         def removed(removal: Removal) -> None:
             if removal.deleted:
                 text = f"Removed {model.name} and deleted {model.path}."
+            elif removal.left_because:
+                text = f"Removed {model.name} from the library; its file was left in place " \
+                       f"at {model.path}: {removal.left_because}."
             else:
                 text = f"Removed {model.name} from the library; the file is still at " \
                        f"{model.path}."
@@ -290,5 +296,7 @@ class InstalledModels(QWidget):
 
         run_in_background(self, lambda: remove_model(self.services.library, model.id,
                                                      delete_file=delete_file,
-                                                     models_dir=self.models_dir),
+                                                     models_dir=self.models_dir,
+                                                     created=CreatedFiles(
+                                                         self.services.data_dir)),
                           removed, self.show_message, name="models-remove")

@@ -34,6 +34,7 @@ from app.cli.render import human_bytes
 from app.gui.background import run_in_background
 from app.services import Services
 from inference.engines.types import ModelInfo
+from inference.models.created_files import CreatedFiles
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -203,6 +204,8 @@ class QuantizeDialog(QDialog):
             self._job = job
             job.start()
         result = job.wait()
+        # Ours: removal may delete it (inference.models.created_files).
+        CreatedFiles(self.services.data_dir).record(result.path)
         source_name = Path(self.model.path).name
         model = self.services.library.register(
             result.path, source=f"quantized from {source_name} ({result.type})")

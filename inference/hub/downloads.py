@@ -40,6 +40,7 @@ from inference.hub.transfer import (
     download,
     partial_path,
 )
+from inference.models.created_files import CreatedFiles
 from inference.models.library import ModelLibrary
 
 JobState = Literal["queued", "running", "paused", "done", "failed", "cancelled"]
@@ -83,8 +84,10 @@ class DownloadQueueError(EngineError):
 
 class DownloadQueue:
     def __init__(self, state_path: Path, register: Callable[[RemoteFile, Path], str],
-                 token: Callable[[], str | None], *, autostart: bool = True) -> None:
+                 token: Callable[[], str | None], *, autostart: bool = True,
+                 created: CreatedFiles | None = None) -> None:
         self.state_path = state_path
+        self._created = created  # the ledger that records the blobs this queue makes
         self._register = register
         self._token = token
         self._lock = threading.Lock()
@@ -241,7 +244,7 @@ class DownloadQueue:
         job_id, remote = entry.job.id, entry.remote
         try:
             token = self._token()
-            path = download(remote, token=token, stop=entry.stop,
+            path = download(remote, token=token, stop=entry.stop, created=self._created,
                             on_progress=lambda update: self._progress(entry, update))
         except DownloadStopped:
             with self._lock:

@@ -30,10 +30,15 @@ from inference.hub.transfer import (
     repo_files,
 )
 from inference.models.fit import FitEstimate, estimate_fit
-from inference.models.gguf_file import GGUFError, GGUFSummary, HeaderIncompleteError, summarize
+from inference.models.gguf_file import (
+    MAX_HEADER_BYTES,  # no real header is this large; stops a runaway on a bad file
+    GGUFError,
+    GGUFSummary,
+    HeaderIncompleteError,
+    summarize,
+)
 
 FIRST_READ_BYTES = 1 << 20
-MAX_HEADER_BYTES = 64 << 20  # no real header is this large; stops a runaway on a bad file
 _GROWTH = 4  # each further read asks for 4x what we have: 1, 4, 16, 64 MiB
 _SHARD = re.compile(r"-(\d{5})-of-(\d{5})\.gguf$", re.IGNORECASE)
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
+from inference.hub.remote_names import check_repo_id
 from inference.hub.transfer import HubError, _api
 
 RepoFormat = Literal["gguf", "mlx", "safetensors"]
@@ -57,6 +58,7 @@ def search_models(query: str, *, token: str | None = None, limit: int = 30,
             why = f"HTTP {status}" if status else (str(exc).splitlines() or [repr(exc)])[0]
             raise HubError(f"Could not search the Hub for '{query}' ({why}).") from exc
         for info in infos:
+            check_repo_id(info.id)  # it becomes a cache folder's name when pulled
             if info.id in found:
                 continue
             found[info.id] = RepoSummary(

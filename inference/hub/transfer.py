@@ -9,6 +9,10 @@ it is deleted, so it can never be picked up later.
 
 The endpoint comes from HF_ENDPOINT (huggingface-hub reads it), which tests point at a
 loopback server. Tokens are passed in by the caller (the app reads them from the keyring).
+
+Nothing the server sends chooses a path: repository ids, file names, commits and hashes pass
+remote_names' checks before they are used, and every cache path built from them is checked
+to stay in the cache (see remote_names for why).
 """
 
 from __future__ import annotations
@@ -31,6 +35,15 @@ from pathlib import Path
 from inference.engines.types import EngineError
 from inference.files import sha256_file, write_text_atomic
 from inference.hub.hashing_sink import HashingWriter
+from inference.hub.remote_names import (
+    check_commit,
+    check_filename,
+    check_repo_id,
+    check_sha256,
+    check_size,
+    within,
+)
+from inference.models.created_files import CreatedFiles
 
 _DISK_MARGIN_BYTES = 256 * 1024 * 1024
 _READ_TIMEOUT_S = 60  # per socket read: a stalled connection is retried, not waited on forever
@@ -87,6 +100,7 @@ def parse_reference(reference: str) -> tuple[str, str | None]:
     if repo_id.count("/") != 1 or not all(repo_id.split("/")):
         raise HubError(f"'{reference}' is not a Hub model reference; expected ORG/REPO or "
                        f"ORG/REPO:FILE.gguf.")
+    check_repo_id(repo_id)
     return repo_id, filename or None
 
 
@@ -130,13 +144,29 @@ def repo_files(repo_id: str, *, token: str | None = None) -> list[RemoteFile]:
     except Exception as exc:
         raise (_explain(exc, repo_id) or HubError(
             f"Could not reach the Hub for {repo_id}: {exc}")) from exc
+    # One hostile value refuses the whole listing: such a server is not to be trusted at all.
+    revision = check_commit(info.sha) if info.sha is not None else None
     files = []
     for sibling in info.siblings or []:
+        filename = check_filename(sibling.rfilename)
         lfs = sibling.lfs
-        files.append(RemoteFile(repo_id, sibling.rfilename, sibling.size,
-                                lfs.sha256 if lfs is not None else None,
-                                quantization_from_filename(sibling.rfilename), info.sha))
+        sha256 = check_sha256(lfs.sha256, f"sha256 of {filename}") if lfs is not None else None
+        files.append(RemoteFile(repo_id, filename, check_size(sibling.size, f"size of {filename}"),
+                                sha256, quantization_from_filename(filename), revision))
     return files
+
+
+def check_remote(remote: RemoteFile) -> RemoteFile:
+    """Every value of `remote` that can become part of a path or URL, checked (a RemoteFile
+    may come from the API, the download list or the GUI)."""
+    check_repo_id(remote.repo_id)
+    check_filename(remote.filename)
+    if remote.sha256 is not None:
+        check_sha256(remote.sha256, f"sha256 of {remote.filename}")
+    if remote.revision is not None:
+        check_commit(remote.revision)
+    check_size(remote.size_bytes, f"size of {remote.filename}")
+    return remote
 
 
 def choose_file(repo_id: str, files: list[RemoteFile], filename: str | None) -> RemoteFile:
@@ -172,11 +202,9 @@ def cache_dir() -> Path:
 
 def _incomplete_bytes(remote: RemoteFile) -> int:
     """Bytes of this file already fetched by an earlier, cut transfer (resumed, not redone)."""
-    if not remote.sha256:
-        return 0
-    folder = cache_dir() / f"models--{remote.repo_id.replace('/', '--')}" / "blobs"
+    path = partial_path(remote)
     try:
-        return (folder / f"{remote.sha256}.incomplete").stat().st_size
+        return path.stat().st_size if path is not None else 0
     except FileNotFoundError:
         return 0
 
@@ -196,14 +224,23 @@ def partial_path(remote: RemoteFile) -> Path | None:
     """Where a transfer of this file keeps its bytes until they are verified."""
     if not remote.sha256:
         return None
-    return _repo_cache(remote.repo_id) / "blobs" / f"{remote.sha256}.incomplete"
+    blobs = _repo_cache(remote.repo_id) / "blobs"
+    return within(blobs, blobs / f"{check_sha256(remote.sha256)}.incomplete", "partial file")
+
+
+def _blob_path(remote: RemoteFile) -> Path:
+    blobs = _repo_cache(remote.repo_id) / "blobs"
+    return within(blobs, blobs / check_sha256(remote.sha256), "blob")
 
 
 def _repo_cache(repo_id: str) -> Path:
-    return cache_dir() / f"models--{repo_id.replace('/', '--')}"
+    root = cache_dir()
+    return within(root, root / f"models--{check_repo_id(repo_id).replace('/', '--')}",
+                  "repository folder")
 
 
 def _resolve_url(remote: RemoteFile) -> str:
+    check_remote(remote)
     return (f"{endpoint()}/{remote.repo_id}/resolve/{remote.revision or 'main'}/"
             f"{urllib.parse.quote(remote.filename)}")
 
@@ -274,7 +311,8 @@ def download(remote: RemoteFile, *, token: str | None = None,
              on_progress: Callable[[DownloadProgress], None] | None = None,
              attempts: int = 4, backoff_s: float = 1.0,
              sleep: Callable[[float], None] = time.sleep,
-             stop: threading.Event | None = None) -> Path:
+             stop: threading.Event | None = None,
+             created: CreatedFiles | None = None) -> Path:
     """Fetch one file into the HF cache and return its blob path once its SHA-256 matches.
 
     huggingface-hub 2.x downloads into a per-process temporary file that it deletes on
@@ -285,12 +323,16 @@ def download(remote: RemoteFile, *, token: str | None = None,
 
     `stop` (pause/cancel from a download queue) is checked between blocks and during
     backoff: DownloadStopped is raised and the `.incomplete` file is left for a resume.
+
+    `created` (the data directory's ledger) records the blob when this call made it; a
+    blob already in the cache (another tool's, or an earlier pull's) is not recorded.
     """
     if not remote.sha256:
         raise HubError(f"The Hub publishes no SHA-256 for {remote.filename}, so it cannot be "
                        f"verified; not downloaded.")
-    repo_cache = _repo_cache(remote.repo_id)
-    blob = repo_cache / "blobs" / remote.sha256
+    check_remote(remote)
+    blob = _blob_path(remote)
+    _snapshot_link(remote)  # a name that would lead outside the cache fails before any transfer
     if blob.exists():  # already in the cache (ours or another app's): verify, don't refetch
         _verify(blob, remote)
         _link_snapshot(remote, blob)
@@ -335,6 +377,8 @@ def download(remote: RemoteFile, *, token: str | None = None,
             sleep(delay)
     _verify(partial, remote, actual)
     partial.replace(blob)
+    if created is not None:
+        created.record(blob, sha256=actual)
     _link_snapshot(remote, blob)
     return blob
 
@@ -342,17 +386,28 @@ def download(remote: RemoteFile, *, token: str | None = None,
 def _link_snapshot(remote: RemoteFile, blob: Path) -> None:
     """snapshots/<commit>/<file> -> ../../blobs/<sha256> and refs/main -> <commit>, as
     huggingface-hub lays them out (remote.revision is the commit `main` resolved to)."""
-    if not remote.revision:
+    link = _snapshot_link(remote)
+    if link is None:
         return
     refs = _repo_cache(remote.repo_id) / "refs" / "main"
-    write_text_atomic(refs, remote.revision)  # another tool may read it at any moment
-    link = _repo_cache(remote.repo_id) / "snapshots" / remote.revision / remote.filename
+    write_text_atomic(refs, check_commit(remote.revision))  # another tool may read it any time
     link.parent.mkdir(parents=True, exist_ok=True)
     if link.is_symlink() or link.exists():
         return
     # Without symlinks (Windows without developer mode) the blob path still works.
     with contextlib.suppress(OSError):
         link.symlink_to(os.path.relpath(blob, link.parent))
+
+
+def _snapshot_link(remote: RemoteFile) -> Path | None:
+    """snapshots/<commit>/<file>, checked to stay in the snapshots folder (its folder is
+    resolved, not the link itself, which points into blobs/)."""
+    if not remote.revision:
+        return None
+    snapshots = _repo_cache(remote.repo_id) / "snapshots"
+    link = snapshots / check_commit(remote.revision) / check_filename(remote.filename)
+    within(snapshots, link.parent, "snapshot folder")
+    return link
 
 
 def _verify(path: Path, remote: RemoteFile, actual: str | None = None) -> None:

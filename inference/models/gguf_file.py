@@ -20,7 +20,28 @@ _SCALARS = {
     0: "<B", 1: "<b", 2: "<H", 3: "<h", 4: "<I", 5: "<i", 6: "<f", 7: "<?",
     10: "<Q", 11: "<q", 12: "<d",
 }
+_SCALAR_SIZES = {value_type: struct.calcsize(fmt) for value_type, fmt in _SCALARS.items()}
 _STRING, _ARRAY = 8, 9
+_U64 = struct.Struct("<Q")
+
+# Limits no real model reaches, so that a hostile or broken header costs bounded time and
+# memory and ends in one clear line. The largest vocabularies hold ~260k tokens and ~500k
+# merges; chat templates are tens of KiB; headers are a few MiB; arrays nest once at most;
+# models carry a few dozen keys and at most tens of thousands of tensors.
+MAX_HEADER_BYTES = 64 << 20
+MAX_STRING_BYTES = 16 << 20
+MAX_ARRAY_ITEMS = 1 << 24
+MAX_NESTING = 8            # arrays inside arrays, counting the outermost
+MAX_INNER_ARRAYS = 1 << 16  # arrays inside arrays, in the whole header
+MAX_ARRAY_STRINGS = 1 << 22  # strings inside arrays, in the whole header (tokens, merges)
+MAX_KEYS = 1 << 16
+MAX_TENSORS = 1 << 17
+MAX_DIMS = 4               # GGML_MAX_DIMS
+MAX_ALIGNMENT = 1 << 20
+# The attention shape the fit estimate reads: (key, smallest, largest) of a real model.
+_SHAPE_RANGES = (("context_length", 1, 1 << 30), ("block_count", 1, 1 << 16),
+                 ("embedding_length", 1, 1 << 20), ("attention.head_count", 0, 1 << 16),
+                 ("attention.head_count_kv", 0, 1 << 16))
 
 
 class GGUFError(ValueError):
@@ -52,68 +73,126 @@ class GGUFSummary:
     head_count_kv: int | None = None
 
 
+def _shown(text: str, limit: int = 60) -> str:
+    """A name from the file, quoted, on one printable line."""
+    clean = "".join(c if c.isprintable() else "?" for c in text[:limit])
+    return f"'{clean}{'...' if len(text) > limit else ''}'"
+
+
 class _Cursor:
+    """Reads the header front to back, never past MAX_HEADER_BYTES; every fault names the
+    field being read (`what`)."""
+
     def __init__(self, buffer: mmap.mmap | bytes | bytearray, path: Path,
                  complete: bool = True) -> None:
         self.buffer = buffer
         self.offset = 0
         self.path = path
+        self.name = _shown(path.name, 120)[1:-1]
         self.complete = complete  # False: the buffer is a prefix of a longer (remote) file
+        self.inner_arrays = 0
+        self.array_strings = 0
 
-    def unpack(self, fmt: str) -> int | float | bool:
-        try:
-            (value,) = struct.unpack_from(fmt, self.buffer, self.offset)
-        except struct.error as exc:
-            raise self.truncated() from exc
-        self.offset += struct.calcsize(fmt)
+    def corrupt(self, why: str) -> GGUFError:
+        return GGUFError(f"{self.name} is corrupt: {why}.")
+
+    def take(self, count: int, what: str) -> int:
+        """Move past `count` bytes; return where they start."""
+        start, end = self.offset, self.offset + count
+        if end > len(self.buffer) and self.complete:
+            raise GGUFError(f"{self.name} is truncated or corrupt: its header runs past the "
+                            f"end of the file ({len(self.buffer):,} bytes) in {what}. Download "
+                            f"it again.")
+        if end > MAX_HEADER_BYTES:
+            raise self.corrupt(f"{what} takes its header to more than "
+                               f"{MAX_HEADER_BYTES >> 20} MiB, larger than any model's")
+        if end > len(self.buffer):
+            raise HeaderIncompleteError(f"{self.name}: the header goes on past the first "
+                                        f"{len(self.buffer):,} bytes read")
+        self.offset = end
+        return start
+
+    def unpack(self, fmt: str, what: str) -> int | float | bool:
+        start = self.take(struct.calcsize(fmt), what)
+        return struct.unpack_from(fmt, self.buffer, start)[0]
+
+    def count(self, what: str, limit: int, fmt: str = "<Q") -> int:
+        value = int(self.unpack(fmt, what))
+        if value > limit:
+            raise self.corrupt(f"{what} is {value:,}; no model has more than {limit:,}")
         return value
 
-    def string(self) -> str:
-        length = int(self.unpack("<Q"))
-        end = self.offset + length
-        if end > len(self.buffer):
-            raise self.truncated()
-        raw = self.buffer[self.offset:end]
-        self.offset = end
-        return bytes(raw).decode("utf-8", errors="replace")
+    def string(self, what: str, limit: int = MAX_STRING_BYTES) -> str:
+        length = self.count(f"the length of {what}", limit)
+        start = self.take(length, f"{what} (a {length:,}-byte string)")
+        return bytes(self.buffer[start:self.offset]).decode("utf-8", errors="replace")
 
-    def skip_string(self) -> None:
-        length = int(self.unpack("<Q"))
-        self.offset += length
-        if self.offset > len(self.buffer):
-            raise self.truncated()
-
-    def truncated(self) -> GGUFError:
-        if not self.complete:
-            return HeaderIncompleteError(
-                f"{self.path.name}: the header goes on past the first {len(self.buffer):,} "
-                f"bytes read")
-        return GGUFError(
-            f"{self.path.name} is truncated or corrupt: its header runs past the end of the "
-            f"file ({len(self.buffer):,} bytes). Download it again."
-        )
-
-
-def _read_value(cursor: _Cursor, value_type: int, keep: bool) -> object:
-    if value_type in _SCALARS:
-        return cursor.unpack(_SCALARS[value_type])
-    if value_type == _STRING:
-        if keep:
-            return cursor.string()
-        cursor.skip_string()
-        return None
-    if value_type == _ARRAY:
-        item_type = int(cursor.unpack("<I"))
-        count = int(cursor.unpack("<Q"))
-        if item_type in _SCALARS:
-            cursor.offset += struct.calcsize(_SCALARS[item_type]) * count
-            if cursor.offset > len(cursor.buffer):
-                raise cursor.truncated()
-            return None
+    def skip_strings(self, count: int, what: str) -> None:
+        """Skip `count` strings: the vocabulary's loop, so kept to plain integer steps."""
+        self.array_strings += count
+        if self.array_strings > MAX_ARRAY_STRINGS:
+            raise self.corrupt(f"{what} takes the header's strings in arrays past "
+                               f"{MAX_ARRAY_STRINGS:,}, more than any model has")
+        buffer, offset, unpack = self.buffer, self.offset, _U64.unpack_from
+        end = min(len(buffer), MAX_HEADER_BYTES)
         for _ in range(count):
-            _read_value(cursor, item_type, keep=False)
+            if offset + 8 > end:
+                break
+            (length,) = unpack(buffer, offset)
+            if length > MAX_STRING_BYTES or offset + 8 + length > end:
+                break
+            offset += 8 + length
+        else:
+            self.offset = offset
+            return
+        self.offset = offset  # the string that does not fit: let take() say why
+        self.string(f"a string in {what}")
+        raise AssertionError("unreachable: the string above cannot fit")  # pragma: no cover
+
+    def skip_array(self, what: str) -> None:
+        """Skip an array value, nested arrays included, with a stack instead of recursion:
+        [item type, items left] per open array."""
+        open_arrays = [self.array_header(what)]
+        while open_arrays:
+            item_type, left = open_arrays[-1]
+            if item_type == _ARRAY and left:
+                open_arrays[-1][1] -= 1
+                self.inner_arrays += 1
+                if len(open_arrays) >= MAX_NESTING:
+                    raise self.corrupt(f"{what} nests arrays more than {MAX_NESTING} levels "
+                                       f"deep")
+                if self.inner_arrays > MAX_INNER_ARRAYS:
+                    raise self.corrupt(f"its header holds more than {MAX_INNER_ARRAYS:,} "
+                                       f"arrays inside arrays")
+                open_arrays.append(self.array_header(what))
+                continue
+            open_arrays.pop()
+            if item_type in _SCALAR_SIZES:
+                self.take(_SCALAR_SIZES[item_type] * left, f"{what} ({left:,} items)")
+            elif item_type == _STRING:
+                self.skip_strings(left, what)
+
+    def array_header(self, what: str) -> list[int]:
+        item_type = int(self.unpack("<I", f"the item type of {what}"))
+        if item_type not in _SCALARS and item_type not in (_STRING, _ARRAY):
+            raise self.corrupt(f"{what} is an array of unknown GGUF value type {item_type}")
+        count = int(self.unpack("<Q", f"the length of {what}"))
+        if count > MAX_ARRAY_ITEMS:
+            raise self.corrupt(f"{what} holds an array of {count:,} items; no model has more "
+                               f"than {MAX_ARRAY_ITEMS:,}")
+        return [item_type, count]
+
+
+def _read_value(cursor: _Cursor, value_type: int, what: str) -> object:
+    """A key's value: scalars and strings decoded, arrays skipped (None)."""
+    if value_type in _SCALARS:
+        return cursor.unpack(_SCALARS[value_type], what)
+    if value_type == _STRING:
+        return cursor.string(what)
+    if value_type == _ARRAY:
+        cursor.skip_array(what)
         return None
-    raise GGUFError(f"{cursor.path.name} has an unknown GGUF value type {value_type}; corrupt?")
+    raise cursor.corrupt(f"{what} has unknown GGUF value type {value_type}")
 
 
 def _tensor_bytes(type_id: int, dims: list[int], path: Path) -> int:
@@ -168,42 +247,53 @@ def summarize(buffer: mmap.mmap | bytes | bytearray, path: Path, size: int) -> G
         )
     cursor = _Cursor(buffer, path, complete=len(buffer) >= size)
     cursor.offset = 4
-    version = int(cursor.unpack("<I"))
+    version = int(cursor.unpack("<I", "the version"))
     if version not in (2, 3):
-        raise GGUFError(f"{path.name} is GGUF version {version}; versions 2 and 3 are known.")
-    tensor_count = int(cursor.unpack("<Q"))
-    kv_count = int(cursor.unpack("<Q"))
+        raise GGUFError(f"{cursor.name} is GGUF version {version}; versions 2 and 3 are "
+                        f"known.")
+    tensor_count = cursor.count("the tensor count", MAX_TENSORS)
+    kv_count = cursor.count("the key-value count", MAX_KEYS)
     fields: dict[str, object] = {}
-    for _ in range(kv_count):
-        key = cursor.string()
-        value_type = int(cursor.unpack("<I"))
-        fields[key] = _read_value(cursor, value_type, keep=True)
+    for index in range(kv_count):
+        key = cursor.string(f"key #{index + 1}", limit=65535)  # the format's limit for keys
+        what = f"the value of {_shown(key)}"
+        value_type = int(cursor.unpack("<I", f"the value type of {_shown(key)}"))
+        fields[key] = _read_value(cursor, value_type, what)
     data_needed = 0
     parameters = 0
-    for _ in range(tensor_count):
-        cursor.skip_string()
-        n_dims = int(cursor.unpack("<I"))
-        dims = [int(cursor.unpack("<Q")) for _ in range(n_dims)]
-        type_id = int(cursor.unpack("<I"))
-        offset = int(cursor.unpack("<Q"))
+    for index in range(tensor_count):
+        name = _shown(cursor.string(f"the name of tensor #{index + 1}", limit=65535))
+        n_dims = int(cursor.unpack("<I", f"the dimension count of tensor {name}"))
+        if n_dims > MAX_DIMS:
+            raise cursor.corrupt(f"tensor {name} has {n_dims} dimensions; GGUF allows at "
+                                 f"most {MAX_DIMS}")
+        dims = [int(cursor.unpack("<Q", f"the shape of tensor {name}")) for _ in range(n_dims)]
+        type_id = int(cursor.unpack("<I", f"the type of tensor {name}"))
+        offset = int(cursor.unpack("<Q", f"the offset of tensor {name}"))
         data_needed = max(data_needed, offset + _tensor_bytes(type_id, dims, path))
         count = 1
         for dim in dims:
             count *= dim
         parameters += count
-    alignment = int(fields.get("general.alignment") or DEFAULT_ALIGNMENT)
+    alignment = _alignment(cursor, fields.get("general.alignment"))
     data_start = -(-cursor.offset // alignment) * alignment
     data_end = data_start + data_needed
     if data_end > size:
         raise GGUFError(
-            f"{path.name} is truncated: its tensors need {data_end:,} bytes but the file has "
+            f"{cursor.name} is truncated: its tensors need {data_end:,} bytes but the file has "
             f"{size:,}. The download was probably cut short; download it again."
         )
     architecture = fields.get("general.architecture")
 
     def arch_int(key: str) -> int | None:
         value = fields.get(f"{architecture}.{key}") if architecture else None
-        return int(value) if isinstance(value, int) and not isinstance(value, bool) else None
+        if not isinstance(value, int) or isinstance(value, bool):
+            return None
+        low, high = next((lo, hi) for name, lo, hi in _SHAPE_RANGES if name == key)
+        if not low <= value <= high:
+            raise cursor.corrupt(f"{_shown(f'{architecture}.{key}')} is {value:,}; a model's "
+                                 f"is between {low:,} and {high:,}")
+        return value
 
     return GGUFSummary(
         path=path,
@@ -223,6 +313,17 @@ def summarize(buffer: mmap.mmap | bytes | bytearray, path: Path, size: int) -> G
         head_count=arch_int("attention.head_count"),
         head_count_kv=arch_int("attention.head_count_kv"),
     )
+
+
+def _alignment(cursor: _Cursor, value: object) -> int:
+    """general.alignment: a power of two (as llama.cpp requires), 32 when absent."""
+    if value is None:
+        return DEFAULT_ALIGNMENT
+    if (isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_ALIGNMENT
+            or value & (value - 1)):
+        raise cursor.corrupt(f"'general.alignment' is {value!r:.40}; it must be a power of two "
+                             f"up to {MAX_ALIGNMENT:,}")
+    return value
 
 
 def _str_or_none(value: object) -> str | None:

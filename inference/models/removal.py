@@ -2,10 +2,12 @@
 
 Models are registered by reference: a file imported from LM Studio, Ollama or a folder
 belongs to the user or to that app, and deleting it would break it there. Stillroom owns
-two kinds of file: quantize outputs in its own models/ folder (GGUF files, and MLX model
-folders from `--type mlx-*`), and Hugging Face cache blobs that `models pull` downloaded
-(the library's `source` says which; a pull records "hf:REPO/FILE@REVISION", a conversion
-"converted from ...", an import "imported from ...").
+only what its ledger (inference.models.created_files) recorded when it made it: a pull's
+blob (not one another tool had already put in the HF cache), a quantize output, an MLX
+conversion folder. With --delete-file, anything else (or a recorded path whose content
+changed since) is forgotten by the library and left in place, and the Removal says why.
+A conversion written with --output outside the models folder is the user's: they chose
+the place.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from inference.engines.types import EngineError, ModelInfo
+from inference.models.created_files import CreatedFiles
 from inference.models.library import ModelLibrary
 
 
@@ -27,36 +30,53 @@ class ModelRemovalError(EngineError):
 class Removal:
     model: ModelInfo
     deleted: list[Path] = field(default_factory=list)  # empty: the file was left in place
+    left_because: str | None = None  # asked to delete, but not ours: why it was left
 
 
-def created_by_stillroom(model: ModelInfo, models_dir: Path) -> bool:
-    """True for a file Stillroom wrote: a quantize output under `models_dir`, or an HF
-    cache blob that `models pull` downloaded."""
+def created_by_stillroom(model: ModelInfo, models_dir: Path, created: CreatedFiles) -> bool:
+    """True when the ledger lists this model's file as made by Stillroom (cheap: what to
+    offer the user; removal checks the content too)."""
+    return _outside_reason(model, models_dir) is None and created.lists(Path(model.path))
+
+
+def _outside_reason(model: ModelInfo, models_dir: Path) -> str | None:
     source = model.extra.get("source", "")
+    if source.startswith(("quantized from", "converted from")) and \
+            not Path(model.path).resolve().is_relative_to(models_dir.resolve()):
+        return "it was written where you chose, outside Stillroom's models folder"
+    return None
+
+
+def _why_not_ours(model: ModelInfo, models_dir: Path, created: CreatedFiles) -> str | None:
+    """None when Stillroom made the file and it is unchanged, else why it stays."""
     path = Path(model.path)
-    if source.startswith(("quantized from", "converted from")):
-        return path.resolve().is_relative_to(models_dir.resolve())
-    if source.startswith("hf:"):
-        return path.parent.name == "blobs" and path.parent.parent.name.startswith("models--")
-    return False
+    outside = _outside_reason(model, models_dir)
+    if outside:
+        return outside
+    if not created.lists(path):
+        origin = model.extra.get("source") or "registered by reference"
+        return f"Stillroom did not create it ({origin})"
+    if not created.owns(path):
+        return "its content changed since Stillroom made it"
+    return None
 
 
 def remove_model(library: ModelLibrary, model_id: str, *, delete_file: bool,
-                 models_dir: Path) -> Removal:
-    """Take the model out of the library; with `delete_file`, also its file, which must be
-    one Stillroom created (checked before anything changes)."""
+                 models_dir: Path, created: CreatedFiles) -> Removal:
+    """Take the model out of the library; with `delete_file`, also its file when the
+    ledger says Stillroom made it and its content is unchanged (checked before anything
+    changes), else the file stays and `left_because` says why."""
     model = library.get(model_id)
     if model.builtin:
         raise ModelRemovalError(f"{model.name} is the embedded default model; it ships with "
                                 f"Stillroom and cannot be removed.")
-    if delete_file and not created_by_stillroom(model, models_dir):
-        origin = model.extra.get("source") or "registered by reference"
-        raise ModelRemovalError(
-            f"Stillroom did not create {model.path} ({origin}), so it will not delete it; "
-            f"nothing was removed. `stillroom models rm {model.id}` forgets the model and "
-            f"leaves the file.")
+    why = _why_not_ours(model, models_dir, created) if delete_file else None
     library.remove(model.id)
-    return Removal(model, _delete(Path(model.path)) if delete_file else [])
+    if not delete_file or why is not None:
+        return Removal(model, [], why)
+    deleted = _delete(Path(model.path))
+    created.forget(Path(model.path))
+    return Removal(model, deleted)
 
 
 def _delete(path: Path) -> list[Path]:

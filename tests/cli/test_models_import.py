@@ -109,12 +109,14 @@ def test_rm_forgets_an_imported_model_and_leaves_its_file(stillroom_home: Path,
     blob = Path(user["OLLAMA_MODELS"]) / "blobs" / f"sha256-{digest}"
     run_cli("models", "import", home=stillroom_home, env=user)
 
-    refused = run_cli("models", "rm", "gemma3:1b", "--delete-file", home=stillroom_home)
-    assert refused.returncode == 2 and "Traceback" not in refused.stderr
-    assert "Stillroom did not create" in refused.stderr and "imported from Ollama: gemma3:1b" \
-        in refused.stderr and "nothing was removed" in refused.stderr
-    assert "gemma3-1b" in _listed(stillroom_home) and blob.exists()
+    kept = run_cli("models", "rm", "gemma3:1b", "--delete-file", home=stillroom_home)
+    assert kept.returncode == 0, kept.stderr
+    assert kept.stdout == (f"Removed gemma3-1b from the library. Its file was left in place "
+                           f"at {blob}: Stillroom did not create it (imported from Ollama: "
+                           f"gemma3:1b).\n")
+    assert "gemma3-1b" not in _listed(stillroom_home) and blob.exists()
 
+    run_cli("models", "import", home=stillroom_home, env=user)
     removed = run_cli("models", "rm", "gemma3:1b", home=stillroom_home)
     assert removed.returncode == 0, removed.stderr
     assert f"Its file stays at {blob}: it was registered by reference" in removed.stdout
@@ -136,7 +138,7 @@ def test_rm_of_the_default_model_warns(stillroom_home: Path, tmp_path: Path) -> 
     result = run_cli("models", "rm", "mine", "--json", home=stillroom_home)
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout) == {"id": "mine", "path": str(model), "deleted": [],
-                                         "was_default": True}
+                                         "left_because": None, "was_default": True}
     assert "warning: mine was the default model in settings" in result.stderr
     assert model.exists()
 

@@ -8,6 +8,10 @@ and then waits for `release` (once per file: a transfer caught mid-file, for pau
 published SHA-256; `unavailable` answers the next N file requests with 503; `gated` repos
 answer 401 without the right token. Every request is recorded so tests can check what was
 asked (e.g. a Range header).
+
+A modified, hostile Hub on demand: `published_sha256` publishes another SHA-256 for a file
+(`../../x`, say), `commit` another commit id, `claimed_ids` another id for a repository in
+search results and model info; a file name such as `../../x` is simply added as a file.
 """
 
 from __future__ import annotations
@@ -63,6 +67,9 @@ class FakeHub:
         self.hold_after: dict[str, int] = {}     # filename -> bytes sent before waiting
         self.release = threading.Event()         # lets held transfers go on
         self.requests: list[Recorded] = []
+        self.published_sha256: dict[str, str] = {}  # filename -> the SHA-256 the API claims
+        self.commit = COMMIT                          # the commit `main` is said to be
+        self.claimed_ids: dict[str, str] = {}       # repo id -> the id the API claims
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
@@ -93,11 +100,13 @@ class FakeHub:
         for name, blob in repo.files.items():
             sibling: dict[str, object] = {"rfilename": name}
             if blobs:
+                sha256 = self.published_sha256.get(name, blob.sha256)
                 sibling.update(size=len(blob.data), blobId=hashlib.sha1(blob.data).hexdigest(),
-                               lfs={"sha256": blob.sha256, "size": len(blob.data),
+                               lfs={"sha256": sha256, "size": len(blob.data),
                                     "pointerSize": 134})
             siblings.append(sibling)
-        return {"_id": repo_id, "id": repo_id, "modelId": repo_id, "sha": COMMIT,
+        claimed = self.claimed_ids.get(repo_id, repo_id)
+        return {"_id": claimed, "id": claimed, "modelId": claimed, "sha": self.commit,
                 "private": False, "gated": "auto" if repo.gated else False,
                 "disabled": False, "downloads": repo.downloads, "likes": repo.likes,
                 "tags": repo.tags, "library_name": repo.library_name,
@@ -204,7 +213,7 @@ def _handler(hub: FakeHub) -> type[BaseHTTPRequestHandler]:
                 end = int(ranged.group(2)) if ranged.group(2) else end
                 status = 206
             self.send_response(status)
-            self.send_header("X-Repo-Commit", COMMIT)
+            self.send_header("X-Repo-Commit", hub.commit)
             self.send_header("ETag", f'"{blob.sha256}"')
             self.send_header("X-Linked-Etag", f'"{blob.sha256}"')
             self.send_header("X-Linked-Size", str(len(data)))
