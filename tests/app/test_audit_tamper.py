@@ -38,6 +38,7 @@ ATTACKER = textwrap.dedent("""
     from app.store.db import open_engine
     from routing.audit import chain, record_for
     from routing.decision import RouteDecision
+    from app.store import encryption, sqlite_files
 
     home = Path(sys.argv[1])
     home.mkdir(parents=True, exist_ok=True)
@@ -51,9 +52,14 @@ ATTACKER = textwrap.dedent("""
             log.append([record_for(decision, conversation_id=f"c{number}")])
         log.engine.dispose()
 
+    def open_db():
+        # The store is encrypted where a keyring exists: this attacker has the database key
+        # (it sits in the same keyring) but not the audit key, which is what is tested.
+        return sqlite_files.connect(home / "stillroom.db", encryption.stored_key())
+
     def rows():
-        with sqlite3.connect(home / "stillroom.db") as db:
-            db.row_factory = sqlite3.Row
+        with open_db() as db:
+            db.row_factory = sqlite_files.sqlcipher().Row
             found = [dict(row) for row in db.execute("SELECT * FROM audit ORDER BY id")]
         for row in found:
             row["categories"] = json.loads(row["categories"])
@@ -62,7 +68,7 @@ ATTACKER = textwrap.dedent("""
 
     def forge(start, edit=None):
         forged = rows()
-        with sqlite3.connect(home / "stillroom.db") as db:
+        with open_db() as db:
             for index in range(start, len(forged)):
                 row = forged[index]
                 if edit and index == start:
@@ -77,7 +83,7 @@ ATTACKER = textwrap.dedent("""
         last = rows()[-1]
         row = {**last, "seq": last["seq"] + 1, "target": "local", "prev_hash": last["hash"]}
         row["hash"] = chain(last["hash"], row)
-        with sqlite3.connect(home / "stillroom.db") as db:
+        with open_db() as db:
             db.execute("INSERT INTO audit (seq, time, event, conversation_id, target, provider, "
                        "model, rule, reason, refused, sensitive, categories, prev_hash, hash) "
                        "SELECT ?, time, event, conversation_id, ?, provider, model, rule, "
