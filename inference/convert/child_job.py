@@ -24,7 +24,7 @@ from pathlib import Path
 from inference.engines.types import EngineError
 
 DISK_MARGIN_BYTES = 64 * 1024 * 1024
-_REPO_ROOT = Path(__file__).resolve().parent.parent
+_REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 class QuantizeError(EngineError):

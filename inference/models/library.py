@@ -28,7 +28,7 @@ from inference.models.gguf_file import GGUFError, read_summary
 from inference.models.safetensors_dir import ModelDirError, manifest_sha256, read_model_dir
 
 REGISTRY_VERSION = 1
-EMBEDDED_DIR = Path(__file__).resolve().parent.parent / "resources" / "models"
+EMBEDDED_DIR = Path(__file__).resolve().parents[2] / "resources" / "models"
 EMBEDDED_MANIFEST = EMBEDDED_DIR / "embedded.json"
 
 
