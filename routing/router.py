@@ -95,10 +95,19 @@ class _Findings:
 
 
 def describe_failure(failed: RouteDecision, error: CloudError | str) -> str:
-    """What went wrong, in words: "fakecloud had a server error after 3 attempts"."""
+    """What went wrong, in words: "fakecloud had a server error after 3 attempts". The true
+    reason: "no API key for openai" when none is stored, "cannot reach api.openai.com (DNS)"
+    when the name does not resolve; "refused the API key" only for a 401/403."""
     kind = error.kind if isinstance(error, CloudError) else str(error)
     attempts = error.attempts if isinstance(error, CloudError) else 1
-    words = f"{failed.provider or failed.target} {_FAILURE_WORDS.get(kind, 'failed')}"
+    name = failed.provider or failed.target
+    host = error.host if isinstance(error, CloudError) else None
+    if kind == "no_key":
+        words = f"no API key for {name}"
+    elif kind == "dns":
+        words = f"cannot reach {host or name} (DNS)"
+    else:
+        words = f"{name} {_FAILURE_WORDS.get(kind, 'failed')}"
     return f"{words} after {attempts} attempts" if attempts > 1 else words
 
 

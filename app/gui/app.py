@@ -70,9 +70,7 @@ def run_gui(argv: list[str] | None = None) -> int:
     from app.gui.window import MainWindow
 
     ui_state = QSettings(str(services.data_dir / "ui-state.ini"), QSettings.Format.IniFormat)
-    window = MainWindow(services, ui_state)
-    for warning in services.warnings:
-        window.statusBar().showMessage(warning, 10000)
+    window = MainWindow(services, ui_state)  # its banner names any file it could not use
     if started is not None:
         _report_first_paint(window, started)
     window.show()
