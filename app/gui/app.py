@@ -59,13 +59,16 @@ def run_gui(argv: list[str] | None = None) -> int:
     app.setOrganizationName("Stillroom")
     apply_theme(app)
 
-    from app.cli.errors import user_facing_errors
+    from app.cli.errors import database_errors, describe_database_error, user_facing_errors
     from app.services import Services
 
     try:
         services = Services.open()
     except user_facing_errors() as exc:
         QMessageBox.critical(None, "Stillroom cannot start", str(exc))
+        return 2
+    except database_errors() as exc:  # a damaged page: checked and explained, no crash
+        QMessageBox.critical(None, "Stillroom cannot start", describe_database_error(exc))
         return 2
     from app.gui.window import MainWindow
 

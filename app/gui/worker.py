@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
-from app.cli.errors import user_facing_errors
+from app.cli.errors import database_errors, describe_database_error, user_facing_errors
 from app.services import Services
 from app.turn.chat_turn import ChatOptions, ChatTurn
 from app.turn.service import ChatService
@@ -97,6 +97,8 @@ class ChatWorker(QObject):
             self.sig_turn_finished.emit(request.request_id, figures)
         except user_facing_errors() as exc:
             self.sig_turn_failed.emit(request.request_id, str(exc))
+        except database_errors() as exc:
+            self.sig_turn_failed.emit(request.request_id, describe_database_error(exc))
         except Exception as exc:  # never let a worker die silently
             self.sig_turn_failed.emit(request.request_id,
                  f"Unexpected error: {type(exc).__name__}: {exc}")

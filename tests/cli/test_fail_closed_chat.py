@@ -147,3 +147,31 @@ def test_a_malformed_model_list_is_one_line_and_the_library_still_lists(
     assert [m["builtin"] for m in json.loads(listed.stdout)] == [True]
     (line,) = warning_lines(listed.stderr)
     assert str(registry) in line and "models[0]" in line
+
+
+def test_a_damaged_database_page_is_checked_and_explained_in_one_line(
+        stillroom_home: Path) -> None:
+    from app.store.conversations import ConversationStore
+    from app.store.db import open_engine
+
+    stillroom_home.mkdir(parents=True, exist_ok=True)
+    database = stillroom_home / "stillroom.db"
+    store = ConversationStore(open_engine(f"sqlite:///{database}"))
+    conversation = store.create(title="t", model_id=None, system_prompt=None)
+    for index in range(300):  # enough rows for the messages table to span many pages
+        store.add_user_message(conversation.id, f"message {index} " * 40)
+    store.engine.dispose()
+    with sqlite3.connect(database) as connection:
+        connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    with database.open("r+b") as stream:  # one page of the messages table overwritten
+        stream.seek(4096 * 20)
+        stream.write(b"\xde\xad\xbe\xef" * 1024)
+    damaged = database.read_bytes()
+
+    result = chat(stillroom_home, "Say hi.")  # a DatabaseError crash report before
+    assert result.returncode == 2
+    (line,) = result.stderr.splitlines()
+    assert str(database) in line and "PRAGMA integrity_check" in line
+    assert "backup" in line and "Traceback" not in line
+    assert not (stillroom_home / "crash-reports").exists()
+    assert database.read_bytes() == damaged  # checked, never "repaired"
