@@ -107,6 +107,7 @@ class Services:
         if self._downloads is None:
             self._downloads = DownloadQueue(self.data_dir / "downloads.json",
                                             library_registrar(self.library), self.hub_token)
+            self.warnings += self._downloads.problems
         return self._downloads
 
     def hub_token(self) -> str | None:
