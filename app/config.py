@@ -7,15 +7,15 @@ Secrets never come here: they live in the OS keyring.
 
 from __future__ import annotations
 
-import json
 import math
 import os
 import tempfile
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 
 from inference.files import write_json_atomic
+from inference.user_files import MISSING, FileProblem, file_problem, read_json_file
 
 APP_NAME = "Stillroom"
 SETTINGS_VERSION = 1
@@ -88,38 +88,70 @@ class Settings:
     reference_cloud_model: str | None = "gpt-4o-mini"
 
 
-def load_settings(path: Path) -> tuple[Settings, list[str]]:
-    """Read settings; return them with warnings for anything that was ignored.
+def load_settings(path: Path) -> tuple[Settings, list[FileProblem]]:
+    """Read settings; return them with a problem for anything that was ignored.
 
-    A broken file is never overwritten here: the user's edits stay on disk to be fixed.
+    Fail closed: a file that cannot be read (truncated, not JSON, not an object, unreadable)
+    or an ``offline`` value that is not true/false leaves offline mode ON, so a damaged file
+    never sends the next prompt to the cloud. A bad value of another setting falls back to
+    its default. Either way the bad file is copied aside before anything rewrites it, and it
+    is never overwritten here: the user's edits stay on disk to be fixed.
     """
-    try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
+    raw, problem = read_json_file(path, "The settings file")
+    if raw is MISSING:
         return Settings(), []
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        return Settings(), [f"{path} is not valid JSON ({exc}); using default settings."]
+    if problem is not None:
+        return _private_settings(), [_offline_kept(problem)]
     if not isinstance(raw, dict):
-        return Settings(), [f"{path} does not hold a JSON object; using default settings."]
-    settings, warnings = Settings(), []
+        return _private_settings(), [_offline_kept(file_problem(
+            path, f"The settings file {path} holds {type(raw).__name__}, not a JSON object "
+                  f"of settings; fix it or remove it."))]
+    settings, complaints = Settings(), []
     known = {f.name: f for f in fields(Settings)}
     for key, value in raw.items():
         if key == "version":
             continue
         if key not in known:
-            warnings.append(f"{path}: unknown setting '{key}' ignored.")
+            complaints.append(f"unknown setting {_short(key)} ignored")
             continue
-        default = getattr(settings, key)
         if not _fits(value, key):
-            warnings.append(f"{path}: '{key}' = {value!r} is not valid; using {default!r}.")
+            if key == "offline":
+                settings.offline = True
+                complaints.append(f"'offline' = {_short(value)} is not true or false, so "
+                                  f"offline mode stays on")
+                continue
+            complaints.append(f"'{key}' = {_short(value)} is not valid; using "
+                              f"{getattr(settings, key)!r}")
             continue
         setattr(settings, key, value)
-    return settings, warnings
+    # One line per setting; the copy is made once (same bytes, same copy).
+    return settings, [file_problem(path, f"{path}: {complaint}.") for complaint in complaints]
+
+
+def _private_settings() -> Settings:
+    """The most private state: offline on (the router then keeps every cloud route off)."""
+    return Settings(offline=True)
+
+
+def _offline_kept(problem: FileProblem) -> FileProblem:
+    if "offline mode stays on" in problem.message:
+        return problem
+    return replace(problem, message=f"{problem.message.rstrip('.')}; offline mode stays on "
+                                    f"until it is fixed.")
+
+
+def _short(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else f"{text[:57]}..."
 
 
 def _is_number(value: object) -> bool:
-    return (isinstance(value, int | float) and not isinstance(value, bool)
-            and math.isfinite(value))
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        return False
+    try:
+        return math.isfinite(value)
+    except OverflowError:  # an integer too large for a float
+        return False
 
 
 def _is_positive_int(value: object) -> bool:

@@ -11,7 +11,7 @@ from pathlib import Path
 from app.config import Settings, data_dir, database_url, ensure_writable, load_settings
 from app.metering.answer_cost import AnswerPricer
 from app.metering.energy_meter import EnergyMeter, power_config
-from app.metering.price_catalog import load_price_catalog
+from app.metering.price_catalog import load_price_catalog, price_overrides_problems
 from app.network_gate import set_offline
 from app.store import encryption
 from app.store.audit_anchor import AuditAnchor
@@ -25,8 +25,9 @@ from inference.engines.manager import EngineManager
 from inference.hub.downloads import DownloadQueue, library_registrar
 from inference.models.created_files import CreatedFiles
 from inference.models.library import ModelLibrary
+from inference.user_files import FileProblem
 from routing.keys import KeyStore, hub_token
-from routing.router import KEYS_INDEX_FILE, Router
+from routing.router import KEYS_INDEX_FILE, POLICY_FILE, PROVIDERS_FILE, Router
 
 
 @dataclass
@@ -41,24 +42,34 @@ class Services:
     pricer: AnswerPricer
     keys: KeyStore
     audit: AuditLog
-    warnings: list[str] = field(default_factory=list)
+    # Files that could not be used as written (settings, policy, providers, prices, models,
+    # downloads): each is one line for the user, and the most private state holds meanwhile.
+    warnings: list[FileProblem] = field(default_factory=list)
+    # One-time news for the user that is no problem (the store was just encrypted).
+    notices: list[str] = field(default_factory=list)
     recovered_answers: int = 0
     _downloads: DownloadQueue | None = field(default=None, repr=False)
 
     @classmethod
     def open(cls, directory: Path | None = None) -> Services:
-        """Raise ConfigError, StoreError, PolicyError or ProviderError (all user-facing)
-        when the app cannot start."""
+        """Raise ConfigError or StoreError (user-facing) when the app cannot start.
+
+        A damaged settings, policy, providers, price-overrides or model list file does not
+        stop the start (fail closed): offline mode stays on, only this machine answers, and
+        ``warnings`` names each file to fix."""
         directory = ensure_writable(directory or data_dir())
         settings, warnings = load_settings(directory / "settings.json")
         set_offline(settings.offline, directory)  # before anything below can open a socket
-        # Read once, before anything is started that would need closing: a broken policy or
-        # providers file stops the start with its message. Edits apply from the next start
-        # (or `reload_router`).
-        router = Router.load(directory)
+        # Read once, before anything is started that would need closing. Edits apply from
+        # the next start (or `reload_router`).
+        router, router_problems = Router.load_fail_closed(directory)
+        warnings += router_problems
+        warnings += price_overrides_problems(directory)
+        library = ModelLibrary(directory)
+        warnings += library.problems()
         store = ConversationStore(open_engine(database_url(directory)))
-        if (notice := encryption.status_of(store.engine).notice) is not None:
-            warnings.append(notice)  # the start that encrypted a plaintext database says so
+        # The start that encrypted a plaintext database says so, once.
+        notice = encryption.status_of(store.engine).notice
         recovered = store.recover_interrupted()
         engines = EngineManager(LlamaSettings(context_length=settings.context_length,
                                               n_threads=settings.threads))
@@ -69,9 +80,10 @@ class Services:
         audit = AuditLog(store.engine, AuditAnchor(directory))
         set_offline(settings.offline, directory, audit)  # refusals go to this audit log
         return cls(data_dir=directory, settings=settings, store=store,
-                   library=ModelLibrary(directory), engines=engines, router=router,
+                   library=library, engines=engines, router=router,
                    energy=energy, pricer=pricer, keys=KeyStore(directory / KEYS_INDEX_FILE),
-                   audit=audit, warnings=warnings, recovered_answers=recovered)
+                   audit=audit, warnings=warnings, notices=[notice] if notice else [],
+                   recovered_answers=recovered)
 
     @property
     def at_rest(self) -> encryption.AtRest:
@@ -86,9 +98,13 @@ class Services:
         """Offline mode on or off for the whole process (the GUI's privacy setting)."""
         set_offline(enabled, self.data_dir, self.audit)
 
-    def reload_router(self) -> None:
-        """Pick up an edited policy.toml or providers.json (the GUI's policy editor)."""
-        self.router = Router.load(self.data_dir)
+    def reload_router(self) -> list[FileProblem]:
+        """Pick up an edited policy.toml or providers.json (the GUI's policy editor); the
+        problems that remain (the router is local-only while there are any)."""
+        self.router, problems = Router.load_fail_closed(self.data_dir)
+        router_files = {self.data_dir / POLICY_FILE, self.data_dir / PROVIDERS_FILE}
+        self.warnings = [w for w in self.warnings if w.path not in router_files] + problems
+        return problems
 
     def chat(self) -> ChatService:
         return ChatService(self)
@@ -101,6 +117,7 @@ class Services:
             self._downloads = DownloadQueue(self.data_dir / "downloads.json",
                                             library_registrar(self.library), self.hub_token,
                                             created=CreatedFiles(self.data_dir))
+            self.warnings += self._downloads.problems
         return self._downloads
 
     def hub_token(self) -> str | None:

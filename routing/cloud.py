@@ -10,7 +10,8 @@ What this module promises, and the chat path relies on:
   raises ``CloudSensitiveContentError`` and nothing is sent. The router already keeps such
   text local; this is the second lock on the same door.
 - **Classified, bounded failures.** Every failure is a ``CloudError`` whose ``kind`` is one of
-  timeout, rate_limited, server_error, auth, stream_cut, connection, bad_request, offline,
+  timeout, rate_limited, server_error, auth (a 401/403), no_key (none stored: nothing sent),
+  stream_cut, connection, dns (the host name does not resolve), bad_request, offline,
   sensitive. Retryable ones are retried ``max_retries`` times with exponential backoff and
   jitter, never sooner than the server's Retry-After; once any text was yielded nothing is
   retried (the caller already showed it) and a cut is reported as ``CloudStreamCutError``.
@@ -26,6 +27,7 @@ from __future__ import annotations
 import os
 import random
 import re
+import socket
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -100,9 +102,10 @@ class CloudError(Exception):
 
     def __init__(self, message: str, *, provider: str, status: int | None = None,
                  retry_after_s: float | None = None, attempts: int = 1,
-                 partial_chars: int = 0) -> None:
+                 partial_chars: int = 0, host: str | None = None) -> None:
         super().__init__(message)
         self.provider = provider
+        self.host = host  # the name that was looked up or connected to, where it matters
         self.status = status
         self.retry_after_s = retry_after_s
         self.attempts = attempts
@@ -129,8 +132,21 @@ class CloudConnectionError(CloudError):
     kind, retryable = "connection", True
 
 
+class CloudDnsError(CloudConnectionError):
+    """The provider's host name did not resolve: nothing was sent."""
+
+    kind = "dns"
+
+
 class CloudAuthError(CloudError):
     kind = "auth"  # a wrong key stays wrong: retrying only burns the rate limit
+
+
+class CloudMissingKeyError(CloudAuthError):
+    """No key is stored (or the keyring cannot be read): nothing was sent. Not a refusal by
+    the provider, so failover text must not say the key was refused."""
+
+    kind = "no_key"
 
 
 class CloudBadRequestError(CloudError):
@@ -235,6 +251,18 @@ def _caused_by_offline_guard(exc: BaseException) -> bool:
     return False
 
 
+def _caused_by_name_lookup(exc: BaseException) -> bool:
+    """True when a failed connection began with getaddrinfo (httpx chains the gaierror)."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        if isinstance(current, socket.gaierror):
+            return True
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return False
+
+
 def _server_message(exc: Any, api_key: str | None) -> str:
     body = getattr(exc, "body", None)
     message = None
@@ -267,6 +295,9 @@ def _classify(exc: BaseException, provider: Provider, api_key: str | None, *,
     if isinstance(exc, openai.APITimeoutError):
         return CloudTimeoutError(f"{name} did not answer in time.", provider=name,
                                  attempts=attempts), ""
+    if isinstance(exc, openai.APIConnectionError) and _caused_by_name_lookup(exc):
+        return CloudDnsError(f"Cannot reach {provider.host} (DNS: the name does not resolve).",
+                             provider=name, attempts=attempts, host=provider.host), ""
     if isinstance(exc, openai.APIConnectionError):
         return CloudConnectionError(f"Could not connect to {name} ({provider.host}).",
                                     provider=name, attempts=attempts), ""
@@ -380,8 +411,8 @@ def stream_chat(provider: Provider, model: str, messages: Sequence[Message], *,
                                    f"`stillroom providers add {provider.name} --model ID`.",
                                    provider=provider.name)
     if provider.key_name and not api_key:
-        raise CloudAuthError(f"No API key stored for {provider.name}: run `stillroom keys set "
-                             f"{provider.key_name}`.", provider=provider.name)
+        raise CloudMissingKeyError(f"No API key stored for {provider.name}: run `stillroom "
+                                   f"keys set {provider.key_name}`.", provider=provider.name)
     if offline.is_enabled() and not provider.is_loopback:
         raise CloudOfflineError(f"Offline mode is on: {provider.name} ({provider.host}) is not "
                                 f"on this machine, so it was not contacted.",

@@ -22,11 +22,12 @@ from dataclasses import dataclass, replace
 from decimal import Decimal
 from pathlib import Path
 
+from inference.user_files import FileProblem, file_problem
 from routing.cloud import CloudError
 from routing.confidence import ConfidenceVerdict
 from routing.decision import RouteDecision, RouteRequest, RouteState, Spend, Target
-from routing.policy import ROUTE_WORDS, Policy, load_policy
-from routing.providers import Provider, ProviderStore
+from routing.policy import ROUTE_WORDS, Policy, PolicyError, load_policy
+from routing.providers import Provider, ProviderError, ProviderStore
 from routing.sensitivity import SensitivityReport, scan
 
 POLICY_FILE = "policy.toml"
@@ -94,11 +95,34 @@ class _Findings:
 
 
 def describe_failure(failed: RouteDecision, error: CloudError | str) -> str:
-    """What went wrong, in words: "fakecloud had a server error after 3 attempts"."""
+    """What went wrong, in words: "fakecloud had a server error after 3 attempts". The true
+    reason: "no API key for openai" when none is stored, "cannot reach api.openai.com (DNS)"
+    when the name does not resolve; "refused the API key" only for a 401/403."""
     kind = error.kind if isinstance(error, CloudError) else str(error)
     attempts = error.attempts if isinstance(error, CloudError) else 1
-    words = f"{failed.provider or failed.target} {_FAILURE_WORDS.get(kind, 'failed')}"
+    name = failed.provider or failed.target
+    host = error.host if isinstance(error, CloudError) else None
+    if kind == "no_key":
+        words = f"no API key for {name}"
+    elif kind == "dns":
+        words = f"cannot reach {host or name} (DNS)"
+    else:
+        words = f"{name} {_FAILURE_WORDS.get(kind, 'failed')}"
     return f"{words} after {attempts} attempts" if attempts > 1 else words
+
+
+# PolicyError and ProviderError are ValueErrors worded for the user; the others are bugs a
+# strange file could still reach, and must lock the routes just the same.
+_UNUSABLE = (ValueError, TypeError, KeyError, AttributeError, RecursionError)
+
+
+def _closed_problem(path: Path, error: BaseException) -> FileProblem:
+    words = str(error) if isinstance(error, PolicyError | ProviderError) else \
+        f"{path}: cannot be used ({type(error).__name__})"
+    if str(path) not in words:
+        words = f"{path}: {words}"
+    return file_problem(path, f"{words.rstrip('.')}. Only this machine answers until it is "
+                              f"fixed.")
 
 
 def _dollars(amount: Decimal | float | int) -> Decimal:
@@ -106,10 +130,14 @@ def _dollars(amount: Decimal | float | int) -> Decimal:
 
 
 class Router:
-    def __init__(self, policy: Policy | None = None, providers: Sequence[Provider] = ()) -> None:
+    def __init__(self, policy: Policy | None = None, providers: Sequence[Provider] = (), *,
+                 closed_reason: str | None = None) -> None:
         self.policy = policy or Policy()
         self.providers = tuple(providers)
         self._by_name = {p.name: p for p in self.providers}
+        # Set when a policy or providers file could not be used: every message is answered
+        # on this machine, whatever it asks for, until the file is fixed.
+        self.closed_reason = closed_reason
 
     @classmethod
     def load(cls, data_dir: Path) -> Router:
@@ -117,6 +145,30 @@ class Router:
         directory. Raises PolicyError / ProviderError, both worded for the user."""
         return cls(load_policy(data_dir / POLICY_FILE),
                    ProviderStore(data_dir / PROVIDERS_FILE).load())
+
+    @classmethod
+    def load_fail_closed(cls, data_dir: Path) -> tuple[Router, list[FileProblem]]:
+        """Like ``load``, but a file that cannot be used never stops the app: the router then
+        answers everything on this machine (no cloud or on-prem route at all, which is what
+        the policy file promises: "answered locally meanwhile") and the problems say which
+        file and setting is wrong. Each bad file is copied aside before anything rewrites it."""
+        problems: list[FileProblem] = []
+        policy_path, providers_path = data_dir / POLICY_FILE, data_dir / PROVIDERS_FILE
+        policy: Policy | None = None
+        providers: list[Provider] = []
+        try:
+            policy = load_policy(policy_path)
+        except _UNUSABLE as exc:
+            problems.append(_closed_problem(policy_path, exc))
+        try:
+            providers = ProviderStore(providers_path).load()
+        except _UNUSABLE as exc:
+            problems.append(_closed_problem(providers_path, exc))
+        if not problems:
+            return cls(policy, providers), []
+        names = " and ".join(problem.path.name for problem in problems)
+        reason = f"{names} cannot be used, so only this machine answers until it is fixed"
+        return cls(Policy(source=f"local only ({reason})"), (), closed_reason=reason), problems
 
     def provider(self, name: str | None) -> Provider | None:
         return self._by_name.get(name) if name else None
@@ -241,6 +293,8 @@ class Router:
         local = _Candidate("local", None, local_model)
         if sensitive:
             return self._decide_sensitive(found, state, asked, asked_by, local, make)
+        if self.closed_reason:
+            return make(local, "fail-closed", f"{self.closed_reason}; answered on this machine")
 
         if asked:
             candidate = self._resolve(asked, local_model=local_model)

@@ -31,6 +31,8 @@ def run_chat(args: argparse.Namespace) -> int:
     try:
         for warning in services.warnings:
             print_error(f"warning: {warning}")
+        for notice in services.notices:
+            print_error(f"note: {notice}")
         route = _checked_route(services, args.route)
         options = ChatOptions(model=args.model, system_prompt=args.system,
                               max_tokens=args.max_tokens, temperature=args.temperature,
@@ -48,6 +50,8 @@ def run_chat(args: argparse.Namespace) -> int:
 def _checked_route(services: Services, route: str) -> str:
     """A typo in --route is an error here, not a silent local answer."""
     word = route.strip().lower()
+    if services.router.closed_reason:  # a file is broken: any route is answered locally
+        return word
     if word in ROUTE_CHOICES or services.router.provider(word) is not None:
         return word
     configured = ", ".join(p.name for p in services.router.providers) or "none configured"

@@ -22,6 +22,21 @@ def user_facing_errors() -> tuple[type[BaseException], ...]:
     return (ConfigError, StoreError, EngineError, ConversationNotFoundError, ValueError)
 
 
+def database_errors() -> tuple[type[BaseException], ...]:
+    """SQLAlchemy's DatabaseError: a damaged file ("database disk image is malformed")."""
+    from sqlalchemy.exc import DatabaseError
+
+    return (DatabaseError,)
+
+
+def describe_database_error(error: Exception) -> str:
+    """One line: whether the database is damaged (PRAGMA integrity_check) and what to do."""
+    from app.config import data_dir, database_url
+    from app.store.db import damaged_database_error
+
+    return str(damaged_database_error(database_url(data_dir()), error))
+
+
 def print_error(message: str) -> None:
     print(f"stillroom: {message}", file=sys.stderr)
 
@@ -36,6 +51,9 @@ def run_guarded(command: Callable[[argparse.Namespace], int], args: argparse.Nam
         return 0  # the reader went away (`stillroom ... | head`)
     except user_facing_errors() as exc:
         print_error(str(exc))
+        return EXIT_USER_ERROR
+    except database_errors() as exc:
+        print_error(describe_database_error(exc))
         return EXIT_USER_ERROR
     except Exception as exc:
         report = _write_crash_report(exc)

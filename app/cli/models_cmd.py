@@ -7,6 +7,7 @@ import json
 from dataclasses import asdict
 from pathlib import Path
 
+from app.cli.errors import print_error
 from app.cli.progress import StatusLine, run_and_register
 from app.cli.render import human_bytes
 from app.config import data_dir, ensure_writable
@@ -25,6 +26,8 @@ def run_models(args: argparse.Namespace) -> int:
 
 
 def _list(args: argparse.Namespace, library: ModelLibrary) -> int:
+    for problem in library.problems():
+        print_error(f"warning: {problem}")
     models = library.list()
     if args.json:
         keys = ("id", "name", "path", "format", "quantization", "size_bytes", "sha256",

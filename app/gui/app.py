@@ -59,7 +59,7 @@ def run_gui(argv: list[str] | None = None) -> int:
     app.setOrganizationName("Stillroom")
     apply_theme(app)
 
-    from app.cli.errors import user_facing_errors
+    from app.cli.errors import database_errors, describe_database_error, user_facing_errors
     from app.services import Services
 
     try:
@@ -67,12 +67,13 @@ def run_gui(argv: list[str] | None = None) -> int:
     except user_facing_errors() as exc:
         QMessageBox.critical(None, "Stillroom cannot start", str(exc))
         return 2
+    except database_errors() as exc:  # a damaged page: checked and explained, no crash
+        QMessageBox.critical(None, "Stillroom cannot start", describe_database_error(exc))
+        return 2
     from app.gui.window import MainWindow
 
     ui_state = QSettings(str(services.data_dir / "ui-state.ini"), QSettings.Format.IniFormat)
-    window = MainWindow(services, ui_state)
-    for warning in services.warnings:
-        window.statusBar().showMessage(warning, 10000)
+    window = MainWindow(services, ui_state)  # its banner names any file it could not use
     if started is not None:
         _report_first_paint(window, started)
     window.show()

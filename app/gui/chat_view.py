@@ -31,6 +31,18 @@ def route_badge_text(route: dict) -> str:
     return " · ".join(p for p in parts if p)
 
 
+def route_badge_tooltip(route: dict) -> str:
+    """The rule and reason; after a failover, first the remote attempt that failed (the
+    badge itself names where the text came from)."""
+    tip = f"rule: {route.get('rule')} — {route.get('reason')}"
+    if route.get("rule") == "failover":
+        failed = str(route.get("reason") or "").split(";")[0]
+        where = "this machine" if (route.get("target") or "local") == "local" \
+            else "the failover target"
+        return f"Attempt failed: {failed}. The answer came from {where}.\n{tip}"
+    return tip
+
+
 class MessageWidget(QFrame):
     sig_edit_requested = Signal(object)
     sig_regenerate_requested = Signal(object)
@@ -88,7 +100,7 @@ class MessageWidget(QFrame):
 
     def set_route(self, route: dict) -> None:
         self.badge.setText(route_badge_text(route))
-        self.badge.setToolTip(f"rule: {route.get('rule')} — {route.get('reason')}")
+        self.badge.setToolTip(route_badge_tooltip(route))
         self.badge.show()
 
     def set_status(self, status: str) -> None:

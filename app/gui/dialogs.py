@@ -376,6 +376,8 @@ class PolicyDialog(QDialog):
             text = path.read_text(encoding="utf-8")
         except FileNotFoundError:
             text = default_policy_text()
+        except UnicodeDecodeError:  # a damaged file (its copy is kept aside): show what reads
+            text = path.read_bytes().decode("utf-8", errors="replace")
         self.editor = QPlainTextEdit(text)
         self.editor.setAccessibleName("Policy file")
         from PySide6.QtGui import QFontDatabase

@@ -115,6 +115,9 @@ class DownloadPanel(QWidget):
     def _attach(self, opened: tuple) -> None:
         queue, jobs = opened
         self.queue = queue
+        if queue.problems:  # a damaged downloads.json: set aside, named, the rest resumed
+            more = len(queue.problems) - 1
+            self.message.setText(f"⚠ {queue.problems[0]}" + (f" (+{more} more)" if more else ""))
         relay = Relay(self, self._on_job)
         # Subscribed before the snapshot is shown: a change in between arrives after it.
         queue.subscribe(relay.send)

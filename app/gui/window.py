@@ -32,6 +32,7 @@ from app.gui.dialogs import SettingsDialog, SystemPromptDialog
 from app.gui.fit_badge import badge_text, installed_fit
 from app.gui.meters import MetersPanel
 from app.gui.models_tab import ModelsTab
+from app.gui.problems_banner import ProblemsBanner
 from app.gui.sidebar import ConversationSidebar
 from app.gui.worker import TurnRequest, WorkerThread
 from app.services import Services
@@ -83,6 +84,7 @@ class MainWindow(QMainWindow):
         worker.sig_model_ready.connect(self._on_model_ready)
         worker.sig_turn_started.connect(self._on_turn_started)
         worker.sig_chunk.connect(self._on_chunk)
+        worker.sig_route_changed.connect(self._on_route_changed)
         worker.sig_escalation_started.connect(self._on_escalation_started)
         worker.sig_turn_finished.connect(self._on_turn_finished)
         worker.sig_turn_failed.connect(self._on_turn_failed)
@@ -144,6 +146,9 @@ class MainWindow(QMainWindow):
         self.system_button.setToolTip("System prompt and saved presets")
         self.system_button.setAccessibleName("System prompt and presets")
         self.system_button.clicked.connect(self.edit_system_prompt)
+        self.problems_banner = ProblemsBanner(self.edit_policy)
+        self.problems_banner.set_problems(self.services.warnings)
+        column.addWidget(self.problems_banner)
         column.addLayout(toolbar)
         self.route_pin = QComboBox()
         self.route_pin.setAccessibleName("Where this conversation may run")
@@ -358,17 +363,14 @@ class MainWindow(QMainWindow):
             self._reload_router("Routing policy saved.")
 
     def _reload_router(self, message: str) -> None:
-        from routing.policy import PolicyError
-        from routing.providers import ProviderError
-
-        try:
-            self.services.reload_router()
-        except (PolicyError, ProviderError) as exc:
-            self.statusBar().showMessage(str(exc), 10000)
-            return
+        problems = self.services.reload_router()  # local-only while a file is broken
+        self.problems_banner.set_problems(self.services.warnings)
         self._fill_route_pins()
         self._show_route_pin(self.services.store.get(self.conversation_id).route_pin
                              if self.conversation_id else self.pending_route_pin)
+        if problems:
+            self.statusBar().showMessage(str(problems[0]), 10000)
+            return
         self.statusBar().showMessage(message, 4000)
 
     # -- conversations -----------------------------------------------------------------
@@ -541,6 +543,15 @@ class MainWindow(QMainWindow):
         widget = self.active.get("widget")
         if widget is not None and self.conversation_id == conversation_id:
             widget.set_route({**details, "model": details.get("model")})
+
+    def _on_route_changed(self, request_id: int, details: dict) -> None:
+        """A remote attempt failed and the answer goes on elsewhere (failover): the badge
+        shows where the text now comes from, never the provider that failed."""
+        if not self._is_active(request_id):
+            return
+        widget = self.active.get("widget")
+        if widget is not None and self.conversation_id == self.active["conversation_id"]:
+            widget.set_route(details)
 
     def _on_escalation_started(self, request_id: int, details: dict) -> None:
         """The local answer was unsure: it stays, marked so, and a second answer from where

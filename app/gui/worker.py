@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
-from app.cli.errors import user_facing_errors
+from app.cli.errors import database_errors, describe_database_error, user_facing_errors
 from app.services import Services
 from app.turn.chat_turn import ChatOptions, ChatTurn
 from app.turn.service import ChatService
@@ -42,6 +42,9 @@ class ChatWorker(QObject):
     """request id, conversation id, details: model name, route target/rule/reason."""
     sig_chunk = Signal(int, str, dict)
     """request id, new text, running figures (tokens, tok/s, TTFT)."""
+    sig_route_changed = Signal(int, dict)
+    """request id, the new route (target/provider/model/rule/reason) after a failover: the
+    text that follows comes from there."""
     sig_escalation_started = Signal(int, dict)
     """request id, the escalation's route (target/provider/model/rule/reason), the local
     answer's confidence and final figures: a second answer follows on the same request."""
@@ -94,6 +97,8 @@ class ChatWorker(QObject):
             self.sig_turn_finished.emit(request.request_id, figures)
         except user_facing_errors() as exc:
             self.sig_turn_failed.emit(request.request_id, str(exc))
+        except database_errors() as exc:
+            self.sig_turn_failed.emit(request.request_id, describe_database_error(exc))
         except Exception as exc:  # never let a worker die silently
             self.sig_turn_failed.emit(request.request_id,
                  f"Unexpected error: {type(exc).__name__}: {exc}")
@@ -104,7 +109,16 @@ class ChatWorker(QObject):
     def _stream(self, request_id: int, turn: ChatTurn) -> dict:
         """Send one answer's text to the UI in frame-sized batches; its final figures."""
         pending, last_emit = [], 0.0
+        decision = turn.decision
         for chunk in turn:
+            if turn.decision is not decision:  # failed over: say where the text comes from
+                if pending:
+                    self.sig_chunk.emit(request_id, "".join(pending), {})
+                    pending.clear()
+                decision = turn.decision
+                self.sig_route_changed.emit(request_id, {
+                    **decision.to_json(),
+                    "model": turn.model.name if decision.target == "local" else decision.model})
             pending.append(chunk.text)
             now = time.monotonic()
             if now - last_emit < EMIT_INTERVAL_S and chunk.finish_reason is None:

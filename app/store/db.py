@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+import sqlite3
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, event, inspect, text
+from sqlalchemy import Engine, create_engine, event, inspect, make_url, text
 from sqlalchemy.exc import DatabaseError, OperationalError
 from sqlalchemy.orm import sessionmaker
 
@@ -76,3 +78,30 @@ def migrate(engine: Engine) -> None:
 
 def session_factory(engine: Engine) -> sessionmaker:
     return sessionmaker(engine, expire_on_commit=False)
+
+
+def damaged_database_error(url: str, error: Exception) -> StoreError:
+    """A query failed with a DatabaseError: run SQLite's ``PRAGMA integrity_check`` on the
+    file and say, in one line, whether it is damaged and how to recover. Read-only; never
+    repairs or rewrites anything (a repair could lose more than the damage did)."""
+    path = make_url(url).database
+    if not url.startswith("sqlite") or not path:
+        return StoreError(f"The database failed: {_first_line(error)}.")
+    try:
+        with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as db:
+            findings = [row[0] for row in db.execute("PRAGMA integrity_check(3)")]
+    except sqlite3.DatabaseError as exc:
+        findings = [str(exc)]
+    if findings == ["ok"]:
+        return StoreError(f"The database {path} failed ({_first_line(error)}) but its "
+                          f"integrity check passed; try again, and if it recurs restore "
+                          f"the last good backup.")
+    return StoreError(f"The database {path} is damaged (PRAGMA integrity_check: "
+                      f"{_first_line(findings[0])}). Nothing was changed; restore the last "
+                      f"good backup of it, or move it aside and Stillroom starts a new one "
+                      f"(`sqlite3 {path} .recover` saves what is still readable).")
+
+
+def _first_line(error: object) -> str:
+    text = str(getattr(error, "orig", None) or error)
+    return (text.strip().splitlines() or ["unknown error"])[0].rstrip(".")

@@ -11,7 +11,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from inference.engines.types import ChatMessage, Chunk, FinishReason, Timings
-from routing.cloud import CloudAuthError, CloudBadRequestError, stream_chat
+from routing.cloud import CloudBadRequestError, CloudMissingKeyError, stream_chat
 from routing.decision import RouteDecision
 from routing.keys import KeyringUnavailableError, KeyStore
 from routing.router import Router
@@ -50,7 +50,7 @@ def stream_cloud_answer(router: Router, keys: KeyStore, decision: RouteDecision,
         api_key = keys.get(provider.key_name) if provider.key_name else None
     except KeyringUnavailableError as exc:
         # Worded for the user (it names the environment override), never holds the key.
-        raise CloudAuthError(str(exc), provider=provider.name) from None
+        raise CloudMissingKeyError(str(exc), provider=provider.name) from None
     failover = router.policy.failover
     started = time.perf_counter()
     chunks = stream_chat(provider, decision.model or "", messages, api_key=api_key,

@@ -19,9 +19,9 @@ own thread (a Qt signal does), and may call the queue from them.
 
 from __future__ import annotations
 
-import json
 import logging
 import queue
+import re
 import threading
 import time
 import uuid
@@ -42,6 +42,7 @@ from inference.hub.transfer import (
 )
 from inference.models.created_files import CreatedFiles
 from inference.models.library import ModelLibrary
+from inference.user_files import MISSING, FileProblem, file_problem, read_json_file
 
 JobState = Literal["queued", "running", "paused", "done", "failed", "cancelled"]
 ACTIVE: frozenset[str] = frozenset({"queued", "running", "paused"})
@@ -98,7 +99,8 @@ class DownloadQueue:
         self._worker: threading.Thread | None = None
         self._active: _Entry | None = None  # the job the worker is transferring
         self._events: queue.SimpleQueue[DownloadJob | None] = queue.SimpleQueue()
-        self._load()  # a broken state file raises here, before any thread is started
+        self.problems: list[FileProblem] = []  # what of the state file could not be used
+        self._load()  # before any thread is started
         self._notifier = threading.Thread(target=self._notify, name="downloads-events",
                                           daemon=True)
         self._notifier.start()
@@ -360,36 +362,84 @@ class DownloadQueue:
                           sort_keys=False)
 
     def _load(self) -> None:
-        try:
-            data = json.loads(self.state_path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
+        """Fail closed and keep going: a damaged file means no jobs (its copy kept aside;
+        the next save replaces it), a damaged entry is skipped and the others load. Both are
+        in ``problems``, one line each."""
+        path = self.state_path
+        data, problem = read_json_file(path, "The download list")
+        if data is MISSING:
             return
-        except (OSError, ValueError) as exc:
-            raise DownloadQueueError(f"The download list {self.state_path} cannot be read "
-                                     f"({exc}); move it aside to start afresh.") from exc
-        if not isinstance(data, dict) or data.get("version") != STATE_VERSION:
-            raise DownloadQueueError(f"The download list {self.state_path} has an unknown "
-                                     f"format; move it aside to start afresh.")
-        for raw in data.get("jobs", []):
-            try:
-                remote = RemoteFile(raw["repo_id"], raw["filename"], raw.get("size_bytes"),
-                                    raw.get("sha256"), raw.get("quantization"),
-                                    raw.get("revision"))
-                state = raw["state"]
-                job_id = str(raw["id"])
-            except (KeyError, TypeError) as exc:
-                raise DownloadQueueError(f"The download list {self.state_path} has a broken "
-                                         f"entry ({exc}); move it aside to start "
-                                         f"afresh.") from exc
+        if problem is not None:
+            self.problems.append(_no_jobs(problem))
+            return
+        if not isinstance(data, dict) or data.get("version") != STATE_VERSION \
+                or not isinstance(data.get("jobs", []), list):
+            self.problems.append(_no_jobs(file_problem(
+                path, f'The download list {path} has an unknown format (expected {{"version": '
+                      f'{STATE_VERSION}, "jobs": [...]}})')))
+            return
+        for index, raw in enumerate(data.get("jobs", [])):
+            why = _job_problem(raw)
+            if why is not None:
+                self.problems.append(file_problem(
+                    path, f"The download list {path}: jobs[{index}] {why}; that download was "
+                          f"skipped (start it again from the Models tab), the others load."))
+                continue
+            remote = RemoteFile(raw["repo_id"], raw["filename"], raw.get("size_bytes"),
+                                raw.get("sha256"), raw.get("quantization"),
+                                raw.get("revision"))
+            state = raw["state"]
+            job_id = str(raw["id"])
             if state not in _STATES:
                 state = "failed"
             if state == "running":  # the process ended mid-transfer: resume it
                 state = "queued"
             done = (remote.size_bytes or 0) if state == "done" else _partial_size(remote)
+            total = raw.get("total_bytes", remote.size_bytes)
             job = DownloadJob(job_id, remote.repo_id, remote.filename, state, done,
-                              raw.get("total_bytes", remote.size_bytes), raw.get("error"),
-                              raw.get("model_id"))
+                              total if _is_count(total) else remote.size_bytes,
+                              raw.get("error") if isinstance(raw.get("error"), str) else None,
+                              raw.get("model_id") if isinstance(raw.get("model_id"), str)
+                              else None)
             self._entries[job.id] = _Entry(job, remote)
+
+
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+
+
+def _is_count(value: object) -> bool:
+    return value is None or (isinstance(value, int) and not isinstance(value, bool)
+                             and value >= 0)
+
+
+def _job_problem(raw: object) -> str | None:
+    """Why one downloads.json entry cannot be resumed, in words; None when it can."""
+    if not isinstance(raw, dict):
+        return f"is {type(raw).__name__}, not an object"
+    if not isinstance(raw.get("id"), str | int) or isinstance(raw.get("id"), bool):
+        return "has no usable 'id'"
+    repo = raw.get("repo_id")
+    if not isinstance(repo, str) or repo.count("/") != 1 or ".." in repo \
+            or repo.startswith("/") or "\\" in repo:
+        return "has no usable 'repo_id' (owner/name)"
+    if not isinstance(raw.get("filename"), str) or not raw["filename"].strip():
+        return "has no usable 'filename'"
+    if not isinstance(raw.get("state"), str):
+        return "has no usable 'state'"
+    sha = raw.get("sha256")
+    if sha is not None and not (isinstance(sha, str) and _SHA256.fullmatch(sha)):
+        return "has a 'sha256' that is not 64 hexadecimal digits"
+    if not _is_count(raw.get("size_bytes")):
+        return "has a 'size_bytes' that is not a whole number"
+    for key in ("quantization", "revision"):
+        if raw.get(key) is not None and not isinstance(raw[key], str):
+            return f"has a '{key}' that is not text"
+    return None
+
+
+def _no_jobs(problem: FileProblem) -> FileProblem:
+    return replace(problem, message=f"{problem.message.rstrip('.')}; no downloads were resumed "
+                                    f"(start them again from the Models tab).")
 
 
 def _partial_size(remote: RemoteFile) -> int:

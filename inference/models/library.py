@@ -18,7 +18,7 @@ import json
 import re
 import threading
 from collections.abc import Iterator
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -26,6 +26,7 @@ from inference.engines.types import EngineError, ModelInfo
 from inference.files import sha256_file, write_json_atomic
 from inference.models.gguf_file import GGUFError, read_summary
 from inference.models.safetensors_dir import ModelDirError, manifest_sha256, read_model_dir
+from inference.user_files import MISSING, FileProblem, file_problem, read_json_file
 
 REGISTRY_VERSION = 1
 EMBEDDED_DIR = Path(__file__).resolve().parents[2] / "resources" / "models"
@@ -37,10 +38,6 @@ class ModelNotFoundError(EngineError):
 
 
 class ModelIntegrityError(EngineError):
-    pass
-
-
-class LibraryFileError(EngineError):
     pass
 
 
@@ -67,24 +64,49 @@ class ModelLibrary:
 
     # -- reading -----------------------------------------------------------------------
     def _load(self) -> dict:
-        try:
-            raw = self.registry_path.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            return {"version": REGISTRY_VERSION, "models": [], "verified": {}}
-        try:
-            data = json.loads(raw)
-        except json.JSONDecodeError as exc:
-            raise LibraryFileError(
-                f"The model list {self.registry_path} is not valid JSON (line {exc.lineno}). "
-                f"Fix or move the file aside; your model files are untouched."
-            ) from exc
-        if not isinstance(data, dict) or data.get("version") != REGISTRY_VERSION:
-            raise LibraryFileError(
-                f"The model list {self.registry_path} has an unknown format; move it aside."
-            )
-        data.setdefault("models", [])
-        data.setdefault("verified", {})
-        return data
+        return self._read()[0]
+
+    def _read(self) -> tuple[dict, list[FileProblem]]:
+        """The registry, less anything that cannot be used, and what was left out.
+
+        Fail closed and keep going: a damaged file or entry is copied aside (the next write
+        drops it from models.json) and the rest of the library still loads; the embedded
+        model is always there."""
+        path = self.registry_path
+        raw, problem = read_json_file(path, "The model list")
+        if raw is MISSING:
+            return _empty_registry(), []
+        if problem is not None:
+            return _empty_registry(), [_skipped(problem, "lists the embedded model only")]
+        if not isinstance(raw, dict) or raw.get("version") != REGISTRY_VERSION:
+            return _empty_registry(), [_skipped(file_problem(
+                path, f'The model list {path} has an unknown format (expected {{"version": '
+                      f'{REGISTRY_VERSION}, "models": [...]}})'), "lists the embedded model only")]
+        entries = raw.get("models", [])
+        problems: list[FileProblem] = []
+        if not isinstance(entries, list):
+            problems.append(_skipped(file_problem(
+                path, f"The model list {path}: 'models' is not a list"),
+                "lists the embedded model only"))
+            entries = []
+        good = []
+        for index, entry in enumerate(entries):
+            why = _entry_problem(entry)
+            if why is None:
+                good.append(entry)
+            else:
+                problems.append(_skipped(file_problem(
+                    path, f"The model list {path}: models[{index}] {why}"),
+                    "skipped it; the other models still load"))
+        verified = raw.get("verified")
+        # The check cache is only a cache: a damaged one means "check again".
+        raw["verified"] = verified if isinstance(verified, dict) else {}
+        raw["models"] = good
+        return raw, problems
+
+    def problems(self) -> list[FileProblem]:
+        """What of models.json cannot be used (one line each); empty when all is well."""
+        return self._read()[1]
 
     def list(self) -> list[ModelInfo]:
         registered = [_model_from_json(entry) for entry in self._load()["models"]]
@@ -254,6 +276,47 @@ def _describe_dir(path: Path) -> dict:
             "size_bytes": summary.size_bytes, "sha256": manifest_sha256(summary.files),
             "context_length": summary.context_length, "architecture": summary.architecture,
             "parameters": summary.parameter_count}
+
+
+def _empty_registry() -> dict:
+    return {"version": REGISTRY_VERSION, "models": [], "verified": {}}
+
+
+def _skipped(problem: FileProblem, outcome: str) -> FileProblem:
+    return replace(problem, message=f"{problem.message.rstrip('.')}; Stillroom {outcome}. "
+                                    f"Your model files are untouched.")
+
+
+_TEXT_FIELDS = ("id", "name", "path")
+_OPTIONAL_TEXT = ("quantization", "sha256", "architecture")
+_OPTIONAL_COUNTS = ("context_length", "parameters")
+
+
+def _entry_problem(entry: object) -> str | None:
+    """Why one models.json entry cannot be a ModelInfo, in words; None when it can."""
+    if not isinstance(entry, dict):
+        return f"is {type(entry).__name__}, not an object"
+    for key in _TEXT_FIELDS:
+        if not isinstance(entry.get(key), str) or not entry[key].strip():
+            return f"has no usable '{key}'"
+    if entry.get("format") not in ("gguf", "mlx"):
+        return "has a 'format' other than gguf or mlx"
+    size = entry.get("size_bytes")
+    if not isinstance(size, int) or isinstance(size, bool) or size < 0:
+        return "has no usable 'size_bytes'"
+    for key in _OPTIONAL_TEXT:
+        if entry.get(key) is not None and not isinstance(entry[key], str):
+            return f"has a '{key}' that is not text"
+    for key in _OPTIONAL_COUNTS:
+        value = entry.get(key)
+        if value is not None and (not isinstance(value, int) or isinstance(value, bool)):
+            return f"has a '{key}' that is not a whole number"
+    if not isinstance(entry.get("builtin", False), bool):
+        return "has a 'builtin' that is not true or false"
+    extra = entry.get("extra", {})
+    if not isinstance(extra, dict) or not all(isinstance(v, str) for v in extra.values()):
+        return "has an 'extra' that is not an object of text"
+    return None
 
 
 def _model_from_json(entry: dict) -> ModelInfo:

@@ -45,10 +45,11 @@ def test_bad_settings_are_reported_and_left_on_disk(tmp_path: Path) -> None:
                                 "system_prompt": "Be kind."}))
     settings, warnings = load_settings(path)
     assert settings == Settings(system_prompt="Be kind.")
-    assert len(warnings) == 3 and any("'colour'" in w for w in warnings)
+    assert len(warnings) == 3 and any("'colour'" in str(w) for w in warnings)
     path.write_text("{not json")
     settings, warnings = load_settings(path)
-    assert settings == Settings() and "not valid JSON" in warnings[0]
+    # Fail closed: a file that cannot be read leaves offline mode on.
+    assert settings == Settings(offline=True) and "not valid JSON" in str(warnings[0])
     assert path.read_text() == "{not json"
 
 

@@ -251,13 +251,16 @@ def test_a_crash_mid_transfer_is_resumed_from_the_partial(
     assert done.id == "j1" and _ranges(hub) == ["bytes=7654321-"]
 
 
-def test_a_broken_state_file_is_one_clear_error(state_path: Path,
-                                                library: ModelLibrary) -> None:
-    from inference.hub.downloads import DownloadQueueError
-
+def test_a_broken_state_file_is_one_clear_line_and_no_jobs(state_path: Path,
+                                                            library: ModelLibrary) -> None:
     state_path.write_text("{not json")
-    with pytest.raises(DownloadQueueError, match=r"cannot be read.*move it aside"):
-        DownloadQueue(state_path, library_registrar(library), lambda: None)
+    queue = DownloadQueue(state_path, library_registrar(library), lambda: None)
+    try:
+        assert queue.jobs() == []
+        (problem,) = queue.problems
+        assert "not valid JSON" in str(problem) and "no downloads were resumed" in str(problem)
+    finally:
+        queue.close()
 
 
 def test_split_models_are_refused_with_a_reason(open_queue) -> None:
