@@ -74,6 +74,8 @@ def run_gui(argv: list[str] | None = None) -> int:
 
     ui_state = QSettings(str(services.data_dir / "ui-state.ini"), QSettings.Format.IniFormat)
     window = MainWindow(services, ui_state)  # its banner names any file it could not use
+    for notice in services.notices:  # e.g. the store was just encrypted at rest
+        window.statusBar().showMessage(notice, 15000)
     if started is not None:
         _report_first_paint(window, started)
     window.show()
