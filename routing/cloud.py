@@ -240,23 +240,13 @@ def check_not_sensitive(provider: Provider, messages: Sequence[Mapping[str, str]
         raise CloudSensitiveContentError(provider.name, sorted(categories))
 
 
-def _caused_by_offline_guard(exc: BaseException) -> bool:
+def _caused_by(exc: BaseException, kind: type[BaseException]) -> bool:
+    """True when `kind` is anywhere in the exception's chain (httpx and the SDK wrap the
+    socket error that started it: the guard's OfflineError, a getaddrinfo gaierror)."""
     seen: set[int] = set()
     current: BaseException | None = exc
     while current is not None and id(current) not in seen:
-        if isinstance(current, offline.OfflineError):
-            return True
-        seen.add(id(current))
-        current = current.__cause__ or current.__context__
-    return False
-
-
-def _caused_by_name_lookup(exc: BaseException) -> bool:
-    """True when a failed connection began with getaddrinfo (httpx chains the gaierror)."""
-    seen: set[int] = set()
-    current: BaseException | None = exc
-    while current is not None and id(current) not in seen:
-        if isinstance(current, socket.gaierror):
+        if isinstance(current, kind):
             return True
         seen.add(id(current))
         current = current.__cause__ or current.__context__
@@ -289,13 +279,13 @@ def _classify(exc: BaseException, provider: Provider, api_key: str | None, *,
     import openai
 
     name = provider.name
-    if _caused_by_offline_guard(exc):
+    if _caused_by(exc, offline.OfflineError):
         return CloudOfflineError(f"Offline mode is on: {name} ({provider.host}) was not "
                                  f"contacted.", provider=name, attempts=attempts), ""
     if isinstance(exc, openai.APITimeoutError):
         return CloudTimeoutError(f"{name} did not answer in time.", provider=name,
                                  attempts=attempts), ""
-    if isinstance(exc, openai.APIConnectionError) and _caused_by_name_lookup(exc):
+    if isinstance(exc, openai.APIConnectionError) and _caused_by(exc, socket.gaierror):
         return CloudDnsError(f"Cannot reach {provider.host} (DNS: the name does not resolve).",
                              provider=name, attempts=attempts, host=provider.host), ""
     if isinstance(exc, openai.APIConnectionError):

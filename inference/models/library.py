@@ -23,7 +23,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from inference.engines.types import EngineError, ModelInfo
-from inference.files import sha256_file, write_json_atomic
+from inference.files import file_lock, sha256_file, write_json_atomic
 from inference.models.gguf_file import GGUFError, read_summary
 from inference.models.safetensors_dir import ModelDirError, manifest_sha256, read_model_dir
 from inference.user_files import MISSING, FileProblem, file_problem, read_json_file
@@ -206,28 +206,12 @@ class ModelLibrary:
     @contextlib.contextmanager
     def _mutating(self) -> Iterator[dict]:
         """Read-modify-write the registry under a process lock and an OS file lock."""
-        with self._lock, _file_lock(self.registry_path.with_suffix(".lock")):
+        with self._lock, file_lock(self.registry_path.with_suffix(".lock")):
             data = self._load()
             before = json.dumps(data, sort_keys=True)
             yield data
             if json.dumps(data, sort_keys=True) != before:
                 write_json_atomic(self.registry_path, data)
-
-
-@contextlib.contextmanager
-def _file_lock(path: Path) -> Iterator[None]:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("a") as handle:
-        try:
-            import fcntl
-        except ImportError:  # Windows: the in-process lock is all we take
-            yield
-            return
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def _version(path: Path) -> dict:
