@@ -27,6 +27,10 @@ def run_chat(args: argparse.Namespace) -> int:
     if args.json and not prompt:
         print_error("--json needs a PROMPT (or text on stdin).")
         return 2
+    if getattr(args, "file", None):
+        from app.cli.chat_file_cmd import run_chat_with_files
+
+        return run_chat_with_files(args, prompt)
     services = Services.open()
     try:
         for warning in services.warnings:

@@ -45,6 +45,10 @@ def _parser() -> argparse.ArgumentParser:
     chat.add_argument("--route", default="auto", metavar="ROUTE",
                       help="where to answer: auto (the policy decides), local, onprem, cloud "
                            "or a provider name; sensitive text never goes to the cloud")
+    chat.add_argument("--file", "-f", action="append", default=[], metavar="FILE",
+                      help="ask PROMPT about this document (PDF, DOCX, EML, text, a scan); "
+                           "repeat for several; long documents are answered part by part "
+                           "and the answer cites pages")
 
     models = commands.add_parser("models", help="the model library")
     model_commands = models.add_subparsers(dest="models_command", metavar="ACTION",
