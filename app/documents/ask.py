@@ -240,23 +240,36 @@ class TurnAnswerer:
     prompt must not carry the earlier steps as history). `consume` iterates a turn (the
     CLI prints the final one) and returns its text.
 
-    Fail closed on sensitivity: when the documents' text holds sensitive data (the router's
-    own gate and custom terms), every step of an "auto" route stays on this machine, even a
-    step whose own excerpt looks harmless, because its partial answers feed the final one.
+    Fail closed on sensitivity: when any of the documents' text is sensitive (the router's
+    own gate and custom terms), each step's conversation is marked sensitive before its
+    question, so the router's sticky rule keeps every step where sensitive text may go
+    (the policy's sensitivity target; a forced cloud route answered locally or refused),
+    even a step whose own excerpt looks harmless: it is part of a sensitive document, and
+    its partial answer feeds the final one.
     """
 
     def __init__(self, chat: ChatService, options: ChatOptions, *, sensitive: bool,
                  consume: Callable[[ChatTurn, Step], str]) -> None:
         self.chat = chat
-        self.options = dataclasses.replace(options, route="local") \
-            if sensitive and options.route == "auto" else options
+        self.options = options
+        self.sensitive = sensitive
         self.consume = consume
         self.turns: list[ChatTurn] = []
 
     def __call__(self, prompt: str, step: Step) -> str:
-        turn = self.chat.start(prompt, options=self.options)
+        conversation_id = self._sensitive_conversation() if self.sensitive else None
+        turn = self.chat.start(prompt, conversation_id=conversation_id, options=self.options)
         self.turns.append(turn)
         return self.consume(turn, step)
+
+    def _sensitive_conversation(self) -> str:
+        parts = self.chat.parts
+        system = self.options.system_prompt if self.options.system_prompt is not None \
+            else parts.settings.system_prompt
+        model = self.chat.resolve_model(self.options.model)
+        conversation = parts.store.create(model_id=model.id, system_prompt=system)
+        parts.store.mark_sensitive(conversation.id)
+        return conversation.id
 
 
 def documents_sensitive(chat: ChatService, documents: Sequence[Document]) -> bool:
