@@ -85,8 +85,9 @@ def test_scanned_pdf_without_tesseract_needs_ocr(tmp_path: Path, no_tesseract: N
     path = corpus.scanned_pdf(tmp_path / "scan.pdf", text_first_page=True)
     document = read_document(path)
     assert document.status == "needs_ocr"
-    assert "page 2 is" in document.reason and "apt-get install tesseract-ocr" in \
-        document.reason and "brew install tesseract" in document.reason
+    assert "page 2 is a scanned image with no text layer" in document.reason
+    assert "apt-get install tesseract-ocr" in document.reason
+    assert "brew install tesseract" in document.reason
     assert [part.page for part in document.parts] == [1]  # the typed page is still there
 
 

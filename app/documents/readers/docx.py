@@ -7,6 +7,7 @@ as one paragraph in that numbering and its rows are tab-separated lines.
 from __future__ import annotations
 
 import zipfile
+import zlib
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from docx.oxml.ns import qn
 from docx.oxml.xmlchemy import BaseOxmlElement
 from docx.table import Table
 from docx.text.paragraph import Paragraph
+from lxml import etree
 
 from app.documents.document import Document, Part
 from app.documents.readers import ReadOptions, register, result
@@ -40,7 +42,12 @@ def read_docx(path: Path, options: ReadOptions) -> Document:
     except zipfile.BadZipFile as exc:
         return result("corrupt", f"{name}: the DOCX is damaged or truncated ({exc}); get a "
                       f"fresh copy.")
-    word = docx.Document(str(path))
+    try:
+        word = docx.Document(str(path))
+    except (zipfile.BadZipFile, zlib.error, KeyError, etree.XMLSyntaxError, ValueError) as exc:
+        # A part that fails its CRC or does not parse: a damaged file, not a bug of ours.
+        detail = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        return result("corrupt", f"{name}: the DOCX is damaged ({detail}); get a fresh copy.")
     changes = _TrackedChanges()
     parts = list(_body_parts(word, changes))
     parts.extend(_header_footer_parts(word, changes))

@@ -69,7 +69,7 @@ def _read_pages(pdf: pdfium.PdfDocument, name: str, options: ReadOptions) -> Doc
             page.close()
     if scanned:
         return Document(path="", sha256="", kind="pdf", status="needs_ocr",
-                        reason=f"{name}: {_pages(scanned)} scanned images with no text; "
+                        reason=f"{name}: {_scanned(scanned)} with no text layer; "
                         f"{INSTALL_HINT}.", parts=tuple(parts))
     return Document(path="", sha256="", kind="pdf", status="read", parts=tuple(parts))
 
@@ -107,6 +107,7 @@ def _png(bitmap: pdfium.PdfBitmap) -> bytes:
     return buffer.getvalue()
 
 
-def _pages(numbers: list[int]) -> str:
+def _scanned(numbers: list[int]) -> str:
     shown = ", ".join(str(n) for n in numbers[:10]) + (" ..." if len(numbers) > 10 else "")
-    return f"page {shown} is" if len(numbers) == 1 else f"pages {shown} are"
+    return f"page {shown} is a scanned image" if len(numbers) == 1 \
+        else f"pages {shown} are scanned images"
