@@ -104,8 +104,8 @@ def test_a_file_that_cannot_be_read_is_refused_before_anything_is_asked(
     assert result.returncode == 2
     empty, needs_ocr = result.stderr.splitlines()  # one line per file, nothing else
     assert empty == "stillroom: empty.pdf: the file is empty (0 bytes). (status: empty)"
-    assert needs_ocr.startswith("stillroom: scan.pdf: page 1 is a scanned image with no text "
-                                 "layer; install Tesseract")
+    assert needs_ocr.startswith("stillroom: scan.pdf: page 1 has no text layer (a scan, or "
+                                 "text drawn as shapes); install Tesseract")
     assert "apt-get install tesseract-ocr" in needs_ocr
     assert needs_ocr.endswith("(status: needs_ocr)")
     assert not (stillroom_home / "stillroom.db").exists()  # nothing was saved or sent

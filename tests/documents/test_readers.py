@@ -85,7 +85,7 @@ def test_scanned_pdf_without_tesseract_needs_ocr(tmp_path: Path, no_tesseract: N
     path = corpus.scanned_pdf(tmp_path / "scan.pdf", text_first_page=True)
     document = read_document(path)
     assert document.status == "needs_ocr"
-    assert "page 2 is a scanned image with no text layer" in document.reason
+    assert "page 2 has no text layer (a scan" in document.reason
     assert "apt-get install tesseract-ocr" in document.reason
     assert "brew install tesseract" in document.reason
     assert [part.page for part in document.parts] == [1]  # the typed page is still there
@@ -95,6 +95,24 @@ def test_scanned_image_without_tesseract_needs_ocr(tmp_path: Path, no_tesseract:
     document = read_document(corpus.scanned_png(tmp_path / "scan.png"))
     assert document.status == "needs_ocr" and "tesseract" in document.reason
     assert document.reason.startswith("scan.png:")
+
+
+def test_pdf_of_blank_pages_is_empty_not_silently_read(tmp_path: Path) -> None:
+    document = read_document(corpus.text_pdf(tmp_path / "blank.pdf", ["", ""]))
+    assert document.status == "empty"
+    assert document.reason == "blank.pdf: its 2 page(s) hold no text and draw nothing to read."
+
+
+def test_text_drawn_as_outlines_needs_ocr(tmp_path: Path, no_tesseract: None) -> None:
+    """No text layer and no image, but the page draws (vector paths): not blank."""
+    from fpdf import FPDF
+
+    pdf = FPDF(format="A4")
+    pdf.add_page()
+    pdf.rect(20, 20, 100, 30, style="F")
+    pdf.output(str(tmp_path / "outlines.pdf"))
+    document = read_document(tmp_path / "outlines.pdf")
+    assert document.status == "needs_ocr" and "page 1 has no text layer" in document.reason
 
 
 def test_ocr_off_is_needs_ocr_even_with_tesseract(tmp_path: Path) -> None:

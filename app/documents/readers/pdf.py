@@ -2,9 +2,10 @@
 an app we distribute). One Part per page, "page N". Each page and its text page are closed
 as soon as they are read, so a 300-page PDF never holds all its pages.
 
-A page with no text layer but an image on it is a scan: OCR'd with tesseract when it is
-installed (Part.ocr=True), else the document is "needs_ocr" naming those pages. A page with
-neither text nor images is blank and stays an empty part, not a "needs OCR".
+A page with no text layer that draws something (a scanned image, text turned into outlines)
+is OCR'd with tesseract when it is installed (Part.ocr=True), else the document is
+"needs_ocr" naming those pages. A page that draws nothing is blank and stays an empty part;
+a PDF of blank pages only is "empty", never a silently empty "read".
 """
 
 from __future__ import annotations
@@ -55,7 +56,7 @@ def _read_pages(pdf: pdfium.PdfDocument, name: str, options: ReadOptions) -> Doc
                           f"PDF is damaged or truncated; get a fresh copy.")
         try:
             text = _page_text(page)
-            if text.strip() or not _has_images(page):
+            if text.strip() or not _draws_something(page):
                 parts.append(Part(text=text, page=number, label=f"page {number}"))
             elif tesseract is None:
                 scanned.append(number)
@@ -69,8 +70,12 @@ def _read_pages(pdf: pdfium.PdfDocument, name: str, options: ReadOptions) -> Doc
             page.close()
     if scanned:
         return Document(path="", sha256="", kind="pdf", status="needs_ocr",
-                        reason=f"{name}: {_scanned(scanned)} with no text layer; "
+                        reason=f"{name}: {_scanned(scanned)} (a scan, or text drawn as "
+                        f"shapes); "
                         f"{INSTALL_HINT}.", parts=tuple(parts))
+    if not any(part.text.strip() for part in parts):
+        return result("empty", f"{name}: its {len(parts)} page(s) hold no text and draw "
+                      f"nothing to read.")
     return Document(path="", sha256="", kind="pdf", status="read", parts=tuple(parts))
 
 
@@ -83,8 +88,10 @@ def _page_text(page: pdfium.PdfPage) -> str:
         textpage.close()
 
 
-def _has_images(page: pdfium.PdfPage) -> bool:
-    return any(True for _ in page.get_objects(filter=[pdfium_c.FPDF_PAGEOBJ_IMAGE]))
+def _draws_something(page: pdfium.PdfPage) -> bool:
+    """Any page object at all: an image (a scan), but also paths (text converted to
+    outlines) or text with no Unicode mapping; only OCR can read those."""
+    return next(iter(page.get_objects(max_depth=1)), None) is not None
 
 
 def _ocr_page(page: pdfium.PdfPage, tesseract: str) -> str:
@@ -109,5 +116,5 @@ def _png(bitmap: pdfium.PdfBitmap) -> bytes:
 
 def _scanned(numbers: list[int]) -> str:
     shown = ", ".join(str(n) for n in numbers[:10]) + (" ..." if len(numbers) > 10 else "")
-    return f"page {shown} is a scanned image" if len(numbers) == 1 \
-        else f"pages {shown} are scanned images"
+    return f"page {shown} has no text layer" if len(numbers) == 1 \
+        else f"pages {shown} have no text layer"
