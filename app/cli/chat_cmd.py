@@ -27,17 +27,13 @@ def run_chat(args: argparse.Namespace) -> int:
     if args.json and not prompt:
         print_error("--json needs a PROMPT (or text on stdin).")
         return 2
-    if getattr(args, "file", None):
-        from app.cli.chat_file_cmd import run_chat_with_files
-
-        return run_chat_with_files(args, prompt)
     services = Services.open()
     try:
         for warning in services.warnings:
             print_error(f"warning: {warning}")
         for notice in services.notices:
             print_error(f"note: {notice}")
-        route = _checked_route(services, args.route)
+        route = checked_route(services, args.route)
         options = ChatOptions(model=args.model, system_prompt=args.system,
                               max_tokens=args.max_tokens, temperature=args.temperature,
                               seed=args.seed, route=route)
@@ -51,7 +47,7 @@ def run_chat(args: argparse.Namespace) -> int:
         services.close()
 
 
-def _checked_route(services: Services, route: str) -> str:
+def checked_route(services: Services, route: str) -> str:
     """A typo in --route is an error here, not a silent local answer."""
     word = route.strip().lower()
     if services.router.closed_reason:  # a file is broken: any route is answered locally

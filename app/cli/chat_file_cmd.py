@@ -9,7 +9,7 @@ import json
 import sys
 from pathlib import Path
 
-from app.cli.chat_cmd import turn_json
+from app.cli.chat_cmd import checked_route, turn_json
 from app.cli.errors import EXIT_INTERRUPTED, EXIT_USER_ERROR, print_error
 from app.cli.render import describe_turn
 from app.cli.streaming import stream_to
@@ -21,7 +21,10 @@ from app.turn.chat_turn import ChatOptions, ChatTurn
 from inference.engines.types import ChatMessage
 
 
-def run_chat_with_files(args: argparse.Namespace, prompt: str) -> int:
+def run_chat_with_files(args: argparse.Namespace) -> int:
+    prompt = " ".join(args.prompt).strip()
+    if not prompt and not sys.stdin.isatty():
+        prompt = sys.stdin.read().strip()
     if not prompt:
         print_error("--file needs a question: stillroom chat --file FILE \"QUESTION\".")
         return EXIT_USER_ERROR
@@ -39,15 +42,15 @@ def run_chat_with_files(args: argparse.Namespace, prompt: str) -> int:
             if not inner.ok:
                 print_error(f"warning: skipped {inner.reason}")
 
-    from app.cli.chat_cmd import _checked_route
-
     services = Services.open()
     try:
         for warning in services.warnings:
             print_error(f"warning: {warning}")
+        for notice in services.notices:
+            print_error(f"note: {notice}")
         options = ChatOptions(model=args.model, system_prompt=args.system,
                               max_tokens=args.max_tokens, temperature=args.temperature,
-                              seed=args.seed, route=_checked_route(services, args.route))
+                              seed=args.seed, route=checked_route(services, args.route))
         return _ask(services, documents, prompt, options, args.json)
     finally:
         services.close()

@@ -192,6 +192,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 2
         print(f"Starting the terminal chat: {reason}.", file=sys.stderr)
         args = _parser().parse_args(["chat"])
+    if args.command == "chat" and args.file:
+        from app.cli.chat_file_cmd import run_chat_with_files
+
+        return run_guarded(run_chat_with_files, args)
     if args.command == "chat":
         from app.cli.chat_cmd import run_chat
 
