@@ -64,6 +64,34 @@ def test_300_page_pdf_every_page_in_order(tmp_path: Path) -> None:
     assert all(part.text.startswith(f"Page marker {part.page}.") for part in document.parts)
 
 
+def test_300_pages_are_read_with_one_page_open_at_a_time(tmp_path: Path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Counts pdfium's open pages around the real calls: each page is closed before the next
+    is loaded, so a long PDF never holds all of them (bench/documents.py: the memory)."""
+    import pypdfium2 as pdfium
+
+    path = corpus.long_pdf(tmp_path / "long.pdf")
+    open_pages: set[int] = set()
+    most = 0
+    real_get_page, real_close = pdfium.PdfDocument.get_page, pdfium.PdfPage.close
+
+    def get_page(self, index: int):
+        nonlocal most
+        page = real_get_page(self, index)
+        open_pages.add(id(page))
+        most = max(most, len(open_pages))
+        return page
+
+    def close(self, *args, **kwargs):
+        open_pages.discard(id(self))
+        return real_close(self, *args, **kwargs)
+
+    monkeypatch.setattr(pdfium.PdfDocument, "get_page", get_page)
+    monkeypatch.setattr(pdfium.PdfPage, "close", close)
+    document = read_document(path)
+    assert len(document.parts) == 300 and most == 1 and not open_pages
+
+
 @requires_tesseract
 def test_scanned_pdf_is_ocrd(tmp_path: Path) -> None:
     document = read_document(corpus.scanned_pdf(tmp_path / "scan.pdf", text_first_page=True))
@@ -79,6 +107,17 @@ def test_scanned_png_is_ocrd(tmp_path: Path) -> None:
     document = read_document(corpus.scanned_png(tmp_path / "scan.png"))
     assert document.status == "read" and document.kind == "image"
     assert document.parts[0].ocr and corpus.SCANNED_TEXT in document.parts[0].text
+
+
+@requires_tesseract
+def test_multi_page_tiff_scan_is_one_part_per_frame(tmp_path: Path) -> None:
+    first, second = corpus.scan_image("FIRST PAGE LEASE"), corpus.scan_image("SECOND PAGE RENT")
+    first.save(tmp_path / "scan.tiff", format="TIFF", save_all=True, append_images=[second])
+    document = read_document(tmp_path / "scan.tiff")
+    assert document.status == "read" and document.kind == "image"
+    assert [part.label for part in document.parts] == ["page 1", "page 2"]
+    assert "FIRST PAGE LEASE" in document.parts[0].text
+    assert "SECOND PAGE RENT" in document.parts[1].text
 
 
 def test_scanned_pdf_without_tesseract_needs_ocr(tmp_path: Path, no_tesseract: None) -> None:
