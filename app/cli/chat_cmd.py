@@ -33,7 +33,7 @@ def run_chat(args: argparse.Namespace) -> int:
             print_error(f"warning: {warning}")
         for notice in services.notices:
             print_error(f"note: {notice}")
-        route = _checked_route(services, args.route)
+        route = checked_route(services, args.route)
         options = ChatOptions(model=args.model, system_prompt=args.system,
                               max_tokens=args.max_tokens, temperature=args.temperature,
                               seed=args.seed, route=route)
@@ -47,7 +47,7 @@ def run_chat(args: argparse.Namespace) -> int:
         services.close()
 
 
-def _checked_route(services: Services, route: str) -> str:
+def checked_route(services: Services, route: str) -> str:
     """A typo in --route is an error here, not a silent local answer."""
     word = route.strip().lower()
     if services.router.closed_reason:  # a file is broken: any route is answered locally

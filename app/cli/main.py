@@ -45,6 +45,10 @@ def _parser() -> argparse.ArgumentParser:
     chat.add_argument("--route", default="auto", metavar="ROUTE",
                       help="where to answer: auto (the policy decides), local, onprem, cloud "
                            "or a provider name; sensitive text never goes to the cloud")
+    chat.add_argument("--file", "-f", action="append", default=[], metavar="FILE",
+                      help="ask PROMPT about this document (PDF, DOCX, EML, text, a scan); "
+                           "repeat for several; long documents are answered part by part "
+                           "and the answer cites pages")
 
     models = commands.add_parser("models", help="the model library")
     model_commands = models.add_subparsers(dest="models_command", metavar="ACTION",
@@ -188,6 +192,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 2
         print(f"Starting the terminal chat: {reason}.", file=sys.stderr)
         args = _parser().parse_args(["chat"])
+    if args.command == "chat" and args.file:
+        from app.cli.chat_file_cmd import run_chat_with_files
+
+        return run_guarded(run_chat_with_files, args)
     if args.command == "chat":
         from app.cli.chat_cmd import run_chat
 

@@ -162,7 +162,9 @@ class LlamaCppEngine(OwnedEngine):
         )
         self._is_eog = _eog_checker(llama_cpp, llama)
         self._llama = llama
-        self._context_length = llama.n_ctx()
+        # llama.cpp pads the context to a multiple of 256, but llama-cpp-python's token
+        # buffer holds only the n_ctx asked for: past it, a prompt fails inside numpy.
+        self._context_length = min(llama.n_ctx(), context)
         self._pieces.clear()
 
     def _close_on_owner(self) -> None:

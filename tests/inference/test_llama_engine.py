@@ -147,3 +147,21 @@ def test_loading_a_damaged_file_says_why(model: ModelInfo, tmp_path) -> None:
 ])
 def testsplit_at_stop(text: str, expected: tuple[str, str, bool]) -> None:
     assert split_at_stop(text, ("STOP",)) == expected
+
+
+def test_a_context_that_is_not_a_multiple_of_256_is_the_limit(model: ModelInfo) -> None:
+    """llama.cpp pads the context to a multiple of 256 (320 -> 512), but llama-cpp-python's
+    token buffer holds only the 320 asked for: a prompt that fits 512 but not 320 failed
+    with numpy's "could not broadcast input array" (found by `chat --file`'s map-reduce)."""
+    engine = LlamaCppEngine(model, LlamaSettings(context_length=320))
+    engine.load()
+    try:
+        assert engine.context_length == 320
+        words = " ".join(f"item{n}" for n in range(85))
+        messages = [ChatMessage("user", f"List: {words}")]
+        assert 256 < engine.count_tokens(messages) < 320 - 4  # past 256, within 320
+        chunks = list(engine.stream(GenerationRequest(messages=messages, max_tokens=4,
+                                                      temperature=0)))
+        assert chunks[-1].finish_reason in ("length", "stop", "context")
+    finally:
+        engine.unload()
