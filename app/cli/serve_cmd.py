@@ -52,6 +52,9 @@ def _bind(host: str, port: int) -> socket.socket:
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         sock.bind((host, port))
+        # Listening before the address is printed: a client that reads it and connects at
+        # once waits in the backlog until the server accepts, rather than being refused.
+        sock.listen(2048)
     except OSError as exc:
         sock.close()
         raise ValueError(f"--host {host} --port {port}: cannot listen there ({exc.strerror}); "
