@@ -26,7 +26,7 @@ def add_users_command(commands: argparse._SubParsersAction) -> None:
                      help="cloud spend per UTC month in US dollars (default: no limit)")
     add.add_argument("--rpm", type=positive_int, metavar="N",
                      help="requests per minute (default: no limit)")
-    add.add_argument("--routes", type=parse_routes, default=ROUTES, metavar="LIST",
+    add.add_argument("--routes", default=",".join(ROUTES), metavar="LIST",
                      help="where their questions may be answered: a comma-separated list of "
                           "local, onprem, cloud (default: all three; the policy still "
                           "decides, and sensitive text never leaves the machine)")
@@ -76,7 +76,7 @@ def run_users(args: argparse.Namespace) -> int:
     if action == "add":
         key = users.add(args.name, UserLimits(
             tokens_per_day=args.tokens_per_day, requests_per_minute=args.rpm,
-            budget_usd_month=args.budget_usd_month, routes=tuple(args.routes),
+            budget_usd_month=args.budget_usd_month, routes=parse_routes(args.routes),
             models=tuple(args.models), admin=args.admin))
         _print_key(args.name, key, "added")
     elif action == "rotate":

@@ -153,10 +153,14 @@ def _created(model: ModelInfo) -> int:
 
 def _route_header(answer: StartedAnswer) -> str:
     text = f"{answer.route_target}; rule={answer.route_rule}; reason={answer.route_reason}"
-    # Header values are Latin-1 on the wire; the reason is the router's English sentence.
-    return " ".join(text.encode("ascii", "replace").decode("ascii").split())
+    # Header values are ASCII in practice; the reason is the router's English sentence,
+    # whose few other characters have plain stand-ins.
+    plain = text.translate(_ASCII_STAND_INS).encode("ascii", "replace").decode("ascii")
+    return " ".join(plain.split())
 
 
+_ASCII_STAND_INS = str.maketrans({"×": "x", "—": "-", "–": "-", "’": "'", "‘": "'",
+                                  "“": '"', "”": '"', "…": "...", "→": "->"})
 _FINISH = {"length": "length", "stop": "stop"}
 
 
