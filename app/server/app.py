@@ -87,8 +87,8 @@ def create_app(parts: ServerParts) -> FastAPI:
         caller = await auth.caller(request)
         listed = [Model(id=m.id, created=_created(m), object="model", owned_by="stillroom")
                   for m in parts.library.list() if _may_use(caller, m.id)]
-        return JSONResponse({"object": "list",
-                             "data": [m.model_dump(mode="json", exclude_unset=True) for m in listed]})
+        data = [m.model_dump(mode="json", exclude_unset=True) for m in listed]
+        return JSONResponse({"object": "list", "data": data})
 
     @app.post("/v1/chat/completions")
     async def chat_completions(body: ChatRequest, request: Request) -> Response:
