@@ -7,6 +7,7 @@ which applies the sensitivity gate, policy, router, audit log and ledger."""
 from __future__ import annotations
 
 import fnmatch
+import json
 import threading
 import time
 import uuid
@@ -33,8 +34,15 @@ from app.server.metrics import ServerMetrics
 from app.server.middleware import LimitsMiddleware
 from app.store.server_users import UserStore
 from app.turn.chat_turn import RouteRefusedError
-from inference.engines.types import Chunk, EngineError, ModelInfo
+from inference.engines.types import (
+    Chunk,
+    ContextOverflowError,
+    EngineError,
+    ModelInfo,
+    ModelLoadError,
+)
 from inference.models.library import ModelLibrary
+from routing.cloud import CloudError
 
 MAX_BODY_BYTES = 1 << 20  # 1 MiB: a long conversation, far from a memory problem
 _PATHS = frozenset({"/v1/chat/completions", "/v1/models", "/health", "/metrics"})
@@ -105,6 +113,13 @@ def create_app(parts: ServerParts) -> FastAPI:
         metrics.answers.labels(answer.route_target).inc()
         headers = {"X-Stillroom-Route": _route_header(answer)}
         stream = _Stream(answer, metrics, arrived, cancel)
+        # The first chunk before any byte is sent: a prompt too long for the context, or a
+        # provider that fails with nowhere to fail over to, is then a status code.
+        try:
+            await anyio.to_thread.run_sync(stream.read_first)
+        except BaseException as exc:
+            await stream.end()
+            raise _answer_error(exc) from None
         if body.stream:
             include_usage = bool(body.stream_options and body.stream_options.include_usage)
             return StreamingResponse(stream.sse(request, include_usage), headers=headers,
@@ -124,6 +139,19 @@ def _start(answerer: Answerer, wanted: object, cancel: threading.Event) -> Start
         raise ApiError(503, "The request was cancelled while it waited.") from None
     except (EngineError, ValueError) as exc:
         raise ApiError(400, str(exc)) from None
+
+
+def _answer_error(exc: BaseException) -> BaseException:
+    """What a failure while answering becomes for the client; anything unexpected stays
+    itself (a 500, with the traceback in the server's log)."""
+    if isinstance(exc, ModelLoadError):
+        return ApiError(503, f"The model could not be loaded: {exc}")
+    if isinstance(exc, EngineError | ValueError):
+        return ApiError(400, str(exc), code="context_length_exceeded"
+                        if isinstance(exc, ContextOverflowError) else None)
+    if isinstance(exc, CloudError):
+        return ApiError(502, f"The provider failed and the policy allows no failover: {exc}")
+    return exc
 
 
 def _may_use(caller: Caller, model_id: str) -> bool:
@@ -179,8 +207,16 @@ class _Stream:
         self.last: Chunk | None = None
         self.first_at: float | None = None
         self.done = False
+        self._held: list[Chunk | None] = []
+
+    def read_first(self) -> None:
+        self._held.append(self.next_chunk())
 
     def next_chunk(self) -> Chunk | None:
+        if self._held:
+            return self._held.pop()
+        if self.done:
+            return None
         chunk = next(self.chunks, None)
         if chunk is None:
             self.done = True
@@ -218,8 +254,10 @@ class _Stream:
     async def completion(self) -> dict[str, object]:
         try:
             text = await anyio.to_thread.run_sync(self.read_all)
+        except BaseException as exc:
+            raise _answer_error(exc) from None
         finally:
-            await self._end()
+            await self.end()
         body = ChatCompletion(
             id=self.id, object="chat.completion", created=self.created,
             model=self.answer.model_id, usage=self.usage(),
@@ -241,7 +279,13 @@ class _Stream:
         try:
             yield self._chunk(ChoiceDelta(role="assistant", content=""))
             while True:
-                chunk = await anyio.to_thread.run_sync(self.next_chunk)
+                try:
+                    chunk = await anyio.to_thread.run_sync(self.next_chunk)
+                except Exception as exc:  # the status is sent: say it in the stream
+                    error = _answer_error(exc)
+                    message = error.message if isinstance(error, ApiError) else str(exc)
+                    yield f"data: {json.dumps({'error': {'message': message}})}\n\n"
+                    return
                 if chunk is None:
                     break
                 if await request.is_disconnected():
@@ -253,9 +297,9 @@ class _Stream:
                 yield self._chunk(None, usage=self.usage())
             yield "data: [DONE]\n\n"
         finally:
-            await self._end()
+            await self.end()
 
-    async def _end(self) -> None:
+    async def end(self) -> None:
         """Stop the generation if the answer did not run to its end (the client left, or
         an error), and let the turn record it; shielded, as this runs when cancelled."""
         if self.done:
@@ -267,7 +311,12 @@ class _Stream:
     def _drain(self) -> None:
         # The engine stops at its next token once cancel is set; reading on lets the turn
         # finish normally and write its row as cancelled, with the tokens it did produce.
-        while self.next_chunk() is not None:
+        try:
+            while self.next_chunk() is not None:
+                pass
+        except Exception:  # the turn recorded its error; the client is gone
             pass
-        self.answer.close()
+        finally:
+            self.done = True
+            self.answer.close()
 

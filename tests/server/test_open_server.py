@@ -160,3 +160,15 @@ def test_a_client_that_leaves_mid_stream_cancels_its_answer(
     status, finish, completion_tokens = counting[0]
     assert (status, finish) == ("cancelled", "cancelled")
     assert 0 < completion_tokens < 400
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_a_prompt_longer_than_the_context_is_a_bad_request(open_server: ServeProcess,
+                                                           stream: bool) -> None:
+    too_long = [{"role": "user", "content": "tea " * 6000}]  # over the 4096-token context
+    with pytest.raises(openai.BadRequestError) as caught:
+        open_server.client().chat.completions.create(model=MODEL, messages=too_long,
+                                                     max_tokens=2, stream=stream)
+    assert caught.value.body["code"] == "context_length_exceeded"  # type: ignore[index]
+    # The server goes on answering.
+    open_server.client().chat.completions.create(model=MODEL, messages=HELLO, max_tokens=2)
