@@ -152,3 +152,11 @@ def test_serving_beyond_loopback_without_users_is_refused(stillroom_home: Path) 
     assert result.returncode == 2
     (line,) = result.stderr.strip().splitlines()
     assert "0.0.0.0" in line and "stillroom users add" in line
+
+
+def test_serving_beyond_loopback_without_tls_warns_of_the_risk(
+        serve: type[ServeProcess], stillroom_home: Path) -> None:
+    assert run_cli("users", "add", "kim", home=stillroom_home).returncode == 0
+    server = serve("--host", "0.0.0.0")
+    err = server.stop()
+    assert "without TLS" in err and "plain text" in err
