@@ -10,11 +10,12 @@ import json
 import ssl
 from pathlib import Path
 
+import openai
 import pytest
 
 from app.server.tls import CERT_FILE
 from tests.conftest import requires_secret_service, run_cli, run_with_secret_service
-from tests.server.conftest import ServeProcess
+from tests.server.conftest import MODEL, ServeProcess
 
 
 def _peer_fingerprint(server: ServeProcess, context: ssl.SSLContext) -> tuple[str, dict]:
@@ -34,6 +35,10 @@ def test_self_signed_prints_the_fingerprint_the_server_presents(
     context = ssl.create_default_context(cafile=str(stillroom_home / CERT_FILE))
     fingerprint, health = _peer_fingerprint(server, context)
     assert health["status"] == "ok"
+    # A teammate's SDK trusting that certificate, as the README shows.
+    client = openai.OpenAI(base_url=server.base_url, api_key="none", max_retries=0,
+                           http_client=openai.DefaultHttpxClient(verify=context))
+    assert [m.id for m in client.models.list()] == [MODEL]
     err = server.stop()
     printed = err.split("fingerprint: ", 1)[1].split()[0]
     assert printed == fingerprint
