@@ -72,18 +72,22 @@ class QueueCancelledError(Exception):
 
 
 class TurnAnswerer:
-    def __init__(self, chat: ChatService, *, max_waiting: int = 16,
+    """``max_answering`` answers at once (1 while the engine decodes one sequence at a time;
+    an engine that batches can take more), the rest wait in the bounded queue."""
+
+    def __init__(self, chat: ChatService, *, max_answering: int = 1, max_waiting: int = 16,
                  max_waiting_per_user: int = 4) -> None:
         self._chat = chat
+        self._max_answering = max_answering
         self._max_waiting = max_waiting
         self._max_waiting_per_user = max_waiting_per_user
         self._condition = threading.Condition()
         self._waiting: Counter[str] = Counter()
-        self._busy = False
+        self._answering = 0
 
     def queue_depth(self) -> int:
         with self._condition:
-            return sum(self._waiting.values()) + (1 if self._busy else 0)
+            return sum(self._waiting.values()) + self._answering
 
     def start(self, request: AnswerRequest, cancel: threading.Event) -> StartedAnswer:
         queue_wait = self._take_slot(request.user or "", cancel)
@@ -113,18 +117,18 @@ class TurnAnswerer:
             self._waiting[user] += 1
             try:
                 # Woken on every release; the timeout only re-checks the client's cancel.
-                while self._busy and not cancel.is_set():
+                while self._answering >= self._max_answering and not cancel.is_set():
                     self._condition.wait(0.5)
                 if cancel.is_set():
                     raise QueueCancelledError
-                self._busy = True
+                self._answering += 1
             finally:
                 self._waiting[user] -= 1
         return time.monotonic() - began
 
     def _release(self) -> None:
         with self._condition:
-            self._busy = False
+            self._answering -= 1
             self._condition.notify_all()
 
 

@@ -25,7 +25,12 @@ from openai.types.chat.chat_completion import Choice
 from openai.types.chat.chat_completion_chunk import Choice as ChunkChoice
 from openai.types.chat.chat_completion_chunk import ChoiceDelta
 
-from app.server.answering import Answerer, QueueCancelledError, StartedAnswer
+from app.server.answering import (
+    Answerer,
+    AnswerRequest,
+    QueueCancelledError,
+    StartedAnswer,
+)
 from app.server.auth import Authenticator, Caller
 from app.server.chat_request import ChatRequest, answer_request
 from app.server.errors import ApiError, error_response
@@ -57,7 +62,8 @@ class ServerParts:
     is_loaded: Callable[[], bool]  # whether the default model is in memory
 
 
-def create_app(parts: ServerParts) -> FastAPI:
+def create_app(parts: ServerParts) -> LimitsMiddleware:
+    """The ASGI application uvicorn runs: the routes inside the size limit and counter."""
     metrics = ServerMetrics()
     auth = Authenticator(parts.users)
     quotas = QuotaGate(parts.users)
@@ -126,13 +132,14 @@ def create_app(parts: ServerParts) -> FastAPI:
                                      media_type="text/event-stream")
         return JSONResponse(await stream.completion(), headers=headers)
 
-    return LimitsMiddleware(app, max_body_bytes=MAX_BODY_BYTES, metrics=metrics,  # type: ignore[return-value]
+    return LimitsMiddleware(app, max_body_bytes=MAX_BODY_BYTES, metrics=metrics,
                             known_paths=_PATHS)
 
 
-def _start(answerer: Answerer, wanted: object, cancel: threading.Event) -> StartedAnswer:
+def _start(answerer: Answerer, wanted: AnswerRequest,
+           cancel: threading.Event) -> StartedAnswer:
     try:
-        return answerer.start(wanted, cancel)  # type: ignore[arg-type]
+        return answerer.start(wanted, cancel)
     except RouteRefusedError as exc:
         raise ApiError(403, str(exc), code="route_not_allowed") from None
     except QueueCancelledError:

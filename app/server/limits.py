@@ -22,6 +22,9 @@ FAILED_AUTH_LIMIT = 10
 FAILED_AUTH_WINDOW_S = 300.0
 FAILED_AUTH_DELAY_STEP_S = 0.1
 FAILED_AUTH_DELAY_MAX_S = 2.0
+# Addresses remembered before the quiet ones are forgotten (bounds the memory a scan of many
+# addresses can take).
+_TRACKED_ADDRESSES = 10_000
 
 
 class FailedAuthThrottle:
@@ -30,6 +33,9 @@ class FailedAuthThrottle:
         self._failures: dict[str, deque[float]] = {}
 
     def _recent(self, address: str, now: float) -> deque[float]:
+        if len(self._failures) > _TRACKED_ADDRESSES:  # forget addresses that went quiet
+            self._failures = {where: times for where, times in self._failures.items()
+                              if times and now - times[-1] <= FAILED_AUTH_WINDOW_S}
         failures = self._failures.setdefault(address, deque())
         while failures and now - failures[0] > FAILED_AUTH_WINDOW_S:
             failures.popleft()
