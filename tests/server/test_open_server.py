@@ -172,3 +172,18 @@ def test_a_prompt_longer_than_the_context_is_a_bad_request(open_server: ServePro
     assert caught.value.body["code"] == "context_length_exceeded"  # type: ignore[index]
     # The server goes on answering.
     open_server.client().chat.completions.create(model=MODEL, messages=HELLO, max_tokens=2)
+
+
+
+def test_a_stop_sequence_ends_the_answer_before_it(open_server: ServeProcess) -> None:
+    client = open_server.client()
+    ask = [{"role": "user", "content": "Name three colours."}]
+    full = client.chat.completions.create(model=MODEL, messages=ask, max_tokens=12,
+                                          temperature=0).choices[0].message.content or ""
+    # The second word: greedy decoding agrees this early (later tokens may differ a little
+    # between runs as the KV-cache reuse changes the arithmetic).
+    second = full.split()[1]
+    cut = client.chat.completions.create(model=MODEL, messages=ask, max_tokens=12,
+                                         temperature=0, stop=[second])
+    assert cut.choices[0].finish_reason == "stop"
+    assert cut.choices[0].message.content == full[:full.index(second)]
