@@ -24,6 +24,7 @@ from openai.types.chat import ChatCompletion, ChatCompletionChunk, ChatCompletio
 from openai.types.chat.chat_completion import Choice
 from openai.types.chat.chat_completion_chunk import Choice as ChunkChoice
 from openai.types.chat.chat_completion_chunk import ChoiceDelta
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.server.answering import (
     Answerer,
@@ -75,10 +76,13 @@ def create_app(parts: ServerParts) -> LimitsMiddleware:
 
     @app.exception_handler(RequestValidationError)
     async def invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
-        first = exc.errors()[0] if exc.errors() else {}
-        where = ".".join(str(part) for part in first.get("loc", ()) if part != "body")
-        return error_response(400, f"{where or 'body'}: {first.get('msg', 'invalid')}.",
-                              param=where or None)
+        return _validation_error(exc)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return error_response(exc.status_code, f"{exc.detail}: this server answers "
+                                               f"/v1/chat/completions, /v1/models, /health "
+                                               f"and /metrics.")
 
     @app.get("/health")
     async def health() -> dict[str, object]:
@@ -146,6 +150,18 @@ def _start(answerer: Answerer, wanted: AnswerRequest,
         raise ApiError(503, "The request was cancelled while it waited.") from None
     except (EngineError, ValueError) as exc:
         raise ApiError(400, str(exc)) from None
+
+
+def _validation_error(exc: RequestValidationError) -> JSONResponse:
+    """One line naming the field (``messages.0.role``) and what is wrong with it."""
+    first = exc.errors()[0] if exc.errors() else {}
+    if first.get("type") == "json_invalid":
+        return error_response(400, "body: not valid JSON; send a JSON object with model and "
+                                   "messages.")
+    where = ".".join(str(part) for part in first.get("loc", ()) if part != "body")
+    if not where:
+        return error_response(400, "body: send a JSON object with model and messages.")
+    return error_response(400, f"{where}: {first.get('msg', 'invalid')}.", param=where)
 
 
 def _answer_error(exc: BaseException) -> BaseException:

@@ -187,3 +187,25 @@ def test_a_stop_sequence_ends_the_answer_before_it(open_server: ServeProcess) ->
                                          temperature=0, stop=[second])
     assert cut.choices[0].finish_reason == "stop"
     assert cut.choices[0].message.content == full[:full.index(second)]
+
+
+@pytest.mark.parametrize(("body", "status", "says"), [
+    (b'{"model": ', 400, "body: not valid JSON"),
+    (b"[]", 400, "body: send a JSON object"),
+    (b'{"model": "x"}', 400, "messages: Field required"),
+])
+def test_malformed_bodies_get_one_line_in_openai_shape(open_server: ServeProcess,
+                                                       body: bytes, status: int,
+                                                       says: str) -> None:
+    response = _post(open_server, body)
+    assert response.status == status
+    error = json.loads(response.read())["error"]
+    assert error["message"].startswith(says) and "\n" not in error["message"]
+
+
+def test_an_unknown_path_is_404_in_openai_shape(open_server: ServeProcess) -> None:
+    connection = http.client.HTTPConnection("127.0.0.1", open_server.port)
+    connection.request("GET", "/v1/engines")
+    response = connection.getresponse()
+    assert response.status == 404
+    assert "/v1/chat/completions" in json.loads(response.read())["error"]["message"]
