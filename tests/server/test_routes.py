@@ -5,6 +5,7 @@ and each user's routes narrow where theirs may go."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,6 +14,7 @@ import pytest
 
 from routing.providers import ProviderStore, make_provider
 from routing.router import PROVIDERS_FILE
+from tests.conftest import run_cli
 from tests.routing.fake_openai_server import FakeOpenAIServer, Reply
 from tests.server.conftest import MODEL, ServeProcess
 
@@ -63,6 +65,14 @@ def test_a_sensitive_question_from_a_cloud_user_stays_here(
     assert len(cloud.requests) == 1 and "4539" not in _sent_text(cloud)
     rows = server.query("SELECT route_target, user FROM usage ORDER BY id")
     assert rows == [("cloud", "alice"), ("local", "alice")]
+    # The ledger per user: one cloud answer billed, one local answer metered.
+    report = run_cli("cost", "report", "--by-user", "--json", home=server.home)
+    assert report.returncode == 0, report.stderr
+    (row,) = json.loads(report.stdout)["by_user"]
+    assert (row["user"], row["answers"]) == ("alice", 2)
+    assert row["cloud_billed_usd"] is not None and row["cloud_billed_usd"] > 0
+    text = run_cli("cost", "report", "--by-user", home=server.home).stdout
+    assert "By user:" in text and "alice  2 answers" in text
 
 
 def test_sensitive_earlier_messages_keep_the_question_here(
