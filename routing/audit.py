@@ -47,6 +47,10 @@ RECORD_FIELDS = ("seq", "time", "event", "conversation_id", "target", "provider"
                  "rule", "reason", "refused", "sensitive", "categories", "prompt_tokens",
                  "completion_tokens", "cost_usd")
 ROW_FIELDS = (*RECORD_FIELDS, "prev_hash", "hash")
+# Hashed only when set: "user", the office server's user who asked. Rows without one (the
+# desktop's, and every row written before the field existed) hash exactly as before, and
+# setting or clearing it on a row breaks that row's MAC.
+OPTIONAL_FIELDS = ("user",)
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,10 +71,14 @@ class AuditRecord:
     prompt_tokens: int | None = None
     completion_tokens: int | None = None
     cost_usd: str | None = None  # exact decimal text; None when unknown or not applicable
+    user: str | None = None  # the office server's user; None for the desktop and CLI
 
     def fields(self) -> dict[str, Any]:
         values = asdict(self)
         values["categories"] = dict(sorted(self.categories.items()))
+        for name in OPTIONAL_FIELDS:
+            if values[name] is None:
+                del values[name]
         return values
 
 
@@ -84,7 +92,7 @@ def record_for(decision: RouteDecision, *, conversation_id: str | None,
                event: AuditEvent = "route", prompt_tokens: int | None = None,
                completion_tokens: int | None = None,
                cost_usd: Decimal | str | float | int | None = None,
-               when: datetime | None = None) -> AuditRecord:
+               when: datetime | None = None, user: str | None = None) -> AuditRecord:
     """The audit record of a decision, with the answer's tokens and cost once known."""
     moment = (when or datetime.now(UTC)).astimezone(UTC)
     return AuditRecord(
@@ -93,12 +101,16 @@ def record_for(decision: RouteDecision, *, conversation_id: str | None,
         provider=decision.provider, model=decision.model, rule=decision.rule,
         reason=decision.reason, refused=decision.refused, sensitive=decision.sensitive,
         categories=decision.counts, prompt_tokens=prompt_tokens,
-        completion_tokens=completion_tokens, cost_usd=_cost_text(cost_usd))
+        completion_tokens=completion_tokens, cost_usd=_cost_text(cost_usd), user=user)
 
 
 def canonical(body: Mapping[str, Any]) -> bytes:
-    """The bytes that are hashed: the record fields only, in canonical JSON."""
-    return json.dumps({name: body[name] for name in RECORD_FIELDS}, sort_keys=True,
+    """The bytes that are hashed: the record fields only (optional ones when set), in
+    canonical JSON."""
+    hashed = {name: body[name] for name in RECORD_FIELDS}
+    hashed.update({name: body[name] for name in OPTIONAL_FIELDS
+                   if body.get(name) is not None})
+    return json.dumps(hashed, sort_keys=True,
                       separators=(",", ":"), ensure_ascii=False).encode("utf-8")
 
 
@@ -201,7 +213,9 @@ def export_jsonl(rows: Iterable[Mapping[str, Any]], stream: IO[str]) -> int:
     """Write rows as JSON Lines (every field, hashes included); returns how many."""
     written = 0
     for row in rows:
-        stream.write(json.dumps({name: row[name] for name in ROW_FIELDS if name in row},
+        stream.write(json.dumps({name: row[name] for name in (*ROW_FIELDS, *OPTIONAL_FIELDS)
+                                 if name in row and (name in ROW_FIELDS
+                                                     or row[name] is not None)},
                                 ensure_ascii=False, sort_keys=True) + "\n")
         written += 1
     return written

@@ -11,6 +11,9 @@ from typing import TYPE_CHECKING
 from app.cli.errors import print_error, run_guarded
 
 if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from app.reports.by_user import UserCosts
     from app.reports.cost_report import CostReport
 
 
@@ -26,6 +29,8 @@ def add_report_command(cost_commands: argparse._SubParsersAction) -> None:
                         help="also write a self-contained HTML report to FILE")
     report.add_argument("--since", type=_date, metavar="DATE",
                         help="only answers from this local date on (YYYY-MM-DD)")
+    report.add_argument("--by-user", action="store_true",
+                        help="also each office-server user's answers, tokens and costs")
     report.set_defaults(func=lambda args: run_guarded(run_cost_report, args))
 
 
@@ -53,6 +58,7 @@ def run_cost_report(args: argparse.Namespace) -> int:
     try:
         report = report_from_store(engine, settings, lambda: load_price_catalog(directory),
                                    since=args.since)
+        by_user = _by_user(engine, args.since) if args.by_user else None
     finally:
         engine.dispose()
     if args.html:
@@ -63,12 +69,28 @@ def run_cost_report(args: argparse.Namespace) -> int:
                         f"{exc.strerror or exc}")
             return 2
     if args.json:
-        print(json.dumps(report.to_dict(), indent=2, ensure_ascii=False))
+        body = report.to_dict()
+        if by_user is not None:
+            body["by_user"] = [row.to_dict() for row in by_user]
+        print(json.dumps(body, indent=2, ensure_ascii=False))
     else:
         print(render_text(report))
+        if by_user is not None:
+            from app.reports.by_user import render_by_user
+
+            print(render_by_user(by_user))
     if args.html:
         print(f"HTML report written to {args.html}", file=sys.stderr)
     return 0
+
+
+def _by_user(engine: Engine, since: date | None) -> list[UserCosts]:
+    from app.reports.by_user import costs_by_user
+    from app.reports.cost_report import local_timezone, start_of_day
+    from app.store.ledger import read_ledger
+
+    start = start_of_day(since, local_timezone()) if since else None
+    return costs_by_user(read_ledger(engine, since=start))
 
 
 def render_text(report: CostReport) -> str:

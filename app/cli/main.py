@@ -115,6 +115,12 @@ def _parser() -> argparse.ArgumentParser:
 
     add_backup_commands(commands)
 
+    from app.cli.serve_cmd import add_serve_command
+    from app.cli.users_cmd import add_users_command
+
+    add_serve_command(commands)
+    add_users_command(commands)
+
     commands.add_parser("gui", help="open the desktop window")
     return parser
 
@@ -211,6 +217,14 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         handler = backup_cmd.run_backup if args.command == "backup" else backup_cmd.run_restore
         return run_guarded(handler, args)
+    if args.command == "serve":
+        from app.cli.serve_cmd import run_serve
+
+        return run_guarded(run_serve, args)
+    if args.command == "users":
+        from app.cli.users_cmd import run_users
+
+        return run_guarded(run_users, args)
     if args.command == "models":
         from app.cli.models_cmd import run_models
 

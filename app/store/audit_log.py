@@ -26,6 +26,8 @@ _APPEND_TRIES = 5
 
 def _row_dict(row: AuditRow) -> dict[str, Any]:
     values = {name: getattr(row, name) for name in ROW_FIELDS}
+    if row.user is not None:
+        values["user"] = row.user
     values["categories"] = json.loads(row.categories)
     values["refused"], values["sensitive"] = bool(row.refused), bool(row.sensitive)
     return values

@@ -224,8 +224,18 @@ class ConversationStore:
             session.flush()
             return message.id
 
+    def add_earlier_message(self, conversation_id: str, role: str, content: str) -> int:
+        """A message the asker sent as history (the office server's clients send the whole
+        conversation each time); stored as it came, marked complete."""
+        with Session(self.engine) as session, session.begin():
+            message = Message(conversation_id=conversation_id, role=role, content=content)
+            session.add(message)
+            session.flush()
+            return message.id
+
     def start_answer(self, conversation_id: str, *, model_id: str, route_target: str,
-                     route_rule: str, route_reason: str) -> AnswerWriter:
+                     route_rule: str, route_reason: str,
+                     user: str | None = None) -> AnswerWriter:
         with Session(self.engine) as session, session.begin():
             message = Message(conversation_id=conversation_id, role="assistant", content="",
                               status="streaming", model_id=model_id, route_target=route_target,
@@ -233,16 +243,18 @@ class ConversationStore:
             session.add(message)
             session.flush()
             message_id = message.id
-        return AnswerWriter(self.engine, conversation_id, message_id)
+        return AnswerWriter(self.engine, conversation_id, message_id, user=user)
 
 
 class AnswerWriter:
     """Accumulates a streaming answer and writes it through at FLUSH_INTERVAL_S."""
 
-    def __init__(self, engine: Engine, conversation_id: str, message_id: int) -> None:
+    def __init__(self, engine: Engine, conversation_id: str, message_id: int,
+                 user: str | None = None) -> None:
         self.engine = engine
         self.conversation_id = conversation_id
         self.message_id = message_id
+        self.user = user  # the office server's user: recorded on the usage row
         self._parts: list[str] = []
         self._flushed_parts = 0
         self._last_flush = time.monotonic()
@@ -286,7 +298,7 @@ class AnswerWriter:
             if usage is not None:
                 session.add(Usage(message_id=self.message_id,
                                   conversation_id=self.conversation_id,
-                                  **_fields(usage)))
+                                  user=self.user, **_fields(usage)))
         self._flushed_parts = len(self._parts)
 
 

@@ -70,6 +70,7 @@ class LedgerEntry:
     # Part ("electricity", "hardware", "cloud_equivalent") -> how it was priced or
     # "unknown: <why>"; empty when nothing was recorded.
     cost_notes: dict[str, str]
+    user: str | None = None  # the office server's user; None for the desktop and the CLI
 
     @property
     def is_local(self) -> bool:
@@ -92,7 +93,7 @@ def _entry(row: Usage) -> LedgerEntry:
         cloud_equivalent_usd=nanos_to_usd(row.cloud_equivalent_usd_nanos),
         cloud_equivalent_model=row.cloud_equivalent_model,
         cloud_actual_usd=nanos_to_usd(row.cloud_actual_usd_nanos),
-        price_as_of=row.price_as_of, cost_notes=_notes(row.cost_notes))
+        price_as_of=row.price_as_of, cost_notes=_notes(row.cost_notes), user=row.user)
 
 
 def _notes(stored: str | None) -> dict[str, str]:

@@ -113,6 +113,8 @@ class Usage(Base):
     # a low quantile of its token logprobs. None when not scored. Past scores calibrate the
     # escalation threshold, so they live here, beside the answers they describe.
     confidence: Mapped[float | None] = mapped_column(Float)
+    # The office server's user who asked (revision 0005); None for the desktop and the CLI.
+    user: Mapped[str | None] = mapped_column(String(64), index=True)
 
 
 class AuditRow(Base):
@@ -139,5 +141,29 @@ class AuditRow(Base):
     prompt_tokens: Mapped[int | None] = mapped_column(Integer)
     completion_tokens: Mapped[int | None] = mapped_column(Integer)
     cost_usd: Mapped[str | None] = mapped_column(String(40))  # exact decimal text
+    # The office server's user (revision 0005); MAC-covered only when set, so rows from
+    # before it verify unchanged (routing.audit.OPTIONAL_FIELDS).
+    user: Mapped[str | None] = mapped_column(String(64))
     prev_hash: Mapped[str] = mapped_column(String(64), nullable=False)
     hash: Mapped[str] = mapped_column(String(64), nullable=False)
+
+
+class ServerUser(Base):
+    """A person who may use the office server (`stillroom users add`; revision 0005).
+
+    Only the SHA-256 of the key is stored: keys are 256 random bits, so a fast hash is as
+    strong as a slow one (there is nothing to guess), and it lets a request find its user
+    with one indexed lookup. Limits are None where the user has none."""
+
+    __tablename__ = "server_users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(64), nullable=False, unique=True)
+    key_sha256: Mapped[str] = mapped_column(String(64), nullable=False, unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    tokens_per_day: Mapped[int | None] = mapped_column(Integer)
+    requests_per_minute: Mapped[int | None] = mapped_column(Integer)
+    budget_usd_month_nanos: Mapped[int | None] = mapped_column(BigInteger)
+    routes: Mapped[str] = mapped_column(String(64), nullable=False)  # "local,onprem,cloud"
+    models: Mapped[str] = mapped_column(Text, nullable=False)  # JSON list of fnmatch patterns
+    admin: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)

@@ -41,6 +41,13 @@ class ChatOptions:
     logprobs: bool = False
     # This message only (`chat --route`): "auto", "local", "onprem", "cloud" or a provider.
     route: str = "auto"
+    top_p: float | None = None
+    stop: tuple[str, ...] = ()
+    # The office server's user who asked: recorded on the usage and audit rows.
+    user: str | None = None
+    # The targets this asker may use (an office user's routes); None: any. A decision for
+    # another target is answered on this machine instead, or refused without "local".
+    allowed_targets: frozenset[str] | None = None
 
 
 class RouteRefusedError(ValueError):
@@ -54,8 +61,9 @@ class TurnAudit:
     answered."""
 
     def __init__(self, log: AuditLog, conversation_id: str, first: RouteDecision,
-                 first_event: AuditEvent = "route") -> None:
+                 first_event: AuditEvent = "route", user: str | None = None) -> None:
         self._log = log
+        self.user = user
         self._conversation_id = conversation_id
         self.decisions: list[tuple[AuditEvent, RouteDecision]] = [(first_event, first)]
         self._written = False
@@ -76,7 +84,8 @@ class TurnAudit:
                 decision, conversation_id=self._conversation_id, event=event,
                 prompt_tokens=prompt_tokens if answered else None,
                 completion_tokens=completion_tokens if answered else None,
-                cost_usd=cost.usd if answered and cost is not None else None))
+                cost_usd=cost.usd if answered and cost is not None else None,
+                user=self.user))
         self._log.append(records)
 
 
@@ -138,6 +147,11 @@ class ChatTurn:
     @property
     def conversation_id(self) -> str:
         return self.conversation.id
+
+    @property
+    def user(self) -> str | None:
+        """The office server's user who asked; None for the desktop and the CLI."""
+        return self._audit.user
 
     @property
     def message_id(self) -> int:

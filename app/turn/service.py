@@ -6,8 +6,9 @@ is one) and never imports the surfaces or the root itself."""
 
 from __future__ import annotations
 
+import dataclasses
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from functools import partial
 from typing import TYPE_CHECKING, Protocol
@@ -22,7 +23,7 @@ from app.turn.chat_turn import (
 )
 from app.turn.remote_turn import EscalatedTurn, RemoteTurn
 from inference.engines.types import ChatMessage, Chunk, Engine, GenerationRequest, ModelInfo
-from routing.decision import RouteRequest, RouteState
+from routing.decision import RouteDecision, RouteRequest, RouteState
 
 if TYPE_CHECKING:
     from app.config import Settings
@@ -67,11 +68,17 @@ class ChatService:
 
     def start(self, prompt: str, *, conversation_id: str | None = None,
               options: ChatOptions | None = None,
-              cancel: threading.Event | None = None) -> ChatTurn:
+              cancel: threading.Event | None = None,
+              earlier: Sequence[ChatMessage] = ()) -> ChatTurn:
         """Save the question, then route, load and begin the answer.
 
         The question is committed before anything that can fail, so it is never lost; an
         error after that leaves it in the conversation to retry.
+
+        ``earlier``: the user and assistant messages before this one, as a client that keeps
+        its own history sends them (the office server); they start a new conversation and
+        are scanned by the sensitivity gate with this message, since no earlier decision of
+        ours saw them.
         """
         options = options or ChatOptions()
         if not prompt.strip():
@@ -91,6 +98,8 @@ class ChatService:
                 model_id=model.id,
                 system_prompt=options.system_prompt if options.system_prompt is not None
                 else settings.system_prompt)
+            for message in earlier:
+                store.add_earlier_message(conversation.id, message.role, message.content)
         store.add_user_message(conversation.id, prompt)
         router = self.parts.router
         max_tokens = options.max_tokens or settings.max_tokens
@@ -106,11 +115,13 @@ class ChatService:
                                    max_output_tokens=max_tokens)))
         route_request = RouteRequest(text=prompt, conversation_id=conversation.id,
                                      pinned_target=conversation.route_pin, route=options.route,
-                                     context=(conversation.system_prompt or "",))
-        decision = router.decide(route_request, state, local_model=model.id)
+                                     context=(conversation.system_prompt or "",
+                                              *(m.content for m in earlier)))
+        decision = _within_allowed(router.decide(route_request, state, local_model=model.id),
+                                   options.allowed_targets)
         if decision.sticky and not conversation.sensitive:
             store.mark_sensitive(conversation.id)
-        audit = TurnAudit(self.parts.audit, conversation.id, decision)
+        audit = TurnAudit(self.parts.audit, conversation.id, decision, user=options.user)
         if decision.refused:
             audit.write()
             raise RouteRefusedError(decision.reason)
@@ -124,6 +135,8 @@ class ChatService:
             temperature=settings.temperature if options.temperature is None
             else options.temperature,
             seed=options.seed, logprobs=options.logprobs or judged,
+            stop=options.stop,
+            **({"top_p": options.top_p} if options.top_p is not None else {}),
         )
         start_local = self._local_starter(model, request, cancel)
         # A local answer loads its model before the answer row exists (as it always did);
@@ -132,7 +145,7 @@ class ChatService:
         writer = store.start_answer(
             conversation.id, model_id=model.id if decision.target == "local"
             else decision.model or model.id, route_target=decision.target,
-            route_rule=decision.rule, route_reason=decision.reason)
+            route_rule=decision.rule, route_reason=decision.reason, user=options.user)
         chunks = engine.stream(request, cancel) if engine is not None else iter(())
         parts = {"conversation": conversation, "model": model, "decision": decision,
                  "request": request, "writer": writer, "chunks": chunks,
@@ -164,9 +177,9 @@ class ChatService:
         conversation = turn.conversation
         writer = self.parts.store.start_answer(
             conversation.id, model_id=decision.model or "", route_target=decision.target,
-            route_rule=decision.rule, route_reason=decision.reason)
+            route_rule=decision.rule, route_reason=decision.reason, user=turn.user)
         audit = TurnAudit(self.parts.audit, conversation.id, decision,
-                          first_event="escalation")
+                          first_event="escalation", user=turn.user)
         return EscalatedTurn(
             conversation=conversation, model=turn.model, decision=decision,
             request=turn.request, writer=writer, chunks=iter(()),
@@ -201,3 +214,21 @@ class ChatService:
                 else:
                     messages.append(answer)
         return messages
+
+
+def _within_allowed(decision: RouteDecision,
+                    allowed: frozenset[str] | None) -> RouteDecision:
+    """Keep a decision inside the asker's routes: a target they may not use is answered on
+    this machine instead (the most private place), or refused when local is not theirs
+    either. The gate's findings (sensitive, sticky) stay as the router made them."""
+    if allowed is None or decision.refused or decision.target in allowed:
+        return decision
+    if "local" in allowed:
+        return dataclasses.replace(
+            decision, target="local", provider=None, model=None, rule="user-routes",
+            reason=f"{decision.target} is not among this user's routes "
+                   f"({', '.join(sorted(allowed))}); answered on this machine")
+    return dataclasses.replace(
+        decision, refused=True, rule="user-routes",
+        reason=f"the policy chose {decision.target}, which is not among this user's routes "
+               f"({', '.join(sorted(allowed))}); ask an admin to allow it")
