@@ -127,6 +127,9 @@ def test_models_health_and_metrics(open_server: ServeProcess) -> None:
     assert health == {"status": "ok", "model": MODEL, "model_loaded": True,
                       "queue_depth": 0}
     client.chat.completions.create(model=MODEL, messages=HELLO, max_tokens=2)
+    # A fresh connection: uvicorn closes an idle keep-alive one after 5 s, and the answer
+    # above can take longer on a loaded machine.
+    connection = http.client.HTTPConnection("127.0.0.1", open_server.port)
     connection.request("GET", "/metrics")
     metrics = connection.getresponse().read().decode()
     assert 'stillroom_requests_total{path="/v1/chat/completions",status="200"}' in metrics
