@@ -64,6 +64,9 @@ class BatchSettings:
     context_per_slot: int | None = None  # None: min(model's training context, DEFAULT_CONTEXT)
     max_waiting: int = 32  # requests queued for a slot before EngineBusyError
     max_waiting_per_owner: int | None = None
+    # At most this many slots per owner (None: all). slots - 1 keeps a slot open for anyone
+    # else, so a newcomer's first token does not wait for a heavy owner's answer to end.
+    max_running_per_owner: int | None = None
     prefix_reuse: bool = True  # a free slot keeps its KV for the next request's common prefix
     n_threads: int | None = None
     n_threads_batch: int | None = None
@@ -360,7 +363,8 @@ class BatchedLlamaEngine:
     def _admit(self) -> None:
         free = [slot for slot in range(self.settings.slots) if slot not in self._live]
         while free:
-            picked = self._waiting.pop_next(self._running_by_owner)
+            picked = self._waiting.pop_next(self._running_by_owner,
+                                            self.settings.max_running_per_owner)
             if picked is None:
                 return
             owner, waiting = picked

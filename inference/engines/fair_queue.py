@@ -82,13 +82,15 @@ class FairQueue(Generic[T]):
     def put(self, owner: str, item: T) -> None:
         self._lines.setdefault(owner, deque()).append(item)
 
-    def pop_next(self, running: Mapping[str, int]) -> tuple[str, T] | None:
+    def pop_next(self, running: Mapping[str, int],
+                 cap: int | None = None) -> tuple[str, T] | None:
         """The next item to admit: from the owner with the fewest `running` sequences,
-        then the one served longest ago (never-served owners first)."""
-        if not self._lines:
+        then the one served longest ago (never-served owners first). Owners already
+        running `cap` sequences wait."""
+        owners = [o for o in self._lines if cap is None or running.get(o, 0) < cap]
+        if not owners:
             return None
-        owner = min(self._lines, key=lambda o: (running.get(o, 0),
-                                                self._last_served.get(o, -1)))
+        owner = min(owners, key=lambda o: (running.get(o, 0), self._last_served.get(o, -1)))
         line = self._lines[owner]
         item = line.popleft()
         if not line:

@@ -207,6 +207,20 @@ def test_a_light_owner_is_admitted_before_a_heavy_owners_later_requests(
     assert admitted == [running, light, *later]
 
 
+def test_a_running_cap_keeps_a_slot_open_for_other_owners(small_engine) -> None:
+    engine = small_engine(slots=2, max_running_per_owner=1)
+    first = _Timed(engine, _request(PROMPTS[0], max_tokens=40), owner="heavy")
+    second = _Timed(engine, _request(PROMPTS[1], max_tokens=4), owner="heavy")
+    light = _Timed(engine, _request(PROMPTS[2], max_tokens=4), owner="light")
+    for timed in (first, second, light):
+        timed.read()
+    assert first.chunks[-1].completion_tokens == 40
+    # light took the slot heavy may not hold twice, and was done while heavy's first ran;
+    # heavy's second waited for its first to end although a slot was free by then.
+    assert light.ended_at() < first.ended_at()
+    assert second.first_token_at() > first.ended_at()
+
+
 def test_prompt_plus_max_tokens_over_the_slot_context_is_a_clear_error(
         batched: BatchedLlamaEngine) -> None:
     n_prompt = batched.count_tokens(_request(PROMPTS[0]).messages)
@@ -277,6 +291,15 @@ def test_fair_queue_prefers_the_owner_with_fewer_running_then_the_longest_unserv
     assert queue.pop_next({"heavy": 1, "light": 1}) == ("other", "o0")
     assert [queue.pop_next({})[1] for _ in range(4)] == ["h1", "h2", "h3", "h4"]
     assert queue.pop_next({}) is None
+
+
+def test_fair_queue_holds_back_an_owner_at_its_running_cap() -> None:
+    queue: FairQueue[str] = FairQueue()
+    queue.put("heavy", "h0")
+    assert queue.pop_next({"heavy": 3}, cap=3) is None
+    queue.put("light", "l0")
+    assert queue.pop_next({"heavy": 3}, cap=3) == ("light", "l0")
+    assert queue.pop_next({"heavy": 2}, cap=3) == ("heavy", "h0")
 
 
 def test_wait_limits_count_and_release() -> None:
