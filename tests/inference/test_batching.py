@@ -207,6 +207,24 @@ def test_a_light_owner_is_admitted_before_a_heavy_owners_later_requests(
     assert admitted == [running, light, *later]
 
 
+def test_a_long_prompt_is_prefilled_in_chunks_while_a_live_stream_goes_on(
+        small_engine, engine: LlamaCppEngine) -> None:
+    batched = small_engine(slots=2, n_batch=32)
+    live = _Timed(batched, _request(PROMPTS[0], max_tokens=60))
+    live.chunks.append(next(live.stream))  # decoding before the long prompt arrives
+    long_request = _request("Summarise: " + "the quick brown fox jumps over it. " * 30,
+                            max_tokens=8)
+    long = _Timed(batched, long_request)
+    long.read()
+    live.read()
+    assert long.chunks[-1].prompt_tokens > 8 * 32  # needs more than eight 32-token steps
+    during = [c for c in live.chunks
+              if long.asked < live.asked + c.timings.total_s < long.first_token_at()]
+    assert len(during) >= 8  # the live stream got a token on every prefill step
+    # Chunked prefill computes the same cache as one big batch: the same greedy answer.
+    assert _text(long.chunks) == _text(list(engine.stream(long_request)))
+
+
 def test_a_running_cap_keeps_a_slot_open_for_other_owners(small_engine) -> None:
     engine = small_engine(slots=2, max_running_per_owner=1)
     first = _Timed(engine, _request(PROMPTS[0], max_tokens=40), owner="heavy")
