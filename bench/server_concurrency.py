@@ -53,14 +53,15 @@ class Stream:
 Client = Callable[[int, int], Stream]
 
 
-def ours_client(engine: BatchedLlamaEngine, owner: str = "bench") -> Client:
+def ours_client(engine: BatchedLlamaEngine, owner: str | None = None) -> Client:
+    """Streams from `owner`, or each prompt index its own owner when None."""
     def run(i: int, max_tokens: int) -> Stream:
         started = time.perf_counter()
         first = None
         tokens = 0
         request = GenerationRequest(messages=[ChatMessage("user", prompt(i))],
                                     temperature=0, max_tokens=max_tokens)
-        for chunk in engine.stream(request, owner=owner):
+        for chunk in engine.stream(request, owner=owner or f"client{i}"):
             if first is None and chunk.text:
                 first = time.perf_counter()
             tokens = chunk.completion_tokens
@@ -91,7 +92,8 @@ def server_client(server: object) -> Client:
 
 
 def round_of(client: Client, streams: int, max_tokens: int) -> tuple[float, list[float]]:
-    """`streams` clients at once; (aggregate tok/s, their TTFTs)."""
+    """`streams` clients at once; (aggregate tok/s, their TTFTs). Each stream is its own
+    owner (see ours_client), as different people would be."""
     results: list[Stream] = []
     lock = threading.Lock()
 

@@ -114,7 +114,11 @@ class BatchedLlamaEngine:
         # Owner-thread state:
         self._waiting: FairQueue[_Waiting] = FairQueue()
         self._live: dict[int, LiveSequence] = {}  # slot -> running sequence
+        # What each free slot's KV still holds, and whose it was: a prefix is reused only
+        # for the same owner, so a user cannot learn from a fast first token that someone
+        # else sent the same beginning.
         self._slot_tokens: list[list[int]] = [[] for _ in range(self.settings.slots)]
+        self._slot_owner: list[str | None] = [None] * self.settings.slots
         self._running_by_owner: dict[str, int] = {}
 
     # -- the Engine protocol -------------------------------------------------------------
@@ -179,19 +183,7 @@ class BatchedLlamaEngine:
                 raise ModelLoadError(f"{self.model.name} is not loaded.")
             self._arrivals.put(job)
         self._schedule_step()
-        return self._chunks(job)
-
-    def _chunks(self, job: BatchJob) -> Iterator[Chunk]:
-        try:
-            while True:
-                item = job.chunks.get()
-                if item is END:
-                    return
-                if isinstance(item, Failure):
-                    raise item.error
-                yield item  # type: ignore[misc]
-        finally:
-            job.abandoned.set()
+        return ChunkStream(job)
 
     def _require_loaded(self) -> OwnerThread:
         owner = self._owner
@@ -267,6 +259,7 @@ class BatchedLlamaEngine:
         self._context_per_slot = per_slot
         self._pieces.clear()
         self._slot_tokens = [[] for _ in range(settings.slots)]
+        self._slot_owner = [None] * settings.slots
         self._ctx = ctx
 
     def _close_on_owner(self) -> None:
@@ -369,19 +362,25 @@ class BatchedLlamaEngine:
                 return
             owner, waiting = picked
             self._limits.release(owner)
-            slot, reused = self._best_slot(free, waiting.prompt)
+            slot, reused = self._best_slot(free, owner, waiting.prompt)
             free.remove(slot)
             self._native.llama_memory_seq_rm(self._ctx.memory, slot, reused, -1)
             seed = waiting.job.request.seed
             if seed is None:
                 seed = time.time_ns() & 0x7FFFFFFF
+            try:
+                sampler = sampler_chain(self._native, waiting.job.request, seed)
+            except Exception as exc:
+                _fail(waiting.job, EngineError(f"llama.cpp could not make a sampler: {exc}"))
+                free.append(slot)
+                continue
             self._live[slot] = LiveSequence(
                 waiting.job, slot, waiting.prompt, reused, waiting.max_tokens, waiting.budget,
-                sampler_chain(self._native, waiting.job.request, seed),
+                sampler,
             )
             self._running_by_owner[owner] = self._running_by_owner.get(owner, 0) + 1
 
-    def _best_slot(self, free: list[int], prompt: list[int]) -> tuple[int, int]:
+    def _best_slot(self, free: list[int], owner: str, prompt: list[int]) -> tuple[int, int]:
         """The free slot whose kept KV shares the longest prefix with `prompt`, and how many
         tokens of it to reuse (never the whole prompt: its last token is replayed for
         fresh logits)."""
@@ -389,7 +388,8 @@ class BatchedLlamaEngine:
             return free[0], 0
         best, best_shared = free[0], -1
         for slot in free:
-            shared = _common_prefix(self._slot_tokens[slot], prompt)
+            shared = _common_prefix(self._slot_tokens[slot], prompt) \
+                if self._slot_owner[slot] == owner else 0
             if shared > best_shared:
                 best, best_shared = slot, shared
         return best, min(best_shared, len(prompt) - 1)
@@ -466,9 +466,11 @@ class BatchedLlamaEngine:
             del self._running_by_owner[owner]
         if self.settings.prefix_reuse and failure is None:
             self._slot_tokens[seq.slot] = seq.kv_tokens
+            self._slot_owner[seq.slot] = owner
         else:
             self._native.llama_memory_seq_rm(self._ctx.memory, seq.slot, -1, -1)
             self._slot_tokens[seq.slot] = []
+            self._slot_owner[seq.slot] = None
         if failure is not None:
             seq.job.chunks.put(Failure(failure))
         seq.job.chunks.put(END)
@@ -493,6 +495,33 @@ class BatchedLlamaEngine:
                 return
             self._limits.release(job.owner)
             _fail(job, error)
+
+
+class ChunkStream(Iterator[Chunk]):
+    """The consumer's side of one request. Closing it, or dropping it unread (garbage
+    collected), abandons the request: its sequence ends at the next step."""
+
+    def __init__(self, job: BatchJob) -> None:
+        self._job = job
+        self._done = False
+
+    def __next__(self) -> Chunk:
+        if self._done:
+            raise StopIteration
+        item = self._job.chunks.get()
+        if item is END or isinstance(item, Failure):
+            self.close()
+            if isinstance(item, Failure):
+                raise item.error
+            raise StopIteration
+        return item  # type: ignore[return-value]
+
+    def close(self) -> None:
+        self._done = True
+        self._job.abandoned.set()
+
+    def __del__(self) -> None:
+        self._job.abandoned.set()
 
 
 def _fail(job: BatchJob, error: BaseException) -> None:
