@@ -19,6 +19,7 @@ from inference.engines.types import (
     EngineBusyError,
     GenerationRequest,
     ModelInfo,
+    ModelLoadError,
     RequestTooLongError,
 )
 
@@ -327,6 +328,19 @@ def test_logprobs_come_from_each_sequences_own_logits(batched: BatchedLlamaEngin
     for chunks in results:
         values = [c.logprobs[0].logprob for c in chunks if c.logprobs]
         assert len(values) >= 3 and all(v <= 0 for v in values)
+
+
+def test_unloading_ends_running_and_waiting_streams_with_a_clear_error(small_engine) -> None:
+    engine = small_engine(slots=1)
+    running = engine.stream(_request(PROMPTS[0], max_tokens=300))
+    next(running)
+    waiting = engine.stream(_request(PROMPTS[1]))
+    engine.unload()
+    for stream in (running, waiting):
+        with pytest.raises(ModelLoadError, match="was unloaded"):
+            list(stream)
+    with pytest.raises(ModelLoadError, match="is not loaded"):
+        engine.stream(_request(PROMPTS[2]))
 
 
 # -- the fair queue on its own (no model) ----------------------------------------------------
