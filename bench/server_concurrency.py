@@ -19,6 +19,7 @@ a light owner's TTFT then, against its TTFT on an idle engine. Target: <= 2x.
 from __future__ import annotations
 
 import argparse
+import itertools
 import os
 import statistics
 import sys
@@ -40,7 +41,12 @@ TOPICS = ["a lighthouse keeper", "a lost robot", "a desert caravan", "a mountain
 
 
 def prompt(i: int) -> str:
-    return f"Write a long, detailed story about {TOPICS[i % len(TOPICS)]}."
+    """Never the same prompt twice in a run: both sides keep finished prompts' KV, and a
+    repeated prompt would measure the cache, not the batching."""
+    return f"Write a long, detailed story about {TOPICS[i % len(TOPICS)]} (story {i})."
+
+
+_numbers = itertools.count()
 
 
 @dataclass
@@ -61,7 +67,7 @@ def ours_client(engine: BatchedLlamaEngine, owner: str | None = None) -> Client:
         tokens = 0
         request = GenerationRequest(messages=[ChatMessage("user", prompt(i))],
                                     temperature=0, max_tokens=max_tokens)
-        for chunk in engine.stream(request, owner=owner or f"client{i}"):
+        for chunk in engine.stream(request, owner=owner or f"client{i % 8}"):
             if first is None and chunk.text:
                 first = time.perf_counter()
             tokens = chunk.completion_tokens
@@ -102,7 +108,7 @@ def round_of(client: Client, streams: int, max_tokens: int) -> tuple[float, list
         with lock:
             results.append(result)
 
-    threads = [threading.Thread(target=one, args=(i,)) for i in range(streams)]
+    threads = [threading.Thread(target=one, args=(next(_numbers),)) for _ in range(streams)]
     started = time.perf_counter()
     for thread in threads:
         thread.start()
@@ -122,23 +128,23 @@ def fairness(engine: BatchedLlamaEngine, slots: int, max_tokens: int,
     """(light owner's median TTFT on an idle engine, the same while heavy keeps `slots` in
     flight)."""
     light = ours_client(engine, owner="light")
-    idle = [light(i, 8).ttft for i in range(reps)]
+    idle = [light(next(_numbers), 8).ttft for _ in range(reps)]
     heavy = ours_client(engine, owner="heavy")
     stop = threading.Event()
 
-    def keep_one_in_flight(i: int) -> None:
+    def keep_one_in_flight() -> None:
         while not stop.is_set():
-            heavy(i, max_tokens)
+            heavy(next(_numbers), max_tokens)
 
-    workers = [threading.Thread(target=keep_one_in_flight, args=(i,)) for i in range(slots)]
+    workers = [threading.Thread(target=keep_one_in_flight) for _ in range(slots)]
     for worker in workers:
         worker.start()
     while engine.stats().running < min(slots, engine.settings.max_running_per_owner or slots):
         time.sleep(0.05)
     time.sleep(0.5)
     busy = []
-    for i in range(reps):
-        busy.append(light(i, 8).ttft)
+    for _ in range(reps):
+        busy.append(light(next(_numbers), 8).ttft)
         time.sleep(0.2)
     stop.set()
     for worker in workers:
