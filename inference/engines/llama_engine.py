@@ -9,14 +9,13 @@ and the model never waits on the consumer.
 from __future__ import annotations
 
 import codecs
-import ctypes
 import logging
 import time
-from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any
 
+from inference.engines.llama_native import NativeLog, eog_checker
 from inference.engines.owned_engine import (
     DEFAULT_CONTEXT,
     FALLBACK_TEMPLATE,
@@ -47,39 +46,6 @@ class LlamaSettings:
     n_threads_batch: int | None = None
     n_gpu_layers: int = -1  # all layers when the build can offload; ignored on CPU builds
     n_batch: int = 512
-
-
-class _NativeLog:
-    """Routes llama.cpp's own log lines to `logging` and keeps the last errors.
-
-    The recent errors explain a failed load ("unknown model architecture ...") better than
-    llama-cpp-python's generic "Failed to load model from file".
-    """
-
-    recent_errors: ClassVar[deque[str]] = deque(maxlen=8)
-    _installed = False
-    _callback: Any = None
-
-    @classmethod
-    def install(cls, llama_cpp: Any) -> None:
-        if cls._installed:
-            return
-        native = logging.getLogger("llama.cpp")
-
-        @llama_cpp.llama_log_callback
-        def forward(level: int, text: bytes, _user_data: ctypes.c_void_p) -> None:
-            line = text.decode("utf-8", errors="replace").rstrip()
-            if not line:
-                return
-            if level == 3:  # GGML_LOG_LEVEL_ERROR
-                cls.recent_errors.append(line)
-                native.warning(line)
-            else:
-                native.debug(line)
-
-        cls._callback = forward  # keep the ctypes thunk alive for the process
-        llama_cpp.llama_log_set(forward, ctypes.c_void_p(0))
-        cls._installed = True
 
 
 class LlamaCppEngine(OwnedEngine):
@@ -130,8 +96,8 @@ class LlamaCppEngine(OwnedEngine):
             ) from exc
         from llama_cpp.llama_chat_format import Jinja2ChatFormatter
 
-        _NativeLog.install(llama_cpp)
-        _NativeLog.recent_errors.clear()
+        NativeLog.install(llama_cpp)
+        NativeLog.recent_errors.clear()
         settings = self.settings
         threads, batch_threads = default_thread_counts()
         context = settings.context_length or min(trained_context or DEFAULT_CONTEXT,
@@ -148,7 +114,7 @@ class LlamaCppEngine(OwnedEngine):
                 verbose=False,
             )
         except (ValueError, RuntimeError, OSError) as exc:
-            detail = "; ".join(_NativeLog.recent_errors) or str(exc)
+            detail = "; ".join(NativeLog.recent_errors) or str(exc)
             raise ModelLoadError(
                 f"llama.cpp could not load {self.model.name}: {detail}"
             ) from exc
@@ -160,7 +126,7 @@ class LlamaCppEngine(OwnedEngine):
             eos_token=vocab.token_get_text(eos_id) if eos_id != -1 else "",
             bos_token=vocab.token_get_text(bos_id) if bos_id != -1 else "",
         )
-        self._is_eog = _eog_checker(llama_cpp, llama)
+        self._is_eog = eog_checker(llama_cpp, llama._model.vocab)
         self._llama = llama
         # llama.cpp pads the context to a multiple of 256, but llama-cpp-python's token
         # buffer holds only the n_ctx asked for: past it, a prompt fails inside numpy.
@@ -270,8 +236,3 @@ class LlamaCppEngine(OwnedEngine):
         log_total = peak + float(np.log(np.exp(logits - peak).sum()))
         return (TokenLogprob(token=text, logprob=float(logits[token]) - log_total),)
 
-
-def _eog_checker(llama_cpp: Any, llama: Any) -> Any:
-    vocab = llama._model.vocab
-    is_eog = llama_cpp.llama_vocab_is_eog
-    return lambda token: is_eog(vocab, token)

@@ -111,6 +111,30 @@ class ContextOverflowError(EngineError):
         )
 
 
+class RequestTooLongError(EngineError):
+    """Prompt plus max_tokens would not fit the context one request may use (a batched
+    engine's per-sequence context)."""
+
+    def __init__(self, prompt_tokens: int, max_tokens: int, context_length: int) -> None:
+        self.prompt_tokens = prompt_tokens
+        self.max_tokens = max_tokens
+        self.context_length = context_length
+        room = context_length - prompt_tokens
+        super().__init__(
+            f"The prompt is {prompt_tokens} tokens and max_tokens asks for {max_tokens} more, "
+            f"but one request may use {context_length} tokens of context. Set max_tokens to "
+            f"{room} or less, or shorten the prompt."
+        )
+
+
+class EngineBusyError(EngineError):
+    """The engine's bounded wait queue is full; the request was not taken. Try again later."""
+
+    def __init__(self, message: str, waiting: int) -> None:
+        self.waiting = waiting
+        super().__init__(message)
+
+
 class Engine(Protocol):
     """A loaded local model. Implementations serialise all work on one owner thread."""
 

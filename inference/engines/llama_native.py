@@ -1,0 +1,52 @@
+"""What both llama.cpp engines (single-stream and batched) share below the model: llama.cpp's
+own log routed to `logging`, and the end-of-generation test.
+
+`llama_cpp` is passed in, never imported here, so importing this module stays free.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import logging
+from collections import deque
+from collections.abc import Callable
+from typing import Any, ClassVar
+
+
+class NativeLog:
+    """Routes llama.cpp's own log lines to `logging` and keeps the last errors.
+
+    The recent errors explain a failed load ("unknown model architecture ...") better than
+    llama-cpp-python's generic "Failed to load model from file".
+    """
+
+    recent_errors: ClassVar[deque[str]] = deque(maxlen=8)
+    _installed = False
+    _callback: Any = None
+
+    @classmethod
+    def install(cls, llama_cpp: Any) -> None:
+        if cls._installed:
+            return
+        native = logging.getLogger("llama.cpp")
+
+        @llama_cpp.llama_log_callback
+        def forward(level: int, text: bytes, _user_data: ctypes.c_void_p) -> None:
+            line = text.decode("utf-8", errors="replace").rstrip()
+            if not line:
+                return
+            if level == 3:  # GGML_LOG_LEVEL_ERROR
+                cls.recent_errors.append(line)
+                native.warning(line)
+            else:
+                native.debug(line)
+
+        cls._callback = forward  # keep the ctypes thunk alive for the process
+        llama_cpp.llama_log_set(forward, ctypes.c_void_p(0))
+        cls._installed = True
+
+
+def eog_checker(llama_cpp: Any, vocab: Any) -> Callable[[int], bool]:
+    """Whether a token ends generation (EOS, EOT and the model's other end tokens)."""
+    is_eog = llama_cpp.llama_vocab_is_eog
+    return lambda token: is_eog(vocab, token)
