@@ -20,6 +20,7 @@ from app.store.conversations import ConversationStore
 from app.store.db import open_engine
 from app.store.ledger import busy_seconds_since
 from app.turn.service import ChatService
+from inference.engines.batching import BatchSettings
 from inference.engines.llama_engine import LlamaSettings
 from inference.engines.manager import EngineManager
 from inference.hub.downloads import DownloadQueue, library_registrar
@@ -51,7 +52,8 @@ class Services:
     _downloads: DownloadQueue | None = field(default=None, repr=False)
 
     @classmethod
-    def open(cls, directory: Path | None = None) -> Services:
+    def open(cls, directory: Path | None = None, *,
+             batch: BatchSettings | None = None) -> Services:
         """Raise ConfigError or StoreError (user-facing) when the app cannot start.
 
         A damaged settings, policy, providers, price-overrides or model list file does not
@@ -71,8 +73,9 @@ class Services:
         # The start that encrypted a plaintext database says so, once.
         notice = encryption.status_of(store.engine).notice
         recovered = store.recover_interrupted()
+        # `batch` (the office server): GGUF models answer many requests at once.
         engines = EngineManager(LlamaSettings(context_length=settings.context_length,
-                                              n_threads=settings.threads))
+                                              n_threads=settings.threads), batch=batch)
         energy = EnergyMeter(power_config(settings))
         energy.start()  # sensors are found in the background, once per process
         pricer = AnswerPricer(settings, catalog=partial(load_price_catalog, directory),

@@ -40,6 +40,9 @@ def add_serve_command(commands: argparse._SubParsersAction) -> None:
                             "print its SHA-256 fingerprint for clients to pin")
     serve.add_argument("--max-waiting", type=positive_int, default=16, metavar="N",
                        help="requests that may wait in all before 429 (default: 16)")
+    serve.add_argument("--slots", type=positive_int, default=4, metavar="N",
+                       help="requests decoded together on one copy of the model (continuous "
+                            "batching; default: 4; 1 answers one at a time)")
 
 
 def _port(text: str) -> int:
@@ -135,8 +138,13 @@ def run_serve(args: argparse.Namespace) -> int:
     from app.server.app import ServerParts, create_app
     from app.services import Services
     from app.store.server_users import UserStore
+    from inference.engines.batching import BatchSettings
 
-    services = Services.open()
+    # One slot stays open for anyone but the heaviest user, so a newcomer's first token does
+    # not wait for someone else's long answers.
+    batch = BatchSettings(slots=args.slots, max_waiting=args.max_waiting,
+                          max_running_per_owner=args.slots - 1 if args.slots > 1 else None)
+    services = Services.open(batch=batch)
     try:
         for problem in services.warnings:
             print_error(str(problem))
@@ -159,7 +167,7 @@ def run_serve(args: argparse.Namespace) -> int:
                   f"answers cross the network in plain text, readable by anyone on it. Put "
                   f"a TLS proxy in front, or serve on 127.0.0.1.", file=sys.stderr)
         app = create_app(ServerParts(
-            answerer=TurnAnswerer(chat, max_waiting=args.max_waiting),
+            answerer=TurnAnswerer(chat, max_answering=args.slots, max_waiting=args.max_waiting),
             library=services.library, users=users, default_model=model.id,
             is_loaded=lambda: any(m.id == model.id for m in services.engines.loaded())))
         with tls as files:

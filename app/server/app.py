@@ -43,9 +43,11 @@ from app.turn.chat_turn import RouteRefusedError
 from inference.engines.types import (
     Chunk,
     ContextOverflowError,
+    EngineBusyError,
     EngineError,
     ModelInfo,
     ModelLoadError,
+    RequestTooLongError,
 )
 from inference.models.library import ModelLibrary
 from routing.cloud import CloudError
@@ -148,6 +150,8 @@ def _start(answerer: Answerer, wanted: AnswerRequest,
         raise ApiError(403, str(exc), code="route_not_allowed") from None
     except QueueCancelledError:
         raise ApiError(503, "The request was cancelled while it waited.") from None
+    except (EngineBusyError, RequestTooLongError) as exc:
+        raise _answer_error(exc) from None
     except (EngineError, ValueError) as exc:
         raise ApiError(400, str(exc)) from None
 
@@ -169,6 +173,10 @@ def _answer_error(exc: BaseException) -> BaseException:
     itself (a 500, with the traceback in the server's log)."""
     if isinstance(exc, ModelLoadError):
         return ApiError(503, f"The model could not be loaded: {exc}")
+    if isinstance(exc, EngineBusyError):
+        return ApiError(429, str(exc), code="queue_full", retry_after_s=2)
+    if isinstance(exc, RequestTooLongError):
+        return ApiError(400, str(exc), code="context_length_exceeded")
     if isinstance(exc, EngineError | ValueError):
         return ApiError(400, str(exc), code="context_length_exceeded"
                         if isinstance(exc, ContextOverflowError) else None)

@@ -138,7 +138,7 @@ class ChatService:
             stop=options.stop,
             **({"top_p": options.top_p} if options.top_p is not None else {}),
         )
-        start_local = self._local_starter(model, request, cancel)
+        start_local = self._local_starter(model, request, cancel, options.user or "local")
         # A local answer loads its model before the answer row exists (as it always did);
         # a cloud answer loads it only if it has to fail over.
         engine = self._load_local(model) if decision.target == "local" else None
@@ -146,7 +146,9 @@ class ChatService:
             conversation.id, model_id=model.id if decision.target == "local"
             else decision.model or model.id, route_target=decision.target,
             route_rule=decision.rule, route_reason=decision.reason, user=options.user)
-        chunks = engine.stream(request, cancel) if engine is not None else iter(())
+        # The asker is the owner a batched engine is fair between (the server's users).
+        owner = options.user or "local"
+        chunks = engine.stream(request, cancel, owner) if engine is not None else iter(())
         parts = {"conversation": conversation, "model": model, "decision": decision,
                  "request": request, "writer": writer, "chunks": chunks,
                  "energy": self.parts.energy, "pricer": self.parts.pricer,
@@ -192,9 +194,10 @@ class ChatService:
             return self.parts.engines.engine_for(model)
 
     def _local_starter(self, model: ModelInfo, request: GenerationRequest,
-                       cancel: threading.Event | None) -> Callable[[], Iterator[Chunk]]:
+                       cancel: threading.Event | None,
+                       owner: str) -> Callable[[], Iterator[Chunk]]:
         """Starts a local answer on demand: the fallback of a cloud answer that failed."""
-        return lambda: self._load_local(model).stream(request, cancel)
+        return lambda: self._load_local(model).stream(request, cancel, owner)
 
     def history(self, conversation: ConversationSummary) -> list[ChatMessage]:
         messages = []

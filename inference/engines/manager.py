@@ -4,15 +4,21 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from dataclasses import replace
 
+from inference.engines.batching import BatchedLlamaEngine, BatchSettings
 from inference.engines.llama_engine import LlamaCppEngine, LlamaSettings
 from inference.engines.types import Engine, ModelInfo, ModelLoadError
 
 
 class EngineManager:
-    def __init__(self, settings: LlamaSettings | None = None, max_loaded: int = 1) -> None:
+    def __init__(self, settings: LlamaSettings | None = None, max_loaded: int = 1,
+                 batch: BatchSettings | None = None) -> None:
+        """`batch`: GGUF models load as a BatchedLlamaEngine with these settings (the office
+        server: many streams on one copy of the weights); None: one stream at a time."""
         self.settings = settings or LlamaSettings()
         self.max_loaded = max_loaded
+        self.batch = batch
         self._engines: OrderedDict[str, Engine] = OrderedDict()
         self._lock = threading.Lock()
 
@@ -34,6 +40,11 @@ class EngineManager:
             return engine
 
     def _create(self, model: ModelInfo) -> Engine:
+        if model.format == "gguf" and self.batch is not None:
+            return BatchedLlamaEngine(model, replace(
+                self.batch, context_per_slot=self.batch.context_per_slot
+                or self.settings.context_length, n_threads=self.settings.n_threads,
+                n_threads_batch=self.settings.n_threads_batch or self.settings.n_threads))
         if model.format == "gguf":
             return LlamaCppEngine(model, self.settings)
         if model.format == "mlx":

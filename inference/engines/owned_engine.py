@@ -85,7 +85,8 @@ class OwnedEngine:
             raise ModelLoadError(f"{self.model.name} is not loaded.")
 
     def stream(
-        self, request: GenerationRequest, cancel: threading.Event | None = None
+        self, request: GenerationRequest, cancel: threading.Event | None = None,
+        owner: str = "local",  # one request at a time: every owner waits in turn
     ) -> Iterator[Chunk]:
         """Yield the answer chunk by chunk; stops between tokens once `cancel` is set.
 

@@ -156,5 +156,9 @@ class Engine(Protocol):
     def count_tokens(self, messages: Sequence[ChatMessage]) -> int: ...
 
     def stream(
-        self, request: GenerationRequest, cancel: threading.Event | None = None
-    ) -> Iterator[Chunk]: ...
+        self, request: GenerationRequest, cancel: threading.Event | None = None,
+        owner: str = "local",
+    ) -> Iterator[Chunk]:
+        """`owner` names who asked (a server user): a batched engine admits owners fairly;
+        an engine that answers one request at a time has no use for it."""
+        ...
