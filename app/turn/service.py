@@ -124,6 +124,7 @@ class ChatService:
             temperature=settings.temperature if options.temperature is None
             else options.temperature,
             seed=options.seed, logprobs=options.logprobs or judged,
+            json_schema=options.json_schema,
         )
         start_local = self._local_starter(model, request, cancel)
         # A local answer loads its model before the answer row exists (as it always did);
