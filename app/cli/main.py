@@ -111,6 +111,10 @@ def _parser() -> argparse.ArgumentParser:
 
     add_backup_commands(commands)
 
+    from app.cli.docs_cmd import add_docs_commands
+
+    add_docs_commands(commands)
+
     commands.add_parser("gui", help="open the desktop window")
     return parser
 
@@ -203,6 +207,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         handler = backup_cmd.run_backup if args.command == "backup" else backup_cmd.run_restore
         return run_guarded(handler, args)
+    if args.command == "docs":
+        from app.cli.docs_cmd import run_docs
+
+        return run_guarded(run_docs, args)
     if args.command == "models":
         from app.cli.models_cmd import run_models
 

@@ -1,0 +1,1 @@
+"""One reader per format, each returning a Document (app/documents/document.py)."""
