@@ -90,7 +90,7 @@ def test_a_bad_user_template_is_one_line_naming_file_and_field(
     catalog = load_templates(stillroom_home)
     assert "summary" in catalog.templates and catalog.problems == (message,)
     if field != "name":
-        with pytest.raises(TemplateError, match="dates.toml"):
+        with pytest.raises(TemplateError, match=r"dates\.toml"):
             catalog.get("dates")
 
 
