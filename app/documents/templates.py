@@ -140,7 +140,7 @@ def parse_template(path: Path) -> Template:
 def classification_schema(labels: list[str]) -> dict[str, Any]:
     return {"type": "object", "additionalProperties": False, "required": ["label", "reason"],
             "properties": {"label": {"enum": list(labels)},
-                           "reason": {"type": "string", "maxLength": 200}}}
+                           "reason": {"type": "string", "maxLength": 120}}}
 
 
 @dataclass(frozen=True, slots=True)

@@ -90,8 +90,11 @@ def check_route(chat: ChatService, route: str, model_id: str) -> str | None:
     decision = parts.router.decide(RouteRequest(text="", route=word), state,
                                    local_model=model_id)
     if decision.target == LOCAL:
-        raise JobRefusedError(f"refused: this job asked for --route {route}, but {decision.reason}"
-                              f"; run it with --route local, or change the policy.")
+        # The router words it for one message ("...; answered on this machine"); a job is
+        # refused as a whole instead, before any document is read.
+        why = decision.reason.removesuffix("; answered on this machine")
+        raise JobRefusedError(f"refused: a job with --route {route}: {why}; run it with "
+                              f"--route local, or change the policy.")
     where = f"{decision.provider} ({decision.model})" if decision.model else decision.provider
     return (f"This job sends each document that is not sensitive to {where}, off this "
             f"machine; sensitive documents stay here (the policy's sensitivity rule).")
