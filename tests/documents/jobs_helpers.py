@@ -62,5 +62,7 @@ def only_job(home: Path) -> str:
     return job[0]
 
 
-def docs(home: Path, *args: str, env: dict[str, str] | None = None):
-    return run_cli("docs", *args, home=home, env=env)
+def docs(home: Path, *args: str, env: dict[str, str] | None = None, timeout: float = 300):
+    """`timeout` only stops a hung process from holding the run for ever: a long structured
+    answer on a shared CPU is slow, and the assertion is about the result, not the time."""
+    return run_cli("docs", *args, home=home, env=env, timeout=timeout)
