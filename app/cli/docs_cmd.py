@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -240,7 +241,7 @@ def _export(services: Services, args: argparse.Namespace) -> int:
     job = ledger.get(args.job)
     template = _catalog(services, quiet=True).get(job.template)
     out = args.out or Path(f"{job.id}-{job.template}.{args.format}")
-    export(job, template, ledger.items(job.id), args.format, out)
+    _write(lambda: export(job, template, ledger.items(job.id), args.format, out), out)
     print(out)
     return 0
 
@@ -249,10 +250,19 @@ def _export_all(services: Services, job: JobInfo, template: Template, folder: Pa
     from app.documents.exports import FORMATS, export
 
     items = _ledger(services).items(job.id)
-    folder.mkdir(parents=True, exist_ok=True)
     for fmt in FORMATS:
-        print(export(job, template, items, fmt, folder / f"{job.id}-{template.name}.{fmt}"),
-              file=sys.stderr)
+        out = folder / f"{job.id}-{template.name}.{fmt}"
+        _write(lambda fmt=fmt, out=out: export(job, template, items, fmt, out), out)
+        print(out, file=sys.stderr)
+
+
+def _write(write: Callable[[], object], out: Path) -> None:
+    """A file that cannot be written is one line (the results stay in the ledger)."""
+    try:
+        write()
+    except OSError as exc:
+        raise ValueError(f"cannot write {out}: {exc.strerror or exc}; the results are kept, "
+                         f"export them elsewhere with `stillroom docs export`.") from None
 
 
 def _templates(services: Services, args: argparse.Namespace) -> int:

@@ -82,3 +82,32 @@ def test_an_unknown_job_is_one_line(ledger: JobLedger) -> None:
     with pytest.raises(JobNotFoundError) as raised:
         ledger.get("zzz")
     assert str(raised.value) == "Job 'zzz' does not exist; `stillroom docs jobs` lists them."
+
+
+def test_export_lists_failed_documents_and_an_unwritable_file_is_one_line(
+        stillroom_home: Path, tmp_path: Path) -> None:
+    from tests.conftest import run_cli
+
+    stillroom_home.mkdir(parents=True)
+    ledger = JobLedger(open_engine(f"sqlite:///{stillroom_home / 'stillroom.db'}"))
+    job = ledger.create(folder="/docs", template="summary", model_id="m", route="local",
+                        options={})
+    ledger.sync_files(job.id, [("/docs/a.txt", "a1"), ("/docs/b.tiff", "b1")])
+    ledger.start_run(job.id)
+    ledger.record(ledger.claim_next(job.id).id, ItemOutcome("done", result={"text": "A."}))
+    ledger.record(ledger.claim_next(job.id).id, ItemOutcome(
+        "failed", reader_status="unsupported", error="b.tiff: this build reads .txt only."))
+    ledger.finish_run(job.id, "done")
+    out = tmp_path / "r.csv"
+    exported = run_cli("docs", "export", job.id, "--format", "csv", "--out", str(out),
+                       home=stillroom_home)
+    assert exported.returncode == 0, exported.stderr
+    lines = out.read_text(encoding="utf-8-sig").splitlines()
+    assert lines == ["doc_id,text,status,error,source_path,pages,sha256",
+                     "DOC-000001,A.,done,,/docs/a.txt,,a1",
+                     "DOC-000002,,failed,b.tiff: this build reads .txt only.,/docs/b.tiff,,b1"]
+    refused = run_cli("docs", "export", job.id, "--format", "xlsx", "--out",
+                      "/proc/no-such-dir/r.xlsx", home=stillroom_home)
+    assert refused.returncode == 2
+    assert refused.stderr.startswith("stillroom: cannot write /proc/no-such-dir/r.xlsx: ")
+    assert len(refused.stderr.strip().splitlines()) == 1

@@ -13,6 +13,7 @@ keeps each sensitive document local (or refuses it) one by one.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import time
 from collections.abc import Callable, Iterator
@@ -69,8 +70,18 @@ def scan(ledger: JobLedger, job: JobInfo) -> int:
     if not folder.is_dir():
         raise JobRefusedError(f"{folder} is not a folder (it was moved or deleted); put it "
                               f"back or start a new job.")
-    files = [(str(path), sha256_file(path)) for path in folder_files(folder)]
+    files = [(str(path), _content_key(path)) for path in folder_files(folder)]
     return ledger.sync_files(job.id, files)
+
+
+def _content_key(path: Path) -> str:
+    """The file's SHA-256; for a file that cannot be read now, a key made from its path,
+    so it is listed (and fails with its reason) instead of silently missing. Once it can be
+    read, its real hash is new content and replaces that row."""
+    try:
+        return sha256_file(path)
+    except OSError:
+        return "unreadable:" + hashlib.sha256(str(path).encode()).hexdigest()[:53]
 
 
 def check_route(chat: ChatService, route: str, model_id: str) -> str | None:
