@@ -121,6 +121,10 @@ def _parser() -> argparse.ArgumentParser:
     add_serve_command(commands)
     add_users_command(commands)
 
+    from app.cli.docs_cmd import add_docs_commands
+
+    add_docs_commands(commands)
+
     commands.add_parser("gui", help="open the desktop window")
     return parser
 
@@ -225,6 +229,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from app.cli.users_cmd import run_users
 
         return run_guarded(run_users, args)
+    if args.command == "docs":
+        from app.cli.docs_cmd import run_docs
+
+        return run_guarded(run_docs, args)
     if args.command == "models":
         from app.cli.models_cmd import run_models
 

@@ -15,6 +15,7 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -167,3 +168,65 @@ class ServerUser(Base):
     routes: Mapped[str] = mapped_column(String(64), nullable=False)  # "local,onprem,cloud"
     models: Mapped[str] = mapped_column(Text, nullable=False)  # JSON list of fnmatch patterns
     admin: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+
+
+
+class DocumentJob(Base):
+    """A batch job (app/documents/jobs): one template run over every document of a folder.
+    Counts are updated in the same transaction as each result, so they never disagree with
+    the rows in `document_job_items`."""
+
+    __tablename__ = "document_jobs"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    folder: Mapped[str] = mapped_column(Text, nullable=False)
+    template: Mapped[str] = mapped_column(String(64), nullable=False)
+    model_id: Mapped[str] = mapped_column(String(200), nullable=False)
+    route: Mapped[str] = mapped_column(String(64), nullable=False, default="local")
+    # "running", "paused", "cancelled", "done". A runner killed mid-job leaves "running";
+    # `runner_pid` tells a live runner from a dead one.
+    status: Mapped[str] = mapped_column(String(16), nullable=False, default="running")
+    # Set by another process ("pause" / "cancel"); the runner reads it between documents.
+    control: Mapped[str | None] = mapped_column(String(16))
+    runner_pid: Mapped[int | None] = mapped_column(Integer)
+    # JSON: the sampling settings every document of the job is answered with.
+    options: Mapped[str] = mapped_column(Text, nullable=False, default="{}")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    total: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    done: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    failed: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+
+
+class DocumentJobItem(Base):
+    """One document of a job, keyed by its content (SHA-256): a document is processed once
+    per job, and a changed file (new hash) is a new row that takes the old one's place."""
+
+    __tablename__ = "document_job_items"
+    __table_args__ = (UniqueConstraint("job_id", "sha256", name="uq_job_item_sha256"),
+                      Index("ix_job_items_status", "job_id", "status", "seq"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    job_id: Mapped[str] = mapped_column(
+        ForeignKey("document_jobs.id", ondelete="CASCADE"), nullable=False)
+    sha256: Mapped[str] = mapped_column(String(64), nullable=False)
+    path: Mapped[str] = mapped_column(Text, nullable=False)
+    # The document's number in the job (folder order): its Bates-style id in exports. A
+    # changed file keeps the number of the version it replaces.
+    seq: Mapped[int] = mapped_column(Integer, nullable=False)
+    # "pending", "running", "done", "failed", "replaced" (the file changed since).
+    status: Mapped[str] = mapped_column(String(16), nullable=False, default="pending")
+    reader_status: Mapped[str | None] = mapped_column(String(16))
+    result: Mapped[str | None] = mapped_column(Text)  # JSON
+    pages: Mapped[int | None] = mapped_column(Integer)
+    error: Mapped[str | None] = mapped_column(Text)
+    conversation_id: Mapped[str | None] = mapped_column(String(32))
+    route_target: Mapped[str | None] = mapped_column(String(16))
+    prompt_tokens: Mapped[int | None] = mapped_column(Integer)
+    completion_tokens: Mapped[int | None] = mapped_column(Integer)
+    prompt_tokens_reused: Mapped[int | None] = mapped_column(Integer)
+    ttft_s: Mapped[float | None] = mapped_column(Float)
+    decode_tps: Mapped[float | None] = mapped_column(Float)
+    total_s: Mapped[float | None] = mapped_column(Float)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

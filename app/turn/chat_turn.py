@@ -6,9 +6,9 @@ service.py), as a second answer in the same conversation."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from app.metering.answer_cost import COST_PARTS, UNKNOWN_PREFIX, AnswerCost, AnswerPricer
 from app.metering.energy_meter import EnergyMeter
@@ -48,6 +48,9 @@ class ChatOptions:
     # The targets this asker may use (an office user's routes); None: any. A decision for
     # another target is answered on this machine instead, or refused without "local".
     allowed_targets: frozenset[str] | None = None
+    # The answer must be JSON following this schema (a structured document template); a
+    # local llama.cpp model is constrained to it. None: free text.
+    json_schema: Mapping[str, Any] | None = None
 
 
 class RouteRefusedError(ValueError):

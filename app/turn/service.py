@@ -137,6 +137,7 @@ class ChatService:
             seed=options.seed, logprobs=options.logprobs or judged,
             stop=options.stop,
             **({"top_p": options.top_p} if options.top_p is not None else {}),
+            json_schema=options.json_schema,
         )
         start_local = self._local_starter(model, request, cancel, options.user or "local")
         # A local answer loads its model before the answer row exists (as it always did);

@@ -9,9 +9,10 @@ and the model never waits on the consumer.
 from __future__ import annotations
 
 import codecs
+import json
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,6 +30,7 @@ from inference.engines.types import (
     ChatMessage,
     Chunk,
     ContextOverflowError,
+    EngineError,
     FinishReason,
     ModelInfo,
     ModelLoadError,
@@ -169,7 +171,7 @@ class LlamaCppEngine(OwnedEngine):
         finish: FinishReason | None = None
         tokens = llama.generate(
             prompt, top_k=request.top_k, top_p=request.top_p, temp=request.temperature,
-            repeat_penalty=1.0, reset=True,
+            repeat_penalty=1.0, reset=True, grammar=_json_grammar(request.json_schema),
         )
         try:
             for token in tokens:
@@ -235,4 +237,19 @@ class LlamaCppEngine(OwnedEngine):
         peak = float(logits.max())
         log_total = peak + float(np.log(np.exp(logits - peak).sum()))
         return (TokenLogprob(token=text, logprob=float(logits[token]) - log_total),)
+
+
+
+def _json_grammar(schema: Mapping[str, Any] | None) -> Any:
+    """llama.cpp's grammar for a JSON schema (None for free text). Built per request: the
+    grammar sampler keeps parse state, so one must not be shared between answers."""
+    if schema is None:
+        return None
+    from llama_cpp import LlamaGrammar
+
+    try:
+        return LlamaGrammar.from_json_schema(json.dumps(schema), verbose=False)
+    except (ValueError, RuntimeError, KeyError, TypeError) as exc:
+        raise EngineError(f"llama.cpp cannot turn this JSON schema into a grammar: {exc}") \
+            from exc
 

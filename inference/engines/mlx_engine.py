@@ -31,12 +31,17 @@ from inference.engines.types import (
     ChatMessage,
     Chunk,
     ContextOverflowError,
+    EngineError,
     FinishReason,
     ModelInfo,
     ModelLoadError,
     TokenLogprob,
 )
 from inference.models.safetensors_dir import ModelDirError, read_model_dir
+
+# mlx-lm has no grammar-constrained sampling we could rely on for a JSON schema yet.
+JSON_SCHEMA_NEEDS_LLAMA = ("JSON-schema output needs a llama.cpp model (a GGUF); pick one "
+                           "with --model, or use a template without a schema.")
 
 INSTALL_HINT = "install it with: pip install 'stillroom[mlx]'"
 _shared_owner: OwnerThread | None = None
@@ -151,6 +156,8 @@ class MlxEngine(OwnedEngine):
         from mlx_lm.sample_utils import make_sampler
 
         model, tokenizer, request = self._model, self._tokenizer, job.request
+        if request.json_schema is not None:
+            raise EngineError(JSON_SCHEMA_NEEDS_LLAMA)
         if model is None:
             raise ModelLoadError(f"{self.model.name} was unloaded.")
         prompt = self._prompt_tokens(request.messages)

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 
 Role = Literal["system", "user", "assistant"]
 FinishReason = Literal["stop", "length", "context", "cancelled", "error"]
@@ -27,6 +27,9 @@ class GenerationRequest:
     seed: int | None = None
     stop: Sequence[str] = ()
     logprobs: bool = False
+    # A JSON schema the answer must follow: the engine constrains sampling to it (llama.cpp's
+    # JSON-schema grammar), so a finished answer always parses. None: free text.
+    json_schema: Mapping[str, Any] | None = None
 
 
 @dataclass(frozen=True, slots=True)

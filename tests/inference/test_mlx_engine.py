@@ -20,6 +20,7 @@ from inference.engines.mlx_engine import MlxEngine, _mlx_owner
 from inference.engines.types import (
     ChatMessage,
     ContextOverflowError,
+    EngineError,
     GenerationRequest,
     ModelLoadError,
 )
@@ -142,6 +143,15 @@ def test_cancel_stops_between_tokens_and_the_engine_goes_on(mlx4: MlxEngine) -> 
     assert chunks[-1].completion_tokens <= 2
     after = list(mlx4.stream(ask("Say hi.", max_tokens=3, temperature=0.0)))
     assert after[-1].finish_reason in ("stop", "length") and mlx4.queue_depth == 0
+
+
+def test_a_json_schema_is_refused_in_one_line_and_the_engine_goes_on(mlx4: MlxEngine) -> None:
+    schema = {"type": "object", "properties": {"label": {"enum": ["a", "b"]}}}
+    with pytest.raises(EngineError) as refused:
+        list(mlx4.stream(ask("Classify this.", max_tokens=8, json_schema=schema)))
+    assert str(refused.value).startswith("JSON-schema output needs a llama.cpp model (a GGUF)")
+    after = list(mlx4.stream(ask("Say hi.", max_tokens=2, temperature=0.0)))
+    assert after[-1].completion_tokens <= 2
 
 
 def test_closing_the_iterator_stops_generation(mlx4: MlxEngine) -> None:
