@@ -26,7 +26,22 @@ def stillroom_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     home = tmp_path / "home"
     monkeypatch.setenv("STILLROOM_HOME", str(home))
     monkeypatch.delenv("STILLROOM_DATABASE_URL", raising=False)
+    _without_a_keyring(monkeypatch)
     return home
+
+
+def _without_a_keyring(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No OS keyring, in this process and in the CLI processes a test starts: the same
+    state on every machine, and a developer's own keyring is never written. Tests of the
+    keyring cases run a real Secret Service of their own (run_with_secret_service, whose
+    environment is explicit)."""
+    import keyring
+    from keyring.backends import fail
+
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
+    # keyring keeps the backend it chose in a module global; the test gets keyring's own
+    # "no backend", and whatever was there before comes back after it.
+    monkeypatch.setattr(keyring.core, "_keyring_backend", fail.Keyring())
 
 
 @pytest.fixture(scope="session")
