@@ -41,7 +41,7 @@ from inference.engines.owned_engine import (
     FALLBACK_TEMPLATE,
     answer_timings,
 )
-from inference.engines.owner_thread import OwnerThread
+from inference.engines.owner_thread import OwnerThread, start_owner
 from inference.engines.types import (
     ChatMessage,
     Chunk,
@@ -146,13 +146,8 @@ class BatchedLlamaEngine:
             summary = read_summary(self.model.path)
         except GGUFError as exc:
             raise ModelLoadError(str(exc)) from exc
-        self._owner = OwnerThread(f"batched-model-owner:{self.model.id}")
-        try:
-            self._owner.call(lambda: self._load_on_owner(summary.context_length))
-        except BaseException:
-            self._owner.stop()
-            self._owner = None
-            raise
+        self._owner = start_owner(f"batched-model-owner:{self.model.id}",
+                                  lambda: self._load_on_owner(summary.context_length))
         with self._lock:
             self._closed = False
 

@@ -25,7 +25,7 @@ from inference.engines.owned_engine import (
     answer_timings,
     split_at_stop,
 )
-from inference.engines.owner_thread import OwnerThread
+from inference.engines.owner_thread import OwnerThread, start_owner
 from inference.engines.types import (
     ChatMessage,
     Chunk,
@@ -74,13 +74,8 @@ class LlamaCppEngine(OwnedEngine):
             summary = read_summary(self.model.path)
         except GGUFError as exc:
             raise ModelLoadError(str(exc)) from exc
-        self._owner = OwnerThread(f"model-owner:{self.model.id}")
-        try:
-            self._owner.call(lambda: self._load_on_owner(summary.context_length))
-        except BaseException:
-            self._owner.stop()
-            self._owner = None
-            raise
+        self._owner = start_owner(f"model-owner:{self.model.id}",
+                                  lambda: self._load_on_owner(summary.context_length))
 
     def unload(self) -> None:
         owner, self._owner = self._owner, None

@@ -67,3 +67,15 @@ class OwnerThread:
             else:
                 self._busy = False
                 future.set_result(result)
+
+
+def start_owner(name: str, load: Callable[[], None]) -> OwnerThread:
+    """A new owner thread that has run `load` (a model's load); stopped again, and the error
+    raised, when the load fails."""
+    owner = OwnerThread(name)
+    try:
+        owner.call(load)
+    except BaseException:
+        owner.stop()
+        raise
+    return owner
