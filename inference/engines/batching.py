@@ -34,7 +34,7 @@ from inference.engines.batch_sequence import (
     sampler_chain,
 )
 from inference.engines.fair_queue import FairQueue, WaitLimits
-from inference.engines.llama_native import NativeLog, eog_checker
+from inference.engines.llama_native import NativeLog, eog_checker, import_for_load
 from inference.engines.owned_engine import (
     DEFAULT_CONTEXT,
     END,
@@ -188,16 +188,10 @@ class BatchedLlamaEngine:
 
     # -- loading (owner thread) ----------------------------------------------------------
     def _load_on_owner(self, trained_context: int | None) -> None:
-        try:
-            import llama_cpp
-            from llama_cpp import _internals
-            from llama_cpp.llama_chat_format import Jinja2ChatFormatter
-        except ImportError as exc:
-            raise ModelLoadError(
-                "llama-cpp-python is not installed; run packaging/setup.sh again."
-            ) from exc
-        NativeLog.install(llama_cpp)
-        NativeLog.recent_errors.clear()
+        llama_cpp = import_for_load()
+        from llama_cpp import _internals
+        from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
         llama_cpp.llama_backend_init()
         settings = self.settings
         if settings.slots > llama_cpp.llama_max_parallel_sequences():

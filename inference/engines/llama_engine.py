@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from inference.engines.llama_native import NativeLog, eog_checker
+from inference.engines.llama_native import NativeLog, eog_checker, import_for_load
 from inference.engines.owned_engine import (
     DEFAULT_CONTEXT,
     FALLBACK_TEMPLATE,
@@ -85,16 +85,9 @@ class LlamaCppEngine(OwnedEngine):
         owner.stop()
 
     def _load_on_owner(self, trained_context: int | None) -> None:
-        try:
-            import llama_cpp
-        except ImportError as exc:
-            raise ModelLoadError(
-                "llama-cpp-python is not installed; run packaging/setup.sh again."
-            ) from exc
+        llama_cpp = import_for_load()
         from llama_cpp.llama_chat_format import Jinja2ChatFormatter
 
-        NativeLog.install(llama_cpp)
-        NativeLog.recent_errors.clear()
         settings = self.settings
         threads, batch_threads = default_thread_counts()
         context = settings.context_length or min(trained_context or DEFAULT_CONTEXT,

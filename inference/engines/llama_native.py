@@ -1,7 +1,7 @@
-"""What both llama.cpp engines (single-stream and batched) share below the model: llama.cpp's
-own log routed to `logging`, and the end-of-generation test.
+"""What both llama.cpp engines (single-stream and batched) share below the model: importing
+llama_cpp for a load, llama.cpp's own log routed to `logging`, and the end-of-generation test.
 
-`llama_cpp` is passed in, never imported here, so importing this module stays free.
+`llama_cpp` is imported only inside `import_for_load`, so importing this module stays free.
 """
 
 from __future__ import annotations
@@ -11,6 +11,8 @@ import logging
 from collections import deque
 from collections.abc import Callable
 from typing import Any, ClassVar
+
+from inference.engines.types import ModelLoadError
 
 
 class NativeLog:
@@ -50,3 +52,17 @@ def eog_checker(llama_cpp: Any, vocab: Any) -> Callable[[int], bool]:
     """Whether a token ends generation (EOS, EOT and the model's other end tokens)."""
     is_eog = llama_cpp.llama_vocab_is_eog
     return lambda token: is_eog(vocab, token)
+
+
+def import_for_load() -> Any:
+    """llama_cpp, on a model's owner thread about to load: its log routed to NativeLog with
+    the errors of an earlier load forgotten. A missing install is one line saying the fix."""
+    try:
+        import llama_cpp
+    except ImportError as exc:
+        raise ModelLoadError(
+            "llama-cpp-python is not installed; run packaging/setup.sh again."
+        ) from exc
+    NativeLog.install(llama_cpp)
+    NativeLog.recent_errors.clear()
+    return llama_cpp
