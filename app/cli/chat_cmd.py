@@ -6,7 +6,7 @@ import argparse
 import json
 import sys
 
-from app.cli.errors import EXIT_INTERRUPTED, print_error
+from app.cli.errors import EXIT_INTERRUPTED, print_error, print_start_report
 from app.cli.render import describe_turn
 from app.cli.streaming import answer_escalation, stream_to
 from app.services import Services
@@ -29,10 +29,7 @@ def run_chat(args: argparse.Namespace) -> int:
         return 2
     services = Services.open()
     try:
-        for warning in services.warnings:
-            print_error(f"warning: {warning}")
-        for notice in services.notices:
-            print_error(f"note: {notice}")
+        print_start_report(services)
         route = checked_route(services, args.route)
         options = ChatOptions(model=args.model, system_prompt=args.system,
                               max_tokens=args.max_tokens, temperature=args.temperature,

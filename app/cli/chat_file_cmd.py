@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 from app.cli.chat_cmd import checked_route, turn_json
-from app.cli.errors import EXIT_INTERRUPTED, EXIT_USER_ERROR, print_error
+from app.cli.errors import EXIT_INTERRUPTED, EXIT_USER_ERROR, print_error, print_start_report
 from app.cli.render import describe_turn
 from app.cli.streaming import stream_to
 from app.documents.ask import DocumentAnswer, Step, TurnAnswerer, ask, documents_sensitive
@@ -44,10 +44,7 @@ def run_chat_with_files(args: argparse.Namespace) -> int:
 
     services = Services.open()
     try:
-        for warning in services.warnings:
-            print_error(f"warning: {warning}")
-        for notice in services.notices:
-            print_error(f"note: {notice}")
+        print_start_report(services)
         options = ChatOptions(model=args.model, system_prompt=args.system,
                               max_tokens=args.max_tokens, temperature=args.temperature,
                               seed=args.seed, route=checked_route(services, args.route))

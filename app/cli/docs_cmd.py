@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from app.cli.arguments import positive_int
-from app.cli.errors import print_error
+from app.cli.errors import print_error, print_start_report
 
 if TYPE_CHECKING:
     from app.documents.jobs.runner import Progress
@@ -71,8 +71,7 @@ def run_docs(args: argparse.Namespace) -> int:
 
     services = Services.open()
     try:
-        for warning in services.warnings:
-            print_error(f"warning: {warning}")
+        print_start_report(services)
         handler = {"run": _run, "jobs": _jobs, "status": _status, "pause": _control,
                    "cancel": _control, "resume": _resume, "export": _export,
                    "templates": _templates}[args.docs_command]

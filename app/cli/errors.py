@@ -8,6 +8,10 @@ import traceback
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from app.services import Services
 
 EXIT_USER_ERROR = 2
 EXIT_INTERRUPTED = 130
@@ -39,6 +43,15 @@ def describe_database_error(error: Exception) -> str:
 
 def print_error(message: str) -> None:
     print(f"stillroom: {message}", file=sys.stderr)
+
+
+def print_start_report(services: Services) -> None:
+    """What Services.open had to say: each file it could not use (one line each) and any
+    one-time notice (the store was just encrypted)."""
+    for warning in services.warnings:
+        print_error(f"warning: {warning}")
+    for notice in services.notices:
+        print_error(f"note: {notice}")
 
 
 def run_guarded(command: Callable[[argparse.Namespace], int], args: argparse.Namespace) -> int:
