@@ -6,50 +6,12 @@ import os
 import sys
 import time
 
-from PySide6.QtCore import QSettings, Qt
-from PySide6.QtGui import QColor, QGuiApplication, QPalette
+from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QApplication, QMessageBox
 
-STYLE = """
-#userMessage { border-radius: 8px; background: palette(alternate-base); }
-#assistantMessage { border-radius: 8px; }
-#routeBadge { border-radius: 8px; padding: 1px 8px; font-size: 11px;
-              background: rgba(46, 139, 87, 40); }
-#messageStatus, #meterSource, #codeLanguage { color: gray; font-size: 11px; }
-#meterValue { font-weight: 600; }
-#codeBlock { border-radius: 6px; }
-#tour { border: 1px solid palette(mid); border-radius: 6px; }
-#emptyState { color: gray; padding: 40px; }
-"""
+from app.gui.theme import apply_theme
 
-
-def apply_theme(app: QApplication) -> None:
-    """Fusion with the OS light/dark choice, re-applied when the OS switches."""
-    app.setStyle("Fusion")
-
-    def follow() -> None:
-        scheme = QGuiApplication.styleHints().colorScheme()
-        palette = QPalette()
-        if scheme == Qt.ColorScheme.Dark:
-            for role, colour in ((QPalette.ColorRole.Window, "#202124"),
-                                 (QPalette.ColorRole.WindowText, "#e8eaed"),
-                                 (QPalette.ColorRole.Base, "#171717"),
-                                 (QPalette.ColorRole.AlternateBase, "#2a2b2e"),
-                                 (QPalette.ColorRole.Text, "#e8eaed"),
-                                 (QPalette.ColorRole.Button, "#2a2b2e"),
-                                 (QPalette.ColorRole.ButtonText, "#e8eaed"),
-                                 (QPalette.ColorRole.Highlight, "#3b78e7"),
-                                 (QPalette.ColorRole.HighlightedText, "#ffffff"),
-                                 (QPalette.ColorRole.ToolTipBase, "#2a2b2e"),
-                                 (QPalette.ColorRole.ToolTipText, "#e8eaed")):
-                palette.setColor(role, QColor(colour))
-        else:
-            palette = app.style().standardPalette()
-        app.setPalette(palette)
-
-    follow()
-    QGuiApplication.styleHints().colorSchemeChanged.connect(lambda _scheme: follow())
-    app.setStyleSheet(STYLE)
+__all__ = ["apply_theme", "run_gui"]
 
 
 def run_gui(argv: list[str] | None = None) -> int:

@@ -8,7 +8,6 @@ from dataclasses import replace
 from PySide6.QtCore import QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeyEvent, QKeySequence
 from PySide6.QtWidgets import (
-    QComboBox,
     QDockWidget,
     QDoubleSpinBox,
     QHBoxLayout,
@@ -29,11 +28,14 @@ from app.config import save_settings
 from app.gui.background import run_in_background
 from app.gui.chat_view import ChatView, MessageWidget
 from app.gui.dialogs import SettingsDialog, SystemPromptDialog
+from app.gui.elided import ElidingComboBox
 from app.gui.fit_badge import badge_text, installed_fit
+from app.gui.icons import icon
 from app.gui.meters import MetersPanel
 from app.gui.models_tab import ModelsTab
 from app.gui.problems_banner import ProblemsBanner
 from app.gui.sidebar import ConversationSidebar
+from app.gui.theme import SPACE_L, SPACE_M, SPACE_S
 from app.gui.worker import TurnRequest, WorkerThread
 from app.services import Services
 from app.turn.chat_turn import ChatOptions
@@ -41,9 +43,18 @@ from app.turn.chat_turn import ChatOptions
 REPAINT_MS = 33  # ~30 frames a second: smooth text without a repaint per token
 METERS_EVERY = 8  # repaints between meter refreshes (~4 a second): readable, and cheap
 DEFAULT_REFERENCE_MODEL = "gpt-4o-mini"
-EMPTY_STATE = ("<h2>Private chat, on this machine</h2><p>{model} is ready. Nothing you type "
-               "leaves this computer.</p><p><small>Enter sends · Shift+Enter adds a line · "
-               "Esc stops · Ctrl+N new chat · Ctrl+F search</small></p>")
+EMPTY_STATE = ("<h2>Private chat, on this machine</h2><p>{model} is ready. Type a question "
+               "below and press Enter; nothing you type leaves this computer.</p>"
+               "<p>To try another model, open the Models tab (Ctrl+2).</p>"
+               "<p><small>Enter sends · Shift+Enter adds a line · Esc stops · Ctrl+N new "
+               "chat · Ctrl+F search</small></p>")
+
+
+def tip(widget: QWidget, text: str, keys: str | None = None) -> None:
+    """A tooltip that names the keyboard shortcut too, the way the menus show it."""
+    shortcut = QKeySequence(keys).toString(QKeySequence.SequenceFormat.NativeText) \
+        if keys else ""
+    widget.setToolTip(f"{text} ({shortcut})" if shortcut else text)
 
 
 class Composer(QPlainTextEdit):
@@ -113,29 +124,39 @@ class MainWindow(QMainWindow):
         self.sidebar.sig_deleted.connect(self._on_deleted)
 
         centre = QWidget()
+        centre.setObjectName("chatColumn")
         column = QVBoxLayout(centre)
+        column.setContentsMargins(SPACE_M, SPACE_M, SPACE_L, SPACE_M)
+        column.setSpacing(SPACE_S)
         toolbar = QHBoxLayout()
-        self.model_picker = QComboBox()
+        toolbar.setSpacing(SPACE_S)
+        # Model names can be long (a Hub file name, a quantization, a size, the fit word):
+        # the picker cuts them to its width and lists them in full when opened.
+        self.model_picker = ElidingComboBox(min_chars=16)
         self.model_picker.setAccessibleName("Model")
-        self.model_picker.setMinimumWidth(150)
         toolbar.addWidget(self.model_picker, 1)
         self.load_button = QPushButton("Load")
+        self.load_button.setIcon(icon("load"))
         self.load_button.setAccessibleName("Load model")
-        self.load_button.clicked.connect(
-            lambda: self.sig_load_model.emit(self.model_picker.currentData()))
+        tip(self.load_button, "Load the model now instead of at the first message",
+            "Ctrl+Shift+L")
+        self.load_button.clicked.connect(self.load_model)
         self.unload_button = QPushButton("Unload")
+        self.unload_button.setIcon(icon("unload"))
         self.unload_button.setAccessibleName("Unload model")
-        self.unload_button.clicked.connect(
-            lambda: self.sig_unload_model.emit(self.model_picker.currentData()))
+        tip(self.unload_button, "Free the memory the model uses", "Ctrl+Shift+U")
+        self.unload_button.clicked.connect(self.unload_model)
         toolbar.addWidget(self.load_button)
         toolbar.addWidget(self.unload_button)
         self.temperature = QDoubleSpinBox(decimals=2, minimum=0.0, maximum=2.0, singleStep=0.1)
         self.temperature.setPrefix("temp ")
         self.temperature.setAccessibleName("Temperature")
+        self.temperature.setToolTip("Temperature: 0 answers the same way every time")
         self.max_tokens = QSpinBox(minimum=16, maximum=32768, singleStep=64)
         self.max_tokens.setPrefix("max ")
         self.max_tokens.setSuffix(" tok")
         self.max_tokens.setAccessibleName("Maximum answer tokens")
+        self.max_tokens.setToolTip("The longest answer, in tokens")
         self.context = QSpinBox(minimum=256, maximum=131072, singleStep=1024)
         self.context.setPrefix("ctx ")
         self.context.setAccessibleName("Context length")
@@ -143,25 +164,26 @@ class MainWindow(QMainWindow):
         self.context.setValue(self.services.settings.context_length or 4096)
         self.context.editingFinished.connect(self._context_changed)
         self.system_button = QPushButton("System…")
-        self.system_button.setToolTip("System prompt and saved presets")
+        self.system_button.setIcon(icon("system"))
+        tip(self.system_button, "System prompt and saved presets", "Ctrl+Shift+S")
         self.system_button.setAccessibleName("System prompt and presets")
         self.system_button.clicked.connect(self.edit_system_prompt)
         self.problems_banner = ProblemsBanner(self.edit_policy)
         self.problems_banner.set_problems(self.services.warnings)
         column.addWidget(self.problems_banner)
         column.addLayout(toolbar)
-        self.route_pin = QComboBox()
+        # Long provider names must not widen the window past a small laptop screen: the
+        # pin is cut to its width, the list shows each route in full.
+        self.route_pin = ElidingComboBox(min_chars=14)
         self.route_pin.setAccessibleName("Where this conversation may run")
-        self.route_pin.setToolTip("Pin this conversation to a route; sensitive text stays on "
-                                  "this machine whatever you choose")
         self.route_pin.activated.connect(self._route_pin_changed)
-        # Long provider names must not widen the window past a small laptop screen.
-        self.route_pin.setSizeAdjustPolicy(
-            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-        self.route_pin.setMinimumContentsLength(6)
+        self.route_pin.currentTextChanged.connect(lambda text: self.route_pin.setToolTip(
+            f"{text}. Pin this conversation to a route; sensitive text stays on this "
+            f"machine whatever you choose"))
         self.pending_route_pin: str | None = None
         self._fill_route_pins()
         parameters = QHBoxLayout()
+        parameters.setSpacing(SPACE_S)
         toolbar.addWidget(self.route_pin)
         for widget in (self.temperature, self.max_tokens, self.context, self.system_button):
             parameters.addWidget(widget)
@@ -171,7 +193,9 @@ class MainWindow(QMainWindow):
         self.chat_view = ChatView()
         column.addWidget(self.chat_view, 1)
         composer_row = QHBoxLayout()
+        composer_row.setSpacing(SPACE_S)
         self.composer = Composer()
+        self.composer.setObjectName("composer")
         self.composer.setAccessibleName("Message")
         self.composer.setPlaceholderText("Ask anything — it stays on this machine")
         self.composer.setMaximumHeight(110)
@@ -179,10 +203,15 @@ class MainWindow(QMainWindow):
         composer_row.addWidget(self.composer, 1)
         buttons = QVBoxLayout()
         self.send_button = QPushButton("Send")
+        self.send_button.setIcon(icon("send", on_accent=True))
+        self.send_button.setProperty("primary", True)
         self.send_button.setAccessibleName("Send")
+        tip(self.send_button, "Send the message", "Return")
         self.send_button.clicked.connect(self.send)
         self.stop_button = QPushButton("Stop")
+        self.stop_button.setIcon(icon("stop"))
         self.stop_button.setAccessibleName("Stop answer")
+        tip(self.stop_button, "Stop the answer; what was written so far is kept", "Esc")
         self.stop_button.clicked.connect(self.stop)
         self.stop_button.setEnabled(False)
         buttons.addWidget(self.send_button)
@@ -191,6 +220,8 @@ class MainWindow(QMainWindow):
         column.addLayout(composer_row)
 
         splitter = QSplitter()
+        splitter.setHandleWidth(1)
+        splitter.setChildrenCollapsible(False)
         splitter.addWidget(self.sidebar)
         splitter.addWidget(centre)
         splitter.setStretchFactor(1, 1)
@@ -198,12 +229,14 @@ class MainWindow(QMainWindow):
         self.splitter = splitter
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
-        self.tabs.addTab(splitter, "Chat")
+        self.tabs.addTab(splitter, icon("system"), "Chat")
         self.models_tab = ModelsTab(self.services)
         self.models_tab.sig_chat_with.connect(self.chat_with_model)
         self.models_tab.sig_library_changed.connect(self._populate_models)
         self.models_tab.sig_open_settings.connect(self.open_settings)
-        self.tabs.addTab(self.models_tab, "Models")
+        self.tabs.addTab(self.models_tab, icon("model"), "Models")
+        self.tabs.setTabToolTip(0, "Chat (Ctrl+1)")
+        self.tabs.setTabToolTip(1, "Models: installed, Hugging Face search, downloads (Ctrl+2)")
         self.setCentralWidget(self.tabs)
 
         reference = getattr(self.services.settings, "reference_cloud_model", None) \
@@ -214,6 +247,8 @@ class MainWindow(QMainWindow):
             lambda: self.ui_state.setValue("tour/dismissed", True))
         dock = QDockWidget("Meters")
         dock.setObjectName("metersDock")
+        dock.setAccessibleName("Meters")
+        self.meters_dock = dock
         dock.setWidget(self.meters)
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
 
@@ -227,6 +262,7 @@ class MainWindow(QMainWindow):
         self.offline_status = QLabel()
         self.offline_status.setAccessibleName("Network status")
         self.undo_button = QPushButton("Undo delete")
+        tip(self.undo_button, "Bring the deleted conversation back", "Ctrl+Z")
         self.undo_button.hide()
         self.undo_button.clicked.connect(self._undo_delete)
         status.addPermanentWidget(self.undo_button)
@@ -246,22 +282,42 @@ class MainWindow(QMainWindow):
 
         file_menu = self.menuBar().addMenu("&File")
         action(file_menu, "New chat", QKeySequence.StandardKey.New, self.new_chat)
-        action(file_menu, "Models…", QKeySequence("Ctrl+Shift+M"),
-               lambda: self.tabs.setCurrentWidget(self.models_tab))
         action(file_menu, "Settings…", QKeySequence("Ctrl+,"), self.open_settings)
         action(file_menu, "Costs and savings…", QKeySequence("Ctrl+Shift+C"),
                self.open_costs)
         action(file_menu, "Routing policy…", QKeySequence("Ctrl+Shift+P"), self.edit_policy)
         action(file_menu, "Audit trail…", QKeySequence("Ctrl+Shift+A"), self.open_audit)
+        file_menu.addSeparator()
         action(file_menu, "Quit", QKeySequence.StandardKey.Quit, self.close)
         chat_menu = self.menuBar().addMenu("&Chat")
         action(chat_menu, "Send", QKeySequence("Ctrl+Return"), self.send)
         action(chat_menu, "Stop", QKeySequence(Qt.Key.Key_Escape), self.stop)
         action(chat_menu, "Regenerate", QKeySequence("Ctrl+R"), self.regenerate_last)
+        action(chat_menu, "Undo delete", QKeySequence.StandardKey.Undo, self._undo_delete)
+        chat_menu.addSeparator()
+        action(chat_menu, "System prompt…", QKeySequence("Ctrl+Shift+S"),
+               self.edit_system_prompt)
+        action(chat_menu, "Load model", QKeySequence("Ctrl+Shift+L"), self.load_model)
+        action(chat_menu, "Unload model", QKeySequence("Ctrl+Shift+U"), self.unload_model)
+        chat_menu.addSeparator()
         action(chat_menu, "Search conversations", QKeySequence.StandardKey.Find,
                lambda: self.sidebar.search.setFocus())
         action(chat_menu, "Focus message", QKeySequence("Ctrl+L"),
                lambda: self.composer.setFocus())
+        view_menu = self.menuBar().addMenu("&View")
+        action(view_menu, "Chat", QKeySequence("Ctrl+1"), lambda: self.tabs.setCurrentIndex(0))
+        action(view_menu, "Models", QKeySequence("Ctrl+2"),
+               lambda: self.tabs.setCurrentWidget(self.models_tab))
+        meters = self.meters_dock.toggleViewAction()
+        meters.setText("Meters")
+        meters.setShortcut(QKeySequence("Ctrl+Shift+M"))
+        view_menu.addAction(meters)
+
+    def load_model(self) -> None:
+        self.sig_load_model.emit(self.model_picker.currentData())
+
+    def unload_model(self) -> None:
+        self.sig_unload_model.emit(self.model_picker.currentData())
 
     # -- models ------------------------------------------------------------------------
     def _populate_models(self) -> None:

@@ -7,7 +7,8 @@ Run in a child process by tests/gui/test_layout_fit.py (Qt reads QT_SCALE_FACTOR
 start). The window is the real one over the real services and embedded model, with the
 content that stresses it: long conversation titles, an answered question (its route badge
 and the meters' figures), the Models tab, and each dialog. Prints one JSON object on its
-last line: {"problems": [...], "shots": [...]}; each problem is one line naming the widget.
+last line: {"problems": [...], "unnamed": [...], "shots": [...]}; each problem is one line
+naming the widget; "unnamed" lists interactive controls with no accessible name or text.
 
 What counts as a problem (everything measured with the widget's own QFontMetrics):
 - a QLabel whose text needs more width or height than the label has (word wrap and rich
@@ -82,23 +83,23 @@ def settle(rounds: int = 20) -> None:
 
 
 # -- the checks ----------------------------------------------------------------------------
-def describe(widget) -> str:  # noqa: ANN001 (QWidget)
+def describe(widget) -> str:
     name = widget.accessibleName() or widget.objectName()
     if not name and hasattr(widget, "text") and callable(widget.text):
         name = str(widget.text())[:40]
     return f"{type(widget).__name__}({name!r})"
 
 
-def _visible(widget) -> bool:  # noqa: ANN001
+def _visible(widget) -> bool:
     return widget.isVisible() and widget.width() > 0 and widget.height() > 0
 
 
-def label_needs(label):  # noqa: ANN001, ANN201 (QLabel -> QSizeF, QRect)
+def label_needs(label):
     """The size the label's text needs inside its contents rectangle, laid out as QLabel
     lays it out: wrapped at the rectangle's width when word wrap is on."""
     from PySide6.QtCore import Qt
-    from PySide6.QtGui import QTextDocument, QTextOption
     from PySide6.QtGui import Qt as GuiQt  # mightBeRichText lives in QtGui's Qt namespace
+    from PySide6.QtGui import QTextDocument, QTextOption
 
     rect = label.contentsRect().adjusted(label.margin(), label.margin(), -label.margin(),
                                          -label.margin())
@@ -124,7 +125,7 @@ def label_needs(label):  # noqa: ANN001, ANN201 (QLabel -> QSizeF, QRect)
     return size, document.idealWidth(), rect
 
 
-def label_problems(label) -> Iterator[str]:  # noqa: ANN001
+def label_problems(label) -> Iterator[str]:
     if not label.text() or (label.pixmap() is not None and not label.pixmap().isNull()):
         return
     size, ideal, rect = label_needs(label)
@@ -141,7 +142,7 @@ def label_problems(label) -> Iterator[str]:  # noqa: ANN001
             yield f"{describe(label)} wraps to {lines} lines: {label.text()[:60]!r}"
 
 
-def combo_problems(combo) -> Iterator[str]:  # noqa: ANN001
+def combo_problems(combo) -> Iterator[str]:
     from PySide6.QtWidgets import QStyle, QStyleOptionComboBox
 
     if combo.isEditable() or getattr(combo, "elides", False) or not combo.currentText():
@@ -156,7 +157,7 @@ def combo_problems(combo) -> Iterator[str]:  # noqa: ANN001
                f"it needs {needed}")
 
 
-def button_problems(button) -> Iterator[str]:  # noqa: ANN001
+def button_problems(button) -> Iterator[str]:
     if not button.text():
         return
     hint = button.sizeHint()
@@ -164,7 +165,7 @@ def button_problems(button) -> Iterator[str]:  # noqa: ANN001
         yield f"{describe(button)} needs {hint.width()} px of width, has {button.width()}"
 
 
-def view_problems(view) -> Iterator[str]:  # noqa: ANN001 (QAbstractItemView)
+def view_problems(view) -> Iterator[str]:
     from PySide6.QtCore import QRect, Qt
     from PySide6.QtWidgets import QTableWidget
 
@@ -191,7 +192,7 @@ def view_problems(view) -> Iterator[str]:  # noqa: ANN001 (QAbstractItemView)
                        f"holding its text: {text[:50]!r}")
 
 
-def layout_widgets(layout) -> Iterator:  # noqa: ANN001 (QLayout)
+def layout_widgets(layout) -> Iterator:
     for index in range(layout.count()):
         item = layout.itemAt(index)
         if item.widget() is not None:
@@ -200,7 +201,7 @@ def layout_widgets(layout) -> Iterator:  # noqa: ANN001 (QLayout)
             yield from layout_widgets(item.layout())
 
 
-def overlap_problems(widget) -> Iterator[str]:  # noqa: ANN001
+def overlap_problems(widget) -> Iterator[str]:
     if widget.layout() is None:
         return
     siblings = [w for w in layout_widgets(widget.layout()) if _visible(w)]
@@ -212,7 +213,45 @@ def overlap_problems(widget) -> Iterator[str]:  # noqa: ANN001
                        f"{shared.width()}x{shared.height()} px in {describe(widget)}")
 
 
-def audit(root, where: str) -> list[str]:  # noqa: ANN001 (QWidget)
+def unnamed_controls(root, where: str) -> list[str]:  # noqa: ANN001 (QWidget)
+    """Interactive controls a screen reader could only call by their class: no accessible
+    name and no text of their own."""
+    from PySide6.QtWidgets import (
+        QAbstractButton,
+        QAbstractItemView,
+        QAbstractSlider,
+        QAbstractSpinBox,
+        QComboBox,
+        QLineEdit,
+        QPlainTextEdit,
+        QScrollBar,
+        QTextEdit,
+        QWidget,
+    )
+
+    interactive = (QAbstractButton, QAbstractItemView, QAbstractSlider, QAbstractSpinBox,
+                   QComboBox, QLineEdit, QPlainTextEdit, QTextEdit)
+    found = []
+    for widget in root.findChildren(QWidget):
+        if not _visible(widget) or not isinstance(widget, interactive) \
+                or isinstance(widget, QScrollBar):
+            continue
+        # The line edit inside a spin or combo box, the list inside a combo box: the outer
+        # control carries the name.
+        parent = widget.parentWidget()
+        while parent is not None and not isinstance(parent, QAbstractSpinBox | QComboBox):
+            parent = parent.parentWidget()
+        if parent is not None:
+            continue
+        text = widget.text() if isinstance(widget, QAbstractButton) else ""
+        if not widget.accessibleName().strip() and not str(text).strip():
+            found.append(f"{where}: {type(widget).__name__} "
+                         f"(object {widget.objectName()!r}, tooltip {widget.toolTip()!r}) "
+                         f"has no accessible name or text")
+    return found
+
+
+def audit(root, where: str) -> list[str]:
     from PySide6.QtWidgets import (
         QAbstractItemView,
         QComboBox,
@@ -242,11 +281,13 @@ class Scenes:
     def __init__(self, width: int, height: int, out: Path) -> None:
         self.width, self.height, self.out = width, height, out
         self.problems: list[str] = []
+        self.unnamed: list[str] = []
         self.shots: list[str] = []
 
-    def check(self, widget, name: str) -> None:  # noqa: ANN001
+    def check(self, widget, name: str) -> None:
         settle()
         self.problems.extend(audit(widget, name))
+        self.unnamed.extend(unnamed_controls(widget, name))
         if widget.isWindow() and (widget.width() > self.width or widget.height() > self.height):
             self.problems.append(f"{name}: {widget.width()}x{widget.height()} does not fit a "
                                  f"{self.width}x{self.height} screen")
@@ -254,7 +295,7 @@ class Scenes:
         widget.grab().save(str(target))
         self.shots.append(str(target))
 
-    def dialog(self, dialog, name: str, ready: Callable[[], bool] = lambda: True) -> None:  # noqa: ANN001
+    def dialog(self, dialog, name: str, ready: Callable[[], bool] = lambda: True) -> None:
         dialog.show()
         wait_until(ready, 60)
         self.check(dialog, name)
@@ -266,7 +307,7 @@ class Scenes:
         dialog.close()
 
 
-def open_answered_conversation(window) -> None:  # noqa: ANN001 (MainWindow)
+def open_answered_conversation(window) -> None:
     """A conversation answered on this machine, as the store keeps it, opened in the window,
     and the meters showing that answer's figures."""
     store, model = window.services.store, window.services.library.list()[0]
@@ -338,7 +379,8 @@ def run(width: int, height: int, out: Path) -> dict:
 
     window.close()
     services.close()
-    return {"problems": scenes.problems, "shots": scenes.shots}
+    return {"problems": scenes.problems, "unnamed": list(dict.fromkeys(scenes.unnamed)),
+            "shots": scenes.shots}
 
 
 def main() -> int:
