@@ -16,6 +16,7 @@ from decimal import Decimal
 
 import psutil
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
+from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
@@ -32,6 +33,7 @@ from app.gui.throughput_chart import create_chart, with_gaps
 from routing.pricing.money import format_usd
 
 CHART_SECONDS = 300
+CHART_AFTER_SHOW_MS = 400
 TOUR = ("<b>What these figures mean.</b> <i>Decode</i> is how fast the answer is written; "
         "<i>prefill</i> how fast your prompt is read; <i>TTFT</i> the wait before the first "
         "word. Power and energy come from a hardware sensor when this machine has one, an "
@@ -133,7 +135,13 @@ class MetersPanel(QWidget):
         self._loader.sig_ready.connect(self._on_sensors)
         threading.Thread(target=self._discover_sensors, name="sensor-discovery",
                          daemon=True).start()
-        QTimer.singleShot(300, self._create_chart)  # pyqtgraph loads after the first paint
+
+    def showEvent(self, event: QShowEvent) -> None:
+        # pyqtgraph (numpy and all, ~0.5 s) loads once the window has painted, not before:
+        # the first paint follows the show within a frame or two.
+        if self._chart is None:
+            QTimer.singleShot(CHART_AFTER_SHOW_MS, self._create_chart)
+        super().showEvent(event)
 
     # -- figure helpers ----------------------------------------------------------------
     def _set(self, key: str, value: str, source: str) -> None:
@@ -260,6 +268,8 @@ class MetersPanel(QWidget):
 
     # -- chart -------------------------------------------------------------------------
     def _create_chart(self) -> None:
+        if self._chart is not None:
+            return
         try:
             plot, self._tps_curve, self._watts_curve = create_chart(CHART_SECONDS)
         except ImportError:

@@ -213,7 +213,7 @@ def overlap_problems(widget) -> Iterator[str]:
                        f"{shared.width()}x{shared.height()} px in {describe(widget)}")
 
 
-def unnamed_controls(root, where: str) -> list[str]:  # noqa: ANN001 (QWidget)
+def unnamed_controls(root, where: str) -> list[str]:
     """Interactive controls a screen reader could only call by their class: no accessible
     name and no text of their own."""
     from PySide6.QtWidgets import (
@@ -222,6 +222,7 @@ def unnamed_controls(root, where: str) -> list[str]:  # noqa: ANN001 (QWidget)
         QAbstractSlider,
         QAbstractSpinBox,
         QComboBox,
+        QHeaderView,
         QLineEdit,
         QPlainTextEdit,
         QScrollBar,
@@ -234,7 +235,7 @@ def unnamed_controls(root, where: str) -> list[str]:  # noqa: ANN001 (QWidget)
     found = []
     for widget in root.findChildren(QWidget):
         if not _visible(widget) or not isinstance(widget, interactive) \
-                or isinstance(widget, QScrollBar):
+                or isinstance(widget, QScrollBar | QHeaderView):
             continue
         # The line edit inside a spin or combo box, the list inside a combo box: the outer
         # control carries the name.

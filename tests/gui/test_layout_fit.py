@@ -48,7 +48,7 @@ def audit(case: str, home: Path) -> dict:
         f"the layout audit did not finish (rc {result.returncode}):\n{result.stderr[-3000:]}")
     found = _audits[case] = json.loads(lines[-1])
     # Every scene was rendered: a scene that silently failed to show would pass.
-    assert SCENES <= {Path(shot).stem for shot in found["shots"]}, found["shots"]
+    assert {Path(shot).stem for shot in found["shots"]} >= SCENES, found["shots"]
     return found
 
 
