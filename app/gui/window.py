@@ -474,6 +474,33 @@ class MainWindow(QMainWindow):
                 self.active["widget"] = widget
                 widget.set_text(self.active["text"])
 
+    def _sync_last_turn(self) -> None:
+        """Give the widgets of the turn that just ended their stored ids, statuses and
+        routes, in place: rebuilding the whole conversation after every answer re-laid out
+        every message, which grows with the conversation. Falls back to a rebuild when the
+        view and the store disagree."""
+        stored = self.services.store.messages(self.conversation_id)
+        shown = self.chat_view.messages
+        if len(stored) != len(shown):
+            self._show_messages()
+            return
+        for widget, message in zip(reversed(shown), reversed(stored), strict=True):
+            if widget.role != message.role:
+                self._show_messages()
+                return
+            if widget.message_id == message.id and message.status == "complete":
+                break  # older messages were synced when their own turn ended
+            widget.message_id = message.id
+            widget.set_status(message.status)
+            if message.role == "assistant":
+                widget.set_route({"target": message.route_target, "rule": message.route_rule,
+                                  "reason": message.route_reason,
+                                  "model": self._model_name(message.model_id)})
+                if message.error:
+                    widget.set_text(f"{message.content}\n\n> ⚠ {message.error}")
+                elif widget.text() != message.content:
+                    widget.set_text(message.content)
+
     def _model_name(self, model_id: str | None) -> str:
         try:
             return self.services.library.get(model_id).name if model_id else ""
@@ -666,7 +693,7 @@ class MainWindow(QMainWindow):
         if figures.get("finish_reason") == "length":
             self.statusBar().showMessage("The answer reached its token limit.", 4000)
         if self.conversation_id == finished["conversation_id"]:
-            self._show_messages()  # ids, statuses and routes as stored
+            self._sync_last_turn()  # ids, statuses and routes as stored
         self.sidebar.refresh(select=self.conversation_id)
 
     def _on_turn_failed(self, request_id: int, message: str) -> None:
