@@ -111,8 +111,11 @@ class CodeBlock(QFrame):
         # so a short block shows whole without a scroll bar.
         margins = self.editor.contentsMargins()
         chrome = int(2 * self.editor.document().documentMargin()) + margins.top() \
-            + margins.bottom() + 2 * self.editor.frameWidth() + 4
+            + margins.bottom() + 2 * self.editor.frameWidth() + 8
         self.editor.setFixedHeight(lines * metrics.lineSpacing() + chrome)
+        self.editor.setVerticalScrollBarPolicy(
+            Qt.ScrollBarPolicy.ScrollBarAsNeeded if text.count("\n") + 1 > MAX_CODE_LINES
+            else Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
 
     def text(self) -> str:
         return self._text

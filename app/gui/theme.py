@@ -181,8 +181,9 @@ QStatusBar::item {{ border: none; }}
 #meterValue {{ font-weight: 600; }}
 #codeBlock {{ border: 1px solid {c.border}; border-radius: {RADIUS_M}px;
               background: {c.surface_alt}; }}
-#codeBlock QPlainTextEdit {{ border: none; background: transparent; }}
+#codeBlock QPlainTextEdit {{ border: none; background: transparent; padding: 0px; }}
 #tour {{ border: 1px solid {c.border}; border-radius: {RADIUS_L}px; background: {c.surface}; }}
+#emptyHint {{ color: {c.muted}; }}
 #emptyState {{ color: {c.muted}; padding: {SPACE_XL}px; }}
 #emptyTitle {{ font-size: {font_pt("title")}pt; font-weight: 600; color: {c.text}; }}
 #composer {{ border-radius: {RADIUS_L}px; padding: {SPACE_S}px; }}
