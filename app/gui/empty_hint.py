@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtWidgets import QAbstractItemView, QLabel
+from shiboken6 import isValid
 
 from app.gui.theme import SPACE_L
 
@@ -43,5 +44,7 @@ class EmptyHint(QObject):
         return False
 
     def update(self, *_args: object) -> None:
+        if not isValid(self.view) or not isValid(self.label):
+            return  # the table's model empties itself while the table is being destroyed
         self.label.setGeometry(self.view.viewport().rect())
         self.label.setVisible(self.view.model().rowCount() == 0)
