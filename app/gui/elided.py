@@ -80,13 +80,30 @@ class ElidingComboBox(QComboBox):
     elides = True
 
     def __init__(self, parent: QWidget | None = None, *, min_chars: int = 12,
-                 popup_max_chars: int = 80) -> None:
+                 popup_max_chars: int = 80, hug_text: bool = True) -> None:
         super().__init__(parent)
+        self._hug_text = hug_text  # False: ask only for min_chars, take what a stretch gives
         self.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         self.setMinimumContentsLength(min_chars)
         self._popup_max_chars = popup_max_chars
         self.view().setTextElideMode(Qt.TextElideMode.ElideMiddle)
         self.currentTextChanged.connect(self.setToolTip)
+        self.currentTextChanged.connect(lambda _text: self.updateGeometry())
+
+    def sizeHint(self) -> QSize:
+        """Wide enough for the current item in full (up to the popup's cap) when there is
+        room; the minimum size hint stays `min_chars` wide for when there is not."""
+        hint = super().sizeHint()
+        if not self._hug_text:
+            return hint
+        metrics = self.fontMetrics()
+        chrome = hint.width() - metrics.averageCharWidth() * self.minimumContentsLength()
+        text = min(metrics.horizontalAdvance(self.currentText()),
+                   metrics.averageCharWidth() * self._popup_max_chars)
+        return QSize(max(hint.width(), text + chrome), hint.height())
+
+    def minimumSizeHint(self) -> QSize:
+        return super().sizeHint()
 
     def showPopup(self) -> None:
         metrics = self.view().fontMetrics()

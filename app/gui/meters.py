@@ -53,7 +53,7 @@ class MetersPanel(QWidget):
         self.setAccessibleName("Live meters")
         self.setMaximumWidth(420)
         # Wide enough for a figure and its name side by side; the sources wrap below them.
-        self.setMinimumWidth(self.fontMetrics().averageCharWidth() * 34)
+        self.setMinimumWidth(self.fontMetrics().averageCharWidth() * 26)
         self.reference_model = reference_model
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)

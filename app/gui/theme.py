@@ -9,6 +9,7 @@ Qt 6.5+), light when the OS does not say, and changes live when the OS switches.
 
 from __future__ import annotations
 
+import os
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -59,6 +60,11 @@ DARK = Colours(window="#1b1d21", surface="#23262b", surface_alt="#2c3036", sideb
 
 
 def is_dark() -> bool:
+    """The OS's choice; STILLROOM_THEME=light or dark overrides it (screenshots, or an OS
+    that reports no scheme)."""
+    forced = os.environ.get("STILLROOM_THEME", "").strip().lower()
+    if forced in ("light", "dark"):
+        return forced == "dark"
     hints = QGuiApplication.styleHints()
     scheme = getattr(hints, "colorScheme", None)  # Qt 6.5+; older Qt: light
     return scheme is not None and scheme() == Qt.ColorScheme.Dark
@@ -136,7 +142,7 @@ QComboBox::down-arrow {{ image: url({down}); width: {SPACE_M}px; height: {SPACE_
 QComboBox QAbstractItemView {{ border: 1px solid {c.border}; background: {c.surface};
     selection-background-color: {c.accent_soft}; selection-color: {c.text};
     padding: {SPACE_XS}px; }}
-QSpinBox, QDoubleSpinBox {{ padding-right: {SPACE_L + SPACE_XS}px; }}
+QSpinBox, QDoubleSpinBox {{ padding: {SPACE_XS}px {SPACE_L}px {SPACE_XS}px {SPACE_XS}px; }}
 QSpinBox::up-button, QDoubleSpinBox::up-button {{ subcontrol-origin: border;
     subcontrol-position: top right; width: {SPACE_L}px; border: none; }}
 QSpinBox::down-button, QDoubleSpinBox::down-button {{ subcontrol-origin: border;

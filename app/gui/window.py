@@ -132,16 +132,18 @@ class MainWindow(QMainWindow):
         toolbar.setSpacing(SPACE_S)
         # Model names can be long (a Hub file name, a quantization, a size, the fit word):
         # the picker cuts them to its width and lists them in full when opened.
-        self.model_picker = ElidingComboBox(min_chars=16)
+        self.model_picker = ElidingComboBox(min_chars=6, hug_text=False)
         self.model_picker.setAccessibleName("Model")
         toolbar.addWidget(self.model_picker, 1)
-        self.load_button = QPushButton("Load")
+        # Icon buttons, named for screen readers, their shortcut in the tooltip: the row
+        # must leave the picker room on a small screen.
+        self.load_button = QPushButton()
         self.load_button.setIcon(icon("load"))
         self.load_button.setAccessibleName("Load model")
         tip(self.load_button, "Load the model now instead of at the first message",
             "Ctrl+Shift+L")
         self.load_button.clicked.connect(self.load_model)
-        self.unload_button = QPushButton("Unload")
+        self.unload_button = QPushButton()
         self.unload_button.setIcon(icon("unload"))
         self.unload_button.setAccessibleName("Unload model")
         tip(self.unload_button, "Free the memory the model uses", "Ctrl+Shift+U")
@@ -174,7 +176,7 @@ class MainWindow(QMainWindow):
         column.addLayout(toolbar)
         # Long provider names must not widen the window past a small laptop screen: the
         # pin is cut to its width, the list shows each route in full.
-        self.route_pin = ElidingComboBox(min_chars=14)
+        self.route_pin = ElidingComboBox(min_chars=6)
         self.route_pin.setAccessibleName("Where this conversation may run")
         self.route_pin.activated.connect(self._route_pin_changed)
         self.route_pin.currentTextChanged.connect(lambda text: self.route_pin.setToolTip(
@@ -185,7 +187,8 @@ class MainWindow(QMainWindow):
         parameters = QHBoxLayout()
         parameters.setSpacing(SPACE_S)
         toolbar.addWidget(self.route_pin)
-        for widget in (self.temperature, self.max_tokens, self.context, self.system_button):
+        toolbar.addWidget(self.system_button)
+        for widget in (self.temperature, self.max_tokens, self.context):
             parameters.addWidget(widget)
         parameters.addStretch()
         column.addLayout(parameters)
