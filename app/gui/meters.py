@@ -82,6 +82,9 @@ class MetersPanel(QWidget):
         self.tour.setVisible(show_tour)
         layout.addWidget(self.tour)
 
+        # The chart first: the trend is what a glance looks for; the figures scroll below.
+        self.chart_holder = QVBoxLayout()
+        layout.addLayout(self.chart_holder)
         self.values: dict[str, QLabel] = {}
         self.sources: dict[str, QLabel] = {}
         rows = [("decode", "Decode"), ("prefill", "Prefill"), ("ttft", "Time to first token"),
@@ -110,8 +113,6 @@ class MetersPanel(QWidget):
             row.addWidget(source)
             layout.addLayout(row)
             self.values[key], self.sources[key] = value, source
-        self.chart_holder = QVBoxLayout()
-        layout.addLayout(self.chart_holder)
         layout.addStretch()
 
         self._set("power", "…", "looking for power sensors")
@@ -286,6 +287,8 @@ class MetersPanel(QWidget):
             return
         self._tps_curve.setData(*with_gaps(self.tps_history, now))
         self._watts_curve.setData(*with_gaps(self.watts_history, now))
+        top = max((v for _, v in (*self.tps_history, *self.watts_history)), default=1.0)
+        self._chart.setYRange(0, max(1.0, top * 1.15), padding=0)
 
     def close_sensors(self) -> None:
         self.timer.stop()

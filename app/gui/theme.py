@@ -44,6 +44,7 @@ class Colours:
     accent_text: str
     accent_soft: str    # selected rows, the local badge
     badge_text: str
+    local_soft: str     # a local badge: green, "stayed here"
     cloud_soft: str     # a cloud or on-premises badge
     warning_soft: str
     warning_text: str
@@ -52,10 +53,12 @@ class Colours:
 LIGHT = Colours(window="#f6f7f9", surface="#ffffff", surface_alt="#eef1f5", sidebar="#eceff3",
                 border="#d5dae1", text="#1d232b", muted="#5d6875", accent="#2f5fb3",
                 accent_text="#ffffff", accent_soft="#dde7f7", badge_text="#1f4d2e",
+                local_soft="#dcefe2",
                 cloud_soft="#f6e7cf", warning_soft="#fff3d6", warning_text="#5c3b00")
 DARK = Colours(window="#1b1d21", surface="#23262b", surface_alt="#2c3036", sidebar="#17191c",
                border="#3a3f46", text="#e6e8eb", muted="#9aa3ad", accent="#6d9eeb",
                accent_text="#0d1117", accent_soft="#27364f", badge_text="#bfe3c9",
+               local_soft="#1f3a2a",
                cloud_soft="#4a3b22", warning_soft="#4a3b1a", warning_text="#fff3d6")
 
 
@@ -179,7 +182,7 @@ QStatusBar::item {{ border: none; }}
 #routeBadge {{ border-radius: {RADIUS_L}px; padding: 1px {SPACE_S}px;
                font-size: {font_pt("caption")}pt; background: {c.accent_soft};
                color: {c.text}; }}
-#routeBadge[route="local"] {{ color: {c.badge_text}; }}
+#routeBadge[route="local"] {{ color: {c.badge_text}; background: {c.local_soft}; }}
 #routeBadge[route="remote"] {{ background: {c.cloud_soft}; }}
 #messageStatus, #meterSource, #codeLanguage, #caption {{ color: {c.muted};
     font-size: {font_pt("caption")}pt; }}

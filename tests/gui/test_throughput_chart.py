@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from app.gui.throughput_chart import GAP_S, time_ago_label, time_ticks, with_gaps
+from app.gui.throughput_chart import GAP_S, axis_ticks, time_ago_label, time_ticks, with_gaps
 
 
 def test_the_time_axis_reads_minutes_ago_up_to_now() -> None:
@@ -14,6 +14,11 @@ def test_the_time_axis_reads_minutes_ago_up_to_now() -> None:
     assert [x for x, _label in ticks] == [-300, -240, -180, -120, -60, 0]
     assert time_ago_label(-3) == "3 s ago" and time_ago_label(-90) == "1 min 30 s ago"
     assert not any(label.startswith("-") for _x, label in ticks)
+    # In the narrow meters panel two ticks carry words; the other minutes are bare ticks.
+    labelled, minutes = axis_ticks(300)
+    assert labelled == [(-240.0, "4 min ago"), (0.0, "now")]
+    assert [x for x, _label in minutes] == [-300, -180, -120, -60]
+    assert all(label == "" for _x, label in minutes)
 
 
 def test_an_idle_pause_between_answers_is_a_gap() -> None:
@@ -48,6 +53,6 @@ def test_the_meters_chart_draws_gaps_between_answers(qtbot) -> None:
     _xs, ys = panel._tps_curve.getData()
     assert sum(math.isnan(y) for y in ys) == 1
     assert panel._tps_curve.opts["connect"] == "finite"
-    ticks = panel._chart.getAxis("bottom")._tickLevels[0]
-    assert ticks[-1] == (0.0, "now")
+    ends = panel._chart.getAxis("bottom")._tickLevels[0]
+    assert ends == [(-240.0, "4 min ago"), (0.0, "now")]
     panel.close_sensors()
