@@ -6,7 +6,7 @@ import itertools
 from dataclasses import replace
 
 from PySide6.QtCore import QSettings, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QKeyEvent, QKeySequence
+from PySide6.QtGui import QAction, QCloseEvent, QKeyEvent, QKeySequence, QShowEvent
 from PySide6.QtWidgets import (
     QDockWidget,
     QDoubleSpinBox,
@@ -43,6 +43,8 @@ from app.turn.chat_turn import ChatOptions
 REPAINT_MS = 33  # ~30 frames a second: smooth text without a repaint per token
 METERS_EVERY = 8  # repaints between meter refreshes (~4 a second): readable, and cheap
 DEFAULT_REFERENCE_MODEL = "gpt-4o-mini"
+MODELS_TAB_AFTER_SHOW_MS = 300
+MODELS_TIP = "Models: installed, Hugging Face search, downloads (Ctrl+2)"
 EMPTY_STATE = ("<h2>Private chat, on this machine</h2><p>{model} is ready. Type a question "
                "below and press Enter; nothing you type leaves this computer.</p>"
                "<p>To try another model, open the Models tab (Ctrl+2).</p>"
@@ -233,13 +235,16 @@ class MainWindow(QMainWindow):
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
         self.tabs.addTab(splitter, icon("system"), "Chat")
-        self.models_tab = ModelsTab(self.services)
-        self.models_tab.sig_chat_with.connect(self.chat_with_model)
-        self.models_tab.sig_library_changed.connect(self._populate_models)
-        self.models_tab.sig_open_settings.connect(self.open_settings)
-        self.tabs.addTab(self.models_tab, icon("model"), "Models")
+        # The Models tab (three panels, the download queue) is built just after the first
+        # paint, or at once when asked for: a placeholder holds its place until then.
+        self._models_tab: ModelsTab | None = None
+        self._models_placeholder = QWidget()
+        self.tabs.addTab(self._models_placeholder, icon("model"), "Models")
         self.tabs.setTabToolTip(0, "Chat (Ctrl+1)")
-        self.tabs.setTabToolTip(1, "Models: installed, Hugging Face search, downloads (Ctrl+2)")
+        self.tabs.setTabToolTip(1, MODELS_TIP)
+        self.tabs.currentChanged.connect(
+            lambda index: self.models_tab if self.tabs.widget(index)
+            is self._models_placeholder else None)
         self.setCentralWidget(self.tabs)
 
         reference = getattr(self.services.settings, "reference_cloud_model", None) \
@@ -315,6 +320,31 @@ class MainWindow(QMainWindow):
         meters.setText("Meters")
         meters.setShortcut(QKeySequence("Ctrl+Shift+M"))
         view_menu.addAction(meters)
+
+    @property
+    def models_tab(self) -> ModelsTab:
+        if self._models_tab is None:
+            tab = ModelsTab(self.services)
+            tab.sig_chat_with.connect(self.chat_with_model)
+            tab.sig_library_changed.connect(self._populate_models)
+            tab.sig_open_settings.connect(self.open_settings)
+            self._models_tab = tab  # before the swap: currentChanged asks for it again
+            index = self.tabs.indexOf(self._models_placeholder)
+            showing = self.tabs.currentIndex() == index
+            self.tabs.blockSignals(True)
+            self.tabs.insertTab(index, tab, icon("model"), "Models")
+            self.tabs.removeTab(index + 1)
+            self.tabs.setTabToolTip(index, MODELS_TIP)
+            if showing:
+                self.tabs.setCurrentIndex(index)
+            self.tabs.blockSignals(False)
+            self._models_placeholder.deleteLater()
+        return self._models_tab
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if self._models_tab is None:  # after the first paint: the downloads resume then
+            QTimer.singleShot(MODELS_TAB_AFTER_SHOW_MS, lambda: self.models_tab)
 
     def load_model(self) -> None:
         self.sig_load_model.emit(self.model_picker.currentData())
@@ -774,6 +804,7 @@ class MainWindow(QMainWindow):
             self.workers.worker.cancel(self.active["request_id"])
         self.workers.stop()
         self.sidebar.flush_deletes()
-        self.models_tab.shutdown()
+        if self._models_tab is not None:
+            self._models_tab.shutdown()
         self.meters.close_sensors()
         super().closeEvent(event)
