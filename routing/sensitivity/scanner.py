@@ -11,12 +11,14 @@ import re
 from collections.abc import Sequence
 
 from routing.sensitivity import (
+    context,
     credentials,
     custom,
     financial,
     health,
     mnpi,
     mnpi_signals,
+    mrz,
     personal,
     privilege,
 )
@@ -43,9 +45,12 @@ _NUMBER_LEAD = 3
 _NOTHING_FOUND = SensitivityReport(sensitive=False, categories=(), spans=())
 
 
-def scan(text: str, *, custom_terms: Sequence[str] = ()) -> SensitivityReport:
+def scan(text: str, *, custom_terms: Sequence[str] = (),
+         context_threshold: float = context.DEFAULT_THRESHOLD) -> SensitivityReport:
     """Decide, offline, whether text holds privileged, personal or otherwise sensitive data.
 
+    context_threshold: the score at which the contextual layer's cues make text sensitive
+    (the policy's `[sensitivity] context_threshold`; see context.py).
     Pure and deterministic: no I/O, no network, no global state beyond compiled patterns.
     """
     if not isinstance(text, str):
@@ -76,6 +81,8 @@ def scan(text: str, *, custom_terms: Sequence[str] = ()) -> SensitivityReport:
         has_long_number=has_long_number,
         gates=gates,
     )
+    if "<" in text:  # every machine-readable zone has fillers
+        mrz.find(text, spans)
     identifies_person = len(spans) > before_personal
     health.find(
         text,
@@ -93,5 +100,11 @@ def scan(text: str, *, custom_terms: Sequence[str] = ()) -> SensitivityReport:
     if len(spans) == before_mnpi:  # the broad rules, for what the phrases above did not name
         mnpi_signals.find(folded, spans, gates)
     custom.find(text, custom_terms, spans)
-    return SensitivityReport.from_spans(spans) if spans else _NOTHING_FOUND
+    situation = context.assess(text, folded, gates, context_threshold)
+    if situation is None:
+        return SensitivityReport.from_spans(spans) if spans else _NOTHING_FOUND
+    if situation.sensitive:
+        # The situation is the whole text's, not one phrase's: the span covers all of it.
+        spans.append(Span(0, len(text), situation.category, "context"))
+    return SensitivityReport.from_spans(spans, situation)
 

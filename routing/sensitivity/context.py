@@ -1,0 +1,194 @@
+"""The contextual layer: text that is sensitive because of who said it to whom, and why.
+
+The detectors find what has a shape (a card, a stamp, a diagnosis next to a name). A lawyer's
+note that "the client told us he signed after the deadline; how do we advise him?" has none:
+it is sensitive because of its situation. This layer reads the situation from cue families
+(cues.py: role, matter, secrecy, stake, marker, and a particular person or amount found here
+by pattern), adds their weights into a score and compares it with the policy's threshold
+(`[sensitivity] context_threshold`, default DEFAULT_THRESHOLD). One family alone stays below
+it (a question about "clients" or "salaries" is not a confidence); who + what + how it was
+shared reaches it.
+
+Dampeners lower the score for text that only looks like a situation: fiction, a template with
+blanks, made-up test data, news already public, a general question about no one in
+particular. They never touch the hard categories: this layer only adds findings, it never
+removes a detector's.
+
+The result carries its explanation (which cues fired, the score, the threshold, what lowered
+it), so the route explanation and `stillroom route evaluate --verbose` can say why.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from routing.sensitivity.cues import CUES, DAMPENERS, WEIGHTS
+from routing.sensitivity.text import GATES
+
+DEFAULT_THRESHOLD = 1.0
+# Each cue and dampener gets a bit in the scanner's one automaton pass (text.GATES): a prompt
+# with none of the stems (most plain prompts) costs one AND here.
+_CUE_BITS = tuple((cue, GATES.any_of(*cue.needles)) for cue in CUES)
+_ANY_CUE = 0
+for _cue, _bit in _CUE_BITS:
+    _ANY_CUE |= _bit
+_DAMPENER_BITS = tuple((dampener, GATES.any_of(*dampener.needles)) for dampener in DAMPENERS)
+
+# A particular case: an amount of money, a person named with an honorific, by first and last
+# name in mid-sentence or right after a role word, a forwarded message's header lines.
+_AMOUNT = re.compile(
+    r"[$€£¥₹]\s?\d|\d\s?[$€£¥₹]|\d(?:[.,]\d+)?\s?(?:k|m|mn|bn|million|billion|mio|mrd|millions?|milliards?|"
+    r"millones|milioni|miljoen|milhões|mln|tys|eur|usd|gbp|chf|pln|jpy|cny)\b|\d\s?(?:万|億|亿)"
+)
+_HONORIFIC_NAME = re.compile(
+    r"\b(?:Mr|Mrs|Ms|Dr|Herr|Frau|M|Mme|Mlle|Sr|Sra|Dhr|Mevr|Pan|Pani|Sig|Sig\.ra)\.?\s"
+    r"[A-ZÀ-Ý][\w'\-]+"
+)
+_MID_SENTENCE_NAME = re.compile(
+    r"(?<=[a-zà-ÿ,] )[A-ZÀ-Ý][a-zà-ÿ'\-]+ (?:(?:van|von|de|da|del|di|le|la)\s)?[A-ZÀ-Ý][a-zà-ÿ'\-]+"
+)
+_ROLE_NAME = re.compile(
+    r"\b(?:client|employee|colleague|patient|candidate|witness|manager|mandant(?:in)?|"
+    r"mitarbeiter(?:in)?|kolleg(?:e|in)|salarié(?:e)?|collègue|empleado|empleada|dipendente|"
+    r"collega|werknemer|medewerker|funcionári[oa]|pracowni(?:k|czka))\s[A-ZÀ-Ý][a-zà-ÿ'\-]+"
+)
+_CJK_NAME = re.compile(r"[\u4e00-\u9fff\u30a0-\u30ff]{1,4}(?:さん|様|氏|部長|課長|先生|女士|总|经理)")
+_HEADER = re.compile(
+    r"(?m)^\s*(?:from|to|subject|re|cc|von|an|betreff|de|objet|para|asunto|oggetto|da|van|aan|"
+    r"onderwerp|assunto|od|do|temat|件名|主题|发件人)\s?[:：]"
+)
+
+
+# Blanks to fill in: [CLIENT NAME], [Name], ____, {{client}}, <EMPLOYEE>.
+_BLANK = re.compile(r"\[[A-Z][A-Za-z _\-]{2,}\]|_{3,}|\{\{\s*\w|<[A-Z][A-Z _]{2,}>")
+_TEMPLATE = next(dampener for dampener in DAMPENERS if dampener.name == "template")
+_GENERAL = next(dampener for dampener in DAMPENERS if dampener.name == "general")
+# A text that opens as a question about a topic ("can in-house counsel's advice be
+# privileged?"), not as a request ("can you summarise ...").
+_QUESTION = re.compile(
+    r"(?:what|what's|how|why|when|which|is|are|does|do|can(?! you)|could(?! you)|should|"
+    r"explain|define|describe|compare|was ist|wie|warum|qu'est|comment|pourquoi|qué|cómo|"
+    r"por qué|cosa|come|perché|wat|hoe|waarom|o que|como|porque|czym|jak|dlaczego)\b"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ContextAssessment:
+    """What the contextual layer read in a text, and why it decided as it did."""
+
+    score: float
+    threshold: float
+    cues: tuple[tuple[str, str], ...]  # (family, label), in the order cues.py lists them
+    lowered_by: tuple[str, ...]  # what each dampener says: "reads as fiction"
+    category: str
+
+    @property
+    def sensitive(self) -> bool:
+        return self.score >= self.threshold
+
+    def explain(self) -> str:
+        """One line: "context 1.20 >= 1.00: a client (role), told us (secrecy); ..."."""
+        relation = ">=" if self.sensitive else "<"
+        fired = ", ".join(f"{label} ({family})" for family, label in self.cues) or "no cues"
+        line = f"context {self.score:.2f} {relation} {self.threshold:.2f}: {fired}"
+        if self.lowered_by:
+            line += "; lowered: " + "; ".join(self.lowered_by)
+        return line
+
+    def to_json(self) -> dict:
+        return {
+            "score": round(self.score, 3),
+            "threshold": self.threshold,
+            "sensitive": self.sensitive,
+            "category": self.category,
+            "cues": [{"family": family, "cue": label} for family, label in self.cues],
+            "lowered_by": list(self.lowered_by),
+        }
+
+
+# Which category a finding is filed under when several matter cues fired: the most specific.
+_CATEGORY_ORDER = ("health", "hr", "litigation", "mnpi", "privilege", "client_confidence")
+
+
+def assess(text: str, folded: str, gates: int, threshold: float = DEFAULT_THRESHOLD
+           ) -> ContextAssessment | None:
+    """Score text's situation; None when no cue at all fired (most prompts)."""
+    if not gates & _ANY_CUE:
+        return None
+    fired = [cue for cue, bit in _CUE_BITS if gates & bit]
+    if any(cue.family == "marker" for cue in fired):
+        # "confidential" inside a stamp ("strictly confidential") is the stamp, not a second cue.
+        fired = [cue for cue in fired if cue.label != "confidential"]
+    by_family: dict[str, list[float]] = {}
+    for cue in fired:
+        by_family.setdefault(cue.family, []).append(cue.weight)
+    cues = [(cue.family, cue.label) for cue in fired]
+    particular = _particulars(text, folded)
+    if particular:
+        by_family["particular"] = [1.0] * len(particular)
+        cues += [("particular", label) for label in particular]
+    raw = sum(_family_weight(family, shares) for family, shares in by_family.items())
+    # A general question is about no particular person or matter: no stake, nobody named as
+    # a person, no amount, no forwarded message, nothing said in confidence.
+    particular_case = bool({"stake", "secrecy"} & by_family.keys()) or bool(
+        set(particular) - {"a named party"})
+
+    factor = 1.0
+    lowered: list[str] = []
+    for dampener, bit in _DAMPENER_BITS:
+        if not gates & bit:
+            continue
+        if dampener.name == "public" and "secrecy" in by_family:
+            continue  # "hasn't been announced" is the opposite of news
+        if dampener.name == "general" and particular_case:
+            continue  # a question about our client, or about a named person, is particular
+        factor *= dampener.factor
+        lowered.append(dampener.says)
+    if _TEMPLATE.says not in lowered and _BLANK.search(text):
+        factor *= _TEMPLATE.factor
+        lowered.append(_TEMPLATE.says)
+    if _GENERAL.says not in lowered and not particular_case and _QUESTION.match(folded.lstrip()):
+        factor *= _GENERAL.factor
+        lowered.append(_GENERAL.says)
+    return ContextAssessment(
+        score=round(raw * factor, 3), threshold=threshold, cues=tuple(cues),
+        lowered_by=tuple(lowered), category=_category(fired, by_family))
+
+
+def _family_weight(family: str, shares: list[float]) -> float:
+    """The family's weight times its strongest cue's share, plus half for each further cue,
+    up to one and a half times the weight."""
+    shares = sorted(shares, reverse=True)
+    return WEIGHTS[family] * min(1.5, shares[0] + 0.5 * sum(shares[1:]))
+
+
+def _particulars(text: str, folded: str) -> list[str]:
+    found = []
+    if _HONORIFIC_NAME.search(text) or _ROLE_NAME.search(text) \
+            or (not text.isascii() and _CJK_NAME.search(text)):
+        found.append("a named person")
+    elif _MID_SENTENCE_NAME.search(text):
+        found.append("a named party")  # a person, a company or a case: anyone particular
+    if _AMOUNT.search(folded):
+        found.append("an amount")
+    if _HEADER.search(folded):
+        found.append("a forwarded message")
+    return found
+
+
+def _category(fired: list, by_family: dict[str, list[float]]) -> str:
+    markers = [cue.category for cue in fired if cue.family == "marker"]
+    if markers:
+        return markers[0]
+    matters = {cue.category for cue in fired if cue.family == "matter"}
+    for category in _CATEGORY_ORDER:
+        if category in matters:
+            return category
+    roles = {cue.category for cue in fired if cue.family == "role"}
+    if "secrecy" in by_family and ("client_confidence" in roles or "stake" in by_family):
+        return "client_confidence"
+    for category in _CATEGORY_ORDER:
+        if category in roles:
+            return category
+    return "client_confidence"
