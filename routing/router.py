@@ -84,7 +84,10 @@ class _Findings:
     def describe(self, sticky_before: bool) -> str:
         parts = ", ".join(f"{category} ×{count}" for category, count in self.counts.items())
         if self.message.sensitive:
-            return f"this message contains sensitive text ({parts})"
+            situation = self.message.context
+            why = f"; {situation.explain()}" if situation is not None and situation.sensitive \
+                else ""
+            return f"this message contains sensitive text ({parts}){why}"
         if self.context_counts:
             return f"text sent with this message (the system prompt or context) is sensitive " \
                    f"({parts})"
@@ -255,10 +258,13 @@ class Router:
 
     def _scan(self, request: RouteRequest) -> _Findings:
         terms = list(self.policy.sensitivity.custom_terms)
+        threshold = self.policy.sensitivity.context_threshold
         context: Counter[str] = Counter()
         for text in request.context:
-            context.update(scan(text, custom_terms=terms).category_counts())
-        return _Findings(scan(request.text, custom_terms=terms), tuple(sorted(context.items())))
+            context.update(scan(text, custom_terms=terms,
+                                context_threshold=threshold).category_counts())
+        return _Findings(scan(request.text, custom_terms=terms, context_threshold=threshold),
+                         tuple(sorted(context.items())))
 
     def decide(self, request: RouteRequest, state: RouteState | None = None, *,
                local_model: str | None = None) -> RouteDecision:
