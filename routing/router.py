@@ -84,10 +84,7 @@ class _Findings:
     def describe(self, sticky_before: bool) -> str:
         parts = ", ".join(f"{category} ×{count}" for category, count in self.counts.items())
         if self.message.sensitive:
-            situation = self.message.context
-            why = f"; {situation.explain()}" if situation is not None and situation.sensitive \
-                else ""
-            return f"this message contains sensitive text ({parts}){why}"
+            return f"this message contains sensitive text ({parts})"
         if self.context_counts:
             return f"text sent with this message (the system prompt or context) is sensitive " \
                    f"({parts})"
@@ -280,6 +277,11 @@ class Router:
             "sticky": sensitive,
         }
         trace = [f"sensitivity: {found.describe(state.conversation_sensitive)}"]
+        if found.message.context is not None:
+            # Which situation cues fired, the score and the threshold. In the trace (shown by
+            # `route explain` and the "why?" view), not in the reason the audit log keeps:
+            # cue names are words a prompt may also hold.
+            trace.append(f"sensitivity {found.message.context.explain()}")
 
         asked, asked_by = None, None
         if request.route and request.route.strip().lower() != "auto":

@@ -53,7 +53,9 @@ _ROLE_NAME = re.compile(
     r"mitarbeiter(?:in)?|kolleg(?:e|in)|salarié(?:e)?|collègue|empleado|empleada|dipendente|"
     r"collega|werknemer|medewerker|funcionári[oa]|pracowni(?:k|czka))\s[A-ZÀ-Ý][a-zà-ÿ'\-]+"
 )
-_CJK_NAME = re.compile(r"[\u4e00-\u9fff\u30a0-\u30ff]{1,4}(?:さん|様|氏|部長|課長|先生|女士|总|经理)")
+_CJK_NAME = re.compile(
+    r"[\u4e00-\u9fff\u30a0-\u30ff]{1,4}(?:さん|様|氏|部長|課長|先生|女士|总|经理)"
+)
 _HEADER = re.compile(
     r"(?m)^\s*(?:from|to|subject|re|cc|von|an|betreff|de|objet|para|asunto|oggetto|da|van|aan|"
     r"onderwerp|assunto|od|do|temat|件名|主题|发件人)\s?[:：]"

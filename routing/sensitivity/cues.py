@@ -63,7 +63,8 @@ MARKERS = (
          "社外秘", "部外秘", "極秘", "取扱注意", "社内限り", "配布禁止", "转发禁止", "禁止转发",
          "严禁外传", "请勿外传", "仅限内部", "内部资料", "绝密"),
     _cue("marker", "a non-disclosure agreement", "client_confidence",
-         " under nda", " under an nda", "subject to nda", "subject to the nda", "covered by the nda",
+         " under nda", " under an nda", "subject to nda", "subject to the nda",
+         "covered by the nda",
          "covered by nda", " unter nda", " sous nda", " bajo nda", " sotto nda", " onder nda",
          " sob nda", " objęte nda", "保密协议", "秘密保持契約", " nda ", "non-disclosure"),
     _cue("marker", "an embargo", "mnpi",
@@ -102,7 +103,8 @@ SECRECY = (
     _cue("secrecy", "not public yet", None,
          "not yet public", "not public yet", "hasn't announced", "haven't announced",
          "not announced", "haven't disclosed", "before we disclose", "haven't told anyone",
-         "hasn't told anyone", "before we go public", "not until", "no one knows yet", "not been announced", "hasn't been announced",
+         "hasn't told anyone", "before we go public", "not until", "no one knows yet",
+         "not been announced", "hasn't been announced",
          "not yet announced", "not announced yet", "before the announcement",
          "before we announce", "before it's announced", "before it is announced",
          "before it goes public", "hasn't been told", "haven't told", "hasn't told",
@@ -272,7 +274,8 @@ class Dampener(NamedTuple):
 
 DAMPENERS = (
     Dampener("fiction", "reads as fiction", 0.3, (
-        " novel", " thriller", " short story", " screenplay", " fiction", " fictional", " character",
+        " novel", " thriller", " short story", " screenplay", " fiction", " fictional",
+        " character",
         " plot ", " scene ", " episode", " tv drama", " tv series", " sitcom", " my story",
         " a story", " the story", " roman ", " drehbuch", " erzählung", " fiktiv", " récit",
         " nouvelle ", " fictif", " fictive", " novela", " guion", " cuento", " ficticio",
@@ -304,7 +307,8 @@ DAMPENERS = (
              0.5, (
         " in general", " generally", " typically", " usually", " blog post", " article about",
         " explain", " what is ", " what are ", " what's the difference", " how does ",
-        " how do ", " is it legal", " what does ", " is it true", " does that mean", " allgemein", " en général", " en general", " in generale",
+        " how do ", " is it legal", " what does ", " is it true", " does that mean",
+        " allgemein", " en général", " en general", " in generale",
         " in het algemeen", " em geral", " ogólnie", " was ist", " qu'est-ce", " qué es",
         " cos'è", " wat is", " o que é", " co to jest", "一般的", "一般来说", "什么是", "とは")),
 )

@@ -1,6 +1,6 @@
 """Machine-readable zones of passports and ID cards (ICAO 9303), confirmed by their check digits.
 
-    TD1  three lines of 30 (ID cards)      TD2  two lines of 36      TD3  two lines of 44 (passports)
+    TD1  three lines of 30 (ID cards)    TD2  two lines of 36    TD3  two lines of 44 (passports)
 
 A zone is a government identifier whatever it is pasted into, so it is reported as `personal`
 (kind "mrz"). Pasting loses the layout: lines run together, get split in other places or pick

@@ -42,6 +42,8 @@ _ASCII_LONG_NUMBER = re.compile(r"[0-9](?:[ \-.()/]?[0-9]){5}")
 # earlier, so their searches begin that far before the text's first digit and skip the prose
 # in front of it.
 _NUMBER_LEAD = 3
+# Categories that describe a situation rather than an identifier.
+_SITUATIONS = frozenset({"privilege", "mnpi", "health", "hr", "litigation", "client_confidence"})
 _NOTHING_FOUND = SensitivityReport(sensitive=False, categories=(), spans=())
 
 
@@ -103,8 +105,10 @@ def scan(text: str, *, custom_terms: Sequence[str] = (),
     situation = context.assess(text, folded, gates, context_threshold)
     if situation is None:
         return SensitivityReport.from_spans(spans) if spans else _NOTHING_FOUND
-    if situation.sensitive:
-        # The situation is the whole text's, not one phrase's: the span covers all of it.
+    if situation.sensitive and not any(span.category in _SITUATIONS for span in spans):
+        # The situation is the whole text's, not one phrase's: the span covers all of it. Only
+        # where no detector described the situation already (a legend, a diagnosis next to a
+        # name): their exact spans say more than a second, broader category would.
         spans.append(Span(0, len(text), situation.category, "context"))
     return SensitivityReport.from_spans(spans, situation)
 
