@@ -146,6 +146,9 @@ def run_cases(cases: Sequence[Case], second_opinion: SecondOpinion | None = None
               context_threshold: float = DEFAULT_THRESHOLD) -> list[Outcome]:
     """The gate's answer on each case, timed; the second opinion only where the gate said no."""
     outcomes = []
+    # The first scan builds the gate's automaton (tens of milliseconds, once per process):
+    # not a cost of any one prompt.
+    scan("warm up the gate", context_threshold=context_threshold)
     for case in cases:
         started = time.perf_counter()
         report = scan(case.text, custom_terms=case.custom_terms,
