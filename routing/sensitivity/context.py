@@ -33,6 +33,9 @@ _CUE_BITS = tuple((cue, GATES.any_of(*cue.needles)) for cue in CUES)
 _ANY_CUE = 0
 for _cue, _bit in _CUE_BITS:
     _ANY_CUE |= _bit
+_CUE_OF_BIT = {bit: cue for cue, bit in _CUE_BITS}
+_ORDER = {cue: i for i, cue in enumerate(CUES)}
+_MOST_FROM_PARTICULARS = WEIGHTS["particular"] * 1.5
 _DAMPENER_BITS = tuple((dampener, GATES.any_of(*dampener.needles)) for dampener in DAMPENERS)
 
 # A particular case: an amount of money, a person named with an honorific, by first and last
@@ -48,6 +51,9 @@ _HONORIFIC_NAME = re.compile(
 _MID_SENTENCE_NAME = re.compile(
     r"(?<=[a-zà-ÿ,] )[A-ZÀ-Ý][a-zà-ÿ'\-]+ (?:(?:van|von|de|da|del|di|le|la)\s)?[A-ZÀ-Ý][a-zà-ÿ'\-]+"
 )
+# The honorifics as whole words for the automaton: most texts have none and skip the pattern.
+_HONORIFIC_WORD = GATES.words("mr", "mrs", "ms", "dr", "herr", "frau", "m", "mme", "mlle", "sr",
+                              "sra", "dhr", "mevr", "pan", "pani", "sig")
 _ROLE_NAME = re.compile(
     r"\b(?:client|employee|colleague|patient|candidate|witness|manager|mandant(?:in)?|"
     r"mitarbeiter(?:in)?|kolleg(?:e|in)|salarié(?:e)?|collègue|empleado|empleada|dipendente|"
@@ -113,12 +119,23 @@ class ContextAssessment:
 _CATEGORY_ORDER = ("health", "hr", "litigation", "mnpi", "privilege", "client_confidence")
 
 
-def assess(text: str, folded: str, gates: int, threshold: float = DEFAULT_THRESHOLD
-           ) -> ContextAssessment | None:
-    """Score text's situation; None when no cue at all fired (most prompts)."""
-    if not gates & _ANY_CUE:
+def assess(text: str, folded: str, gates: int, threshold: float = DEFAULT_THRESHOLD, *,
+           has_digits: bool = True) -> ContextAssessment | None:
+    """Score text's situation; None when no cue at all fired (most prompts).
+
+    The patterns (names, amounts, blanks, a question's opening) cost more than the automaton's
+    bits, so each runs only where it can change the answer: particulars where they could lift
+    the score over the threshold, the pattern dampeners where the score is over it.
+    """
+    present = gates & _ANY_CUE
+    if not present:
         return None
-    fired = [cue for cue, bit in _CUE_BITS if gates & bit]
+    fired = []
+    while present:  # only the bits that are set: usually one to five of the forty cues
+        bit = present & -present
+        fired.append(_CUE_OF_BIT[bit])
+        present ^= bit
+    fired.sort(key=_ORDER.__getitem__)
     if any(cue.family == "marker" for cue in fired):
         # "confidential" inside a stamp ("strictly confidential") is the stamp, not a second cue.
         fired = [cue for cue in fired if cue.label != "confidential"]
@@ -126,11 +143,14 @@ def assess(text: str, folded: str, gates: int, threshold: float = DEFAULT_THRESH
     for cue in fired:
         by_family.setdefault(cue.family, []).append(cue.weight)
     cues = [(cue.family, cue.label) for cue in fired]
-    particular = _particulars(text, folded)
-    if particular:
-        by_family["particular"] = [1.0] * len(particular)
-        cues += [("particular", label) for label in particular]
     raw = sum(_family_weight(family, shares) for family, shares in by_family.items())
+    particular: list[str] = []
+    if raw + _MOST_FROM_PARTICULARS >= threshold:
+        particular = _particulars(text, folded, gates, has_digits, "role" in by_family)
+        if particular:
+            by_family["particular"] = [1.0] * len(particular)
+            cues += [("particular", label) for label in particular]
+            raw += _family_weight("particular", by_family["particular"])
     # A general question is about no particular person or matter: no stake, nobody named as
     # a person, no amount, no forwarded message, nothing said in confidence.
     particular_case = bool({"stake", "secrecy"} & by_family.keys()) or bool(
@@ -147,12 +167,14 @@ def assess(text: str, folded: str, gates: int, threshold: float = DEFAULT_THRESH
             continue  # a question about our client, or about a named person, is particular
         factor *= dampener.factor
         lowered.append(dampener.says)
-    if _TEMPLATE.says not in lowered and _BLANK.search(text):
-        factor *= _TEMPLATE.factor
-        lowered.append(_TEMPLATE.says)
-    if _GENERAL.says not in lowered and not particular_case and _QUESTION.match(folded.lstrip()):
-        factor *= _GENERAL.factor
-        lowered.append(_GENERAL.says)
+    if raw * factor >= threshold:
+        if _TEMPLATE.says not in lowered and _BLANK.search(text):
+            factor *= _TEMPLATE.factor
+            lowered.append(_TEMPLATE.says)
+        if _GENERAL.says not in lowered and not particular_case \
+                and _QUESTION.match(folded.lstrip()):
+            factor *= _GENERAL.factor
+            lowered.append(_GENERAL.says)
     return ContextAssessment(
         score=round(raw * factor, 3), threshold=threshold, cues=tuple(cues),
         lowered_by=tuple(lowered), category=_category(fired, by_family))
@@ -165,14 +187,16 @@ def _family_weight(family: str, shares: list[float]) -> float:
     return WEIGHTS[family] * min(1.5, shares[0] + 0.5 * sum(shares[1:]))
 
 
-def _particulars(text: str, folded: str) -> list[str]:
+def _particulars(text: str, folded: str, gates: int, has_digits: bool, has_role: bool
+                 ) -> list[str]:
     found = []
-    if _HONORIFIC_NAME.search(text) or _ROLE_NAME.search(text) \
+    if (gates & _HONORIFIC_WORD and _HONORIFIC_NAME.search(text)) \
+            or (has_role and _ROLE_NAME.search(text)) \
             or (not text.isascii() and _CJK_NAME.search(text)):
         found.append("a named person")
     elif _MID_SENTENCE_NAME.search(text):
         found.append("a named party")  # a person, a company or a case: anyone particular
-    if _AMOUNT.search(folded):
+    if has_digits and _AMOUNT.search(folded):
         found.append("an amount")
     if _HEADER.search(folded):
         found.append("a forwarded message")

@@ -102,7 +102,7 @@ def scan(text: str, *, custom_terms: Sequence[str] = (),
     if len(spans) == before_mnpi:  # the broad rules, for what the phrases above did not name
         mnpi_signals.find(folded, spans, gates)
     custom.find(text, custom_terms, spans)
-    situation = context.assess(text, folded, gates, context_threshold)
+    situation = context.assess(text, folded, gates, context_threshold, has_digits=has_digits)
     if situation is None:
         return SensitivityReport.from_spans(spans) if spans else _NOTHING_FOUND
     if situation.sensitive and not any(span.category in _SITUATIONS for span in spans):
