@@ -142,8 +142,8 @@ def test_core_cues_in_every_claimed_language(text):
     ("text", "says"),
     [("Write a short story where a lawyer's client confesses in confidence that he hid the "
       "money; the board must not find out before the merger.", "reads as fiction"),
-     ("Dear [CLIENT NAME], we are pleased to advise you on the matter of ________. "
-      "Everything you tell us is confidential.", "reads as a template with blanks"),
+     ("Dear [CLIENT NAME], as our client you told us in confidence that the settlement "
+      "figure is ________; we advise you to accept.", "reads as a template with blanks"),
      ("Generate fake test data: employees with made-up names, salaries and a termination "
       "reason, told us in confidence, at example.com.", "reads as made-up test data"),
      ("What is attorney-client privilege, and when does advice from in-house counsel lose "
