@@ -35,7 +35,12 @@ for _cue, _bit in _CUE_BITS:
     _ANY_CUE |= _bit
 _CUE_OF_BIT = {bit: cue for cue, bit in _CUE_BITS}
 _ORDER = {cue: i for i, cue in enumerate(CUES)}
-_MOST_FROM_PARTICULARS = WEIGHTS["particular"] * 1.5
+# A private matter (a dismissal, a salary, a diagnosis, a divorce, wrongdoing) of somebody in
+# particular is more than the sum of the two: it is that person's, whoever else is named.
+PERSONAL_MATTERS = frozenset({"hr", "health", "client_confidence"})
+PERSONAL_BONUS = 0.3
+_PERSONS = frozenset({"a named person", "a named party", "a particular person (he, she)"})
+_MOST_FROM_PARTICULARS = WEIGHTS["particular"] * 1.5 + PERSONAL_BONUS
 _DAMPENER_BITS = tuple((dampener, GATES.any_of(*dampener.needles)) for dampener in DAMPENERS)
 
 # A particular case: an amount of money, a person named with an honorific, by first and last
@@ -54,6 +59,13 @@ _MID_SENTENCE_NAME = re.compile(
 # The honorifics as whole words for the automaton: most texts have none and skip the pattern.
 _HONORIFIC_WORD = GATES.words("mr", "mrs", "ms", "dr", "herr", "frau", "m", "mme", "mlle", "sr",
                               "sra", "dhr", "mevr", "pan", "pani", "sig")
+# Somebody in particular, by pronoun: "he asked why his bonus was cut", "sie ist krank".
+_THIRD_PERSON = GATES.words(
+    # Not the words that mean something else as often: "on" (Polish he), "il" (Italian the),
+    # "sie"/"ihr" (German also you, they, your).
+    "he", "she", "his", "her", "him", "er", "ihm", "sein", "seine", "elle", "lui", "él",
+    "ella", "lei", "suo", "sua", "hij", "zij", "hem", "haar", "ele", "ela", "dele", "dela",
+    "ona", "jego", "jej", "彼", "彼女", "他", "她")
 _ROLE_NAME = re.compile(
     r"\b(?:client|employee|colleague|patient|candidate|witness|manager|mandant(?:in)?|"
     r"mitarbeiter(?:in)?|kolleg(?:e|in)|salarié(?:e)?|collègue|empleado|empleada|dipendente|"
@@ -151,10 +163,14 @@ def assess(text: str, folded: str, gates: int, threshold: float = DEFAULT_THRESH
             by_family["particular"] = [1.0] * len(particular)
             cues += [("particular", label) for label in particular]
             raw += _family_weight("particular", by_family["particular"])
+            if _PERSONS & set(particular) and any(
+                    cue.family == "matter" and cue.category in PERSONAL_MATTERS for cue in fired):
+                raw += PERSONAL_BONUS
+                cues.append(("particular", "a particular person's private matter"))
     # A general question is about no particular person or matter: no stake, nobody named as
     # a person, no amount, no forwarded message, nothing said in confidence.
     particular_case = bool({"stake", "secrecy"} & by_family.keys()) or bool(
-        set(particular) - {"a named party"})
+        set(particular) - {"a named party", "a particular person (he, she)"})
 
     factor = 1.0
     lowered: list[str] = []
@@ -196,6 +212,8 @@ def _particulars(text: str, folded: str, gates: int, has_digits: bool, has_role:
         found.append("a named person")
     elif _MID_SENTENCE_NAME.search(text):
         found.append("a named party")  # a person, a company or a case: anyone particular
+    elif gates & _THIRD_PERSON:
+        found.append("a particular person (he, she)")
     if has_digits and _AMOUNT.search(folded):
         found.append("an amount")
     if _HEADER.search(folded):
