@@ -50,7 +50,8 @@ _AMOUNT = re.compile(
     r"millones|milioni|miljoen|milhões|mln|tys|eur|usd|gbp|chf|pln|jpy|cny)\b|\d\s?(?:万|億|亿)"
 )
 _HONORIFIC_NAME = re.compile(
-    r"\b(?:Mr|Mrs|Ms|Dr|Herr|Frau|M|Mme|Mlle|Sr|Sra|Dhr|Mevr|Pan|Pani|Sig|Sig\.ra)\.?\s"
+    r"\b(?:Mr|Mrs|Ms|Dr|[Hh]err|[Ff]rau|M|Mme|Mlle|[Ss]r|[Ss]ra|[Dd]hr|[Mm]evr|[Pp]an|[Pp]ani|"
+    r"[Ss]ig|[Ss]ig\.ra|[Ss]ignor|[Ss]ignora|[Dd]on|[Dd]oña|[Ss]enhor|[Ss]enhora)\.?\s"
     r"[A-ZÀ-Ý][\w'\-]+"
 )
 _MID_SENTENCE_NAME = re.compile(
@@ -67,9 +68,18 @@ _THIRD_PERSON = GATES.words(
     "ella", "lei", "suo", "sua", "hij", "zij", "hem", "haar", "ele", "ela", "dele", "dela",
     "ona", "jego", "jej", "彼", "彼女", "他", "她")
 _ROLE_NAME = re.compile(
-    r"\b(?:client|employee|colleague|patient|candidate|witness|manager|mandant(?:in)?|"
+    r"\b(?:client|employee|colleague|patient|paziente|paciente|patiënt|pacjent|candidate|"
+    r"witness|manager|mandant(?:in)?|"
     r"mitarbeiter(?:in)?|kolleg(?:e|in)|salarié(?:e)?|collègue|empleado|empleada|dipendente|"
     r"collega|werknemer|medewerker|funcionári[oa]|pracowni(?:k|czka))\s[A-ZÀ-Ý][a-zà-ÿ'\-]+"
+)
+# A first name alone, where it is plainly a person: "Kevin's", "Greta from finance", "Priya,"
+# opening a message, "Hi Sam".
+_FIRST_NAME = re.compile(
+    r"[A-ZÀ-Ý](?<!\w[A-ZÀ-Ý])(?!(?:hat|here|ere|et|ho|he|his|hen)['’]s)[a-zà-ÿ]{2,}"
+    r"(?:['’]s\b|\s(?:from|in|at|on)\s(?:the\s)?[a-z]+"
+    r"|,\s)|\b(?:[Hh]i|[Hh]ello|[Dd]ear|[Hh]allo|[Bb]onjour|[Hh]ola|[Cc]iao|[Oo]lá|[Cc]ześć)"
+    r"\s[A-ZÀ-Ý][a-zà-ÿ]+"
 )
 _CJK_NAME = re.compile(
     r"[\u4e00-\u9fff\u30a0-\u30ff]{1,4}(?:さん|様|氏|部長|課長|先生|女士|总|经理)"
@@ -80,6 +90,39 @@ _HEADER = re.compile(
 )
 
 
+# Secrecy said in a sentence rather than a set phrase: who must not be told, who alone knows,
+# when it becomes known. Read only where it can change the answer (see assess).
+_NOT_TOLD = re.compile(
+    r"\b(?:don['’]t|do not|didn['’]t|did not|haven['’]t|have not|hasn['’]t|has not|not yet|"
+    r"won['’]t|will not|shouldn['’]t|mustn['’]t|never)\s+(?:[\w'’]+\s+){0,3}?"
+    r"(?:tell|told|inform|informed|mention|share|shared|put|post|forward|say|said|know|knows|"
+    r"aware|disclose|announce|circulate|spread)\b"
+    r"|\bonly\s+(?:i|me|you|we|us|the\s+\w+)\s+(?:\w+\s+)?(?:know|knows)\b"
+    r"|\basked\s+that\s+only\b"
+    r"|\b(?:nobody|no one|noone)\s+(?:[\w'’]+\s+){0,4}?(?:knows?|is aware)\b"
+    # de, fr, es, it, nl, pt, pl
+    r"|\bnicht\s+(?:\w+\s+){0,2}?(?:sagen|erzählen|informieren|weitergeben|erwähnen)\b"
+    r"|\bnoch\s+nicht\s+(?:\w+\s+)?(?:informiert|gesagt|mitgeteilt|bekannt|öffentlich)"
+    r"|\b(?:öffentlich|bekannt)\s+wird\s+(?:das|es|dies)\s+erst\b|\bniemand\s+(?:\w+\s+){0,4}?weiß"
+    r"|\bne\s+(?:le\s+|lui\s+|leur\s+)?(?:dis|dites|mentionne[zr]?|partage[zr]?)\b"
+    r"|\bpas\s+encore\s+(?:été\s+)?(?:dit|informé|prévenu|annoncé|au\s+courant)"
+    r"|\bpersonne\s+(?:\w+\s+){0,4}?(?:ne\s+)?(?:sait|est\s+au\s+courant)"
+    r"|\bno\s+(?:se\s+lo\s+|le\s+|les\s+)?(?:digas|digáis|menciones|comentes|cuentes)\b"
+    r"|\b(?:todavía|aún)\s+no\s+(?:se\s+lo\s+|le\s+|les\s+)?(?:hemos|ha|han|sabe|saben)\b"
+    r"|\bnadie\s+(?:\w+\s+){0,4}?sabe\b"
+    r"|\bnon\s+(?:lo\s+|gli\s+|le\s+)?(?:dire|dirlo|dirgli|menzionare|sa|sanno)\b"
+    r"|\bnon\s+vuole\s+che\s+(?:lo\s+)?sappia|\bnessuno\s+(?:\w+\s+){0,4}?sa\b"
+    r"|\bniet\s+(?:\w+\s+)?(?:vertellen|delen|doorsturen|melden)\b"
+    r"|\bniemand\s+(?:\w+\s+){0,4}?weet\b|\bweet\s+(?:het\s+|er\s+)?(?:nog\s+)?niet"
+    r"|\bnão\s+(?:lhe\s+|o\s+|a\s+)?(?:conte|contes|diga|digas|mencione|partilhe)\b"
+    r"|\bainda\s+não\s+(?:\w+\s+)?(?:sabe|sabem|contamos|dissemos|foi)\b"
+    r"|\bningu[ée]m\s+(?:\w+\s+){0,4}?sabe\b"
+    r"|\bnie\s+(?:\w+\s+)?(?:mów|mówimy|informuj|informujemy|wie|wiedzą)\w*"
+    r"|\bnikt\s+(?:\w+\s+){0,4}?(?:nie\s+)?wie\b"
+    # ja, zh: not told yet, do not tell, only ... know
+    r"|まだ(?:伝えて|言って|知らせて|話して)|伝えないで|言わないで|知らせない"
+    r"|还没(?:告诉|通知|公布|公开)|不要(?:告诉|说出去|透露)|别(?:告诉|说出去)|只有[^，。]{1,8}知道"
+)
 # Blanks to fill in: [CLIENT NAME], [Name], ____, {{client}}, <EMPLOYEE>.
 _BLANK = re.compile(r"\[[A-Z][A-Za-z _\-]{2,}\]|_{3,}|\{\{\s*\w|<[A-Z][A-Z _]{2,}>")
 _TEMPLATE = next(dampener for dampener in DAMPENERS if dampener.name == "template")
@@ -157,7 +200,8 @@ def assess(text: str, folded: str, gates: int, threshold: float = DEFAULT_THRESH
     cues = [(cue.family, cue.label) for cue in fired]
     raw = sum(_family_weight(family, shares) for family, shares in by_family.items())
     particular: list[str] = []
-    if raw + _MOST_FROM_PARTICULARS >= threshold:
+    could_add_secrecy = 0.0 if "secrecy" in by_family else WEIGHTS["secrecy"]
+    if raw + _MOST_FROM_PARTICULARS + could_add_secrecy >= threshold:
         particular = _particulars(text, folded, gates, has_digits, "role" in by_family)
         if particular:
             by_family["particular"] = [1.0] * len(particular)
@@ -167,6 +211,11 @@ def assess(text: str, folded: str, gates: int, threshold: float = DEFAULT_THRESH
                     cue.family == "matter" and cue.category in PERSONAL_MATTERS for cue in fired):
                 raw += PERSONAL_BONUS
                 cues.append(("particular", "a particular person's private matter"))
+    if "secrecy" not in by_family and raw + WEIGHTS["secrecy"] >= threshold \
+            and _NOT_TOLD.search(folded):
+        by_family["secrecy"] = [1.0]
+        cues.append(("secrecy", "not to be told"))
+        raw += WEIGHTS["secrecy"]
     # A general question is about no particular person or matter: no stake, nobody named as
     # a person, no amount, no forwarded message, nothing said in confidence.
     particular_case = bool({"stake", "secrecy"} & by_family.keys()) or bool(
@@ -210,7 +259,7 @@ def _particulars(text: str, folded: str, gates: int, has_digits: bool, has_role:
             or (has_role and _ROLE_NAME.search(text)) \
             or (not text.isascii() and _CJK_NAME.search(text)):
         found.append("a named person")
-    elif _MID_SENTENCE_NAME.search(text):
+    elif _MID_SENTENCE_NAME.search(text) or _FIRST_NAME.search(text):
         found.append("a named party")  # a person, a company or a case: anyone particular
     elif gates & _THIRD_PERSON:
         found.append("a particular person (he, she)")

@@ -205,3 +205,17 @@ def test_router_uses_the_policy_threshold_and_explains(tmp_path):
     assert strict.sensitive and strict.target == "local"
     assert any(step.startswith("sensitivity context ") and ">= 0.50" in step
                for step in strict.trace)
+
+
+# --- the tuning set of situations, as a regression guard ---------------------------------------
+def test_context_tuning_set_keeps_its_figures():
+    from routing.sensitivity.evaluation import evaluate, read_cases
+    from tests.conftest import REPO_ROOT
+
+    cases = read_cases(REPO_ROOT / "tests/data/sensitivity/context_tuning.jsonl")
+    result = evaluate(cases)
+    assert result["hard"]["missed"] == 0
+    assert result["recall"] >= 0.9, [m["text"][:80] for m in result["misses"]]
+    assert result["false_positive_rate"] <= 0.1, [f["text"][:80] for f in result["false_positives"]]
+    languages = {case.lang for case in cases}
+    assert {"en", "de", "fr", "es", "it", "nl", "pt", "pl", "ja", "zh"} <= languages
