@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import replace
 
 from routing.sensitivity import (
     context,
@@ -103,6 +104,14 @@ def scan(text: str, *, custom_terms: Sequence[str] = (),
         mnpi_signals.find(folded, spans, gates)
     custom.find(text, custom_terms, spans)
     situation = context.assess(text, folded, gates, context_threshold, has_digits=has_digits)
+    if any(_is_soft(span) for span in spans):
+        says = context.invented(text, gates)
+        if says is not None:
+            spans = [span for span in spans if not _is_soft(span)]
+            if situation is None:
+                situation = context.ContextAssessment(0.0, context_threshold, (), (says,), "")
+            elif says not in situation.lowered_by:
+                situation = replace(situation, lowered_by=(*situation.lowered_by, says))
     if situation is None:
         return SensitivityReport.from_spans(spans) if spans else _NOTHING_FOUND
     if situation.sensitive and not any(span.category in _SITUATIONS for span in spans):
@@ -112,3 +121,8 @@ def scan(text: str, *, custom_terms: Sequence[str] = (),
         spans.append(Span(0, len(text), situation.category, "context"))
     return SensitivityReport.from_spans(spans, situation)
 
+
+def _is_soft(span: Span) -> bool:
+    """A keyword finding about a situation, which invented text only imitates (see
+    context.invented): clinical words next to a person, an unannounced event."""
+    return span.category == "mnpi" or span.kind == "clinical_context"

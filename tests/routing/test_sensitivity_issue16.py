@@ -219,3 +219,15 @@ def test_context_tuning_set_keeps_its_figures():
     assert result["false_positive_rate"] <= 0.1, [f["text"][:80] for f in result["false_positives"]]
     languages = {case.lang for case in cases}
     assert {"en", "de", "fr", "es", "it", "nl", "pt", "pl", "ja", "zh"} <= languages
+
+
+def test_invented_text_drops_keyword_situations_but_keeps_identifiers():
+    outline = ("Outline chapter 3 of my thriller: Dr. Reyes learns her patient's diagnosis was "
+               "falsified by the hospital board.")
+    report = scan(outline)
+    assert not report.sensitive, report.explain()
+    assert "lowered: reads as fiction" in report.explain()
+    # The same sentence as a note about a real patient is kept local.
+    assert scan("Dr. Reyes learned her patient's diagnosis was falsified.").sensitive
+    # An identifier in a story is still an identifier.
+    assert scan(outline + " Her NHS number is 943 476 5919.").sensitive
