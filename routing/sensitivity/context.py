@@ -26,13 +26,17 @@ from dataclasses import dataclass
 from routing.sensitivity.cues import CUES, DAMPENERS, WEIGHTS
 from routing.sensitivity.text import GATES
 
-DEFAULT_THRESHOLD = 1.0
+# Chosen on the tuning sets (tests/data/sensitivity): at 0.8 the context_tuning set's recall
+# reaches 100% for 1.6% false positives; at 0.7 and below false positives climb on every set.
+DEFAULT_THRESHOLD = 0.8
 # Each cue and dampener gets a bit in the scanner's one automaton pass (text.GATES): a prompt
 # with none of the stems (most plain prompts) costs one AND here.
 _CUE_BITS = tuple((cue, GATES.any_of(*cue.needles)) for cue in CUES)
 _ANY_CUE = 0
 for _cue, _bit in _CUE_BITS:
     _ANY_CUE |= _bit
+# "My lawyer says ..." may open a general question; "our client" never does.
+_OWN_SITUATION = "the writer's own situation"
 _CUE_OF_BIT = {bit: cue for cue, bit in _CUE_BITS}
 _ORDER = {cue: i for i, cue in enumerate(CUES)}
 # A private matter (a dismissal, a salary, a diagnosis, a divorce, wrongdoing) of somebody in
@@ -76,10 +80,19 @@ _ROLE_NAME = re.compile(
 # A first name alone, where it is plainly a person: "Kevin's", "Greta from finance", "Priya,"
 # opening a message, "Hi Sam".
 _FIRST_NAME = re.compile(
-    r"[A-ZÀ-Ý](?<!\w[A-ZÀ-Ý])(?!(?:hat|here|ere|et|ho|he|his|hen)['’]s)[a-zà-ÿ]{2,}"
-    r"(?:['’]s\b|\s(?:from|in|at|on)\s(?:the\s)?[a-z]+"
-    r"|,\s)|\b(?:[Hh]i|[Hh]ello|[Dd]ear|[Hh]allo|[Bb]onjour|[Hh]ola|[Cc]iao|[Oo]lá|[Cc]ześć)"
+    r"[A-ZÀ-Ý](?<!\w[A-ZÀ-Ý])[a-zà-ÿ]{2,}\s(?:from|in|at|on)\s(?:the\s)?(?:finance|hr|legal|"
+    r"sales|marketing|ops|operations|it|engineering|accounting|payroll|support|product|design|"
+    r"data|compliance|procurement|logistics|admin|research|my team|our team|the team)\b"
+    r"|\b(?:[Hh]i|[Hh]ello|[Dd]ear|[Hh]allo|[Bb]onjour|[Hh]ola|[Cc]iao|[Oo]lá|[Cc]ześć)"
     r"\s[A-ZÀ-Ý][a-zà-ÿ]+"
+    # A message that opens by addressing someone: "'Priya, the partners decided ...".
+    r"|(?:^|[\n'\"“‘])\s*(?!(?:Members|Team|Everyone|All|Folks|Guys|Thanks|Please|Note|Yes|"
+    r"Okay|Also|Well|Friends|Colleagues|Today|Tomorrow|Yesterday|However|Sorry|Sure)\b)"
+    r"[A-ZÀ-Ý][a-zà-ÿ]{2,},\s"
+)
+# "Kevin's", but also "Apple's" and "Parkinson's": somebody or something particular.
+_POSSESSIVE_NAME = re.compile(
+    r"[A-ZÀ-Ý](?<!\w[A-ZÀ-Ý])(?!(?:hat|here|ere|et|ho|he|his|hen)['’]s)[a-zà-ÿ]{2,}['’]s\b"
 )
 _CJK_NAME = re.compile(
     r"[\u4e00-\u9fff\u30a0-\u30ff]{1,4}(?:さん|様|氏|部長|課長|先生|女士|总|经理)"
@@ -97,7 +110,7 @@ _NOT_TOLD = re.compile(
     r"won['’]t|will not|shouldn['’]t|mustn['’]t|never)\s+(?:[\w'’]+\s+){0,3}?"
     r"(?:tell|told|inform|informed|mention|share|shared|put|post|forward|say|said|know|knows|"
     r"aware|disclose|announce|circulate|spread)\b"
-    r"|\bonly\s+(?:i|me|you|we|us|the\s+\w+)\s+(?:\w+\s+)?(?:know|knows)\b"
+    r"|\bonly\s+(?:i|me|you|we|us|the\s+\w+)\s+(?:\w+\s+)?(?:know|knows)\b(?!\s+how)"
     r"|\basked\s+that\s+only\b"
     r"|\b(?:should|must|can)\s*(?:not|n['’]t)\s+go\s+to\b"
     r"|\bnot\s+(?:[\w'’]+\s+){0,5}?yet\b"
@@ -247,7 +260,10 @@ def assess(text: str, folded: str, gates: int, threshold: float = DEFAULT_THRESH
         raw += WEIGHTS["secrecy"]
     # A general question is about no particular person or matter: no stake, nobody named as
     # a person, no amount, no forwarded message, nothing said in confidence.
-    particular_case = bool({"stake", "secrecy"} & by_family.keys()) or bool(
+    stakes = {cue.label for cue in fired if cue.family == "stake"}
+    # A weak secrecy cue ("confidential", "discreet") is also what a general question is about.
+    told = any(share == 1.0 for share in by_family.get("secrecy", ()))
+    particular_case = told or bool(stakes - {_OWN_SITUATION}) or bool(
         set(particular) - {"a named party", "a particular person (he, she)"})
 
     factor = 1.0
@@ -285,10 +301,10 @@ def _particulars(text: str, folded: str, gates: int, has_digits: bool, has_role:
                  ) -> list[str]:
     found = []
     if (gates & _HONORIFIC_WORD and _HONORIFIC_NAME.search(text)) \
-            or (has_role and _ROLE_NAME.search(text)) \
+            or (has_role and _ROLE_NAME.search(text)) or _FIRST_NAME.search(text) \
             or (not text.isascii() and _CJK_NAME.search(text)):
         found.append("a named person")
-    elif _MID_SENTENCE_NAME.search(text) or _FIRST_NAME.search(text):
+    elif _MID_SENTENCE_NAME.search(text) or _POSSESSIVE_NAME.search(text):
         found.append("a named party")  # a person, a company or a case: anyone particular
     elif gates & _THIRD_PERSON:
         found.append("a particular person (he, she)")

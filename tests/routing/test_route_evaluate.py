@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from routing.sensitivity.context import DEFAULT_THRESHOLD
 from routing.sensitivity.evaluation import SetError, evaluate, read_cases, render
 from tests.conftest import REPO_ROOT
 
@@ -122,7 +123,7 @@ def test_command_end_to_end(tmp_path):
 
     as_json = json.loads(stillroom(tmp_path / "home", "route", "evaluate", str(path),
                                    "--json").stdout)
-    assert as_json["hard"]["missed"] == 1 and as_json["context_threshold"] == 1.0
+    assert as_json["hard"]["missed"] == 1 and as_json["context_threshold"] == DEFAULT_THRESHOLD
 
 
 def test_command_uses_the_policy_threshold(tmp_path):
