@@ -161,7 +161,9 @@ class ServerUser(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     name: Mapped[str] = mapped_column(String(64), nullable=False, unique=True)
     key_sha256: Mapped[str] = mapped_column(String(64), nullable=False, unique=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # Nullable in the database since revision 0005 made it so; always written (utcnow).
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow,
+                                                 nullable=True)
     tokens_per_day: Mapped[int | None] = mapped_column(Integer)
     requests_per_minute: Mapped[int | None] = mapped_column(Integer)
     budget_usd_month_nanos: Mapped[int | None] = mapped_column(BigInteger)
@@ -191,8 +193,13 @@ class DocumentJob(Base):
     runner_pid: Mapped[int | None] = mapped_column(Integer)
     # JSON: the sampling settings every document of the job is answered with.
     options: Mapped[str] = mapped_column(Text, nullable=False, default="{}")
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # Nullable in the database since revision 0006 made them so; always written (utcnow).
+    # Not tightened by a migration: SQLite would rebuild the table, and dropping the old one
+    # with foreign keys on would cascade into document_job_items.
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow,
+                                                 nullable=True)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow,
+                                                 nullable=True)
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     total: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     done: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
