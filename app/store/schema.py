@@ -172,6 +172,23 @@ class ServerUser(Base):
     admin: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
 
 
+class QuotaHold(Base):
+    """Tokens set aside for an answer in flight (revision 0007), so that requests admitted
+    at once, by one box or by several sharing a PostgreSQL, cannot together overspend a
+    user's tokens per day: admission counts the ledger's tokens plus the live holds, and
+    the hold is deleted once the answer's usage row is written. A box killed mid-answer
+    leaves its holds; they stop counting at `expires_at`."""
+
+    __tablename__ = "quota_holds"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    user: Mapped[str] = mapped_column(String(64), nullable=False, index=True)
+    tokens: Mapped[int] = mapped_column(Integer, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False,
+                                                 default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+
+
 
 class DocumentJob(Base):
     """A batch job (app/documents/jobs): one template run over every document of a folder.

@@ -4,6 +4,9 @@ the models, the conversation path, and the ledger's reads."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
+import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -14,9 +17,10 @@ from sqlalchemy import text
 from app.store.conversations import ConversationStore, UsageFigures
 from app.store.db import HEAD_REVISION, current_revision, open_engine
 from app.store.ledger import busy_seconds_since, cloud_spend, read_ledger
+from app.store.quota_holds import HOLD_TTL, QuotaExceededError, TokenHolds
 from app.store.schema import Base
 from app.store.server_users import UserLimits, UserStore
-from tests.conftest import on_both_databases
+from tests.conftest import REPO_ROOT, on_both_databases
 
 
 @pytest.fixture
@@ -95,3 +99,83 @@ def test_users_and_their_usage(store: ConversationStore) -> None:
     with store.engine.connect() as connection:
         # "user" is a reserved word in PostgreSQL: the column must be quoted everywhere.
         assert connection.execute(text('SELECT count("user") FROM usage')).scalar() == 0
+
+
+def _hold_many(url: str, user: str, attempts: int, tokens: int, limit: int) -> int:
+    """Try `attempts` holds at once, one thread each; how many were granted. Any error but
+    a refusal (a lock timeout, say) is raised."""
+    holds = TokenHolds(open_engine(url))
+    start = threading.Barrier(attempts)
+    granted: list[int] = []
+    failed: list[BaseException] = []
+
+    def attempt() -> None:
+        start.wait()
+        try:
+            granted.append(holds.hold(user, tokens, limit=limit, since=_today()))
+        except QuotaExceededError:
+            pass
+        except BaseException as exc:  # handed to the test's thread below
+            failed.append(exc)
+
+    threads = [threading.Thread(target=attempt) for _ in range(attempts)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    holds.engine.dispose()
+    if failed:
+        raise failed[0]
+    return len(granted)
+
+
+def _today() -> datetime:
+    return datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+@on_both_databases
+def test_concurrent_holds_never_exceed_the_quota(store: ConversationStore,
+                                                 store_url: str) -> None:
+    UserStore(store.engine).add("erin", UserLimits(tokens_per_day=100))
+    # 12 requests of 30 tokens at the same moment against 100: exactly 3 fit.
+    assert _hold_many(store_url, "erin", attempts=12, tokens=30, limit=100) == 3
+    assert TokenHolds(store.engine).held("erin") == 90
+
+
+@on_both_databases
+def test_two_processes_spending_one_quota_never_exceed_it(store: ConversationStore,
+                                                          store_url: str) -> None:
+    UserStore(store.engine).add("erin", UserLimits(tokens_per_day=100))
+    _spend(store, "erin", 40)  # answered earlier today: 60 left
+    script = ("import sys; from tests.app.test_store_backends import _hold_many; "
+              "print(_hold_many(sys.argv[1], 'erin', attempts=8, tokens=7, limit=100))")
+    workers = [subprocess.Popen([sys.executable, "-c", script, store_url], cwd=REPO_ROOT,
+                                stdout=subprocess.PIPE, text=True) for _ in range(2)]
+    granted = [int(worker.communicate(timeout=120)[0]) for worker in workers]
+    assert sum(granted) == 8  # 8 x 7 = 56 <= 60 < 63
+    assert TokenHolds(store.engine).held("erin") == 56
+
+
+@on_both_databases
+def test_a_released_or_expired_hold_no_longer_counts(store: ConversationStore) -> None:
+    UserStore(store.engine).add("erin", UserLimits(tokens_per_day=100))
+    holds = TokenHolds(store.engine)
+    first = holds.hold("erin", 60, limit=100, since=_today())
+    with pytest.raises(QuotaExceededError) as refused:
+        holds.hold("erin", 60, limit=100, since=_today())
+    assert (refused.value.used, refused.value.held, refused.value.asked) == (0, 60, 60)
+    holds.release(first)
+    holds.hold("erin", 60, limit=100, since=_today())
+    # A box killed mid-answer never releases: its hold stops counting at expiry.
+    later = datetime.now(UTC) + HOLD_TTL + timedelta(seconds=1)
+    holds.hold("erin", 100, limit=100, since=_today(), now=later)
+
+
+def _spend(store: ConversationStore, user: str, tokens: int) -> None:
+    conversation = store.create(model_id="m", system_prompt=None).id
+    writer = store.start_answer(conversation, model_id="m", route_target="local",
+                                route_rule="r", route_reason="why", user=user)
+    writer.finish("complete", UsageFigures(
+        model_id="m", route_target="local", route_rule="r", finish_reason="stop",
+        prompt_tokens=tokens // 2, completion_tokens=tokens - tokens // 2, ttft_s=0.1,
+        prefill_tps=1.0, decode_tps=1.0, total_s=0.1))

@@ -1,0 +1,31 @@
+"""office server on several boxes: tokens held for answers in flight, against the quota
+
+Revision ID: 0007
+Revises: 0006
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = '0007'
+down_revision = '0006'
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        'quota_holds',
+        sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
+        sa.Column('user', sa.String(length=64), nullable=False),
+        sa.Column('tokens', sa.Integer(), nullable=False),
+        sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+        sa.Column('expires_at', sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint('id'),
+    )
+    op.create_index('ix_quota_holds_user', 'quota_holds', ['user'])
+
+
+def downgrade() -> None:
+    op.drop_index('ix_quota_holds_user', table_name='quota_holds')
+    op.drop_table('quota_holds')
