@@ -132,16 +132,14 @@ def _print_identity(identity: TlsIdentity, data_dir: Path) -> None:
 
 
 def _print_database(services: Services) -> None:
-    """Where users, quotas, the ledger and the audit log live, and how safe they are there;
-    a shared PostgreSQL is named (password hidden), since every box must name the same."""
+    """A shared PostgreSQL is named (password hidden: every box must name the same one),
+    with how safe the data is there; SQLite's state is doctor's to tell."""
     from app.store import db_url
 
     engine_url = services.store.engine.url
     if db_url.is_postgresql(engine_url):
         print(f"Database: {db_url.shown(engine_url)}: {services.at_rest.line()}",
               file=sys.stderr)
-    elif not services.at_rest.encrypted:
-        print(f"Database: {engine_url.database}: {services.at_rest.line()}", file=sys.stderr)
 
 
 def run_serve(args: argparse.Namespace) -> int:

@@ -35,7 +35,9 @@ def parse(url: str) -> URL:
     try:
         parsed = make_url(url)
     except ArgumentError:
-        raise DatabaseUrlError(f"{shown(url)!r} is not a database URL; use {FORMS}.") from None
+        # Not echoed: text that does not parse may hold a password anywhere.
+        raise DatabaseUrlError(f"the database setting is not a database URL; use {FORMS}."
+                               ) from None
     backend = parsed.get_backend_name()
     if backend == "sqlite":
         return parsed
