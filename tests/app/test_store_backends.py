@@ -14,12 +14,14 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import text
 
+from app.store.audit_log import AuditLog
 from app.store.conversations import ConversationStore, UsageFigures
 from app.store.db import HEAD_REVISION, current_revision, open_engine
 from app.store.ledger import busy_seconds_since, cloud_spend, read_ledger
 from app.store.quota_holds import HOLD_TTL, QuotaExceededError, TokenHolds
 from app.store.schema import Base
 from app.store.server_users import UserLimits, UserStore
+from routing.audit import AuditRecord
 from tests.conftest import REPO_ROOT, on_both_databases
 
 
@@ -179,3 +181,34 @@ def _spend(store: ConversationStore, user: str, tokens: int) -> None:
         model_id="m", route_target="local", route_rule="r", finish_reason="stop",
         prompt_tokens=tokens // 2, completion_tokens=tokens - tokens // 2, ttft_s=0.1,
         prefill_tps=1.0, decode_tps=1.0, total_s=0.1))
+
+
+@pytest.mark.parametrize("store_url", ["postgresql"], indirect=True)
+def test_concurrent_audit_appends_chain_in_one_try(store: ConversationStore,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """Several boxes append to one audit log on PostgreSQL: appends queue on a lock, so not
+    one needs a second try (SQLite, one box, keeps retrying on the new head)."""
+    monkeypatch.setattr("app.store.audit_log._APPEND_TRIES", 1)
+    log = AuditLog(store.engine)
+    start = threading.Barrier(8)
+    failed: list[BaseException] = []
+
+    def append(index: int) -> None:
+        start.wait()
+        try:
+            log.append([AuditRecord(time="2026-01-01T00:00:00Z", event="route",
+                                    conversation_id=f"c{index}", target="local",
+                                    provider=None, model="m", rule="r", reason="why",
+                                    refused=False, sensitive=False, categories={})])
+        except BaseException as exc:  # handed to the test below
+            failed.append(exc)
+
+    threads = [threading.Thread(target=append, args=(i,)) for i in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert failed == []
+    rows = log.rows()
+    assert [row["seq"] for row in rows] == list(range(1, 9))
+    assert log.verify(rows) is None
