@@ -212,3 +212,12 @@ def test_concurrent_audit_appends_chain_in_one_try(store: ConversationStore,
     rows = log.rows()
     assert [row["seq"] for row in rows] == list(range(1, 9))
     assert log.verify(rows) is None
+
+
+@on_both_databases
+def test_a_start_leaves_other_boxes_answers_in_progress(store: ConversationStore) -> None:
+    conversation = store.create(model_id="m", system_prompt=None).id
+    _answer(store, conversation).flush()  # another box, answering now
+    assert store.recover_interrupted(datetime.now(UTC) - timedelta(hours=1)) == 0
+    assert store.messages(conversation)[-1].status == "streaming"
+    assert store.recover_interrupted() == 1
