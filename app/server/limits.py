@@ -5,8 +5,8 @@ Tokens and money come from the ledger (the usage rows that name the user), so th
 across restarts and agree with `stillroom users usage`. Tokens per day are also held for
 answers in flight (app/store/quota_holds.py): a request is admitted only if the most it can
 use fits beside what is used and held, so concurrent requests, from one box or several
-sharing a PostgreSQL, never overspend the quota together. The per-minute count is kept in
-memory, per box (a restart forgets at most a minute)."""
+sharing a PostgreSQL, never overspend the quota together. Requests per minute are counted
+in the database too, so they hold across boxes and restarts."""
 
 from __future__ import annotations
 
@@ -92,8 +92,6 @@ class QuotaGate:
         self._users = users
         self._holds = TokenHolds(users.engine)
         self._system_prompt = system_prompt  # the turn's default, counted in the bound
-        self._lock = threading.Lock()
-        self._recent: dict[str, deque[float]] = {}
 
     def admit(self, user: OfficeUser, request: AnswerRequest) -> int | None:
         """Raise 429 with Retry-After when this request would exceed a limit; else count it,
@@ -146,16 +144,11 @@ class QuotaGate:
             self._holds.release(hold)
 
     def _count_request(self, name: str, per_minute: int) -> None:
-        now = time.monotonic()
-        with self._lock:
-            recent = self._recent.setdefault(name, deque())
-            while recent and now - recent[0] >= 60.0:
-                recent.popleft()
-            if len(recent) >= per_minute:
-                raise ApiError(429, f"{name} may send {per_minute} requests a minute; wait "
-                                    f"and retry.", code="requests_per_minute",
-                               retry_after_s=math.ceil(60.0 - (now - recent[0])))
-            recent.append(now)
+        wait = self._holds.count_request(name, per_minute)
+        if wait is not None:
+            raise ApiError(429, f"{name} may send {per_minute} requests a minute; wait "
+                                f"and retry.", code="requests_per_minute",
+                           retry_after_s=max(math.ceil(wait), 1))
 
 
 def _seconds_until(moment: datetime, now: datetime) -> int:

@@ -18,8 +18,9 @@ from sqlalchemy import Engine, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from app.store.ledger import as_utc
-from app.store.schema import QuotaHold, ServerUser, Usage
+from app.store.schema import QuotaHold, ServerRequest, ServerUser, Usage
 
+MINUTE = timedelta(minutes=1)
 # Longer than any answer with its wait in the queue; a dead box's holds lapse after it.
 HOLD_TTL = timedelta(hours=1)
 
@@ -36,14 +37,35 @@ class TokenHolds:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
 
+    def count_request(self, user: str, per_minute: int, now: datetime | None = None
+                      ) -> float | None:
+        """Count one request of `user` if fewer than `per_minute` were admitted in the last
+        minute (on any box): None. Else count nothing: the seconds until one falls out."""
+        now = as_utc(now or datetime.now(UTC))
+        with Session(self.engine) as session, session.begin():
+            self._lock(session, user)
+            session.execute(delete(ServerRequest).where(ServerRequest.user == user,
+                                                        ServerRequest.at <= now - MINUTE))
+            recent = session.scalars(select(ServerRequest.at).where(ServerRequest.user == user)
+                                     .order_by(ServerRequest.at)).all()
+            if len(recent) >= per_minute:
+                return (as_utc(recent[0]) + MINUTE - now).total_seconds()
+            session.add(ServerRequest(user=user, at=now))
+            return None
+
+    @staticmethod
+    def _lock(session: Session, user: str) -> None:
+        # The user's row (PostgreSQL) or the database's write lock (SQLite) until commit:
+        # everything read after it is what the last admission left.
+        session.execute(update(ServerUser).where(ServerUser.name == user)
+                        .values(name=ServerUser.name))
+
     def hold(self, user: str, tokens: int, *, limit: int, since: datetime,
              now: datetime | None = None) -> int:
         """Set `tokens` aside for `user`; the hold's id. Raises QuotaExceededError."""
         now = as_utc(now or datetime.now(UTC))
         with Session(self.engine) as session, session.begin():
-            # The lock first: everything read below is then what the last admission left.
-            session.execute(update(ServerUser).where(ServerUser.name == user)
-                            .values(name=ServerUser.name))
+            self._lock(session, user)
             session.execute(delete(QuotaHold).where(QuotaHold.expires_at <= now))
             used = session.scalar(
                 select(func.coalesce(func.sum(Usage.prompt_tokens + Usage.completion_tokens),

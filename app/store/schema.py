@@ -189,6 +189,18 @@ class QuotaHold(Base):
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
 
 
+class ServerRequest(Base):
+    """One admitted request of the last minute (revision 0007), for requests per minute
+    that hold across every box sharing the database; older rows are deleted as it counts."""
+
+    __tablename__ = "server_requests"
+    __table_args__ = (Index("ix_server_requests_user_at", "user", "at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    user: Mapped[str] = mapped_column(String(64), nullable=False)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+
+
 
 class DocumentJob(Base):
     """A batch job (app/documents/jobs): one template run over every document of a folder.

@@ -221,3 +221,18 @@ def test_a_start_leaves_other_boxes_answers_in_progress(store: ConversationStore
     assert store.recover_interrupted(datetime.now(UTC) - timedelta(hours=1)) == 0
     assert store.messages(conversation)[-1].status == "streaming"
     assert store.recover_interrupted() == 1
+
+
+@on_both_databases
+def test_requests_per_minute_are_counted_for_every_box(store: ConversationStore,
+                                                       store_url: str) -> None:
+    UserStore(store.engine).add("erin", UserLimits(requests_per_minute=2))
+    boxes = [TokenHolds(store.engine), TokenHolds(open_engine(store_url))]
+    now = datetime.now(UTC)
+    assert boxes[0].count_request("erin", 2, now) is None
+    assert boxes[1].count_request("erin", 2, now + timedelta(seconds=10)) is None
+    # The third within the minute is refused on either box, until the first falls out.
+    assert boxes[0].count_request("erin", 2, now + timedelta(seconds=20)) == 40
+    assert boxes[1].count_request("erin", 2, now + timedelta(seconds=30)) == 30
+    assert boxes[1].count_request("erin", 2, now + timedelta(seconds=61)) is None
+    boxes[1].engine.dispose()

@@ -89,3 +89,22 @@ def test_what_one_box_holds_the_other_counts(serve: type[ServeProcess], store_ur
     assert refused.value.body["code"] == "tokens_per_day"  # type: ignore[index]
     assert f"{QUOTA - 100} are held for answers in progress" in refused.value.message
     assert int(refused.value.response.headers["retry-after"]) <= 5
+
+
+@on_both_databases
+def test_a_request_counted_on_one_box_counts_on_the_other(serve: type[ServeProcess],
+                                                          store_url: str) -> None:
+    from app.store.db import open_engine
+    from app.store.quota_holds import TokenHolds
+
+    box = serve()
+    key = box.add_user("max", "--rpm", "1")
+    engine = open_engine(store_url)  # the other box, which just admitted max's request
+    try:
+        assert TokenHolds(engine).count_request("max", 1) is None
+    finally:
+        engine.dispose()
+    with pytest.raises(openai.RateLimitError) as refused:
+        box.client(key).chat.completions.create(model=MODEL, messages=HELLO, max_tokens=8)
+    assert refused.value.body["code"] == "requests_per_minute"  # type: ignore[index]
+    assert 0 < int(refused.value.response.headers["retry-after"]) <= 60
