@@ -39,7 +39,8 @@ def most_tokens(request: AnswerRequest, *, system_prompt: str | None) -> int:
     """An upper bound on the tokens this request's answer can be billed (prompt + answer);
     `request.max_tokens` must be set (the answer is capped to it) and `system_prompt` is
     what the turn adds when the request has none."""
-    assert request.max_tokens is not None
+    if request.max_tokens is None:
+        raise ValueError("most_tokens needs the answer's cap: set request.max_tokens")
     system = request.system_prompt if request.system_prompt is not None else system_prompt
     texts = [system or "", *(message.content for message in request.earlier), request.prompt]
     prompt = sum(len(text.encode("utf-8")) for text in texts)
