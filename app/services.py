@@ -5,6 +5,7 @@ ask this for everything."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
 
@@ -29,6 +30,16 @@ from inference.models.library import ModelLibrary
 from inference.user_files import FileProblem
 from routing.keys import KeyStore, hub_token
 from routing.router import KEYS_INDEX_FILE, POLICY_FILE, PROVIDERS_FILE, Router
+
+# On a database several boxes share, an answer still 'streaming' may be another box's in
+# progress; one begun this long ago is not (no answer runs for an hour).
+SHARED_ANSWER_LIMIT = timedelta(hours=1)
+
+
+def _abandoned_before(store: ConversationStore) -> datetime | None:
+    if store.engine.dialect.name == "sqlite":
+        return None  # one box: whatever is streaming at start was cut by a crash
+    return datetime.now(UTC) - SHARED_ANSWER_LIMIT
 
 
 @dataclass
@@ -72,7 +83,7 @@ class Services:
         store = ConversationStore(open_engine(database_url(directory)))
         # The start that encrypted a plaintext database says so, once.
         notice = encryption.status_of(store.engine).notice
-        recovered = store.recover_interrupted()
+        recovered = store.recover_interrupted(_abandoned_before(store))
         # `batch` (the office server): GGUF models answer many requests at once.
         engines = EngineManager(LlamaSettings(context_length=settings.context_length,
                                               n_threads=settings.threads), batch=batch)

@@ -9,6 +9,7 @@ from decimal import Decimal
 from app.cli.render import human_bytes
 from app.config import Settings, data_dir, database_url, load_settings
 from app.metering.energy_meter import chat_energy_summary, power_config
+from app.store import db_url
 from app.store.audit_check import protection_here
 from inference.hardware import probe
 from inference.power import SensorFamilyStatus, probe_sensors
@@ -20,6 +21,8 @@ def collect() -> dict[str, object]:
     directory = data_dir()
     report["data_dir"] = str(directory)
     report["database"] = database_url(directory).split("://", 1)[0]
+    if db_url.is_postgresql(database_url(directory)):
+        report["database_url"] = db_url.shown(database_url(directory))  # password hidden
     report["database_encryption"] = _encryption(database_url(directory))
     settings, _ = load_settings(directory / "settings.json")
     # The same sensors the chat path opens, so the line below says what it will use.
@@ -86,6 +89,7 @@ def run_doctor(args: argparse.Namespace) -> int:
     print(f"Energy    chat answers: {report['chat_energy']}")
     print(f"Costs     {report['costs_text']}")
     print(f"Audit     {report['audit']}")
-    print(f"Data      {report['data_dir']}  (database: {report['database']})")
+    database = report.get("database_url") or report["database"]
+    print(f"Data      {report['data_dir']}  (database: {database})")
     print(f"Chats     {report['database_encryption']['state']}")
     return 0

@@ -126,7 +126,27 @@ def _parser() -> argparse.ArgumentParser:
     add_docs_commands(commands)
 
     commands.add_parser("gui", help="open the desktop window")
+    _add_database_option(parser)
     return parser
+
+
+DATABASE_HELP = ("the database to use instead of the data directory's SQLite file, e.g. "
+                 "postgresql+psycopg://stillroom@db.office.lan/stillroom?sslmode=verify-full "
+                 "for several office-server boxes sharing one (password: `stillroom users "
+                 "db-password set`, kept in the OS keyring); also STILLROOM_DATABASE_URL")
+
+
+def _add_database_option(parser: argparse.ArgumentParser, *, top: bool = True) -> None:
+    """--database on `stillroom` itself and on every command below it (`stillroom serve
+    --database URL`, `stillroom users add NAME --database URL`)."""
+    # SUPPRESS: a command's parser must not overwrite a value given before the command.
+    parser.add_argument("--database", metavar="URL", help=DATABASE_HELP if top else
+                        "the database to use (see `stillroom --help`)",
+                        default=None if top else argparse.SUPPRESS)
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for command in dict.fromkeys(action.choices.values()):
+                _add_database_option(command, top=False)
 
 
 def _data_dir() -> Path:
@@ -192,6 +212,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     else:
         args = _parser().parse_args(arguments)
     command = args.command
+    if args.database:
+        # Every store this process opens, and every `stillroom` process it starts, reads
+        # the database from here (app.config.database_url).
+        os.environ["STILLROOM_DATABASE_URL"] = args.database
     # Before any command runs: offline mode must hold for every one of them, also those
     # that never open Services (models search, files, fit, pull; providers; route).
     from app.network_gate import apply_network_policy

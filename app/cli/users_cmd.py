@@ -43,6 +43,14 @@ def add_users_command(commands: argparse._SubParsersAction) -> None:
     usage.add_argument("--since", type=_day, metavar="YYYY-MM-DD",
                        help="from this UTC day (default: today)")
     usage.add_argument("--json", action="store_true")
+    password = actions.add_parser(
+        "db-password", help="keep the PostgreSQL password in the OS keyring",
+        description="For --database postgresql+psycopg://USER@HOST/DATABASE without a "
+                    "password: `set` reads the password from stdin (asked for on a terminal) "
+                    "and keeps it in the OS keyring, service 'stillroom-database', entry "
+                    "USER@HOST:PORT/DATABASE; every command that opens that database then "
+                    "finds it there. `rm` removes it.")
+    password.add_argument("db_password_action", choices=["set", "rm"], metavar="set|rm")
 
 
 def _usd(text: str) -> Decimal:
@@ -71,8 +79,10 @@ def _open_users() -> UserStore:
 
 
 def run_users(args: argparse.Namespace) -> int:
-    users = _open_users()
     action = args.users_command
+    if action == "db-password":
+        return _db_password(args.db_password_action)
+    users = _open_users()
     if action == "add":
         key = users.add(args.name, UserLimits(
             tokens_per_day=args.tokens_per_day, requests_per_minute=args.rpm,
@@ -88,6 +98,36 @@ def run_users(args: argparse.Namespace) -> int:
         _print_list(users, as_json=args.json)
     else:
         _print_usage(users, args.since, as_json=args.json)
+    return 0
+
+
+def _db_password(action: str) -> int:
+    import getpass
+    import sys
+
+    from app.config import data_dir, database_url
+    from app.store import db_url
+
+    url = db_url.parse(database_url(data_dir()))
+    if not db_url.is_postgresql(url):
+        raise ValueError("db-password is for a PostgreSQL database: give --database "
+                         "postgresql+psycopg://USER@HOST/DATABASE (or STILLROOM_DATABASE_URL).")
+    if url.password is not None:
+        raise ValueError(f"{db_url.shown(url)} has a password in it: leave it out of the URL "
+                         f"and keep it in the keyring instead.")
+    if action == "rm":
+        removed = db_url.forget_password(url)
+        print(f"Removed the password for {db_url.keyring_entry(url)} from the OS keyring."
+              if removed else f"The OS keyring held no password for "
+                              f"{db_url.keyring_entry(url)}.")
+        return 0
+    secret = (getpass.getpass(f"Password for {db_url.keyring_entry(url)}: ")
+              if sys.stdin.isatty() else sys.stdin.readline().rstrip("\r\n"))
+    if not secret:
+        raise ValueError("no password given (type it, or pipe it on stdin); nothing stored.")
+    entry = db_url.store_password(url, secret)
+    print(f"Stored the password for {entry} in the OS keyring (service "
+          f"'{db_url.KEYRING_SERVICE}').")
     return 0
 
 

@@ -8,7 +8,7 @@ import json
 from collections.abc import Iterable
 from typing import IO, Any
 
-from sqlalchemy import Engine, inspect, select
+from sqlalchemy import Engine, inspect, select, text
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
@@ -20,8 +20,10 @@ from routing.audit import ROW_FIELDS, AuditRecord, export_jsonl, seal
 
 # Two processes appending at once both read the same head; the unique seq makes the second
 # insert fail, and it seals again on the new head. A handful of tries is plenty for a
-# desktop app with a CLI beside it.
+# desktop app with a CLI beside it. On PostgreSQL, where several office-server boxes append
+# to one log, appends also queue on an advisory lock, so none runs out of tries.
 _APPEND_TRIES = 5
+_APPEND_LOCK = 0x5711_1201  # any fixed number, the same on every box
 
 
 def _row_dict(row: AuditRow) -> dict[str, Any]:
@@ -78,6 +80,10 @@ class AuditLog:
         written: list[dict[str, Any]] = []
         key = self.key()
         with Session(self.engine) as session, session.begin():
+            if self.engine.dialect.name == "postgresql":
+                # Held to the end of this transaction: the head read below stays the head.
+                session.execute(text("SELECT pg_advisory_xact_lock(:key)"),
+                                {"key": _APPEND_LOCK})
             head = session.scalars(select(AuditRow).order_by(AuditRow.seq.desc())
                                    .limit(1)).first()
             previous = _row_dict(head) if head is not None else None

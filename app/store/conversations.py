@@ -101,11 +101,16 @@ class ConversationStore:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
 
-    def recover_interrupted(self) -> int:
-        """Mark answers that were streaming when the app last died; their text is kept."""
+    def recover_interrupted(self, started_before: datetime | None = None) -> int:
+        """Mark answers that were streaming when the app last died; their text is kept.
+        `started_before`: only answers begun before then (a database shared by several
+        boxes: the others' answers in progress are not this start's to close)."""
+        condition = Message.status == "streaming"
+        if started_before is not None:
+            condition = condition & (Message.created_at < started_before)
         with Session(self.engine) as session, session.begin():
             result = session.execute(
-                update(Message).where(Message.status == "streaming")
+                update(Message).where(condition)
                 .values(status="interrupted", finished_at=utcnow()))
             return result.rowcount or 0
 

@@ -29,7 +29,7 @@ def test_an_answer_has_text_usage_and_its_route(open_server: ServeProcess) -> No
     assert usage is not None and usage.prompt_tokens > 0 and 0 < usage.completion_tokens <= 8
     assert usage.total_tokens == usage.prompt_tokens + usage.completion_tokens
     # The ledger holds the same figures as the response (the desktop's turn path wrote it).
-    rows = open_server.query("SELECT prompt_tokens, completion_tokens, user FROM usage")
+    rows = open_server.query("SELECT prompt_tokens, completion_tokens, \"user\" FROM usage")
     assert (usage.prompt_tokens, usage.completion_tokens, None) in rows
 
 
