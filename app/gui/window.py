@@ -344,7 +344,9 @@ class MainWindow(QMainWindow):
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
         if self._models_tab is None:  # after the first paint: the downloads resume then
-            QTimer.singleShot(MODELS_TAB_AFTER_SHOW_MS, lambda: self.models_tab)
+            # With self as the context, Qt drops the timer if the window is destroyed first
+            # (a window closed within the delay: its tab widget is gone by then).
+            QTimer.singleShot(MODELS_TAB_AFTER_SHOW_MS, self, lambda: self.models_tab)
 
     def load_model(self) -> None:
         self.sig_load_model.emit(self.model_picker.currentData())
