@@ -50,7 +50,9 @@ ROW_FIELDS = (*RECORD_FIELDS, "prev_hash", "hash")
 # Hashed only when set: "user", the office server's user who asked. Rows without one (the
 # desktop's, and every row written before the field existed) hash exactly as before, and
 # setting or clearing it on a row breaks that row's MAC.
-OPTIONAL_FIELDS = ("user",)
+# "judge": the local judge's verdict on cloud-bound text (JudgeOutcome.audit_json: model,
+# verdict, category, redacted reason, latency), hashed only on the rows where a judge ran.
+OPTIONAL_FIELDS = ("user", "judge")
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +74,7 @@ class AuditRecord:
     completion_tokens: int | None = None
     cost_usd: str | None = None  # exact decimal text; None when unknown or not applicable
     user: str | None = None  # the office server's user; None for the desktop and CLI
+    judge: Mapping[str, Any] | None = None  # the judge's run, content-free; None: none ran
 
     def fields(self) -> dict[str, Any]:
         values = asdict(self)
@@ -101,7 +104,8 @@ def record_for(decision: RouteDecision, *, conversation_id: str | None,
         provider=decision.provider, model=decision.model, rule=decision.rule,
         reason=decision.reason, refused=decision.refused, sensitive=decision.sensitive,
         categories=decision.counts, prompt_tokens=prompt_tokens,
-        completion_tokens=completion_tokens, cost_usd=_cost_text(cost_usd), user=user)
+        completion_tokens=completion_tokens, cost_usd=_cost_text(cost_usd), user=user,
+        judge=decision.judge.audit_json() if decision.judge is not None else None)
 
 
 def canonical(body: Mapping[str, Any]) -> bytes:
