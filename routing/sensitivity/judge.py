@@ -146,19 +146,26 @@ def parse_verdict(answer: str, *, custom_terms: Iterable[str] = ()) -> Verdict:
 
 
 _QUOTED = re.compile(r"\"[^\"]*\"|“[^”]*”|«[^»]*»|'[^'\n]{3,}'")
+# What the gate may let through as an example (a documentation card, an example.org
+# address) is still nothing the audit log needs: every run of four or more digits and
+# every address goes.
+_NUMBER = re.compile(r"\d(?:[\d \-./]{2,}\d)")
+_ADDRESS = re.compile(r"[^\s@]+@[^\s@]+")
 
 
 def redact_reason(reason: str, *, custom_terms: Iterable[str] = ()) -> str:
     """The judge's reason as the audit log may keep it. The audit log is content-free by
     design, and the reason is the one field a model writes about the user's text: every
     span the gate finds in it (numbers, names of the policy's custom terms, keys...) becomes
-    [category], quoted passages become "…" (a model told not to quote may still quote), and
-    the whole is capped at REASON_MAX_CHARS."""
+    [category], quoted passages become "…" (a model told not to quote may still quote),
+    numbers of four or more digits and e-mail addresses go too, and the whole is capped at
+    REASON_MAX_CHARS."""
     text = " ".join(reason.split())
     report = scan(text, custom_terms=list(custom_terms))
     for span in sorted(report.spans, key=lambda s: s.start, reverse=True):
         text = f"{text[:span.start]}[{span.category}]{text[span.end:]}"
     text = _QUOTED.sub('"…"', text)
+    text = _ADDRESS.sub("[address]", _NUMBER.sub("[number]", text))
     if len(text) > REASON_MAX_CHARS:
         text = text[:REASON_MAX_CHARS - 1].rstrip() + "…"
     return text
