@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
-    from routing.sensitivity.judge import JudgeOutcome
+    from routing.sensitivity.judge_outcome import JudgeOutcome
 
 Target = Literal["local", "onprem", "cloud"]
 
