@@ -228,7 +228,7 @@ class Judge:
             if status != "done":
                 return self._outcome(status, loaded, started, answer, len(pieces), load_s)
             try:
-                verdict = parse_verdict(answer, custom_terms=terms)
+                verdict = parse_verdict(answer, custom_terms=terms, source=window)
             except JudgeOutputError as exc:
                 return self._outcome("unparsable", loaded, started, str(exc), len(pieces),
                                      load_s)

@@ -16,6 +16,7 @@ import json
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
+from itertools import pairwise
 from typing import TYPE_CHECKING, Any
 
 # Re-exported: the outcome lives in judge_outcome.py so that routing.decision can name it.
@@ -126,9 +127,10 @@ class JudgeOutputError(ValueError):
     """The judge's answer is not the JSON the schema asks for."""
 
 
-def parse_verdict(answer: str, *, custom_terms: Iterable[str] = ()) -> Verdict:
-    """Read the judge's answer. The reason comes back redacted and capped (redact_reason),
-    ready for the explanation and the audit log."""
+def parse_verdict(answer: str, *, custom_terms: Iterable[str] = (),
+                  source: str = "") -> Verdict:
+    """Read the judge's answer to ``source``. The reason comes back redacted and capped
+    (redact_reason), ready for the explanation and the audit log."""
     try:
         value = json.loads(answer)
     except json.JSONDecodeError as exc:
@@ -145,7 +147,8 @@ def parse_verdict(answer: str, *, custom_terms: Iterable[str] = ()) -> Verdict:
         raise JudgeOutputError("the judge's answer has no 'reason'")
     if sensitive and category == "none":
         category = "unspecified"  # a sensitive verdict stands without a category
-    return Verdict(sensitive, category, redact_reason(reason, custom_terms=custom_terms))
+    return Verdict(sensitive, category,
+                   redact_reason(reason, custom_terms=custom_terms, source=source))
 
 
 _QUOTED = re.compile(r"\"[^\"]*\"|“[^”]*”|«[^»]*»|'[^'\n]{3,}'")
@@ -156,14 +159,49 @@ _NUMBER = re.compile(r"\d(?:[\d \-./]{2,}\d)")
 _ADDRESS = re.compile(r"[^\s@]+@[^\s@]+")
 
 
-def redact_reason(reason: str, *, custom_terms: Iterable[str] = ()) -> str:
+_WORD = re.compile(r"\w+(?:['’]\w+)*")
+
+
+def _copied_words(reason: str, source: str) -> list[tuple[int, int]]:
+    """Spans of ``reason`` copied from ``source``: words in a two-word sequence that the
+    source also has, and capitalised words the source has (names, places). Small models
+    repeat the text they were told not to quote."""
+    if not source:
+        return []
+    source_words = [w.casefold() for w in _WORD.findall(source)]
+    pairs = set(pairwise(source_words))
+    present = set(source_words)
+    words = list(_WORD.finditer(reason))
+    copied = [False] * len(words)
+    for index, (first, second) in enumerate(pairwise(words)):
+        if (first.group().casefold(), second.group().casefold()) in pairs:
+            copied[index] = copied[index + 1] = True
+    for index, word in enumerate(words):
+        text = word.group()
+        if text[0].isupper() and index > 0 and text.casefold() in present:
+            copied[index] = True
+    spans: list[tuple[int, int]] = []
+    for index, word in enumerate(words):
+        if not copied[index]:
+            continue
+        if spans and copied[index - 1] and index > 0:
+            spans[-1] = (spans[-1][0], word.end())
+        else:
+            spans.append((word.start(), word.end()))
+    return spans
+
+
+def redact_reason(reason: str, *, custom_terms: Iterable[str] = (), source: str = "") -> str:
     """The judge's reason as the audit log may keep it. The audit log is content-free by
     design, and the reason is the one field a model writes about the user's text: every
     span the gate finds in it (numbers, names of the policy's custom terms, keys...) becomes
-    [category], quoted passages become "…" (a model told not to quote may still quote),
+    [category], passages copied from ``source`` (the judged text) and quoted passages
+    become "…" (a model told not to quote may still quote),
     numbers of four or more digits and e-mail addresses go too, and the whole is capped at
     REASON_MAX_CHARS."""
     text = " ".join(reason.split())
+    for start, end in reversed(_copied_words(text, source)):
+        text = f"{text[:start]}…{text[end:]}"
     report = scan(text, custom_terms=list(custom_terms))
     for span in sorted(report.spans, key=lambda s: s.start, reverse=True):
         text = f"{text[:span.start]}[{span.category}]{text[span.end:]}"

@@ -96,6 +96,18 @@ def test_the_reason_loses_what_the_gate_finds_quotes_and_length() -> None:
     assert "sk-proj" not in parsed.reason and "[secret]" in parsed.reason
 
 
+def test_the_reason_loses_what_it_copies_from_the_judged_text() -> None:
+    source = "Hola Marta, te paso la propuesta: we gotta push the deadline, stuff came up."
+    assert redact_reason("we gotta push the deadline, stuff came up", source=source) == "…"
+    redacted = redact_reason("a message to Marta about a deadline", source=source)
+    assert "Marta" not in redacted and redacted.startswith("a message to …")
+    # Words of its own stay: the kind of information is what the reason is for.
+    assert redact_reason("a settlement position", source=source) == "a settlement position"
+    verdict = parse_verdict('{"sensitive": true, "category": "hr", "reason": "Marta, te '
+                            'paso la propuesta"}', source=source)
+    assert "Marta" not in verdict.reason and "propuesta" not in verdict.reason
+
+
 def test_windows_cover_the_text_at_line_breaks_within_the_size() -> None:
     text = "\n".join(f"line {n} " + "x" * 70 for n in range(200))
     pieces = windows(text, 1000)
