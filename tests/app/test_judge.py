@@ -259,3 +259,32 @@ def test_doctor_names_the_judge_and_warns_that_the_embedded_model_is_unfit(
     assert "not fit to judge" in line
     report = json.loads(run_cli("doctor", "--json", home=stillroom_home).stdout)
     assert report["judge"]["active"] is False and report["judge"]["mode"] == "auto"
+
+
+def test_an_escalation_to_the_cloud_is_judged_too(stillroom_home: Path,
+                                                   cloud: FakeOpenAIServer) -> None:
+    # Every local answer escalates to the cloud (fixed threshold 0); the judge runs out of
+    # time, so the question is not re-asked there and the local answer stands.
+    judged_on(stillroom_home, timeout_s=0.001)
+    (stillroom_home / "policy.toml").write_text(
+        'version = 1\n[failover]\nmax_retries = 0\n[escalation]\nenabled = true\n'
+        'target = "cloud"\nmin_tokens = 4\nmin_history = 1000\nfallback_threshold = 0.0\n',
+        encoding="utf-8")
+    services = Services.open()
+    try:
+        chat = services.chat()
+        turn = chat.start(QUESTION, options=ChatOptions(temperature=0, max_tokens=12))
+        list(turn)
+        assert turn.decision.target == "local" and turn.decision.judge is None
+        assert turn.escalates  # the router would re-ask the cloud
+        assert chat.escalate(turn) is None
+        assert turn.escalation.target == "local" and turn.escalation.rule == "judge"
+        assert "judge timed out after 0.001 s" in turn.escalation.reason
+        rows = services.audit.rows()
+        assert [(r["event"], r["target"]) for r in rows] == [("route", "local"),
+                                                              ("escalation", "local")]
+        assert "judge" not in rows[0] and rows[1]["judge"]["verdict"] == "timeout"
+        assert services.audit.verify() is None
+    finally:
+        services.close()
+    assert cloud.requests == []
