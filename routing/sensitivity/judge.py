@@ -134,7 +134,15 @@ def parse_verdict(answer: str, *, custom_terms: Iterable[str] = (),
     try:
         value = json.loads(answer)
     except json.JSONDecodeError as exc:
-        raise JudgeOutputError(f"the judge's answer is not JSON ({exc.msg})") from exc
+        # An engine without grammars (the server's batched engine, MLX) may wrap the object
+        # in prose or a code fence: the first {...} in the answer, if that one parses.
+        start, end = answer.find("{"), answer.rfind("}")
+        try:
+            value = json.loads(answer[start:end + 1]) if 0 <= start < end else None
+        except json.JSONDecodeError:
+            value = None
+        if value is None:
+            raise JudgeOutputError(f"the judge's answer is not JSON ({exc.msg})") from exc
     if not isinstance(value, dict):
         raise JudgeOutputError("the judge's answer is not a JSON object")
     sensitive, category, reason = (value.get("sensitive"), value.get("category"),

@@ -61,6 +61,9 @@ def test_a_well_formed_answer_is_read() -> None:
         True, "privilege", "legal advice to a client")
     plain = parse_verdict('{"sensitive": false, "category": "none", "reason": "a poem"}')
     assert not plain.sensitive and plain.category == "none"
+    fenced = parse_verdict('```json\n{"sensitive": false, "category": "none", '
+                           '"reason": "a poem"}\n```')
+    assert fenced == plain
     # Sensitive with no category still stands: the verdict, not the label, keeps it local.
     assert parse_verdict('{"sensitive": true, "category": "none", "reason": ""}').category \
         == "unspecified"
