@@ -40,8 +40,10 @@ REASON_MAX_CHARS = 160
 # Japanese, so it fits a 4,096-token context with the rubric. A longer prompt or document
 # chunk is judged window by window (any sensitive window keeps the whole text local).
 WINDOW_CHARS = 3000
-# A verdict is a few dozen tokens; the cap keeps a rambling model from running on.
-VERDICT_MAX_TOKENS = 96
+# A verdict is a few dozen tokens; the cap keeps a rambling model from running on. Room
+# for a reason of REASON_MAX_CHARS even at one token per character (a copied hash): a
+# verdict cut off is unreadable, and keeps the text local.
+VERDICT_MAX_TOKENS = 200
 
 RUBRIC = """You are a privacy reviewer at a law firm. Text is about to be sent to an outside \
 cloud AI service. Decide whether it is SENSITIVE: whether sending it outside would expose \
