@@ -19,7 +19,10 @@ reverse.
 Pure functions over plain dicts, so the app can keep rows in its database (a column per
 field, ``categories`` as JSON text) and hand them back as dicts; ``JsonlAuditLog`` is a
 file-backed log for tools and tests. Reasons are the router's own sentences: they name
-rules, providers and categories, never the user's text.
+rules, providers and categories, never the user's text. The one model-written part, the
+local judge's reason (in ``reason`` and ``judge``), is redacted before it gets here
+(routing.sensitivity.judge.redact_reason: what the gate finds, numbers, addresses, quotes
+and words copied from the text go; capped at 160 characters).
 """
 
 from __future__ import annotations
