@@ -87,7 +87,9 @@ def route_json(turn: ChatTurn) -> dict[str, object]:
     decision = turn.decision
     return {"target": decision.target, "rule": decision.rule, "reason": decision.reason,
             "provider": decision.provider, "model": decision.model,
-            "sensitive": decision.sensitive, "categories": list(decision.categories)}
+            "sensitive": decision.sensitive, "categories": list(decision.categories),
+            # Only where the local judge ran (cloud-bound text): its verdict and latency.
+            **({"judge": decision.judge.audit_json()} if decision.judge is not None else {})}
 
 
 def turn_json(turn: ChatTurn, escalated: ChatTurn | None = None,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 from decimal import Decimal
+from pathlib import Path
 
 from app.cli.render import human_bytes
 from app.config import Settings, data_dir, database_url, load_settings
@@ -38,7 +39,26 @@ def collect() -> dict[str, object]:
                        "reference_cloud_model": settings.reference_cloud_model}
     report["costs_text"] = _costs_text(settings)
     report["audit"] = protection_here(directory)
+    report["judge"] = _judge(settings, directory)
     return report
+
+
+def _judge(settings: Settings, directory: Path) -> dict[str, object]:
+    """The local judge of cloud-bound text: which model, whether it runs, and a warning
+    when that model is too small to judge (app/turn/judge_step.py)."""
+    from app.turn.judge_step import choose_judge
+    from inference.models.library import ModelLibrary
+
+    choice = choose_judge(settings, ModelLibrary(directory))
+    state = "runs for cloud-bound text" if choice.active else "does not run"
+    line = f"{settings.judge}: {state}; {choice.why}"
+    if choice.model is not None and choice.active:
+        line += f", timeout {settings.judge_timeout_s:g} s"
+    if choice.warning:
+        line += f". Warning: {choice.warning}"
+    return {"mode": settings.judge, "model": choice.model.id if choice.model else None,
+            "active": choice.active, "timeout_s": settings.judge_timeout_s,
+            "warning": choice.warning, "line": line}
 
 
 def _encryption(url: str) -> dict[str, object]:
@@ -89,6 +109,7 @@ def run_doctor(args: argparse.Namespace) -> int:
     print(f"Energy    chat answers: {report['chat_energy']}")
     print(f"Costs     {report['costs_text']}")
     print(f"Audit     {report['audit']}")
+    print(f"Judge     {report['judge']['line']}")  # type: ignore[index]
     database = report.get("database_url") or report["database"]
     print(f"Data      {report['data_dir']}  (database: {database})")
     print(f"Chats     {report['database_encryption']['state']}")

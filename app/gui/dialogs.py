@@ -249,6 +249,7 @@ class SettingsDialog(QDialog):
         privacy_layout.addWidget(self.offline)
         privacy_layout.addWidget(QLabel("Enforced for the whole app at the socket layer; "
                                         "local chat keeps working."))
+        privacy_layout.addLayout(self._judge_form(settings, models))
         privacy_layout.addStretch()
         tabs.addTab(privacy, "Privacy")
 
@@ -346,6 +347,61 @@ class SettingsDialog(QDialog):
             return
         self._refresh_keys()
 
+    def _judge_form(self, settings: Settings, models: list[ModelInfo]) -> QFormLayout:
+        """The local judge: a second opinion on cloud-bound text (app/turn/judge_step.py)."""
+        form = QFormLayout()
+        self.judge_mode = QComboBox()
+        self.judge_mode.setAccessibleName("Judge cloud-bound text")
+        for label, mode in (("Auto (when a model fit to judge is installed)", "auto"),
+                            ("On", "on"), ("Off", "off")):
+            self.judge_mode.addItem(label, mode)
+        self.judge_mode.setCurrentIndex(max(0, self.judge_mode.findData(settings.judge)))
+        form.addRow("Judge cloud-bound text", self.judge_mode)
+        self.judge_model = QComboBox()
+        self.judge_model.setAccessibleName("Judge model")
+        self.judge_model.addItem("The largest installed instruct model that fits", None)
+        self._judge_models = {m.id: m for m in models if m.format == "gguf"}
+        for model in self._judge_models.values():
+            self.judge_model.addItem(model.name, model.id)
+        if settings.judge_model:
+            self.judge_model.setCurrentIndex(max(0, self.judge_model.findData(
+                settings.judge_model)))
+        form.addRow("Judge model", self.judge_model)
+        self.judge_timeout = QDoubleSpinBox()
+        self.judge_timeout.setAccessibleName("Judge timeout")
+        self.judge_timeout.setRange(0.5, 600)
+        self.judge_timeout.setDecimals(1)
+        self.judge_timeout.setSuffix(" s")
+        self.judge_timeout.setValue(settings.judge_timeout_s)
+        form.addRow("Judge timeout", self.judge_timeout)
+        self.judge_warning = QLabel()
+        self.judge_warning.setWordWrap(True)
+        self.judge_warning.setAccessibleName("Judge warning")
+        form.addRow("", self.judge_warning)
+        self.judge_model.currentIndexChanged.connect(self._show_judge_warning)
+        self.judge_mode.currentIndexChanged.connect(self._show_judge_warning)
+        self._show_judge_warning()
+        return form
+
+    def _show_judge_warning(self) -> None:
+        """Warn where the judge would be a model too small to judge (by its parameter count
+        as the library knows it; no model file is read on the UI thread)."""
+        from app.turn.judge_step import unfit_warning
+
+        chosen = self.judge_model.currentData()
+        candidates = [self._judge_models[chosen]] if chosen in self._judge_models \
+            else list(self._judge_models.values())
+        warnings = [unfit_warning(m, m.parameters) for m in candidates if m.parameters]
+        text = ""
+        if self.judge_mode.currentData() == "off":
+            text = "Text the gate lets through goes to the cloud without a second opinion."
+        elif candidates and len(warnings) == len(candidates) and all(warnings):
+            text = warnings[0] if chosen else (
+                f"No installed model is fit to judge ({warnings[0]})"
+                + ("; with Auto the judge does not run" if self.judge_mode.currentData()
+                   == "auto" else ""))
+        self.judge_warning.setText(text)
+
     def apply_to(self, settings: Settings) -> None:
         settings.default_model = self.default_model.currentData()
         settings.system_prompt = self.system_prompt.toPlainText().strip() or None
@@ -357,6 +413,9 @@ class SettingsDialog(QDialog):
             settings.reference_cloud_model = self.reference.text().strip() or None
         if hasattr(settings, "offline"):
             settings.offline = self.offline.isChecked()
+        settings.judge = self.judge_mode.currentData()
+        settings.judge_model = self.judge_model.currentData()
+        settings.judge_timeout_s = self.judge_timeout.value()
 
 
 class PolicyDialog(QDialog):

@@ -30,6 +30,8 @@ def _row_dict(row: AuditRow) -> dict[str, Any]:
     values = {name: getattr(row, name) for name in ROW_FIELDS}
     if row.user is not None:
         values["user"] = row.user
+    if row.judge is not None:
+        values["judge"] = json.loads(row.judge)
     values["categories"] = json.loads(row.categories)
     values["refused"], values["sensitive"] = bool(row.refused), bool(row.sensitive)
     return values
@@ -90,8 +92,10 @@ class AuditLog:
             first = session.scalars(select(AuditRow.hash).where(AuditRow.seq == 1)).first()
             for record in records:
                 row = seal(record, previous, key=key)
-                session.add(AuditRow(**{**row, "categories": json.dumps(row["categories"],
-                                                                        sort_keys=True)}))
+                stored = {**row, "categories": json.dumps(row["categories"], sort_keys=True)}
+                if row.get("judge") is not None:
+                    stored["judge"] = json.dumps(row["judge"], sort_keys=True)
+                session.add(AuditRow(**stored))
                 written.append(row)
                 previous = row
         return written, first or (written[0]["hash"] if written else "")

@@ -145,6 +145,9 @@ class AuditRow(Base):
     # The office server's user (revision 0005); MAC-covered only when set, so rows from
     # before it verify unchanged (routing.audit.OPTIONAL_FIELDS).
     user: Mapped[str | None] = mapped_column(String(64))
+    # The local judge's verdict on cloud-bound text (revision 0007), JSON: model, verdict,
+    # category, redacted reason, latency. NULL where no judge ran (MAC-covered only when set).
+    judge: Mapped[str | None] = mapped_column(Text)
     prev_hash: Mapped[str] = mapped_column(String(64), nullable=False)
     hash: Mapped[str] = mapped_column(String(64), nullable=False)
 
