@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -105,7 +105,8 @@ def _parser() -> argparse.ArgumentParser:
 
     # Handlers read the data directory and offline setting only when they run, so
     # `--help` touches nothing on disk.
-    add_routing_commands(commands, _data_dir, offline_mode=_offline_mode)
+    add_routing_commands(commands, _data_dir, offline_mode=_offline_mode,
+                         judge_factory=_judge_factory)
 
     from app.cli.audit_cmd import add_audit_command
 
@@ -160,6 +161,26 @@ def _offline_mode() -> bool:
 
     settings, _warnings = load_settings(_data_dir() / "settings.json")
     return settings.offline
+
+
+def _judge_factory(model_id: str | None) -> Callable[[str], bool]:
+    """The local judge for `route evaluate --judge`: True where it would keep text local
+    (sensitive, or a timeout or error, as on the cloud path)."""
+    import atexit
+
+    from app.services import Services
+    from app.turn.judge_step import make_judge
+    from inference.engines.types import EngineError
+
+    services = Services.open(_data_dir())
+    # The judge's model must be unloaded before the interpreter tears down (llama.cpp
+    # freed during finalisation crashes the process after its output is printed).
+    atexit.register(services.close)
+    try:
+        judge = make_judge(services, model_id)
+    except EngineError as exc:  # an unknown model: routing's CLI prints ValueErrors as one line
+        raise ValueError(str(exc)) from None
+    return lambda text: judge(text).keeps_local
 
 
 def _price_catalog() -> PriceCatalog:

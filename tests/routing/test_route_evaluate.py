@@ -146,3 +146,24 @@ def test_command_bad_line_is_one_message(tmp_path):
     assert done.stdout == ""
     assert done.stderr.strip() == f"stillroom: {path} line 3: 'sensitive' must be true or false"
     assert path.read_text(encoding="utf-8").count("\n") == 3  # the set is untouched
+
+
+def test_command_with_a_judge_asks_the_embedded_model_where_the_gate_said_no(tmp_path):
+    """The wiring, with the real embedded model: asked exactly for the cases the gate let
+    through (the 135M model is no judge of quality: its verdicts are not asserted here)."""
+    path = write_set(tmp_path / "set.jsonl")
+    plain = json.loads(stillroom(tmp_path / "home", "route", "evaluate", str(path),
+                                 "--json").stdout)
+    let_through = plain["sensitive"] + plain["ordinary"] - plain["caught"] \
+        - round(plain["false_positive_rate"] * plain["ordinary"])
+    done = stillroom(tmp_path / "home", "route", "evaluate", str(path), "--json",
+                     "--judge", "smollm2-135m-instruct-q4_1")
+    assert done.returncode == 0, done.stderr
+    judged = json.loads(done.stdout)
+    assert judged["second_opinion"]["asked"] == let_through
+    assert judged["caught"] >= plain["caught"]
+
+    unknown = stillroom(tmp_path / "home", "route", "evaluate", str(path), "--judge",
+                        "no-such-model")
+    assert unknown.returncode != 0 and "no-such-model" in unknown.stderr
+    assert len(unknown.stderr.strip().splitlines()) == 1
