@@ -1,0 +1,1 @@
+"""Application icons (PNG for the bundles, SVG for the Linux desktop)."""

@@ -1,0 +1,1 @@
+"""Shipped document templates (TOML), found by app/documents/templates.py."""
