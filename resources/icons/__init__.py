@@ -1,1 +1,0 @@
-"""Application icons (PNG for the bundles, SVG for the Linux desktop)."""

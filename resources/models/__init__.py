@@ -1,1 +1,0 @@
-"""The embedded default model: its manifest (embedded.json); the GGUF is fetched beside it."""

@@ -1,1 +1,0 @@
-"""Shipped document templates (TOML), found by app/documents/templates.py."""
