@@ -8,6 +8,7 @@ the way `python -m` would. Everything else is the ordinary command line.
 
 from __future__ import annotations
 
+import faulthandler
 import runpy
 import sys
 
@@ -20,6 +21,10 @@ def _run_module_like_python() -> int:
 
 
 def main() -> int:
+    # A crash inside llama.cpp or Qt then leaves a Python traceback on stderr (the journal,
+    # a terminal), not just "Segmentation fault". No stderr in the windowed Windows program.
+    if sys.stderr is not None:
+        faulthandler.enable()
     if getattr(sys, "frozen", False) and len(sys.argv) >= 3 and sys.argv[1] == "-m":
         return _run_module_like_python()
     from app.cli.main import main as stillroom_main

@@ -6,7 +6,8 @@
 #   sudo bash packaging/test-deb.sh [dist/stillroom_<version>_<arch>.deb]
 #
 # Steps: apt-get install; `stillroom --help` (timed); `stillroom doctor` finds its engine;
-# an offline `stillroom chat` inside a network namespace with no route out; the desktop
+# an offline `stillroom chat` inside a network namespace with no route out; a quantization
+# (the converter's child is the frozen binary itself); the desktop
 # window under Xvfb, screenshot kept in dist/screenshots/; the app wrote nothing into
 # /opt/stillroom; apt-get remove leaves nothing under /opt; purge removes the service user.
 set -euo pipefail
@@ -16,7 +17,11 @@ repo=$PWD
 current_step="starting"
 xvfb_pid=""
 app_pid=""
-fail() { echo "test-deb.sh: FAILED at '$current_step': $*" >&2; exit 1; }
+failed=""
+fail() { failed=yes; echo "test-deb.sh: FAILED at '$current_step': $*" >&2; exit 1; }
+# "exit 139" alone says little to whoever reads a CI log.
+exit_reason() { case $1 in 132) echo "exit 132: illegal instruction";; 134) echo "exit 134: abort";;
+  137) echo "exit 137: killed";; 139) echo "exit 139: segmentation fault";; *) echo "exit $1";; esac; }
 step() { current_step=$1; echo "== $1"; }
 stop_gui() {
   if [ -n "$app_pid" ]; then kill "$app_pid" 2>/dev/null || true; wait "$app_pid" 2>/dev/null || true; fi
@@ -26,7 +31,7 @@ stop_gui() {
 on_exit() {
   local status=$?
   stop_gui
-  [ "$status" -eq 0 ] || [ "$current_step" = done ] \
+  [ "$status" -eq 0 ] || [ -n "$failed" ] \
     || echo "test-deb.sh: FAILED at '$current_step' (exit $status)" >&2
 }
 trap on_exit EXIT
@@ -74,13 +79,13 @@ export STILLROOM_HOME=$home
 
 step "stillroom --help"
 help_started=$(date +%s%N)
-stillroom --help > "$home/help.txt" 2>&1 || fail "stillroom --help exited non-zero: $(tail -n 3 "$home/help.txt")"
+stillroom --help > "$home/help.txt" 2>&1 || fail "stillroom --help failed ($(exit_reason $?)): $(tail -n 3 "$home/help.txt")"
 help_ms=$((($(date +%s%N) - help_started) / 1000000))
 grep -q "Private LLM workstation" "$home/help.txt" || fail "--help did not print the usage"
 echo "   answered in ${help_ms} ms"
 
 step "stillroom doctor"
-stillroom doctor > "$home/doctor.txt" 2>&1 || fail "stillroom doctor exited non-zero: $(tail -n 3 "$home/doctor.txt")"
+stillroom doctor > "$home/doctor.txt" 2>&1 || fail "stillroom doctor failed ($(exit_reason $?)): $(tail -n 3 "$home/doctor.txt")"
 grep -Eq "^Engine +llama\.cpp +yes" "$home/doctor.txt" \
   || fail "doctor does not find the llama.cpp engine: $(grep Engine "$home/doctor.txt" | head -n 1)"
 grep -q "^Data .*$home" "$home/doctor.txt" || fail "doctor does not use STILLROOM_HOME"
@@ -91,9 +96,15 @@ unshare --net -- sh -c '[ "$(wc -l < /proc/net/route)" -le 1 ]' \
   || fail "the namespace has a route out; the offline check would prove nothing"
 unshare --net -- stillroom chat --route local --seed 7 --temperature 0 --max-tokens 24 \
     "Name one colour of the sky." > "$home/chat.txt" 2> "$home/chat.err" \
-  || fail "offline chat failed: $(tail -n 3 "$home/chat.err")"
+  || fail "offline chat failed ($(exit_reason $?)): $(tail -n 3 "$home/chat.err")"
 [ -n "$(tr -d '[:space:]' < "$home/chat.txt")" ] || fail "offline chat printed no answer"
 echo "   answer: $(head -c 120 "$home/chat.txt" | tr '\n' ' ')"
+
+step "a quantization (its child process is the frozen binary run as 'stillroom -m')"
+stillroom models quantize smollm2-135m-instruct-q4_1 --type Q8_0 --allow-requantize \
+    --output "$home/requantized.gguf" > "$home/quantize.txt" 2>&1 \
+  || fail "models quantize failed ($(exit_reason $?)): $(tail -n 3 "$home/quantize.txt")"
+[ -s "$home/requantized.gguf" ] || fail "models quantize wrote no file"
 
 step "the desktop window under Xvfb"
 screens=$repo/dist/screenshots
@@ -106,9 +117,11 @@ DISPLAY=$display stillroom gui > "$home/gui.log" 2>&1 &
 app_pid=$!
 shown=""
 for _ in $(seq 300); do  # up to 60 s on a busy 2-core runner
-  if xwininfo -display "$display" -name Stillroom 2>/dev/null | grep -q "IsViewable"; then
-    shown=yes; break
-  fi
+  # Qt makes more than one window titled Stillroom; one of them must be on screen.
+  for id in $(xwininfo -display "$display" -root -tree 2>/dev/null | awk '/"Stillroom"/ { print $1 }'); do
+    xwininfo -display "$display" -id "$id" 2>/dev/null | grep -q "IsViewable" && shown=yes
+  done
+  [ -z "$shown" ] || break
   kill -0 "$app_pid" 2>/dev/null || break
   sleep 0.2
 done
