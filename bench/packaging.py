@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -48,13 +49,18 @@ def first_paint_seconds(command: list[str]) -> float:
                        f"{result.stderr[-2000:]}")
 
 
-def help_seconds(command: list[str]) -> float:
+def help_seconds(command: list[str]) -> tuple[float, float]:
+    """Wall time, and the CPU time the process used (user + system): on a shared machine the
+    wall time includes waiting for a core, the CPU time much less so."""
     env = _environment()
     cwd = ROOT if command == SOURCE else tempfile.gettempdir()
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     subprocess.run([*command, "--help"], cwd=cwd, env=env, check=True,
                    stdout=subprocess.DEVNULL)
-    return time.perf_counter() - started
+    wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
 def folder_bytes(folder: Path) -> int:
@@ -82,13 +88,16 @@ def main() -> int:
     print(f"installed      {frozen.parent}: {megabytes(folder_bytes(frozen.parent))}")
 
     figures: dict[str, list[float]] = {"paint frozen": [], "paint source": [],
-                                       "help frozen": [], "help source": []}
+                                       "help frozen": [], "help source": [],
+                                       "help frozen cpu": [], "help source cpu": []}
     for rep in range(args.reps):
         # Interleaved, so a noisy neighbour on a shared machine hits both sides alike.
         figures["paint frozen"].append(first_paint_seconds([str(frozen)]))
         figures["paint source"].append(first_paint_seconds(SOURCE))
-        figures["help frozen"].append(help_seconds([str(frozen)]))
-        figures["help source"].append(help_seconds(SOURCE))
+        for side, command in (("frozen", [str(frozen)]), ("source", SOURCE)):
+            wall, cpu = help_seconds(command)
+            figures[f"help {side}"].append(wall)
+            figures[f"help {side} cpu"].append(cpu)
         print(f"rep {rep}: " + ", ".join(f"{name} {values[-1]:.3f} s"
                                          for name, values in figures.items()), flush=True)
     median = {name: statistics.median(values) for name, values in figures.items()}
@@ -96,7 +105,9 @@ def main() -> int:
     print(f"\nfirst paint    frozen {median['paint frozen']:.3f} s, source "
           f"{median['paint source']:.3f} s: {ratio:.2f}x (target <= 1.2x)")
     print(f"--help         frozen {median['help frozen']:.3f} s (target <= 0.5 s), source "
-          f"{median['help source']:.3f} s")
+          f"{median['help source']:.3f} s; CPU time frozen {median['help frozen cpu']:.3f} s, "
+          f"source {median['help source cpu']:.3f} s")
+    print(f"machine load   {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores (1-minute average)")
     return 0
 
 
