@@ -6,9 +6,12 @@ import argparse
 import json
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
+from typing import TYPE_CHECKING
 
 from app.cli.arguments import positive_int
-from app.store.server_users import ROUTES, UserLimits, UserStore, parse_routes
+
+if TYPE_CHECKING:  # imported when the command runs: `stillroom --help` must not load SQLAlchemy
+    from app.store.server_users import UserStore
 
 
 def add_users_command(commands: argparse._SubParsersAction) -> None:
@@ -26,7 +29,7 @@ def add_users_command(commands: argparse._SubParsersAction) -> None:
                      help="cloud spend per UTC month in US dollars (default: no limit)")
     add.add_argument("--rpm", type=positive_int, metavar="N",
                      help="requests per minute (default: no limit)")
-    add.add_argument("--routes", default=",".join(ROUTES), metavar="LIST",
+    add.add_argument("--routes", metavar="LIST",
                      help="where their questions may be answered: a comma-separated list of "
                           "local, onprem, cloud (default: all three; the policy still "
                           "decides, and sensitive text never leaves the machine)")
@@ -74,11 +77,14 @@ def _open_users() -> UserStore:
     # Only the database: managing users must not load models or start the energy meter.
     from app.config import data_dir, database_url, ensure_writable
     from app.store.db import open_engine
+    from app.store.server_users import UserStore
 
     return UserStore(open_engine(database_url(ensure_writable(data_dir()))))
 
 
 def run_users(args: argparse.Namespace) -> int:
+    from app.store.server_users import ROUTES, UserLimits, parse_routes
+
     action = args.users_command
     if action == "db-password":
         return _db_password(args.db_password_action)
@@ -86,7 +92,8 @@ def run_users(args: argparse.Namespace) -> int:
     if action == "add":
         key = users.add(args.name, UserLimits(
             tokens_per_day=args.tokens_per_day, requests_per_minute=args.rpm,
-            budget_usd_month=args.budget_usd_month, routes=parse_routes(args.routes),
+            budget_usd_month=args.budget_usd_month,
+            routes=ROUTES if args.routes is None else parse_routes(args.routes),
             models=tuple(args.models), admin=args.admin))
         _print_key(args.name, key, "added")
     elif action == "rotate":
