@@ -118,15 +118,6 @@ def read_ledger(engine: Engine, since: datetime | None = None,
         return [_entry(row) for row in session.scalars(query)]
 
 
-def busy_seconds_since(engine: Engine, since: datetime) -> tuple[float, datetime | None]:
-    """Seconds spent generating since `since`, and when the first of those answers came."""
-    with engine.connect() as connection:
-        seconds, first = connection.execute(
-            select(func.coalesce(func.sum(Usage.total_s), 0.0), func.min(Usage.created_at))
-            .where(Usage.created_at >= as_utc(since))).one()
-    return float(seconds), as_utc(first) if first is not None else None
-
-
 def cloud_spend(engine: Engine, now: datetime) -> Spend:
     """What cloud answers cost today and this month (UTC), in total and per provider, for
     the router's budget caps. Unknown amounts count as nothing: the cap cannot see them."""
