@@ -95,6 +95,13 @@ class Services:
     def settings_path(self) -> Path:
         return self.data_dir / "settings.json"
 
+    def apply_settings(self) -> None:
+        """Apply edited settings (the GUI's settings dialog) to the running services. The
+        pricer reads `settings` on every answer; the offline guard and the power sensors are
+        set here, so a new TDP is used by the next answer without a restart."""
+        self.set_offline(self.settings.offline)
+        self.energy.reconfigure(power_config(self.settings))
+
     def set_offline(self, enabled: bool) -> None:
         """Offline mode on or off for the whole process (the GUI's privacy setting)."""
         set_offline(enabled, self.data_dir, self.audit)
