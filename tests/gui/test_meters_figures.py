@@ -88,3 +88,19 @@ def test_a_changed_tdp_reaches_the_power_meter_without_a_restart(qtbot) -> None:
     qtbot.waitUntil(lambda: bool(panel.sensors) and "120 W" in panel.sensors[0].method,
                     timeout=30_000)
     panel.close_sensors()
+
+
+def test_the_settings_dialog_edits_the_machines_life_and_use(qtbot, tmp_path) -> None:
+    from app.gui.dialogs import SettingsDialog
+    from routing.keys import KeyStore
+
+    settings = Settings(hardware_usd=2000)
+    dialog = SettingsDialog(settings, [], str(tmp_path), KeyStore(tmp_path / "keys.json"),
+                            None)
+    qtbot.addWidget(dialog)
+    use = dialog.numbers["busy_hours_per_day"]
+    assert use.text() == "7.2 h/day (30%, default)"  # not set: the default, said so
+    dialog.numbers["amortize_months"].setValue(0)  # the life cannot be unset
+    use.setValue(3.6)
+    dialog.apply_to(settings)
+    assert (settings.amortize_months, settings.busy_hours_per_day) == (1, 3.6)
