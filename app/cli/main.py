@@ -15,6 +15,7 @@ from app.cli.errors import run_guarded
 
 if TYPE_CHECKING:
     from routing.pricing import PriceCatalog
+    from routing.pricing.cli import SettingDefault
 
 # Commands whose parsers store their own handler in `args.func` (it returns the exit code).
 _DISPATCHED_BY_FUNC = frozenset({"cost", "providers", "keys", "route"})
@@ -99,7 +100,11 @@ def _parser() -> argparse.ArgumentParser:
 
     # The calculator prices with the same catalog as the ledger (the user's overrides on
     # top); `cost report` reads the ledger, so the app adds it.
-    add_cost_commands(commands, load_catalog=_price_catalog, add_more=add_report_command)
+    # `cost local` / `cost breakeven` take the user's own prices and hardware for the flags
+    # left out.
+    add_cost_commands(commands, load_catalog=_price_catalog, add_more=add_report_command,
+                      settings_defaults=_cost_settings,
+                      settings_where="settings.json or Settings > Costs")
 
     from routing.cli import add_routing_commands
 
@@ -140,6 +145,25 @@ def _offline_mode() -> bool:
 
     settings, _warnings = load_settings(_data_dir() / "settings.json")
     return settings.offline
+
+
+def _cost_settings() -> dict[str, SettingDefault]:
+    from app.config import load_settings
+    from app.metering.answer_cost import DEFAULT_BUSY_HOURS_PER_DAY
+    from routing.pricing.cli import SettingDefault
+
+    settings, _warnings = load_settings(_data_dir() / "settings.json")
+    hours = settings.busy_hours_per_day
+    return {
+        "hardware_usd": SettingDefault(settings.hardware_usd, "hardware_usd"),
+        "amortize_months": SettingDefault(settings.amortize_months, "amortize_months"),
+        # The CPU's rated power: what the machine draws while it generates, at most.
+        "watts": SettingDefault(settings.cpu_tdp_watts, "cpu_tdp_watts"),
+        "hours_per_day": SettingDefault(
+            float(DEFAULT_BUSY_HOURS_PER_DAY) if hours is None else hours,
+            "busy_hours_per_day", "default 30% use" if hours is None else ""),
+        "kwh_usd": SettingDefault(settings.kwh_usd, "kwh_usd"),
+    }
 
 
 def _price_catalog() -> PriceCatalog:
