@@ -121,8 +121,9 @@ def load_settings(path: Path) -> tuple[Settings, list[FileProblem]]:
                 complaints.append(f"'offline' = {_short(value)} is not true or false, so "
                                   f"offline mode stays on")
                 continue
-            complaints.append(f"'{key}' = {_short(value)} is not valid; using "
-                              f"{getattr(settings, key)!r}")
+            default = getattr(settings, key)
+            kept = "left unset" if default is None else f"using {default!r}"
+            complaints.append(f"'{key}' = {_short(value)} is not valid; {kept}")
             continue
         setattr(settings, key, value)
     # One line per setting; the copy is made once (same bytes, same copy).
