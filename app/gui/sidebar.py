@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.redaction import redact
 from app.store.conversations import ConversationStore, ConversationSummary
 
 UNDO_SECONDS = 10
@@ -81,7 +82,8 @@ class ConversationSidebar(QWidget):
 
     @staticmethod
     def _label(conversation: ConversationSummary) -> str:
-        return conversation.title or "(untitled)"
+        # Titles stored before they were made redacted are redacted when shown.
+        return redact(conversation.title or "") or "(untitled)"
 
     def current_id(self) -> str | None:
         item = self.list.currentItem()
@@ -108,7 +110,7 @@ class ConversationSidebar(QWidget):
                                                text=item.text())
         if accepted and title.strip():
             self.store.update(item.data(Qt.ItemDataRole.UserRole), title=title.strip()[:200])
-            item.setText(title.strip()[:200])
+            item.setText(redact(title.strip()[:200]))
 
     def delete_current(self) -> None:
         item = self.list.currentItem()
