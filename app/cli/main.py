@@ -82,6 +82,10 @@ def _parser() -> argparse.ArgumentParser:
                           help="where to write it (default: models/ in the data directory)")
     quantize.add_argument("--allow-requantize", action="store_true",
                           help="accept an already-quantized source (loses more quality)")
+    quantize.add_argument("--imatrix", metavar="FILE",
+                          help="importance matrix from llama.cpp's llama-imatrix (GGUF or "
+                               ".dat); needed by IQ1_*, IQ2_*, IQ3_XXS and Q2_K_S, better "
+                               "quality for the others")
     quantize.add_argument("--json", action="store_true",
                           help='print {"id", "path", "type", "size_bytes"}')
     from app.cli.models_import_cmd import add_import_command
