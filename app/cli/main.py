@@ -212,7 +212,13 @@ def _missing_xcb_library() -> bool:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    # The window's own start skips building every command's parser: that imports the
+    # store, audit and Hub modules, most of a second before the first paint.
+    if arguments in ([], ["gui"]):
+        args = argparse.Namespace(command=arguments[0] if arguments else None)
+    else:
+        args = _parser().parse_args(arguments)
     command = args.command
     # Before any command runs: offline mode must hold for every one of them, also those
     # that never open Services (models search, files, fit, pull; providers; route).
