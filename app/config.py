@@ -79,9 +79,10 @@ class Settings:
     # part of a cost that needs it is recorded as unknown, never as $0.
     kwh_usd: float | None = None
     hardware_usd: float | None = None
-    # Three years, the amortization period the seed articles use.
+    # The hardware's expected life: three years, the amortization period the seeds use.
     amortize_months: float = 36
-    # None: derived from the ledger (hours a day this machine actually generated lately).
+    # Hours a day the machine is expected to generate over that life; None: 30% of the day
+    # (app.metering.answer_cost.DEFAULT_BUSY_HOURS_PER_DAY).
     busy_hours_per_day: float | None = None
     # What each local answer would have cost in the cloud. The cloud's small-model tier is
     # the fair comparison for the small open models run locally; a frontier model would
@@ -136,8 +137,9 @@ def load_settings(path: Path) -> tuple[Settings, list[FileProblem]]:
                 complaints.append(f"'judge' = {_short(value)} is not auto, on or off, so the "
                                   f"judge is on")
                 continue
-            complaints.append(f"'{key}' = {_short(value)} is not valid; using "
-                              f"{getattr(settings, key)!r}")
+            default = getattr(settings, key)
+            kept = "left unset" if default is None else f"using {default!r}"
+            complaints.append(f"'{key}' = {_short(value)} is not valid; {kept}")
             continue
         setattr(settings, key, value)
     # One line per setting; the copy is made once (same bytes, same copy).

@@ -19,7 +19,6 @@ from app.store.audit_anchor import AuditAnchor
 from app.store.audit_log import AuditLog
 from app.store.conversations import ConversationStore
 from app.store.db import open_engine
-from app.store.ledger import busy_seconds_since
 from app.turn.service import ChatService
 from inference.engines.batching import BatchSettings
 from inference.engines.llama_engine import LlamaSettings
@@ -89,8 +88,7 @@ class Services:
                                               n_threads=settings.threads), batch=batch)
         energy = EnergyMeter(power_config(settings))
         energy.start()  # sensors are found in the background, once per process
-        pricer = AnswerPricer(settings, catalog=partial(load_price_catalog, directory),
-                              busy_seconds_since=partial(busy_seconds_since, store.engine))
+        pricer = AnswerPricer(settings, catalog=partial(load_price_catalog, directory))
         audit = AuditLog(store.engine, AuditAnchor(directory))
         set_offline(settings.offline, directory, audit)  # refusals go to this audit log
         return cls(data_dir=directory, settings=settings, store=store,
@@ -107,6 +105,13 @@ class Services:
     @property
     def settings_path(self) -> Path:
         return self.data_dir / "settings.json"
+
+    def apply_settings(self) -> None:
+        """Apply edited settings (the GUI's settings dialog) to the running services. The
+        pricer reads `settings` on every answer; the offline guard and the power sensors are
+        set here, so a new TDP is used by the next answer without a restart."""
+        self.set_offline(self.settings.offline)
+        self.energy.reconfigure(power_config(self.settings))
 
     def set_offline(self, enabled: bool) -> None:
         """Offline mode on or off for the whole process (the GUI's privacy setting)."""

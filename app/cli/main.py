@@ -15,6 +15,7 @@ from app.cli.errors import run_guarded
 
 if TYPE_CHECKING:
     from routing.pricing import PriceCatalog
+    from routing.pricing.cli import SettingDefault
 
 # Commands whose parsers store their own handler in `args.func` (it returns the exit code).
 _DISPATCHED_BY_FUNC = frozenset({"cost", "providers", "keys", "route"})
@@ -81,6 +82,10 @@ def _parser() -> argparse.ArgumentParser:
                           help="where to write it (default: models/ in the data directory)")
     quantize.add_argument("--allow-requantize", action="store_true",
                           help="accept an already-quantized source (loses more quality)")
+    quantize.add_argument("--imatrix", metavar="FILE",
+                          help="importance matrix from llama.cpp's llama-imatrix (GGUF or "
+                               ".dat); needed by IQ1_*, IQ2_*, IQ3_XXS and Q2_K_S, better "
+                               "quality for the others")
     quantize.add_argument("--json", action="store_true",
                           help='print {"id", "path", "type", "size_bytes"}')
     from app.cli.models_import_cmd import add_import_command
@@ -99,7 +104,11 @@ def _parser() -> argparse.ArgumentParser:
 
     # The calculator prices with the same catalog as the ledger (the user's overrides on
     # top); `cost report` reads the ledger, so the app adds it.
-    add_cost_commands(commands, load_catalog=_price_catalog, add_more=add_report_command)
+    # `cost local` / `cost breakeven` take the user's own prices and hardware for the flags
+    # left out.
+    add_cost_commands(commands, load_catalog=_price_catalog, add_more=add_report_command,
+                      settings_defaults=_cost_settings,
+                      settings_where="settings.json or Settings > Costs")
 
     from routing.cli import add_routing_commands
 
@@ -181,6 +190,25 @@ def _judge_factory(model_id: str | None) -> Callable[[str], bool]:
     except EngineError as exc:  # an unknown model: routing's CLI prints ValueErrors as one line
         raise ValueError(str(exc)) from None
     return lambda text: judge(text).keeps_local
+
+
+def _cost_settings() -> dict[str, SettingDefault]:
+    from app.config import load_settings
+    from app.metering.answer_cost import DEFAULT_BUSY_HOURS_PER_DAY
+    from routing.pricing.cli import SettingDefault
+
+    settings, _warnings = load_settings(_data_dir() / "settings.json")
+    hours = settings.busy_hours_per_day
+    return {
+        "hardware_usd": SettingDefault(settings.hardware_usd, "hardware_usd"),
+        "amortize_months": SettingDefault(settings.amortize_months, "amortize_months"),
+        # The CPU's rated power: what the machine draws while it generates, at most.
+        "watts": SettingDefault(settings.cpu_tdp_watts, "cpu_tdp_watts"),
+        "hours_per_day": SettingDefault(
+            float(DEFAULT_BUSY_HOURS_PER_DAY) if hours is None else hours,
+            "busy_hours_per_day", "default 30% use" if hours is None else ""),
+        "kwh_usd": SettingDefault(settings.kwh_usd, "kwh_usd"),
+    }
 
 
 def _price_catalog() -> PriceCatalog:

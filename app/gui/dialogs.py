@@ -103,6 +103,10 @@ class SystemPromptDialog(QDialog):
         return self.editor.toPlainText().strip() or None
 
 
+# What a number box at 0 means, where that is not simply "not set".
+_UNSET_TEXT = {"busy_hours_per_day": "7.2 h/day (30%, default)"}
+
+
 class SettingsDialog(QDialog):
     """Edits Settings (settings.json), cloud keys (the OS keyring) and offline mode."""
 
@@ -151,17 +155,19 @@ class SettingsDialog(QDialog):
         for name, label, maximum, decimals, suffix in (
                 ("kwh_usd", "Electricity tariff", 10.0, 3, " $/kWh"),
                 ("hardware_usd", "Hardware price", 1_000_000.0, 0, " $"),
-                ("amortize_months", "Amortize over", 240, 0, " months"),
+                ("amortize_months", "Expected life", 240, 0, " months"),
+                ("busy_hours_per_day", "Expected use", 24.0, 1, " h/day"),
                 ("cpu_tdp_watts", "CPU TDP (for the estimate)", 2000.0, 0, " W")):
             if name not in names:
                 continue
             box = QSpinBox() if decimals == 0 and name == "amortize_months" \
                 else QDoubleSpinBox()
-            box.setRange(0, maximum)
+            # The life is required: at least a month. The others' 0 means "not set".
+            box.setRange(1 if name == "amortize_months" else 0, maximum)
             if isinstance(box, QDoubleSpinBox):
                 box.setDecimals(decimals)
             box.setSuffix(suffix)
-            box.setSpecialValueText("not set")
+            box.setSpecialValueText(_UNSET_TEXT.get(name, "not set"))
             box.setAccessibleName(label)
             box.setValue(getattr(settings, name) or 0)
             cost_form.addRow(label, box)

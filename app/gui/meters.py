@@ -27,9 +27,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.cli.render import human_bytes
+from app.cli.render import human_bytes, prompt_split
 from app.gui.theme import SPACE_M, SPACE_S, SPACE_XS
 from app.gui.throughput_chart import create_chart, with_gaps
+from inference.power import PowerConfig
 from routing.pricing.money import format_usd
 
 CHART_SECONDS = 300
@@ -48,8 +49,11 @@ class _SensorLoader(QObject):
 class MetersPanel(QWidget):
     sig_tour_dismissed = Signal()
 
-    def __init__(self, reference_model: str, show_tour: bool) -> None:
+    def __init__(self, reference_model: str, show_tour: bool,
+                 power_config: PowerConfig | None = None) -> None:
         super().__init__()
+        # The user's power settings (TDP, estimates allowed); set_power_config applies edits.
+        self.power_config = power_config or PowerConfig()
         self.setAccessibleName("Live meters")
         self.setMaximumWidth(420)
         # Wide enough for a figure and its name side by side; the sources wrap below them.
@@ -162,9 +166,10 @@ class MetersPanel(QWidget):
                                  figures.get("ttft_s"))
         clock = "measured: Stillroom's clock around the engine"
         self._set("decode", f"{decode:.1f} tok/s" if decode else "—", clock)
+        split = prompt_split(figures.get("prompt_tokens_evaluated"),
+                             figures.get("prompt_tokens_reused") or 0)
         self._set("prefill", f"{prefill:.0f} tok/s" if prefill else "—",
-                  clock + (f"; {figures.get('prompt_tokens_reused')} prompt tokens reused"
-                           if figures.get("prompt_tokens_reused") else ""))
+                  clock + (f"; {split}" if split else ""))
         self._set("ttft", f"{ttft * 1000:.0f} ms" if ttft is not None else "—", clock)
         prompt, completion = figures.get("prompt_tokens", 0), figures.get("completion_tokens", 0)
         self._set("tokens", f"{prompt} / {completion}", "counted by the model's tokenizer")
@@ -182,11 +187,15 @@ class MetersPanel(QWidget):
             if joules is None:
                 self._set("energy", "not measured", energy.get("source") or "")
             else:
+                # The ledger's source line already begins with its kind ("estimated: ...").
                 self._set("energy", f"{joules / generated:.3f} J/token ({joules:.1f} J)",
-                          f"{energy.get('kind')}: {energy.get('source')}")
+                          energy.get("source") or energy.get("kind") or "")
         if cost is None:
             return
         notes = cost.get("notes") or {}
+        # How each part was priced (the hardware share's method) on hover.
+        self.values["local_cost"].setToolTip("\n".join(
+            f"{part}: {notes[part]}" for part in ("electricity", "hardware") if notes.get(part)))
         parts = [cost.get("local_energy_usd"), cost.get("local_hardware_usd")]
         if None in parts:
             why = "; ".join(v for k, v in notes.items() if k in ("electricity", "hardware")
@@ -229,11 +238,27 @@ class MetersPanel(QWidget):
     def _discover_sensors(self) -> None:
         from inference.power import probe_sensors
 
+        config = self.power_config
         try:
-            probe = probe_sensors()
+            probe = probe_sensors(config)
+            if config != self.power_config:  # edited meanwhile: a newer search is under way
+                probe.close()
+                return
             self._loader.sig_ready.emit(probe.sensors, probe.statuses)
         except Exception as exc:  # a broken driver must not take the panel down
             self._loader.sig_ready.emit([], [f"sensor discovery failed: {exc}"])
+
+    def set_power_config(self, config: PowerConfig) -> None:
+        """Use edited power settings (a new TDP) now: the sensors are found again."""
+        if config == self.power_config:
+            return
+        self.power_config = config
+        self.close_sensors()
+        self._last_energy = None
+        self._set("power", "…", "looking for power sensors")
+        threading.Thread(target=self._discover_sensors, name="sensor-discovery",
+                         daemon=True).start()
+        self.timer.start()
 
     def _on_sensors(self, sensors: list, statuses: list) -> None:
         self.sensors = sensors

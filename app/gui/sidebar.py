@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 
 from app.gui.icons import icon
 from app.gui.theme import SPACE_M, SPACE_S
+from app.redaction import redact
 from app.store.conversations import ConversationStore, ConversationSummary
 
 UNDO_SECONDS = 10
@@ -113,7 +114,8 @@ class ConversationSidebar(QWidget):
 
     @staticmethod
     def _label(conversation: ConversationSummary) -> str:
-        return conversation.title or "(untitled)"
+        # Titles stored before they were made redacted are redacted when shown.
+        return redact(conversation.title or "") or "(untitled)"
 
     def current_id(self) -> str | None:
         item = self.list.currentItem()
@@ -140,7 +142,7 @@ class ConversationSidebar(QWidget):
                                                text=item.text())
         if accepted and title.strip():
             self.store.update(item.data(Qt.ItemDataRole.UserRole), title=title.strip()[:200])
-            item.setText(title.strip()[:200])
+            item.setText(redact(title.strip()[:200]))
 
     def delete_current(self) -> None:
         item = self.list.currentItem()

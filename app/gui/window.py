@@ -37,6 +37,7 @@ from app.gui.problems_banner import ProblemsBanner
 from app.gui.sidebar import ConversationSidebar
 from app.gui.theme import SPACE_L, SPACE_M, SPACE_S
 from app.gui.worker import TurnRequest, WorkerThread
+from app.metering.energy_meter import power_config
 from app.services import Services
 from app.turn.chat_turn import ChatOptions
 
@@ -250,7 +251,8 @@ class MainWindow(QMainWindow):
         reference = getattr(self.services.settings, "reference_cloud_model", None) \
             or DEFAULT_REFERENCE_MODEL
         self.meters = MetersPanel(reference, show_tour=not self.ui_state.value(
-            "tour/dismissed", False, type=bool))
+            "tour/dismissed", False, type=bool),
+            power_config=power_config(self.services.settings))
         self.meters.sig_tour_dismissed.connect(
             lambda: self.ui_state.setValue("tour/dismissed", True))
         dock = QDockWidget("Meters")
@@ -773,7 +775,9 @@ class MainWindow(QMainWindow):
         if dialog.exec():
             dialog.apply_to(self.services.settings)
             save_settings(self.services.settings_path, self.services.settings)
-            self.services.set_offline(self.services.settings.offline)
+            # Live, no restart: offline mode, the power sensors (a new TDP), the pricer.
+            self.services.apply_settings()
+            self.meters.set_power_config(power_config(self.services.settings))
             self._refresh_offline_status()
             if dialog.providers_changed:
                 self._reload_router("Settings and providers saved.")

@@ -12,6 +12,7 @@ from decimal import Decimal
 from sqlalchemy import ColumnElement, Engine, func, select, update
 from sqlalchemy.orm import Session
 
+from app.redaction import redact
 from app.store.ledger import usd_to_nanos
 from app.store.schema import Conversation, Message, Usage, utcnow
 
@@ -93,7 +94,9 @@ def _summary(row: Conversation, count: int = 0) -> ConversationSummary:
 
 
 def _title_from(text: str) -> str:
-    line = " ".join(text.split())
+    """The first prompt on one line, shortened, with what the sensitivity gate finds
+    replaced: a title is shown where the conversation is not (sidebar, window title)."""
+    line = " ".join(redact(text).split())
     return line if len(line) <= TITLE_LENGTH else line[: TITLE_LENGTH - 1].rstrip() + "…"
 
 
