@@ -6,9 +6,9 @@
 What this module promises, and the chat path relies on:
 
 - **Nothing sensitive leaves for the cloud.** Before any connection, every message going to a
-  ``cloud``-tier provider is run through the sensitivity gate (with the user's terms); a hit
-  raises ``CloudSensitiveContentError`` and nothing is sent. The router already keeps such
-  text local; this is the second lock on the same door.
+  ``cloud``-tier provider is run through the sensitivity gate (under the policy's terms and
+  threshold); a hit raises ``CloudSensitiveContentError`` and nothing is sent. The router
+  already keeps such text local; this is the second lock on the same door.
 - **Classified, bounded failures.** Every failure is a ``CloudError`` whose ``kind`` is one of
   timeout, rate_limited, server_error, auth (a 401/403), no_key (none stored: nothing sent),
   stream_cut, connection, dns (the host name does not resolve), bad_request, offline,
