@@ -6,9 +6,9 @@
 What this module promises, and the chat path relies on:
 
 - **Nothing sensitive leaves for the cloud.** Before any connection, every message going to a
-  ``cloud``-tier provider is run through the sensitivity gate (with the user's terms); a hit
-  raises ``CloudSensitiveContentError`` and nothing is sent. The router already keeps such
-  text local; this is the second lock on the same door.
+  ``cloud``-tier provider is run through the sensitivity gate (under the policy's terms and
+  threshold); a hit raises ``CloudSensitiveContentError`` and nothing is sent. The router
+  already keeps such text local; this is the second lock on the same door.
 - **Classified, bounded failures.** Every failure is a ``CloudError`` whose ``kind`` is one of
   timeout, rate_limited, server_error, auth (a 401/403), no_key (none stored: nothing sent),
   stream_cut, connection, dns (the host name does not resolve), bad_request, offline,
@@ -37,8 +37,8 @@ from email.utils import parsedate_to_datetime
 from typing import Any, Protocol
 
 from routing import offline
+from routing.policy import SensitivityPolicy
 from routing.providers import Provider
-from routing.sensitivity import scan
 
 # The SDK refuses to start without a key and would otherwise read OPENAI_API_KEY from the
 # environment, sending the user's OpenAI key to whatever server this provider is.
@@ -161,6 +161,11 @@ class CloudOfflineError(CloudError):
     kind = "offline"
 
 
+# The gate's settings when a caller passes none: the default policy's (no custom terms, the
+# default context threshold). Callers with a loaded policy pass its SensitivityPolicy.
+DEFAULT_SENSITIVITY = SensitivityPolicy()
+
+
 class CloudSensitiveContentError(CloudError):
     """Refused before sending: sensitive text addressed to a cloud-tier provider."""
 
@@ -225,17 +230,18 @@ def wire_messages(messages: Sequence[Message]) -> list[dict[str, str]]:
 
 
 def check_not_sensitive(provider: Provider, messages: Sequence[Mapping[str, str]],
-                        custom_terms: Sequence[str] = ()) -> None:
+                        sensitivity: SensitivityPolicy = DEFAULT_SENSITIVITY) -> None:
     """Raise CloudSensitiveContentError if any message for a cloud provider is sensitive.
 
     The whole conversation is checked, not only the new message: history written before the
-    user added a custom term, or a local answer quoting an identifier, counts too.
+    user added a custom term, or a local answer quoting an identifier, counts too. The gate
+    runs under the policy's sensitivity settings (custom terms, context threshold).
     """
     if provider.tier != "cloud":
         return
     categories: set[str] = set()
     for message in messages:
-        categories.update(scan(message["content"], custom_terms=list(custom_terms)).categories)
+        categories.update(sensitivity.scan(message["content"]).categories)
     if categories:
         raise CloudSensitiveContentError(provider.name, sorted(categories))
 
@@ -380,7 +386,8 @@ def _usage_of(event: Any) -> CloudUsage | None:
 def stream_chat(provider: Provider, model: str, messages: Sequence[Message], *,
                 api_key: str | None, timeout: float = 60.0, max_retries: int = 2,
                 cancel: threading.Event | None = None, temperature: float | None = None,
-                max_tokens: int | None = None, custom_terms: Sequence[str] = (),
+                max_tokens: int | None = None,
+                sensitivity: SensitivityPolicy = DEFAULT_SENSITIVITY,
                 retry: RetryPolicy | None = None, sleep: Callable[[float], None] | None = None,
                 rng: Callable[[], float] = random.random,
                 json_schema: Mapping[str, Any] | None = None) -> Iterator[CloudChunk]:
@@ -411,7 +418,7 @@ def stream_chat(provider: Provider, model: str, messages: Sequence[Message], *,
                                 f"on this machine, so it was not contacted.",
                                 provider=provider.name)
     wired = wire_messages(messages)
-    check_not_sensitive(provider, wired, custom_terms)
+    check_not_sensitive(provider, wired, sensitivity)
     if max_retries < 0:
         raise ValueError("max_retries must be 0 or more")
     return _stream(provider, model.strip(), wired, api_key=api_key, timeout=timeout,

@@ -25,6 +25,7 @@ from typing import Any, Literal
 
 from routing.confidence import EscalationConfig
 from routing.providers import ProviderError, validate_name
+from routing.sensitivity import SensitivityReport, scan
 from routing.sensitivity.context import DEFAULT_THRESHOLD as DEFAULT_CONTEXT_THRESHOLD
 
 ROUTE_WORDS = ("local", "onprem", "cloud")
@@ -56,6 +57,15 @@ class SensitivityPolicy:
     # The score at which the gate's contextual layer (who, what, how it was shared) makes a
     # text sensitive; lower keeps more text local. See docs/SENSITIVITY.md.
     context_threshold: float = DEFAULT_CONTEXT_THRESHOLD
+
+    def scan(self, text: str) -> SensitivityReport:
+        """The gate under this policy: its custom terms and its context threshold.
+
+        Every gate call (the router, the cloud client's last check, document questions) goes
+        through here, so a firm's threshold holds on each path text can leave by.
+        """
+        return scan(text, custom_terms=self.custom_terms,
+                    context_threshold=self.context_threshold)
 
 
 @dataclass(frozen=True, slots=True)

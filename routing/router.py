@@ -28,7 +28,7 @@ from routing.confidence import ConfidenceVerdict
 from routing.decision import RouteDecision, RouteRequest, RouteState, Spend, Target
 from routing.policy import ROUTE_WORDS, Policy, PolicyError, load_policy
 from routing.providers import Provider, ProviderError, ProviderStore
-from routing.sensitivity import SensitivityReport, scan
+from routing.sensitivity import SensitivityReport
 
 POLICY_FILE = "policy.toml"
 PROVIDERS_FILE = "providers.json"
@@ -254,14 +254,11 @@ class Router:
     # ------------------------------------------------------------------ decisions
 
     def _scan(self, request: RouteRequest) -> _Findings:
-        terms = list(self.policy.sensitivity.custom_terms)
-        threshold = self.policy.sensitivity.context_threshold
+        gate = self.policy.sensitivity
         context: Counter[str] = Counter()
         for text in request.context:
-            context.update(scan(text, custom_terms=terms,
-                                context_threshold=threshold).category_counts())
-        return _Findings(scan(request.text, custom_terms=terms, context_threshold=threshold),
-                         tuple(sorted(context.items())))
+            context.update(gate.scan(text).category_counts())
+        return _Findings(gate.scan(request.text), tuple(sorted(context.items())))
 
     def decide(self, request: RouteRequest, state: RouteState | None = None, *,
                local_model: str | None = None) -> RouteDecision:

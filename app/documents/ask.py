@@ -274,8 +274,5 @@ class TurnAnswerer:
 
 def documents_sensitive(chat: ChatService, documents: Sequence[Document]) -> bool:
     """The router's gate over all the documents' text, before any of it is sent anywhere."""
-    from routing.sensitivity import scan
-
-    terms = list(chat.parts.router.policy.sensitivity.custom_terms)
-    return any(scan(excerpt.text, custom_terms=terms).sensitive
-               for excerpt in excerpts_of(documents))
+    sensitivity = chat.parts.router.policy.sensitivity
+    return any(sensitivity.scan(excerpt.text).sensitive for excerpt in excerpts_of(documents))

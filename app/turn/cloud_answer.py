@@ -58,7 +58,7 @@ def stream_cloud_answer(router: Router, keys: KeyStore, decision: RouteDecision,
     chunks = stream_chat(provider, decision.model or "", messages, api_key=api_key,
                          timeout=failover.timeout_s, max_retries=failover.max_retries,
                          cancel=cancel, temperature=temperature, max_tokens=max_tokens,
-                         custom_terms=router.policy.sensitivity.custom_terms,
+                         sensitivity=router.policy.sensitivity,
                          json_schema=json_schema)
     first_at: float | None = None
     answer_chars = 0

@@ -23,7 +23,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from routing.sensitivity.cues import CUES, DAMPENERS, WEIGHTS
+from routing.sensitivity.cues import CUES, DAMPENERS, WEIGHTS, Dampener
 from routing.sensitivity.text import GATES
 
 # Chosen on the tuning sets (tests/data/sensitivity): at 0.8 the context_tuning set's recall
@@ -185,22 +185,58 @@ _QUESTION = re.compile(
 )
 
 
+# Text that is made up: a story, a template, test data, an example. Its personal details (a
+# phone, an address, a birthday) are nobody's, and its situations are nobody's either.
 _INVENTION = tuple((dampener, bit) for dampener, bit in _DAMPENER_BITS
-                   if dampener.name in ("fiction", "template"))
+                   if dampener.name in ("fiction", "template", "synthetic", "example"))
+# Names whose word alone is weak evidence ("use this template to reply to our client ..."):
+# they do not count where the text is a particular case (see ContextAssessment.particular).
+_WEAK_INVENTION = frozenset({"template", "example"})
+# Text about a subject rather than a case: a lesson, the news, a general question. Its
+# situations (a privilege stamp quoted in a course, results the news reported) are nobody's;
+# an identifier in it still is somebody's, so personal findings stay.
+_DISCUSSION = tuple((dampener, bit) for dampener, bit in _DAMPENER_BITS
+                    if dampener.name in ("policy", "public", "general"))
 
 
-def invented(text: str, gates: int) -> str | None:
-    """What the text reads as when it is invented (fiction, a template with blanks), or None.
+def invented(text: str, gates: int, situation: ContextAssessment | None = None) -> str | None:
+    """What the text reads as when it is invented (fiction, a template with blanks, made-up
+    test data, an example), or None.
 
-    The scanner drops the keyword detectors' situation findings (a clinical word next to a
-    name, an unannounced deal) in such text: a novel's outline that mentions a diagnosis is
-    not anybody's health record. Identifiers are never dropped.
+    The scanner drops the soft findings in such text: the keyword detectors' situations (a
+    clinical word next to a name, an unannounced deal, a privilege stamp) and the personal
+    details that have no checksum (phones, addresses, dates of birth, e-mail addresses): a
+    novel's outline that mentions a diagnosis is not anybody's health record, a fixture's
+    phone number is nobody's. Hard identifiers (cards, IBANs, keys, national ids with check
+    digits, machine-readable zones) are never dropped. A template or an example named only by
+    its word does not count where something particular was told (our client, in confidence).
     """
+    particular = situation is not None and situation.particular
     for dampener, bit in _INVENTION:
-        if gates & bit:
+        if gates & bit and not (particular and dampener.name in _WEAK_INVENTION):
             return dampener.says
-    if ("_" in text or "[" in text or "{" in text or "<" in text) and _BLANK.search(text):
-        return _TEMPLATE.says
+    if not particular and ("_" in text or "[" in text or "{" in text or "<" in text) \
+            and _BLANK.search(text):
+        return _TEMPLATE.says  # "fill in the blanks with Mr Llewellyn's details" is a case
+    return None
+
+
+# Somebody in particular: a lesson or a news item about them is still about them.
+_SOMEBODY = frozenset({"a named person", "a particular person (he, she)",
+                       "a particular person's private matter"})
+
+
+def discussed(gates: int, situation: ContextAssessment | None) -> Dampener | None:
+    """Which dampener says the text discusses a subject (training, public news, a general
+    question) rather than a case, or None. Not where the contextual layer read a case: a
+    secrecy cue, a stamp, a stake (our client) or somebody in particular makes it one."""
+    if situation is not None and (situation.particular or situation.sensitive or any(
+            family in ("secrecy", "marker") or label in _SOMEBODY
+            for family, label in situation.cues)):
+        return None
+    for dampener, bit in _DISCUSSION:
+        if gates & bit:
+            return dampener
     return None
 
 
@@ -213,6 +249,9 @@ class ContextAssessment:
     cues: tuple[tuple[str, str], ...]  # (family, label), in the order cues.py lists them
     lowered_by: tuple[str, ...]  # what each dampener says: "reads as fiction"
     category: str
+    # A case rather than a subject: something told in confidence, our client, a person named
+    # with an honorific or role, an amount, a forwarded message.
+    particular: bool = False
 
     @property
     def sensitive(self) -> bool:
@@ -299,8 +338,10 @@ def assess(text: str, folded: str, gates: int, threshold: float = DEFAULT_THRESH
             continue
         if dampener.name == "public" and "secrecy" in by_family:
             continue  # "hasn't been announced" is the opposite of news
-        if dampener.name == "general" and particular_case:
+        if dampener.name in ("general", "example") and particular_case:
             continue  # a question about our client, or about a named person, is particular
+        if dampener.name == "template" and particular_case and not _BLANK.search(text):
+            continue  # "use this template to reply to our client, who told us ...": a case
         factor *= dampener.factor
         lowered.append(dampener.says)
     if raw * factor >= threshold:
@@ -313,7 +354,8 @@ def assess(text: str, folded: str, gates: int, threshold: float = DEFAULT_THRESH
             lowered.append(_GENERAL.says)
     return ContextAssessment(
         score=round(raw * factor, 3), threshold=threshold, cues=tuple(cues),
-        lowered_by=tuple(lowered), category=_category(fired, by_family))
+        lowered_by=tuple(lowered), category=_category(fired, by_family),
+        particular=particular_case)
 
 
 def _family_weight(family: str, shares: list[float]) -> float:

@@ -68,7 +68,8 @@ MARKERS = (
          "covered by nda", " unter nda", " sous nda", " bajo nda", " sotto nda", " onder nda",
          " sob nda", " objęte nda", "保密协议", "秘密保持契約", " nda ", "non-disclosure"),
     _cue("marker", "an embargo", "mnpi",
-         "embargoed until", "under embargo", "embargo until", "sperrfrist", "sous embargo",
+         "embargoed until", "under embargo", "embargo until", "not for release", "sperrfrist",
+         "sous embargo",
          "bajo embargo", "sotto embargo", "onder embargo", "sob embargo", "pod embargiem",
          "解禁", "禁发"),
 )
@@ -376,6 +377,14 @@ DAMPENERS = (
         " données de test", " fictives", " datos de prueba", " dati di test",
         " testgegevens", " dados de teste", " dane testowe", "テストデータ", "ダミー",
         "测试数据", "假数据")),
+    # An example in documentation or a lesson: "for example 020 7946 0000", "sample customer".
+    # Weaker than the three above (a real letter may be sent "as an example"): 0.5, and
+    # context.py does not apply it to a particular case (our client, something told us).
+    Dampener("example", "reads as an example or sample", 0.5, (
+        " for example", " example ", " examples", " sample ", " samples", " e g ",
+        " zum beispiel", " beispiel", " par exemple", " exemple", " por ejemplo", " ejemplo",
+        " ad esempio", " esempio", " bijvoorbeeld", " voorbeeld", " por exemplo", " exemplo",
+        " na przykład", " przykład", "例えば", "サンプル", "例如", "示例")),
     Dampener("public", "reads as news already public", 0.5, (
         " were released", " was released", " released this", " released today",
         " released yesterday", " released last", " already public", " publicly available",
@@ -384,9 +393,12 @@ DAMPENERS = (
         " public record", " was published", " bekannt gegeben", " laut ", " selon ",
         " según ", " secondo ", " volgens ", " segundo ", " według ", "報道", "据报道",
         "公开报道")),
-    Dampener("policy", "reads as a policy, handbook or training text", 0.5, (
+    Dampener("policy", "reads as a policy, handbook, textbook or training text", 0.5, (
         " handbook", " training", " newsletter", " survey", " course", " lecture",
-        " code of conduct", " handbuch", " schulung", " formation", " manuel", " manual",
+        " code of conduct", " textbook", " hypothetical", " case study", " quiz", " law school",
+        " law student", " exam ", " lehrbuch", " fallstudie", " étude de cas", " caso práctico",
+        " manuale", " leerboek", " podręcznik", " handbuch", " schulung", " formation",
+        " manuel", " manual",
         " formación", " formazione", " handboek", " treinamento", " szkoleni", "研修", "培训")),
     Dampener("general", "reads as a general question, about no particular person or matter",
              0.5, (

@@ -45,6 +45,13 @@ _ASCII_LONG_NUMBER = re.compile(r"[0-9](?:[ \-.()/]?[0-9]){5}")
 _NUMBER_LEAD = 3
 # Categories that describe a situation rather than an identifier.
 _SITUATIONS = frozenset({"privilege", "mnpi", "health", "hr", "litigation", "client_confidence"})
+# Personal details with no checksum: in a story, a fixture or an example they are nobody's.
+# Everything with a check digit or a fixed national format (national ids, passports, SSNs,
+# NHS numbers, machine-readable zones), and every card, account and key, always counts.
+_SOFT_PERSONAL = frozenset({"phone", "address", "date_of_birth", "email"})
+# Keyword findings that a lesson or the news quotes as its subject (context.discussed). Not
+# a clinical word next to a person: that is somebody's health whatever the text is for.
+_DISCUSSED = frozenset({"mnpi", "privilege"})
 _NOTHING_FOUND = SensitivityReport(sensitive=False, categories=(), spans=())
 
 
@@ -104,10 +111,21 @@ def scan(text: str, *, custom_terms: Sequence[str] = (),
         mnpi_signals.find(folded, spans, gates)
     custom.find(text, custom_terms, spans)
     situation = context.assess(text, folded, gates, context_threshold, has_digits=has_digits)
-    if any(_is_soft(span) for span in spans):
-        says = context.invented(text, gates)
+    if any(_is_soft(span) or span.kind in _SOFT_PERSONAL for span in spans):
+        says = context.invented(text, gates, situation)
         if says is not None:
-            spans = [span for span in spans if not _is_soft(span)]
+            spans = [span for span in spans
+                     if not (_is_soft(span) or span.kind in _SOFT_PERSONAL)]
+        elif any(span.category in _DISCUSSED for span in spans):
+            dampener = context.discussed(gates, situation)
+            if dampener is not None:
+                # News and general questions quote privilege as a subject; an event "not
+                # announced until the 14th" in either is still news before it is public, so
+                # only a lesson (a course, a textbook) drops the event findings too.
+                dropped = _DISCUSSED if dampener.name == "policy" else {"privilege"}
+                spans = [span for span in spans if span.category not in dropped]
+                says = dampener.says
+        if says is not None:
             if situation is None:
                 situation = context.ContextAssessment(0.0, context_threshold, (), (says,), "")
             elif says not in situation.lowered_by:
@@ -123,6 +141,7 @@ def scan(text: str, *, custom_terms: Sequence[str] = (),
 
 
 def _is_soft(span: Span) -> bool:
-    """A keyword finding about a situation, which invented text only imitates (see
-    context.invented): clinical words next to a person, an unannounced event."""
-    return span.category == "mnpi" or span.kind == "clinical_context"
+    """A keyword finding about a situation, which invented text or a lesson only imitates
+    (see context.invented and context.discussed): clinical words next to a person, an
+    unannounced event, a privilege stamp or a sentence saying something is privileged."""
+    return span.category in ("mnpi", "privilege") or span.kind == "clinical_context"

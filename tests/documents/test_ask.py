@@ -123,3 +123,26 @@ def test_no_text_is_a_clear_error() -> None:
     with pytest.raises(ValueError, match="no text"):
         ask("q?", [paged(["", "  "])], count=len, prompt_limit=100,
             answer=lambda p, s: "")
+
+
+def test_the_document_gate_uses_the_policys_context_threshold(tmp_path: Path) -> None:
+    # Role + matter scores 0.70: under the default threshold (0.8) the document may go to a
+    # cloud model; where the policy says 0.5 the same file is kept local.
+    from app.documents.ask import documents_sensitive
+    from app.services import Services
+
+    note = tmp_path / "note.txt"
+    note.write_text("The client asked whether the settlement offer was fair.\n", encoding="utf-8")
+    document = read_document(note)
+    for threshold, sensitive in ((None, False), (0.5, True)):
+        data = tmp_path / f"data-{threshold}"
+        data.mkdir()
+        if threshold is not None:
+            (data / "policy.toml").write_text(
+                f"[sensitivity]\ncontext_threshold = {threshold}\n", encoding="utf-8")
+        services = Services.open(data)
+        try:
+            assert not services.warnings, services.warnings
+            assert documents_sensitive(services.chat(), [document]) is sensitive
+        finally:
+            services.close()

@@ -26,6 +26,7 @@ from routing.cloud import (
     scrub,
     stream_chat,
 )
+from routing.policy import SensitivityPolicy
 from routing.providers import make_provider
 from tests.routing.fake_openai_server import (
     AuthFailed,
@@ -285,7 +286,7 @@ def test_sensitive_text_is_never_sent_to_a_cloud_provider(fake_server, provider)
     assert caught.value.categories == ("financial",)
     with pytest.raises(CloudSensitiveContentError):
         stream_chat(provider, "fake-model", [{"role": "user", "content": "Status of Halyard?"}],
-                    api_key=KEY, custom_terms=["Halyard"])
+                    api_key=KEY, sensitivity=SensitivityPolicy(custom_terms=("Halyard",)))
     assert fake_server.requests == []
 
 
@@ -338,3 +339,19 @@ def test_scrub_removes_the_key_and_key_shaped_strings() -> None:
     assert "sk-proj-abcdef123456" not in scrub("bad key sk-proj-abcdef123456", None)
     assert "Bearer" not in scrub("header was Bearer abc.def", None)
     assert len(scrub("x" * 1000, None)) <= 201
+
+
+def test_the_cloud_check_uses_the_policys_context_threshold(fake_server, provider) -> None:
+    # Role + matter scores 0.70: under the default threshold (0.8) it may leave; a firm that set
+    # 0.5 keeps it local, on the cloud client's own last check too, not only in the router.
+    question = [{"role": "user",
+                 "content": "The client asked whether the settlement offer was fair."}]
+    strict = SensitivityPolicy(context_threshold=0.5)
+    assert strict.scan(question[0]["content"]).sensitive
+    with pytest.raises(CloudSensitiveContentError) as caught:
+        stream_chat(provider, "fake-model", question, api_key=KEY, sensitivity=strict)
+    assert caught.value.categories == ("litigation",)
+    assert fake_server.requests == []
+    answer = "".join(chunk.text for chunk in
+                     stream_chat(provider, "fake-model", question, api_key=KEY))
+    assert answer and len(fake_server.requests) == 1

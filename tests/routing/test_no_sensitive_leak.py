@@ -65,7 +65,7 @@ class ChatPathDriver:
         provider = self.providers[decision.provider]  # type: ignore[index]
         return "".join(chunk.text for chunk in stream_chat(
             provider, decision.model or "", messages, api_key=KEY, timeout=0.3, max_retries=1,
-            custom_terms=self.router.policy.sensitivity.custom_terms,
+            sensitivity=self.router.policy.sensitivity,
             retry=RetryPolicy(base_delay_s=0.0), sleep=lambda _seconds: None))
 
     def send(self, conversation: str, text: str, *, route: str = "auto",
