@@ -213,7 +213,10 @@ def redact_reason(reason: str, *, custom_terms: Iterable[str] = (), source: str 
     for start, end in reversed(_copied_words(text, source)):
         text = f"{text[:start]}…{text[end:]}"
     report = scan(text, custom_terms=list(custom_terms))
-    for span in sorted(report.spans, key=lambda s: s.start, reverse=True):
+    # A "context" span covers the whole text (the situation it describes, not a value in
+    # it): replacing it would leave the reason empty, and the values are redacted anyway.
+    located = (span for span in report.spans if span.kind != "context")
+    for span in sorted(located, key=lambda s: s.start, reverse=True):
         text = f"{text[:span.start]}[{span.category}]{text[span.end:]}"
     text = _QUOTED.sub('"…"', text)
     text = _ADDRESS.sub("[address]", _NUMBER.sub("[number]", text))
