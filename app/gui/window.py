@@ -29,10 +29,12 @@ from app.config import save_settings
 from app.gui.background import run_in_background
 from app.gui.chat_view import ChatView, MessageWidget
 from app.gui.dialogs import SettingsDialog, SystemPromptDialog
+from app.gui.documents_tab import DocumentsTab
 from app.gui.fit_badge import badge_text, installed_fit
 from app.gui.meters import MetersPanel
 from app.gui.models_tab import ModelsTab
 from app.gui.problems_banner import ProblemsBanner
+from app.gui.server_tab import ServerTab
 from app.gui.sidebar import ConversationSidebar
 from app.gui.worker import TurnRequest, WorkerThread
 from app.services import Services
@@ -204,6 +206,10 @@ class MainWindow(QMainWindow):
         self.models_tab.sig_library_changed.connect(self._populate_models)
         self.models_tab.sig_open_settings.connect(self.open_settings)
         self.tabs.addTab(self.models_tab, "Models")
+        self.documents_tab = DocumentsTab(self.services)
+        self.tabs.addTab(self.documents_tab, "Documents")
+        self.server_tab = ServerTab(self.services)
+        self.tabs.addTab(self.server_tab, "Server")
         self.setCentralWidget(self.tabs)
 
         reference = getattr(self.services.settings, "reference_cloud_model", None) \
@@ -248,6 +254,10 @@ class MainWindow(QMainWindow):
         action(file_menu, "New chat", QKeySequence.StandardKey.New, self.new_chat)
         action(file_menu, "Models…", QKeySequence("Ctrl+Shift+M"),
                lambda: self.tabs.setCurrentWidget(self.models_tab))
+        action(file_menu, "Documents…", QKeySequence("Ctrl+Shift+D"),
+               lambda: self.tabs.setCurrentWidget(self.documents_tab))
+        action(file_menu, "Office server…", QKeySequence("Ctrl+Shift+S"),
+               lambda: self.tabs.setCurrentWidget(self.server_tab))
         action(file_menu, "Settings…", QKeySequence("Ctrl+,"), self.open_settings)
         action(file_menu, "Costs and savings…", QKeySequence("Ctrl+Shift+C"),
                self.open_costs)
@@ -689,5 +699,7 @@ class MainWindow(QMainWindow):
         self.workers.stop()
         self.sidebar.flush_deletes()
         self.models_tab.shutdown()
+        self.documents_tab.shutdown()
+        self.server_tab.shutdown()
         self.meters.close_sensors()
         super().closeEvent(event)
