@@ -222,6 +222,9 @@ class DocumentQuestion(QWidget):
         if outcome["unknown_citations"]:
             note += (f" It also cites {', '.join(outcome['unknown_citations'])}, which the "
                      f"documents do not have.")
+        if outcome.get("sensitive"):
+            note += " The documents hold sensitive text: every step stayed where the " \
+                    "policy keeps sensitive text."
         if outcome["mode"] == "map_reduce":
             note += " Answered part by part (the documents exceed the context)."
         self.sig_message.emit(note)

@@ -47,7 +47,7 @@ from app.store.jobs import JobInfo, JobItem, JobLedger
 
 REFRESH_MS = 1000
 JOB_COLUMNS = ("Job", "Status", "Done", "Errors", "Docs/min", "Template", "Folder")
-ITEM_COLUMNS = ("File", "Status", "Pages", "Result or reason")
+ITEM_COLUMNS = ("File", "Status", "Pages", "Route", "Result or reason")
 NO_JOBS = ("<p><b>No batch jobs yet.</b></p><p>Choose a folder and a template above and "
            "press <i>Start</i>: every document in the folder is answered on this machine, "
            "and the job survives a crash. Jobs started with <code>stillroom docs run</code> "
@@ -80,6 +80,17 @@ class JobRates:
         if first is None or last is None or last[0] <= first[0]:
             return None
         return (last[1] - first[1]) * 60 / (last[0] - first[0])
+
+
+def duration(seconds: float) -> str:
+    seconds = round(seconds)
+    if seconds < 60:
+        return f"{seconds}s"
+    minutes, seconds = divmod(seconds, 60)
+    if minutes < 60:
+        return f"{minutes}m{seconds:02d}s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}h{minutes:02d}m"
 
 
 def _cell(text: str, tip: str = "") -> QTableWidgetItem:
@@ -286,6 +297,13 @@ class JobsPanel(QWidget):
         self.refresh()
 
     def _on_progress(self, progress: Progress) -> None:
+        speed = f"{progress.tokens_per_s:.1f} tok/s" if progress.tokens_per_s else "– tok/s"
+        eta = duration(progress.eta_s) if progress.eta_s is not None else "–"
+        failed = f", {progress.failed} failed" if progress.failed else ""
+        name = Path(progress.last_path).name if progress.last_path else ""
+        self.sig_message.emit(f"Job {progress.job_id}: {progress.done}/{progress.total} done"
+                              f"{failed} · {speed} · ETA {eta} · {name}: "
+                              f"{progress.last_status}")
         self.refresh()
         self.sig_progress.emit(progress)
 
@@ -408,7 +426,8 @@ class JobsPanel(QWidget):
         for row, item in enumerate(items):
             text = _result_text(item)
             values = (Path(item.path).name, item.status,
-                      str(item.pages) if item.pages else "–", text.replace("\n", " "))
+                      str(item.pages) if item.pages else "–", item.route_target or "–",
+                      text.replace("\n", " "))
             for column, value in enumerate(values):
                 self.item_table.setItem(row, column, _cell(value, text or item.path))
 

@@ -148,7 +148,7 @@ def test_batch_job_runs_pauses_resumes_and_exports(qtbot, window, tmp_path: Path
     panel.max_tokens.setValue(6)
 
     # Pause as soon as the first document is in: the runner stops after the one in flight.
-    def pause_once(_progress) -> None:  # noqa: ANN001
+    def pause_once(_progress) -> None:
         panel.sig_progress.disconnect(pause_once)
         panel.control("pause")
 
