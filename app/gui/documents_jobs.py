@@ -459,9 +459,11 @@ class JobsPanel(QWidget):
             and job.id not in self.runners)
         self.export_button.setEnabled(job is not None)
         if job is None:
+            self.progress.setFormat("Select a job to see its documents")
             self.progress.setRange(0, 1)
             self.progress.setValue(0)
         else:
+            self.progress.setFormat("%v / %m documents")
             self.progress.setRange(0, max(1, job.total))
             self.progress.setValue(job.done + job.failed)
 
