@@ -118,7 +118,7 @@ def test_question_streams_an_answer_that_ran_locally(qtbot, window, tmp_path: Pa
     assert answer.strip()
     assert len(seen) >= 1 and seen[-1] == answer
     # The line the CLI prints under an answer: where it ran and why.
-    assert tab.question.route.text().startswith("local · ")
+    assert tab.question.route.text().startswith("[local · ")
     assert "Cites" in tab.message.text()
 
 
