@@ -60,7 +60,7 @@ def render_documents(window, work: Path) -> None:  # noqa: ANN001
     corpus.truncated_pdf(files / "damaged.pdf")
     tab.files.add_paths([files])
     wait_until(lambda: tab.files.table.rowCount() == 5)
-    tab.question.max_tokens = 80
+    tab.question.max_tokens = 60
     tab.question.question.setText("What must the tenant keep in good repair?")
     tab.question.ask()
     wait_until(lambda: not tab.question.asking)
@@ -78,7 +78,7 @@ def render_documents(window, work: Path) -> None:  # noqa: ANN001
     jobs = tab.jobs
     jobs.folder.setText(str(memos))
     jobs.template.setCurrentIndex(jobs.template.findData("summary"))
-    jobs.max_tokens.setValue(40)
+    jobs.max_tokens.setValue(30)
     jobs.start()
     wait_until(lambda: not jobs.runners)
     jobs.refresh()

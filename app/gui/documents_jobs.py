@@ -62,13 +62,20 @@ class JobRates:
     def __init__(self) -> None:
         self._first: dict[str, tuple[float, int]] = {}
         self._last: dict[str, tuple[float, int]] = {}
+        self._running: set[str] = set()
 
     def observe(self, job: JobInfo, now: float | None = None) -> None:
+        """A job that stops keeps the rate it ran at; one that starts again starts afresh
+        (the time it spent paused is not time it spent working)."""
         now = time.monotonic() if now is None else now
         finished = job.done + job.failed
         if job.shown_status != "running":
-            self._first.pop(job.id, None)
+            self._running.discard(job.id)
             return
+        if job.id not in self._running:
+            self._running.add(job.id)
+            self._first.pop(job.id, None)
+            self._last.pop(job.id, None)
         first = self._first.setdefault(job.id, (now, finished))
         if finished != first[1]:
             last = self._last.get(job.id)

@@ -134,14 +134,15 @@ class ServerProbe:
                 (last.completion_tokens - first.completion_tokens) / span)
 
     def _ledger_rates(self) -> tuple[float, float]:
-        """Office users' answers in the last minute (since the start, if that is later)."""
+        """Office users' answers in the last minute (since the start, if that is later):
+        how many, and their tokens over the time they had."""
         since = max(self.started, datetime.now(UTC) - timedelta(seconds=WINDOW_S))
         span = max(1.0, (datetime.now(UTC) - since).total_seconds())
         with Session(self.engine) as session:
             count, tokens = session.execute(
                 select(func.count(Usage.id), func.coalesce(func.sum(Usage.completion_tokens), 0))
                 .where(Usage.user.is_not(None), Usage.created_at >= as_utc(since))).one()
-        return int(count) * 60 / span, int(tokens) / span
+        return float(count), int(tokens) / span
 
     def usage_today(self) -> dict[str, UserUsage]:
         users = UserStore(self.engine)

@@ -168,7 +168,7 @@ class ServerTab(QWidget):
         splitter = QSplitter()
         splitter.addWidget(users_box)
         splitter.addWidget(right)
-        splitter.setSizes([560, 440])
+        splitter.setSizes([620, 380])
         layout.addWidget(splitter, 1)
         self.message = QLabel()
         self.message.setWordWrap(True)
@@ -218,7 +218,7 @@ class ServerTab(QWidget):
         self.last_error = ""
         self._stdout_tail = self._stderr_tail = ""
         self.fingerprint_label.hide()
-        self.log.appendPlainText(f"$ stillroom {' '.join(self.arguments()[3:])}")
+        self.log.appendPlainText(f"$ stillroom {' '.join(self.arguments()[2:])}")
         self._set_state("starting", "Starting: loading the model…")
         process.start()
 
@@ -287,11 +287,17 @@ class ServerTab(QWidget):
             shown = url.replace("0.0.0.0", socket.gethostname())
             self.url = shown
         self.copy_button.setEnabled(True)
-        key = "YOUR KEY" if self.users.listed else "none"
-        self.snippet.setPlainText(SNIPPET.format(url=shown, key=key, model=self.model_id))
+        self._show_snippet()
         self._set_state("running", f"Serving {self.model_id} at {shown}")
         self.figures_timer.start()
         self.read_figures()
+
+    def _show_snippet(self) -> None:
+        # Without users the server asks no key; with users each teammate uses their own.
+        key = "YOUR KEY" if self.users.listed else "none"
+        text = SNIPPET.format(url=self.url, key=key, model=self.model_id)
+        if self.snippet.toPlainText() != text:
+            self.snippet.setPlainText(text)
 
     def _finished(self, code: int, _status: QProcess.ExitStatus) -> None:
         expected = self.state == "stopping"
@@ -351,3 +357,4 @@ class ServerTab(QWidget):
             "metrics" else "Rates over the last minute, from the ledger's rows of office "
                            "users (/metrics needs an admin key once users exist)."))
         self.users.refresh(figures.usage_today)
+        self._show_snippet()

@@ -31,8 +31,8 @@ from PySide6.QtWidgets import (
 
 from app.store.server_users import ROUTES, OfficeUser, UserError, UserLimits, UserStore, UserUsage
 
-COLUMNS = ("User", "Tokens/day", "Requests/min", "Budget $/month", "Routes", "Admin",
-           "Requests today", "Tokens today")
+COLUMNS = ("User", "Requests today", "Tokens today", "Tokens/day", "Requests/min",
+           "Cloud $/month", "Routes", "Admin")
 NO_USERS = ("<p><b>No users yet.</b></p><p>While there are none, the server answers only "
             "this computer, without a key. <i>Add user…</i> gives a teammate a key (shown "
             "once); then the server can listen on the office network.</p>")
@@ -171,11 +171,10 @@ class UsersPanel(QWidget):
         for row, user in enumerate(self.listed):
             limits = user.limits
             used = usage.get(user.name)
-            values = (user.name, _limit(limits.tokens_per_day),
-                      _limit(limits.requests_per_minute),
-                      _limit(limits.budget_usd_month), ",".join(limits.routes),
-                      "yes" if limits.admin else "",
-                      str(used.requests) if used else "–", str(used.tokens) if used else "–")
+            values = (user.name, str(used.requests) if used else "–",
+                      str(used.tokens) if used else "–", _limit(limits.tokens_per_day),
+                      _limit(limits.requests_per_minute), _limit(limits.budget_usd_month),
+                      ",".join(limits.routes), "yes" if limits.admin else "")
             for column, value in enumerate(values):
                 self.table.setItem(row, column, QTableWidgetItem(value))
             if user.name == selected:

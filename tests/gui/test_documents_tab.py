@@ -195,3 +195,30 @@ def test_job_started_from_the_cli_shows_up(qtbot, window, tmp_path: Path,
     window.tabs.setCurrentWidget(window.documents_tab)
     qtbot.waitUntil(lambda: job_id in panel.describe(), timeout=10_000)
     assert panel.describe()[job_id] == ("done", 1, 1)
+
+
+def test_docs_per_minute_counts_only_the_time_a_job_ran() -> None:
+    from datetime import UTC, datetime
+
+    from app.gui.documents_jobs import JobRates
+    from app.store.jobs import JobInfo
+
+    def job(status: str, done: int) -> JobInfo:
+        # runner_pid: this process, so a "running" job reads as running (not interrupted)
+        import os
+
+        return JobInfo(id="j1", folder="/f", template="summary", model_id="m", route="local",
+                       status=status, control=None, runner_pid=os.getpid(), options={},
+                       created_at=datetime.now(UTC), finished_at=None, total=10, done=done,
+                       failed=0)
+
+    rates = JobRates()
+    rates.observe(job("running", 0), now=0)
+    assert rates.per_minute("j1") is None  # nothing finished yet
+    rates.observe(job("running", 2), now=30)
+    assert rates.per_minute("j1") == 4.0
+    rates.observe(job("paused", 2), now=40)
+    assert rates.per_minute("j1") == 4.0  # a paused job keeps the rate it ran at
+    rates.observe(job("running", 2), now=600)  # resumed ten minutes later
+    rates.observe(job("running", 3), now=615)
+    assert rates.per_minute("j1") == 4.0  # 1 document in 15 s, the pause not counted

@@ -43,7 +43,8 @@ def test_serve_from_the_tab_with_a_user_and_a_key(qtbot, window) -> None:
     assert tab.state == "running", tab.log.toPlainText()
     assert tab.url.startswith("http://127.0.0.1:") and tab.url.endswith("/v1")
     assert f"Serving {MODEL} at {tab.url}" in tab.log.toPlainText()
-    assert tab.url in tab.snippet.toPlainText()
+    assert tab.url in tab.snippet.toPlainText() and 'api_key="none"' in tab.snippet.toPlainText()
+    assert "$ stillroom serve --port 0 --slots 2" in tab.log.toPlainText()
     assert not tab.port.isEnabled()  # settings are fixed while it runs
 
     # No users yet: this computer may call it without a key, and /metrics is open. A
@@ -78,9 +79,10 @@ def test_serve_from_the_tab_with_a_user_and_a_key(qtbot, window) -> None:
     assert (tab.figures.requests_per_min or 0) > 0
     row = next(r for r in range(tab.users.table.rowCount())
                if tab.users.table.item(r, 0).text() == "anna")
-    assert tab.users.table.item(row, 6).text() == "1"
-    assert tab.users.table.item(row, 7).text() == str(used)
-    assert tab.users.table.item(row, 1).text() == "50000"
+    assert tab.users.table.item(row, 1).text() == "1"  # requests today
+    assert tab.users.table.item(row, 2).text() == str(used)  # tokens today
+    assert tab.users.table.item(row, 3).text() == "50000"  # the quota
+    assert 'api_key="YOUR KEY"' in tab.snippet.toPlainText()
 
     tab.users.revoke_key()
     with pytest.raises(openai.AuthenticationError):
