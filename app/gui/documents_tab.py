@@ -11,7 +11,16 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
-from PySide6.QtWidgets import QGroupBox, QHBoxLayout, QLabel, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QFrame,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QScrollArea,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
 
 from app.gui.documents_ask import DocumentQuestion
 from app.gui.documents_files import AttachedFiles
@@ -49,9 +58,20 @@ class DocumentsTab(QWidget):
         self.message = QLabel()
         self.message.setAccessibleName("Documents status")
         self.message.setWordWrap(True)
+        content = QWidget()
+        column = QVBoxLayout(content)
+        column.addWidget(splitter, 1)
+        column.addWidget(self.message)
+        # Scrolls rather than widening the window's minimum: the chat fits a small laptop
+        # screen, and this tab must not make the window larger than that.
+        scroll = QScrollArea()
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(content)
         layout = QVBoxLayout(self)
-        layout.addWidget(splitter, 1)
-        layout.addWidget(self.message)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(scroll)
         for source in (self.files, self.question, self.jobs):
             source.sig_message.connect(self.message.setText)
 
