@@ -19,6 +19,7 @@ from inference.user_files import MISSING, FileProblem, file_problem, read_json_f
 
 APP_NAME = "Stillroom"
 SETTINGS_VERSION = 1
+JUDGE_MODES = ("auto", "on", "off")
 
 
 class ConfigError(Exception):
@@ -78,14 +79,25 @@ class Settings:
     # part of a cost that needs it is recorded as unknown, never as $0.
     kwh_usd: float | None = None
     hardware_usd: float | None = None
-    # Three years, the amortization period the seed articles use.
+    # The hardware's expected life: three years, the amortization period the seeds use.
     amortize_months: float = 36
-    # None: derived from the ledger (hours a day this machine actually generated lately).
+    # Hours a day the machine is expected to generate over that life; None: 30% of the day
+    # (app.metering.answer_cost.DEFAULT_BUSY_HOURS_PER_DAY).
     busy_hours_per_day: float | None = None
     # What each local answer would have cost in the cloud. The cloud's small-model tier is
     # the fair comparison for the small open models run locally; a frontier model would
     # inflate the savings.
     reference_cloud_model: str | None = "gpt-4o-mini"
+    # The local judge (routing/sensitivity/judge.py): a second opinion on text the policy
+    # would send to the cloud after the fast gate let it through. "on", "off", or "auto":
+    # on when a model fit to judge is installed (app/turn/judge_step.py: an instruct model of
+    # JUDGE_MIN_PARAMETERS or more that fits this machine). It only ever runs for cloud-bound
+    # text, so on a machine with no cloud provider it costs nothing either way.
+    judge: str = "auto"
+    # None: the largest installed instruct model that fits this machine.
+    judge_model: str | None = None
+    # Longer than this (from the request reaching the loaded model) and the text stays local.
+    judge_timeout_s: float = 8.0
 
 
 def load_settings(path: Path) -> tuple[Settings, list[FileProblem]]:
@@ -120,8 +132,14 @@ def load_settings(path: Path) -> tuple[Settings, list[FileProblem]]:
                 complaints.append(f"'offline' = {_short(value)} is not true or false, so "
                                   f"offline mode stays on")
                 continue
-            complaints.append(f"'{key}' = {_short(value)} is not valid; using "
-                              f"{getattr(settings, key)!r}")
+            if key == "judge":  # fail closed: a damaged value never turns the judge off
+                settings.judge = "on"
+                complaints.append(f"'judge' = {_short(value)} is not auto, on or off, so the "
+                                  f"judge is on")
+                continue
+            default = getattr(settings, key)
+            kept = "left unset" if default is None else f"using {default!r}"
+            complaints.append(f"'{key}' = {_short(value)} is not valid; {kept}")
             continue
         setattr(settings, key, value)
     # One line per setting; the copy is made once (same bytes, same copy).
@@ -173,10 +191,13 @@ _RULES: dict[str, Callable[[object], bool]] = {
     "amortize_months": lambda v: _is_number(v) and v > 0,
     "busy_hours_per_day": lambda v: _is_number(v) and 0 < v <= 24,
     "reference_cloud_model": lambda v: isinstance(v, str) and bool(v.strip()),
+    "judge": lambda v: v in JUDGE_MODES,
+    "judge_model": lambda v: isinstance(v, str) and bool(v.strip()),
+    "judge_timeout_s": lambda v: _is_number(v) and 0 < v <= 600,
 }
 # Settings that must always have a value; the others accept null (unknown / not set).
 _REQUIRED = {"temperature", "max_tokens", "allow_power_estimates", "amortize_months",
-             "offline"}
+             "offline", "judge", "judge_timeout_s"}
 
 
 def _fits(value: object, key: str) -> bool:

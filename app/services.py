@@ -5,6 +5,7 @@ ask this for everything."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
 
@@ -18,7 +19,6 @@ from app.store.audit_anchor import AuditAnchor
 from app.store.audit_log import AuditLog
 from app.store.conversations import ConversationStore
 from app.store.db import open_engine
-from app.store.ledger import busy_seconds_since
 from app.turn.service import ChatService
 from inference.engines.batching import BatchSettings
 from inference.engines.llama_engine import LlamaSettings
@@ -29,6 +29,16 @@ from inference.models.library import ModelLibrary
 from inference.user_files import FileProblem
 from routing.keys import KeyStore, hub_token
 from routing.router import KEYS_INDEX_FILE, POLICY_FILE, PROVIDERS_FILE, Router
+
+# On a database several boxes share, an answer still 'streaming' may be another box's in
+# progress; one begun this long ago is not (no answer runs for an hour).
+SHARED_ANSWER_LIMIT = timedelta(hours=1)
+
+
+def _abandoned_before(store: ConversationStore) -> datetime | None:
+    if store.engine.dialect.name == "sqlite":
+        return None  # one box: whatever is streaming at start was cut by a crash
+    return datetime.now(UTC) - SHARED_ANSWER_LIMIT
 
 
 @dataclass
@@ -72,14 +82,13 @@ class Services:
         store = ConversationStore(open_engine(database_url(directory)))
         # The start that encrypted a plaintext database says so, once.
         notice = encryption.status_of(store.engine).notice
-        recovered = store.recover_interrupted()
+        recovered = store.recover_interrupted(_abandoned_before(store))
         # `batch` (the office server): GGUF models answer many requests at once.
         engines = EngineManager(LlamaSettings(context_length=settings.context_length,
                                               n_threads=settings.threads), batch=batch)
         energy = EnergyMeter(power_config(settings))
         energy.start()  # sensors are found in the background, once per process
-        pricer = AnswerPricer(settings, catalog=partial(load_price_catalog, directory),
-                              busy_seconds_since=partial(busy_seconds_since, store.engine))
+        pricer = AnswerPricer(settings, catalog=partial(load_price_catalog, directory))
         audit = AuditLog(store.engine, AuditAnchor(directory))
         set_offline(settings.offline, directory, audit)  # refusals go to this audit log
         return cls(data_dir=directory, settings=settings, store=store,
@@ -96,6 +105,13 @@ class Services:
     @property
     def settings_path(self) -> Path:
         return self.data_dir / "settings.json"
+
+    def apply_settings(self) -> None:
+        """Apply edited settings (the GUI's settings dialog) to the running services. The
+        pricer reads `settings` on every answer; the offline guard and the power sensors are
+        set here, so a new TDP is used by the next answer without a restart."""
+        self.set_offline(self.settings.offline)
+        self.energy.reconfigure(power_config(self.settings))
 
     def set_offline(self, enabled: bool) -> None:
         """Offline mode on or off for the whole process (the GUI's privacy setting)."""

@@ -34,6 +34,9 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--tokens", type=int, default=400)
     parser.add_argument("--reps", type=int, default=3)
+    parser.add_argument("--n-batch", type=int, default=None,
+                        help="llama.cpp prompt batch for both sides (1 works around a build "
+                             "whose batched prompt evaluation crashes)")
     args = parser.parse_args()
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     os.environ["STILLROOM_HOME"] = tempfile.mkdtemp(prefix="stillroom-gui-bench-")
@@ -49,6 +52,10 @@ def main() -> int:
     app = QApplication([])
     apply_theme(app)
     services = Services.open()
+    if args.n_batch:
+        from dataclasses import replace
+
+        services.engines.settings = replace(services.engines.settings, n_batch=args.n_batch)
     window = MainWindow(services, QSettings(os.environ["STILLROOM_HOME"] + "/ui.ini",
                                             QSettings.Format.IniFormat))
     window.resize(1400, 900)

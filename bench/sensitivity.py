@@ -75,11 +75,25 @@ def main(argv: list[str] | None = None) -> int:
         return 2
 
     with Path(args.path).open(encoding="utf-8") as handle:
-        texts = [json.loads(line)["text"] for line in handle if line.strip()]
-    kilobytes = sum(len(t.encode("utf-8")) for t in texts) / 1024
+        examples = [json.loads(line) for line in handle if line.strip()]
+    texts = [example["text"] for example in examples]
 
     def run_presidio(text: str) -> object:
         return engine.analyze(text, language="en")
+
+    scan("warm up")  # the automaton is built on the first scan
+    _compare("every text of the set", texts, run_presidio, engine, args, target=25)
+    # The fast path (issue 16): ordinary prompts, which most prompts are. The contextual
+    # layer may cost time on text with cues; here it must stay >= 20x.
+    plain = [example["text"] for example in examples if not example.get("sensitive")]
+    print()
+    _compare("plain prompts (the set's ordinary texts)", plain, run_presidio, engine, args,
+             target=20)
+    return 0
+
+
+def _compare(title: str, texts: list[str], run_presidio, engine, args, *, target: int) -> None:
+    kilobytes = sum(len(t.encode("utf-8")) for t in texts) / 1024
 
     # One untimed pass each: imports, regex compilation and caches are not what we compare.
     # The same passes size the gate's share of a repetition.
@@ -97,15 +111,14 @@ def main(argv: list[str] | None = None) -> int:
     theirs_ms_kb = statistics.median(theirs) * 1000 / kilobytes
     paired = statistics.median(t / o for o, t in zip(ours, theirs, strict=True))
     recognizers = len(engine.registry.recognizers)
-    print(f"texts: {len(texts)} ({kilobytes:.1f} KB) from {args.path}")
+    print(f"{title}: {len(texts)} texts ({kilobytes:.1f} KB) from {args.path}")
     print(f"machine: {platform.machine()}, Python {platform.python_version()}")
     print(f"repetitions: {args.repeats}, alternating, medians ({passes} gate passes each)")
     print(f"stillroom scan                        {ours_ms_kb:8.3f} ms/KB")
     print(f"presidio pattern-only ({recognizers} recognizers) {theirs_ms_kb:8.3f} ms/KB")
     ratio = theirs_ms_kb / ours_ms_kb
-    print(f"speed ratio                           {ratio:8.1f}x (target >= 25x)")
+    print(f"speed ratio                           {ratio:8.1f}x (target >= {target}x)")
     print(f"median of per-repetition ratios       {paired:8.1f}x")
-    return 0
 
 
 if __name__ == "__main__":

@@ -108,7 +108,7 @@ def main() -> int:
         services.store.add_user_message(conversation.id, text)
     window = MainWindow(services, QSettings(os.environ["STILLROOM_HOME"] + "/ui.ini",
                                             QSettings.Format.IniFormat))
-    window.resize(1440, 900)
+    window.resize(1280, 800)
     window.show()
     window.temperature.setValue(0)
     window.max_tokens.setValue(220)

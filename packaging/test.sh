@@ -1,6 +1,10 @@
 #!/usr/bin/env bash
-# Runs every check CI runs: lint, layering contracts, then the whole test suite.
+# Runs every check CI runs: lint, layering contracts, the whole test suite, then (the full
+# run only, as root) the Linux installer: build the .deb, install it, smoke-test, remove.
 # Installs the Debian packages the suite needs when they are missing and we may (root).
+#
+#   bash packaging/test.sh                # everything
+#   bash packaging/test.sh tests/cli -x   # pytest arguments: those tests only, no installer
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -31,3 +35,19 @@ echo "== import-linter (layering)"
 echo "== pytest"
 # pytest exits 5 when it collects nothing: that fails this script too.
 .venv/bin/python -m pytest "$@"
+
+# The installer is checked after the suite, not inside it: it needs root (apt-get install,
+# network namespaces) and builds for minutes, which a test must not hide; it runs its own
+# steps with their own one-line failures (packaging/test-deb.sh).
+if [ $# -eq 0 ]; then
+  echo "== installer (.deb: build, install, smoke-test, remove)"
+  if [ "${STILLROOM_SKIP_INSTALLER:-}" = 1 ]; then
+    echo "skipped: STILLROOM_SKIP_INSTALLER=1"
+  elif [ "$(id -u)" != 0 ]; then
+    echo "skipped: installing the .deb needs root (CI runs as root). By hand:" \
+         "bash packaging/build-deb.sh && sudo bash packaging/test-deb.sh"
+  else
+    bash packaging/build-deb.sh
+    bash packaging/test-deb.sh
+  fi
+fi

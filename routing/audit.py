@@ -19,7 +19,10 @@ reverse.
 Pure functions over plain dicts, so the app can keep rows in its database (a column per
 field, ``categories`` as JSON text) and hand them back as dicts; ``JsonlAuditLog`` is a
 file-backed log for tools and tests. Reasons are the router's own sentences: they name
-rules, providers and categories, never the user's text.
+rules, providers and categories, never the user's text. The one model-written part, the
+local judge's reason (in ``reason`` and ``judge``), is redacted before it gets here
+(routing.sensitivity.judge.redact_reason: what the gate finds, numbers, addresses, quotes
+and words copied from the text go; capped at 160 characters).
 """
 
 from __future__ import annotations
@@ -50,7 +53,9 @@ ROW_FIELDS = (*RECORD_FIELDS, "prev_hash", "hash")
 # Hashed only when set: "user", the office server's user who asked. Rows without one (the
 # desktop's, and every row written before the field existed) hash exactly as before, and
 # setting or clearing it on a row breaks that row's MAC.
-OPTIONAL_FIELDS = ("user",)
+# "judge": the local judge's verdict on cloud-bound text (JudgeOutcome.audit_json: model,
+# verdict, category, redacted reason, latency), hashed only on the rows where a judge ran.
+OPTIONAL_FIELDS = ("user", "judge")
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +77,7 @@ class AuditRecord:
     completion_tokens: int | None = None
     cost_usd: str | None = None  # exact decimal text; None when unknown or not applicable
     user: str | None = None  # the office server's user; None for the desktop and CLI
+    judge: Mapping[str, Any] | None = None  # the judge's run, content-free; None: none ran
 
     def fields(self) -> dict[str, Any]:
         values = asdict(self)
@@ -101,7 +107,8 @@ def record_for(decision: RouteDecision, *, conversation_id: str | None,
         provider=decision.provider, model=decision.model, rule=decision.rule,
         reason=decision.reason, refused=decision.refused, sensitive=decision.sensitive,
         categories=decision.counts, prompt_tokens=prompt_tokens,
-        completion_tokens=completion_tokens, cost_usd=_cost_text(cost_usd), user=user)
+        completion_tokens=completion_tokens, cost_usd=_cost_text(cost_usd), user=user,
+        judge=decision.judge.audit_json() if decision.judge is not None else None)
 
 
 def canonical(body: Mapping[str, Any]) -> bytes:

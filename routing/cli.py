@@ -10,6 +10,7 @@ line on stderr for anything the user can fix (bad name or URL, no keyring, provi
     stillroom keys set PROVIDER | list | rm PROVIDER
     stillroom route explain [--json] [--route R] [TEXT|-]
     stillroom route policy
+    stillroom route evaluate SET.jsonl [--verbose] [--json]
 """
 
 from __future__ import annotations
@@ -31,6 +32,8 @@ from routing.keys import KeyringUnavailableError, KeyStore, environment_variable
 from routing.policy import PolicyError, load_policy, write_default_policy
 from routing.providers import PRESETS, ProviderError, ProviderStore, make_provider, validate_name
 from routing.router import KEYS_INDEX_FILE, POLICY_FILE, PROVIDERS_FILE, Router
+from routing.sensitivity.context import DEFAULT_THRESHOLD
+from routing.sensitivity.evaluation import SetError, evaluate, read_cases, render
 
 EXIT_OK = 0
 EXIT_BAD_INPUT = 2
@@ -38,6 +41,9 @@ TEST_PROMPT = "Reply with the single word: ready"
 
 DataDirProvider = Callable[[], Path]
 OfflineProvider = Callable[[], bool]
+# Makes the judge `route evaluate --judge` asks: a model id (None: the settings' choice) in,
+# text -> "kept local?" out.
+JudgeFactory = Callable[[str | None], Callable[[str], bool]]
 
 
 class _UserError(Exception):
@@ -48,7 +54,7 @@ def _guarded(handler: Callable[[argparse.Namespace], int], args: argparse.Namesp
     try:
         return handler(args)
     except (ProviderError, PolicyError, KeyringUnavailableError, CloudError, _UserError,
-            ValueError) as exc:
+            SetError, ValueError) as exc:
         print(f"stillroom: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
 
@@ -264,18 +270,46 @@ def run_route_policy(args: argparse.Namespace, *, data_dir: DataDirProvider) -> 
     return EXIT_OK
 
 
+def run_route_evaluate(args: argparse.Namespace, *, data_dir: DataDirProvider,
+                       judge_factory: JudgeFactory | None = None) -> int:
+    """Recall per category, hard misses, false positives and time per prompt on a labelled
+    set, under this data directory's policy threshold (the default where there is no file);
+    with --judge, a local judge model gives its second opinion where the gate says no."""
+    cases = read_cases(args.set)  # SetError names the bad line
+    path = data_dir() / POLICY_FILE
+    threshold = load_policy(path).sensitivity.context_threshold if path.exists() \
+        else DEFAULT_THRESHOLD
+    if args.judge is not None:
+        if judge_factory is None:
+            raise ValueError("--judge needs the app's models: run it as `stillroom route "
+                             "evaluate`.")
+        # "auto" lets the settings choose (the largest installed instruct model that fits).
+        second_opinion = judge_factory(None if args.judge == "auto" else args.judge)
+        result = evaluate(cases, second_opinion, context_threshold=threshold)
+    else:
+        result = evaluate(cases, context_threshold=threshold)
+    if args.json:
+        _print_json(result)
+    else:
+        print(render(result, verbose=args.verbose))
+    return EXIT_OK
+
+
 # ----------------------------------------------------------------------------- wiring
 
 
 def add_routing_commands(subparsers: argparse._SubParsersAction,
                          data_dir_provider: DataDirProvider, *,
-                         offline_mode: OfflineProvider | None = None
+                         offline_mode: OfflineProvider | None = None,
+                         judge_factory: JudgeFactory | None = None
                          ) -> dict[str, argparse.ArgumentParser]:
     """Add `providers`, `keys` and `route` to an argparse sub-command set.
 
     ``data_dir_provider`` returns the data directory (the app passes its ``data_dir``);
     ``offline_mode`` returns whether offline mode is on (the app passes its setting), so that
-    `providers test` and `route explain` respect it; by default, off.
+    `providers test` and `route explain` respect it; by default, off. ``judge_factory``
+    makes the local judge `route evaluate --judge` asks (the app passes one; routing has
+    no models of its own).
     """
     offline = offline_mode or (lambda: False)
 
@@ -359,6 +393,22 @@ def add_routing_commands(subparsers: argparse._SubParsersAction,
         "policy", help="where the policy file is (created from the default if missing); "
                        "checks it")
     policy.set_defaults(func=handler(run_route_policy, data_dir=data_dir_provider))
+    evaluate_set = route_actions.add_parser(
+        "evaluate", help="measure the sensitivity gate on a labelled JSONL set",
+        description='One JSON object a line: {"text", "sensitive", "category", "hard"} '
+                    '(optional "lang"); see docs/SENSITIVITY.md.')
+    evaluate_set.add_argument("set", type=Path, metavar="SET.jsonl")
+    evaluate_set.add_argument("--verbose", action="store_true",
+                              help="list every miss and false positive with the gate's "
+                                   "explanation")
+    evaluate_set.add_argument("--json", action="store_true", help="print one JSON object")
+    evaluate_set.add_argument(
+        "--judge", metavar="MODEL", nargs="?", const="auto",
+        help="ask a local judge model where the gate says not sensitive, as cloud-bound "
+             "text is (MODEL: an installed model id; alone: the settings' choice); a timeout "
+             "or error counts as kept local")
+    evaluate_set.set_defaults(func=handler(run_route_evaluate, data_dir=data_dir_provider,
+                                           judge_factory=judge_factory))
     return {"providers": providers, "keys": keys, "route": route}
 
 

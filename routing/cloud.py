@@ -382,7 +382,8 @@ def stream_chat(provider: Provider, model: str, messages: Sequence[Message], *,
                 cancel: threading.Event | None = None, temperature: float | None = None,
                 max_tokens: int | None = None, custom_terms: Sequence[str] = (),
                 retry: RetryPolicy | None = None, sleep: Callable[[float], None] | None = None,
-                rng: Callable[[], float] = random.random) -> Iterator[CloudChunk]:
+                rng: Callable[[], float] = random.random,
+                json_schema: Mapping[str, Any] | None = None) -> Iterator[CloudChunk]:
     """Stream one chat completion; see the module docstring for the guarantees.
 
     Checks run now, before the first ``next()``, and raise at once: a missing key for a
@@ -392,9 +393,11 @@ def stream_chat(provider: Provider, model: str, messages: Sequence[Message], *,
     text for a cloud provider (CloudSensitiveContentError).
 
     ``timeout`` bounds connecting and each wait for the next bytes (a stalled stream times
-    out too). ``cancel`` is checked between chunks and during backoff waits; a cancelled
-    answer ends with a chunk whose finish_reason is "cancelled". ``sleep`` and ``rng`` are
-    for tests (an injected sleep records the waits instead of waiting).
+    out too). ``json_schema`` asks the provider for an answer following that schema
+    (OpenAI's ``response_format``). ``cancel`` is checked between chunks and during backoff
+    waits; a cancelled answer ends with a chunk whose finish_reason is "cancelled".
+    ``sleep`` and ``rng`` are for tests (an injected sleep records the waits instead of
+    waiting).
     """
     if not model or not model.strip():
         raise CloudBadRequestError(f"No model chosen for {provider.name}; add one with "
@@ -413,7 +416,8 @@ def stream_chat(provider: Provider, model: str, messages: Sequence[Message], *,
         raise ValueError("max_retries must be 0 or more")
     return _stream(provider, model.strip(), wired, api_key=api_key, timeout=timeout,
                    max_retries=max_retries, cancel=cancel, temperature=temperature,
-                   max_tokens=max_tokens, retry=retry or RetryPolicy(), sleep=sleep, rng=rng)
+                   max_tokens=max_tokens, retry=retry or RetryPolicy(), sleep=sleep, rng=rng,
+                   json_schema=json_schema)
 
 
 def _wait(delay: float, cancel: threading.Event | None,
@@ -432,7 +436,8 @@ def _stream(provider: Provider, model: str, messages: list[dict[str, str]], *,
             api_key: str | None, timeout: float, max_retries: int,
             cancel: threading.Event | None, temperature: float | None, max_tokens: int | None,
             retry: RetryPolicy, sleep: Callable[[float], None] | None,
-            rng: Callable[[], float]) -> Iterator[CloudChunk]:
+            rng: Callable[[], float],
+            json_schema: Mapping[str, Any] | None = None) -> Iterator[CloudChunk]:
     # Not closed afterwards: closing it would close the shared connection pool. Each
     # response is closed as soon as its stream ends.
     client = _make_client(provider, api_key, timeout)
@@ -453,6 +458,9 @@ def _stream(provider: Provider, model: str, messages: list[dict[str, str]], *,
             params["temperature"] = temperature
         if max_tokens is not None:
             params["max_tokens"] = max_tokens
+        if json_schema is not None:
+            params["response_format"] = {"type": "json_schema", "json_schema": {
+                "name": "answer", "schema": dict(json_schema)}}
         finish: str | None = None
         usage: CloudUsage | None = None
         stream = None

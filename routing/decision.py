@@ -10,7 +10,10 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:
+    from routing.sensitivity.judge_outcome import JudgeOutcome
 
 Target = Literal["local", "onprem", "cloud"]
 
@@ -34,6 +37,9 @@ class RouteDecision:
     # forced_cloud = "refuse", or failover = "none").
     refused: bool = False
     trace: tuple[str, ...] = ()     # each step the router took, for "why?" in the UI
+    # The local judge's run (routing/sensitivity/judge.py), when text was about to leave for
+    # the cloud; its clause is already in ``reason``. None: no judge ran.
+    judge: JudgeOutcome | None = None
 
     @property
     def counts(self) -> dict[str, int]:
@@ -47,7 +53,8 @@ class RouteDecision:
         return {"target": self.target, "rule": self.rule, "reason": self.reason,
                 "provider": self.provider, "model": self.model, "sensitive": self.sensitive,
                 "categories": list(self.categories), "category_counts": self.counts,
-                "sticky": self.sticky, "refused": self.refused}
+                "sticky": self.sticky, "refused": self.refused,
+                "judge": self.judge.audit_json() if self.judge is not None else None}
 
     def explain_json(self) -> dict[str, Any]:
         """The `stillroom route explain --json` object."""

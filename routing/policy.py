@@ -25,6 +25,7 @@ from typing import Any, Literal
 
 from routing.confidence import EscalationConfig
 from routing.providers import ProviderError, validate_name
+from routing.sensitivity.context import DEFAULT_THRESHOLD as DEFAULT_CONTEXT_THRESHOLD
 
 ROUTE_WORDS = ("local", "onprem", "cloud")
 POLICY_VERSION = 1
@@ -52,6 +53,9 @@ class SensitivityPolicy:
     target: SensitiveTarget = "local"
     forced_cloud: ForcedCloud = "answer-locally"
     custom_terms: tuple[str, ...] = ()
+    # The score at which the gate's contextual layer (who, what, how it was shared) makes a
+    # text sensitive; lower keeps more text local. See docs/SENSITIVITY.md.
+    context_threshold: float = DEFAULT_CONTEXT_THRESHOLD
 
 
 @dataclass(frozen=True, slots=True)
@@ -280,12 +284,19 @@ def parse_policy(document: Mapping[str, Any], where: str) -> Policy:
                         onprem_model=d.text("onprem_model"))
 
     s = _Section(document.get("sensitivity", {}), f"{where} [sensitivity]",
-                 ("target", "forced_cloud", "custom_terms"))
+                 ("target", "forced_cloud", "custom_terms", "context_threshold"))
+    threshold = s.number("context_threshold", DEFAULT_CONTEXT_THRESHOLD)
+    # Above 3 no text could ever reach it (the families add up to less): that would switch the
+    # contextual layer off while looking like a setting, so it is refused, as 0 or less is.
+    if threshold is None or not 0 < threshold <= 3:
+        raise s.fail("context_threshold", "must be a number more than 0 and at most 3 "
+                     f"(default {DEFAULT_CONTEXT_THRESHOLD})")
     sensitivity = SensitivityPolicy(
         target=s.choice("target", ("local", "onprem"), "local"),  # type: ignore[arg-type]
         forced_cloud=s.choice("forced_cloud", ("answer-locally", "refuse"),  # type: ignore[arg-type]
                               "answer-locally"),
-        custom_terms=s.words("custom_terms"))
+        custom_terms=s.words("custom_terms"),
+        context_threshold=float(threshold))
 
     f = _Section(document.get("failover", {}), f"{where} [failover]",
                  ("target", "max_retries", "timeout_s"))

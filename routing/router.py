@@ -255,10 +255,13 @@ class Router:
 
     def _scan(self, request: RouteRequest) -> _Findings:
         terms = list(self.policy.sensitivity.custom_terms)
+        threshold = self.policy.sensitivity.context_threshold
         context: Counter[str] = Counter()
         for text in request.context:
-            context.update(scan(text, custom_terms=terms).category_counts())
-        return _Findings(scan(request.text, custom_terms=terms), tuple(sorted(context.items())))
+            context.update(scan(text, custom_terms=terms,
+                                context_threshold=threshold).category_counts())
+        return _Findings(scan(request.text, custom_terms=terms, context_threshold=threshold),
+                         tuple(sorted(context.items())))
 
     def decide(self, request: RouteRequest, state: RouteState | None = None, *,
                local_model: str | None = None) -> RouteDecision:
@@ -274,6 +277,11 @@ class Router:
             "sticky": sensitive,
         }
         trace = [f"sensitivity: {found.describe(state.conversation_sensitive)}"]
+        if found.message.context is not None:
+            # Which situation cues fired, the score and the threshold. In the trace (shown by
+            # `route explain` and the "why?" view), not in the reason the audit log keeps:
+            # cue names are words a prompt may also hold.
+            trace.append(f"sensitivity {found.message.context.explain()}")
 
         asked, asked_by = None, None
         if request.route and request.route.strip().lower() != "auto":

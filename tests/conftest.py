@@ -16,6 +16,7 @@ from inference.engines.llama_engine import LlamaCppEngine
 from inference.engines.types import ModelInfo
 from inference.models.library import embedded_model
 from tests.inference.fake_hub import FakeHub
+from tests.postgres_cluster import PostgresCluster, why_unavailable
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -105,6 +106,53 @@ def requires(available: bool, reason: str) -> pytest.MarkDecorator:
     """Skip where a real part is missing on a developer's machine; under CI (CI set) never
     skip: the test runs and fails, because CI installs every part the suite needs."""
     return pytest.mark.skipif(not available and not os.environ.get("CI"), reason=reason)
+
+
+@pytest.fixture(scope="session")
+def postgres_cluster() -> Iterator[PostgresCluster]:
+    """One throw-away PostgreSQL cluster for the whole run (tests/postgres_cluster.py).
+    Missing binaries skip on a developer's machine and fail under CI; a cluster that does
+    not start always fails."""
+    reason = why_unavailable()
+    if reason is not None:
+        if os.environ.get("CI"):
+            pytest.fail(f"PostgreSQL is needed under CI: {reason}")
+        pytest.skip(reason)
+    cluster = PostgresCluster()
+    try:
+        cluster.start()
+    except (RuntimeError, OSError, subprocess.TimeoutExpired) as exc:
+        log = cluster.log()
+        cluster.stop()
+        pytest.fail(f"PostgreSQL did not start: {exc}\n{log[-2000:]}")
+    yield cluster
+    cluster.stop()
+
+
+@pytest.fixture
+def postgres_url(postgres_cluster: PostgresCluster) -> str:
+    """A new, empty database in the test cluster (password in the URL)."""
+    return postgres_cluster.url(postgres_cluster.create_database())
+
+
+@pytest.fixture
+def store_url(request: pytest.FixtureRequest, stillroom_home: Path,
+              monkeypatch: pytest.MonkeyPatch) -> str:
+    """The database this test's store lives in: SQLite in the data directory unless the test
+    is parametrized with ``on_both_databases``; then once more in a new PostgreSQL database,
+    given to the code (and every CLI process started) as STILLROOM_DATABASE_URL."""
+    if getattr(request, "param", "sqlite") == "sqlite":
+        stillroom_home.mkdir(parents=True, exist_ok=True)
+        return f"sqlite:///{stillroom_home / 'stillroom.db'}"
+    url = request.getfixturevalue("postgres_url")
+    monkeypatch.setenv("STILLROOM_DATABASE_URL", url)
+    return url
+
+
+# Run a test once on SQLite and once on PostgreSQL (the test asks for `store_url`, or for a
+# fixture that does, such as tests/server's `serve`).
+on_both_databases = pytest.mark.parametrize("store_url", ["sqlite", "postgresql"],
+                                            indirect=True)
 
 
 # -- MLX: a Hugging Face checkpoint derived from the embedded model, and its MLX forms ------

@@ -5,9 +5,12 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from app.cli.errors import EXIT_USER_ERROR, print_error
-from app.store.audit_log import AuditLog
+
+if TYPE_CHECKING:  # imported when the command runs: `stillroom --help` must not load SQLAlchemy
+    from app.store.audit_log import AuditLog
 
 EXIT_BROKEN = 1
 
@@ -30,6 +33,7 @@ def _open_log() -> AuditLog:
     # Only the database: verifying must not load models or start the energy meter.
     from app.config import data_dir, database_url, ensure_writable
     from app.store.audit_anchor import AuditAnchor
+    from app.store.audit_log import AuditLog
     from app.store.db import open_engine
 
     directory = ensure_writable(data_dir())

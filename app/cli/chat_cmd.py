@@ -20,7 +20,10 @@ ROUTE_CHOICES = ("auto", "local", "onprem", "cloud")
 def run_chat(args: argparse.Namespace) -> int:
     prompt = " ".join(args.prompt).strip()
     if not prompt and not sys.stdin.isatty():
-        prompt = sys.stdin.read().strip()
+        prompt, problem = read_stdin_text()
+        if problem:  # before Services.open: nothing is stored for a prompt we cannot read
+            print_error(problem)
+            return 2
         if not prompt:
             print_error("no prompt given: pass PROMPT or pipe text on stdin.")
             return 2
@@ -42,6 +45,20 @@ def run_chat(args: argparse.Namespace) -> int:
         return InteractiveChat(services, options, args.conversation).run()
     finally:
         services.close()
+
+
+def read_stdin_text() -> tuple[str, str | None]:
+    """The prompt piped on stdin, decoded as UTF-8 from its bytes; or "" and one line
+    naming the first byte that is not UTF-8 and where it is. (Python's own stdin decoding
+    would turn such bytes into lone surrogates under a C locale, which fail only later,
+    when the question is stored.)"""
+    data = sys.stdin.buffer.read()
+    try:
+        return data.decode("utf-8-sig").strip(), None  # a BOM is not part of the prompt
+    except UnicodeDecodeError as exc:
+        return "", (f"stdin is not UTF-8 text: byte 0x{data[exc.start]:02x} at offset "
+                    f"{exc.start} cannot be decoded. Convert it first, e.g. "
+                    f"`iconv -f latin1 -t utf-8 FILE | stillroom chat`.")
 
 
 def checked_route(services: Services, route: str) -> str:
@@ -87,7 +104,9 @@ def route_json(turn: ChatTurn) -> dict[str, object]:
     decision = turn.decision
     return {"target": decision.target, "rule": decision.rule, "reason": decision.reason,
             "provider": decision.provider, "model": decision.model,
-            "sensitive": decision.sensitive, "categories": list(decision.categories)}
+            "sensitive": decision.sensitive, "categories": list(decision.categories),
+            # Only where the local judge ran (cloud-bound text): its verdict and latency.
+            **({"judge": decision.judge.audit_json()} if decision.judge is not None else {})}
 
 
 def turn_json(turn: ChatTurn, escalated: ChatTurn | None = None,

@@ -5,10 +5,12 @@ from __future__ import annotations
 import argparse
 import json
 from decimal import Decimal
+from pathlib import Path
 
 from app.cli.render import human_bytes
 from app.config import Settings, data_dir, database_url, load_settings
 from app.metering.energy_meter import chat_energy_summary, power_config
+from app.store import db_url
 from app.store.audit_check import protection_here
 from inference.hardware import probe
 from inference.power import SensorFamilyStatus, probe_sensors
@@ -20,6 +22,8 @@ def collect() -> dict[str, object]:
     directory = data_dir()
     report["data_dir"] = str(directory)
     report["database"] = database_url(directory).split("://", 1)[0]
+    if db_url.is_postgresql(database_url(directory)):
+        report["database_url"] = db_url.shown(database_url(directory))  # password hidden
     report["database_encryption"] = _encryption(database_url(directory))
     settings, _ = load_settings(directory / "settings.json")
     # The same sensors the chat path opens, so the line below says what it will use.
@@ -35,7 +39,26 @@ def collect() -> dict[str, object]:
                        "reference_cloud_model": settings.reference_cloud_model}
     report["costs_text"] = _costs_text(settings)
     report["audit"] = protection_here(directory)
+    report["judge"] = _judge(settings, directory)
     return report
+
+
+def _judge(settings: Settings, directory: Path) -> dict[str, object]:
+    """The local judge of cloud-bound text: which model, whether it runs, and a warning
+    when that model is too small to judge (app/turn/judge_step.py)."""
+    from app.turn.judge_step import choose_judge
+    from inference.models.library import ModelLibrary
+
+    choice = choose_judge(settings, ModelLibrary(directory))
+    state = "runs for cloud-bound text" if choice.active else "does not run"
+    line = f"{settings.judge}: {state}; {choice.why}"
+    if choice.model is not None and choice.active:
+        line += f", timeout {settings.judge_timeout_s:g} s"
+    if choice.warning:
+        line += f". Warning: {choice.warning}"
+    return {"mode": settings.judge, "model": choice.model.id if choice.model else None,
+            "active": choice.active, "timeout_s": settings.judge_timeout_s,
+            "warning": choice.warning, "line": line}
 
 
 def _encryption(url: str) -> dict[str, object]:
@@ -86,6 +109,8 @@ def run_doctor(args: argparse.Namespace) -> int:
     print(f"Energy    chat answers: {report['chat_energy']}")
     print(f"Costs     {report['costs_text']}")
     print(f"Audit     {report['audit']}")
-    print(f"Data      {report['data_dir']}  (database: {report['database']})")
+    print(f"Judge     {report['judge']['line']}")  # type: ignore[index]
+    database = report.get("database_url") or report["database"]
+    print(f"Data      {report['data_dir']}  (database: {database})")
     print(f"Chats     {report['database_encryption']['state']}")
     return 0

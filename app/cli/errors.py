@@ -71,19 +71,27 @@ def run_guarded(command: Callable[[argparse.Namespace], int], args: argparse.Nam
     except Exception as exc:
         report = _write_crash_report(exc)
         where = f" A crash report is in {report}." if report else ""
-        print_error(f"unexpected error: {type(exc).__name__}: {exc}.{where}")
+        # The message may quote user text (a prompt, a file line): never a card number.
+        print_error(f"unexpected error: {type(exc).__name__}: {_redact(str(exc))}.{where}")
         return 1
 
 
 def _write_crash_report(exc: BaseException) -> Path | None:
-    """Save the traceback in the data directory: it holds code paths, never settings or keys."""
+    """Save the traceback in the data directory: it holds code paths, never settings or keys,
+    and what the sensitivity gate finds in its messages is redacted (reports get shared)."""
     try:
         from app.config import data_dir
 
         reports = data_dir() / "crash-reports"
         reports.mkdir(parents=True, exist_ok=True)
         path = reports / f"crash-{datetime.now(UTC):%Y%m%dT%H%M%SZ}.txt"
-        path.write_text("".join(traceback.format_exception(exc)), encoding="utf-8")
+        path.write_text(_redact("".join(traceback.format_exception(exc))), encoding="utf-8")
         return path
     except OSError:
         return None
+
+
+def _redact(text: str) -> str:
+    from app.redaction import redact  # the gate's patterns load only when something crashed
+
+    return redact(text)

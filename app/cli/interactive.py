@@ -9,6 +9,7 @@ from dataclasses import replace
 from app.cli.errors import user_facing_errors
 from app.cli.render import describe_turn, human_bytes
 from app.cli.streaming import answer_escalation, stream_to
+from app.redaction import redact
 from app.services import Services
 from app.turn.chat_turn import ChatOptions
 
@@ -31,6 +32,9 @@ class InteractiveChat:
         self.conversation_id = services.store.get(conversation_id).id if conversation_id \
             else None
         self.out = sys.stdout
+        # The last `/system TEXT` of this session: `/new` starts the next conversation with
+        # it (it was stored on the conversation only, so /new lost it).
+        self.session_system_prompt: str | None = None
 
     def say(self, text: str) -> None:
         print(text, file=self.out, flush=True)
@@ -88,6 +92,9 @@ class InteractiveChat:
                 self.say(HELP)
             case "/new":
                 self.conversation_id = None
+                if self.session_system_prompt is not None:
+                    self.options = replace(self.options,
+                                           system_prompt=self.session_system_prompt)
                 self.say("New conversation.")
             case "/model":
                 self._model(rest)
@@ -124,6 +131,7 @@ class InteractiveChat:
             self.services.store.update(conversation.id, system_prompt=text)
         else:
             self.options = replace(self.options, system_prompt=text)
+        self.session_system_prompt = text
         self.say("System prompt set.")
 
     def _history(self, wanted: str) -> None:
@@ -136,11 +144,11 @@ class InteractiveChat:
             self.say("No conversations yet.")
         for c in conversations:
             self.say(f"  {c.id}  {c.updated_at:%Y-%m-%d %H:%M}  {c.message_count:3} msgs  "
-                     f"{c.title or '(untitled)'}")
+                     f"{redact(c.title or '') or '(untitled)'}")
 
     def _show_conversation(self, conversation_id: str) -> None:
         conversation = self.services.store.get(conversation_id)
-        self.say(f"— {conversation.title or '(untitled)'} [{conversation.id}]")
+        self.say(f"— {redact(conversation.title or '') or '(untitled)'} [{conversation.id}]")
         for message in self.services.store.messages(conversation.id):
             note = "" if message.status == "complete" else f" [{message.status}]"
             self.say(f"{message.role}>{note} {message.content}")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -15,6 +15,7 @@ from app.cli.errors import run_guarded
 
 if TYPE_CHECKING:
     from routing.pricing import PriceCatalog
+    from routing.pricing.cli import SettingDefault
 
 # Commands whose parsers store their own handler in `args.func` (it returns the exit code).
 _DISPATCHED_BY_FUNC = frozenset({"cost", "providers", "keys", "route"})
@@ -81,6 +82,10 @@ def _parser() -> argparse.ArgumentParser:
                           help="where to write it (default: models/ in the data directory)")
     quantize.add_argument("--allow-requantize", action="store_true",
                           help="accept an already-quantized source (loses more quality)")
+    quantize.add_argument("--imatrix", metavar="FILE",
+                          help="importance matrix from llama.cpp's llama-imatrix (GGUF or "
+                               ".dat); needed by IQ1_*, IQ2_*, IQ3_XXS and Q2_K_S, better "
+                               "quality for the others")
     quantize.add_argument("--json", action="store_true",
                           help='print {"id", "path", "type", "size_bytes"}')
     from app.cli.models_import_cmd import add_import_command
@@ -99,13 +104,18 @@ def _parser() -> argparse.ArgumentParser:
 
     # The calculator prices with the same catalog as the ledger (the user's overrides on
     # top); `cost report` reads the ledger, so the app adds it.
-    add_cost_commands(commands, load_catalog=_price_catalog, add_more=add_report_command)
+    # `cost local` / `cost breakeven` take the user's own prices and hardware for the flags
+    # left out.
+    add_cost_commands(commands, load_catalog=_price_catalog, add_more=add_report_command,
+                      settings_defaults=_cost_settings,
+                      settings_where="settings.json or Settings > Costs")
 
     from routing.cli import add_routing_commands
 
     # Handlers read the data directory and offline setting only when they run, so
     # `--help` touches nothing on disk.
-    add_routing_commands(commands, _data_dir, offline_mode=_offline_mode)
+    add_routing_commands(commands, _data_dir, offline_mode=_offline_mode,
+                         judge_factory=_judge_factory)
 
     from app.cli.audit_cmd import add_audit_command
 
@@ -126,7 +136,27 @@ def _parser() -> argparse.ArgumentParser:
     add_docs_commands(commands)
 
     commands.add_parser("gui", help="open the desktop window")
+    _add_database_option(parser)
     return parser
+
+
+DATABASE_HELP = ("the database to use instead of the data directory's SQLite file, e.g. "
+                 "postgresql+psycopg://stillroom@db.office.lan/stillroom?sslmode=verify-full "
+                 "for several office-server boxes sharing one (password: `stillroom users "
+                 "db-password set`, kept in the OS keyring); also STILLROOM_DATABASE_URL")
+
+
+def _add_database_option(parser: argparse.ArgumentParser, *, top: bool = True) -> None:
+    """--database on `stillroom` itself and on every command below it (`stillroom serve
+    --database URL`, `stillroom users add NAME --database URL`)."""
+    # SUPPRESS: a command's parser must not overwrite a value given before the command.
+    parser.add_argument("--database", metavar="URL", help=DATABASE_HELP if top else
+                        "the database to use (see `stillroom --help`)",
+                        default=None if top else argparse.SUPPRESS)
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for command in dict.fromkeys(action.choices.values()):
+                _add_database_option(command, top=False)
 
 
 def _data_dir() -> Path:
@@ -140,6 +170,45 @@ def _offline_mode() -> bool:
 
     settings, _warnings = load_settings(_data_dir() / "settings.json")
     return settings.offline
+
+
+def _judge_factory(model_id: str | None) -> Callable[[str], bool]:
+    """The local judge for `route evaluate --judge`: True where it would keep text local
+    (sensitive, or a timeout or error, as on the cloud path)."""
+    import atexit
+
+    from app.services import Services
+    from app.turn.judge_step import make_judge
+    from inference.engines.types import EngineError
+
+    services = Services.open(_data_dir())
+    # The judge's model must be unloaded before the interpreter tears down (llama.cpp
+    # freed during finalisation crashes the process after its output is printed).
+    atexit.register(services.close)
+    try:
+        judge = make_judge(services, model_id)
+    except EngineError as exc:  # an unknown model: routing's CLI prints ValueErrors as one line
+        raise ValueError(str(exc)) from None
+    return lambda text: judge(text).keeps_local
+
+
+def _cost_settings() -> dict[str, SettingDefault]:
+    from app.config import load_settings
+    from app.metering.answer_cost import DEFAULT_BUSY_HOURS_PER_DAY
+    from routing.pricing.cli import SettingDefault
+
+    settings, _warnings = load_settings(_data_dir() / "settings.json")
+    hours = settings.busy_hours_per_day
+    return {
+        "hardware_usd": SettingDefault(settings.hardware_usd, "hardware_usd"),
+        "amortize_months": SettingDefault(settings.amortize_months, "amortize_months"),
+        # The CPU's rated power: what the machine draws while it generates, at most.
+        "watts": SettingDefault(settings.cpu_tdp_watts, "cpu_tdp_watts"),
+        "hours_per_day": SettingDefault(
+            float(DEFAULT_BUSY_HOURS_PER_DAY) if hours is None else hours,
+            "busy_hours_per_day", "default 30% use" if hours is None else ""),
+        "kwh_usd": SettingDefault(settings.kwh_usd, "kwh_usd"),
+    }
 
 
 def _price_catalog() -> PriceCatalog:
@@ -184,8 +253,18 @@ def _missing_xcb_library() -> bool:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    # The window's own start skips building every command's parser: that imports the
+    # store, audit and Hub modules, most of a second before the first paint.
+    if arguments in ([], ["gui"]):
+        args = argparse.Namespace(command=arguments[0] if arguments else None)
+    else:
+        args = _parser().parse_args(arguments)
     command = args.command
+    if args.database:
+        # Every store this process opens, and every `stillroom` process it starts, reads
+        # the database from here (app.config.database_url).
+        os.environ["STILLROOM_DATABASE_URL"] = args.database
     # Before any command runs: offline mode must hold for every one of them, also those
     # that never open Services (models search, files, fit, pull; providers; route).
     from app.network_gate import apply_network_policy

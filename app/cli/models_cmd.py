@@ -61,10 +61,16 @@ def _quantize(args: argparse.Namespace, library: ModelLibrary) -> int:
 
     if args.type.strip().lower().startswith("mlx"):
         from app.cli.mlx_convert_cmd import run_mlx_convert
+        from inference.convert.quantize import QuantizeError
+
+        if args.imatrix:
+            raise QuantizeError("--imatrix is for llama.cpp's GGUF types; the mlx-* types "
+                                "do not use one.")
 
         return run_mlx_convert(args, library)
     source = _source_path(args.source, library)
-    type_name, _ = resolve_type(args.type)  # an unknown type fails before any file work
+    # An unknown type, or one that needs an importance matrix, fails before any file work.
+    type_name, _ = resolve_type(args.type, with_imatrix=bool(args.imatrix))
     output = Path(args.output) if args.output else default_output_path(
         source, type_name, ensure_writable(data_dir() / "models"))
     status = StatusLine()
@@ -75,7 +81,7 @@ def _quantize(args: argparse.Namespace, library: ModelLibrary) -> int:
                     f"{human_bytes(update.output_bytes)} written")
 
     job = QuantizeJob(source, output, type_name, allow_requantize=args.allow_requantize,
-                      on_progress=progress)
+                      imatrix=args.imatrix, on_progress=progress)
     return run_and_register(job, status, args, library,
                             origin=f"quantized from {source.name} ({type_name})")
 

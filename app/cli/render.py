@@ -23,6 +23,16 @@ def rate(value: float | None, unit: str) -> str:
     return "n/a" if value is None else f"{value:.1f} {unit}"
 
 
+def prompt_split(evaluated: int | None, reused: int) -> str:
+    """How the prompt was read: "412 evaluated + 3,100 reused from the KV cache" (reused
+    tokens cost no prefill time); "" when the engine did not say."""
+    if evaluated is None:
+        return ""
+    if not reused:
+        return f"{evaluated:,} evaluated"
+    return f"{evaluated:,} evaluated + {reused:,} reused from the KV cache"
+
+
 def describe_turn(turn: ChatTurn) -> str:
     """One line under an answer: where it ran, why, and how fast (measured by our clock)."""
     result = turn.result
@@ -36,7 +46,8 @@ def describe_turn(turn: ChatTurn) -> str:
         parts.append(f"TTFT {t.ttft_s:.2f} s" if t.ttft_s is not None else "TTFT n/a")
         parts.append(f"decode {rate(t.decode_tps, 'tok/s')}")
         if t.prompt_tokens_reused:
-            parts.append(f"{t.prompt_tokens_reused} prompt tokens reused")
+            split = prompt_split(t.prompt_tokens_evaluated, t.prompt_tokens_reused)
+            parts.append(f"prompt {split}")
         energy = result.energy
         if energy is not None:
             parts.append("energy not measured" if energy.total_joules is None

@@ -16,6 +16,7 @@ from app.cli.arguments import positive_int
 
 if TYPE_CHECKING:
     from app.server.tls import TlsIdentity
+    from app.services import Services
 
 
 def add_serve_command(commands: argparse._SubParsersAction) -> None:
@@ -130,6 +131,17 @@ def _print_identity(identity: TlsIdentity, data_dir: Path) -> None:
               file=sys.stderr)
 
 
+def _print_database(services: Services) -> None:
+    """A shared PostgreSQL is named (password hidden: every box must name the same one),
+    with how safe the data is there; SQLite's state is doctor's to tell."""
+    from app.store import db_url
+
+    engine_url = services.store.engine.url
+    if db_url.is_postgresql(engine_url):
+        print(f"Database: {db_url.shown(engine_url)}: {services.at_rest.line()}",
+              file=sys.stderr)
+
+
 def run_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -148,6 +160,7 @@ def run_serve(args: argparse.Namespace) -> int:
     try:
         for problem in services.warnings:
             print_error(str(problem))
+        _print_database(services)
         users = UserStore(services.store.engine)
         loopback = is_loopback(args.host)
         if not loopback and not users.any():
@@ -169,6 +182,8 @@ def run_serve(args: argparse.Namespace) -> int:
         app = create_app(ServerParts(
             answerer=TurnAnswerer(chat, max_answering=args.slots, max_waiting=args.max_waiting),
             library=services.library, users=users, default_model=model.id,
+            max_tokens=services.settings.max_tokens,
+            system_prompt=services.settings.system_prompt,
             is_loaded=lambda: any(m.id == model.id for m in services.engines.loaded())))
         with tls as files:
             config = uvicorn.Config(app, log_level="warning", access_log=False,

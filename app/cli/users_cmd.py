@@ -6,9 +6,12 @@ import argparse
 import json
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
+from typing import TYPE_CHECKING
 
 from app.cli.arguments import positive_int
-from app.store.server_users import ROUTES, UserLimits, UserStore, parse_routes
+
+if TYPE_CHECKING:  # imported when the command runs: `stillroom --help` must not load SQLAlchemy
+    from app.store.server_users import UserStore
 
 
 def add_users_command(commands: argparse._SubParsersAction) -> None:
@@ -26,7 +29,7 @@ def add_users_command(commands: argparse._SubParsersAction) -> None:
                      help="cloud spend per UTC month in US dollars (default: no limit)")
     add.add_argument("--rpm", type=positive_int, metavar="N",
                      help="requests per minute (default: no limit)")
-    add.add_argument("--routes", default=",".join(ROUTES), metavar="LIST",
+    add.add_argument("--routes", metavar="LIST",
                      help="where their questions may be answered: a comma-separated list of "
                           "local, onprem, cloud (default: all three; the policy still "
                           "decides, and sensitive text never leaves the machine)")
@@ -43,6 +46,14 @@ def add_users_command(commands: argparse._SubParsersAction) -> None:
     usage.add_argument("--since", type=_day, metavar="YYYY-MM-DD",
                        help="from this UTC day (default: today)")
     usage.add_argument("--json", action="store_true")
+    password = actions.add_parser(
+        "db-password", help="keep the PostgreSQL password in the OS keyring",
+        description="For --database postgresql+psycopg://USER@HOST/DATABASE without a "
+                    "password: `set` reads the password from stdin (asked for on a terminal) "
+                    "and keeps it in the OS keyring, service 'stillroom-database', entry "
+                    "USER@HOST:PORT/DATABASE; every command that opens that database then "
+                    "finds it there. `rm` removes it.")
+    password.add_argument("db_password_action", choices=["set", "rm"], metavar="set|rm")
 
 
 def _usd(text: str) -> Decimal:
@@ -66,17 +77,23 @@ def _open_users() -> UserStore:
     # Only the database: managing users must not load models or start the energy meter.
     from app.config import data_dir, database_url, ensure_writable
     from app.store.db import open_engine
+    from app.store.server_users import UserStore
 
     return UserStore(open_engine(database_url(ensure_writable(data_dir()))))
 
 
 def run_users(args: argparse.Namespace) -> int:
-    users = _open_users()
+    from app.store.server_users import ROUTES, UserLimits, parse_routes
+
     action = args.users_command
+    if action == "db-password":
+        return _db_password(args.db_password_action)
+    users = _open_users()
     if action == "add":
         key = users.add(args.name, UserLimits(
             tokens_per_day=args.tokens_per_day, requests_per_minute=args.rpm,
-            budget_usd_month=args.budget_usd_month, routes=parse_routes(args.routes),
+            budget_usd_month=args.budget_usd_month,
+            routes=ROUTES if args.routes is None else parse_routes(args.routes),
             models=tuple(args.models), admin=args.admin))
         _print_key(args.name, key, "added")
     elif action == "rotate":
@@ -88,6 +105,36 @@ def run_users(args: argparse.Namespace) -> int:
         _print_list(users, as_json=args.json)
     else:
         _print_usage(users, args.since, as_json=args.json)
+    return 0
+
+
+def _db_password(action: str) -> int:
+    import getpass
+    import sys
+
+    from app.config import data_dir, database_url
+    from app.store import db_url
+
+    url = db_url.parse(database_url(data_dir()))
+    if not db_url.is_postgresql(url):
+        raise ValueError("db-password is for a PostgreSQL database: give --database "
+                         "postgresql+psycopg://USER@HOST/DATABASE (or STILLROOM_DATABASE_URL).")
+    if url.password is not None:
+        raise ValueError(f"{db_url.shown(url)} has a password in it: leave it out of the URL "
+                         f"and keep it in the keyring instead.")
+    if action == "rm":
+        removed = db_url.forget_password(url)
+        print(f"Removed the password for {db_url.keyring_entry(url)} from the OS keyring."
+              if removed else f"The OS keyring held no password for "
+                              f"{db_url.keyring_entry(url)}.")
+        return 0
+    secret = (getpass.getpass(f"Password for {db_url.keyring_entry(url)}: ")
+              if sys.stdin.isatty() else sys.stdin.readline().rstrip("\r\n"))
+    if not secret:
+        raise ValueError("no password given (type it, or pipe it on stdin); nothing stored.")
+    entry = db_url.store_password(url, secret)
+    print(f"Stored the password for {entry} in the OS keyring (service "
+          f"'{db_url.KEYRING_SERVICE}').")
     return 0
 
 

@@ -15,7 +15,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.gui.elided import ElidedLabel
+from app.gui.icons import icon
 from app.gui.markdown_view import MarkdownView
+from app.gui.theme import SPACE_L, SPACE_M, SPACE_S
 
 STATUS_NOTES = {"cancelled": "stopped", "interrupted": "cut off by a crash",
                 "error": "failed", "streaming": "writing…",
@@ -55,13 +58,17 @@ class MessageWidget(QFrame):
         self.setObjectName("userMessage" if role == "user" else "assistantMessage")
         self.setFrameShape(QFrame.Shape.StyledPanel)
         layout = QVBoxLayout(self)
-        layout.setContentsMargins(10, 8, 10, 8)
+        layout.setContentsMargins(SPACE_L, SPACE_M, SPACE_L, SPACE_M)
+        layout.setSpacing(SPACE_S)
         header = QHBoxLayout()
-        self.title = QLabel(f"<b>{title or ('You' if role == 'user' else 'Assistant')}</b>")
+        header.setSpacing(SPACE_S)
+        self.title = ElidedLabel(title or ("You" if role == "user" else "Assistant"),
+                                 min_chars=6)
+        self.title.setObjectName("messageTitle")
         header.addWidget(self.title)
-        self.badge = QLabel()
+        # One line whatever the reason's length: the pill shows what fits, the tooltip all.
+        self.badge = ElidedLabel(min_chars=10)
         self.badge.setObjectName("routeBadge")
-        self.badge.setWordWrap(True)  # a long reason wraps instead of widening the view
         self.badge.setAccessibleName("Where this answer ran and why")
         self.badge.hide()
         header.addWidget(self.badge, 1)
@@ -69,13 +76,14 @@ class MessageWidget(QFrame):
         self.status.setObjectName("messageStatus")
         header.addWidget(self.status)
         header.addStretch()
-        self.copy_button = self._action(header, "Copy", "Copy message", self._copy)
+        self.copy_button = self._action(header, "copy", "Copy message", self._copy)
         if role == "user":
-            self.edit_button = self._action(header, "Edit", "Edit and resend",
+            self.edit_button = self._action(header, "edit", "Edit and resend",
                                             lambda: self._start_edit())
         else:
-            self.regenerate_button = self._action(header, "Regenerate", "Regenerate answer",
-                                                  lambda: self.sig_regenerate_requested.emit(self))
+            self.regenerate_button = self._action(
+                header, "regenerate", "Regenerate answer (Ctrl+R)",
+                lambda: self.sig_regenerate_requested.emit(self))
             self.regenerate_button.hide()
         layout.addLayout(header)
         self.body = MarkdownView()
@@ -84,10 +92,13 @@ class MessageWidget(QFrame):
         self.body.set_text(text)
         self.set_status(status)
 
-    def _action(self, layout: QHBoxLayout, label: str, name: str, slot) -> QPushButton:  # noqa: ANN001
-        button = QPushButton(label)
+    def _action(self, layout: QHBoxLayout, icon_name: str, name: str, slot) -> QPushButton:  # noqa: ANN001
+        """A quiet icon button; its name is its tooltip and what a screen reader says."""
+        button = QPushButton()
+        button.setIcon(icon(icon_name))
         button.setFlat(True)
-        button.setAccessibleName(name)
+        button.setToolTip(name)
+        button.setAccessibleName(name.split(" (")[0])
         button.clicked.connect(slot)
         layout.addWidget(button)
         return button
@@ -100,7 +111,12 @@ class MessageWidget(QFrame):
 
     def set_route(self, route: dict) -> None:
         self.badge.setText(route_badge_text(route))
-        self.badge.setToolTip(route_badge_tooltip(route))
+        self.badge.setToolTip(f"{route_badge_text(route)}\n{route_badge_tooltip(route)}")
+        # The pill's colour says local or not at a glance (theme.py: #routeBadge[route=...]).
+        self.badge.setProperty("route", "local" if (route.get("target") or "local") == "local"
+                               else "remote")
+        self.badge.style().unpolish(self.badge)
+        self.badge.style().polish(self.badge)
         self.badge.show()
 
     def set_status(self, status: str) -> None:
@@ -152,8 +168,11 @@ class ChatView(QScrollArea):
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.setAccessibleName("Conversation")
         self._content = QWidget()
+        self.setObjectName("conversation")
+        self.setFrameShape(QFrame.Shape.NoFrame)
         self._layout = QVBoxLayout(self._content)
-        self._layout.setSpacing(10)
+        self._layout.setContentsMargins(SPACE_L, SPACE_L, SPACE_L, SPACE_L)
+        self._layout.setSpacing(SPACE_M)
         self.setWidget(self._content)
         self.empty_state = QLabel()
         self.empty_state.setObjectName("emptyState")

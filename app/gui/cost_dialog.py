@@ -35,7 +35,7 @@ class CostDialog(QDialog):
     def __init__(self, services: Services, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Costs and savings")
-        self.resize(900, 700)
+        self.resize(900, 640)
         self.services = services
         self.report = None
         layout = QVBoxLayout(self)
@@ -48,6 +48,11 @@ class CostDialog(QDialog):
         self.table.verticalHeader().hide()
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.table.setWordWrap(True)
+        # Rows take the height their wrapped text needs at the columns' final widths (a
+        # one-off resizeRowsToContents ran before the stretch column settled, and cut it).
+        self.table.verticalHeader().setSectionResizeMode(
+            QHeaderView.ResizeMode.ResizeToContents)
+        self.table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)

@@ -103,6 +103,10 @@ class SystemPromptDialog(QDialog):
         return self.editor.toPlainText().strip() or None
 
 
+# What a number box at 0 means, where that is not simply "not set".
+_UNSET_TEXT = {"busy_hours_per_day": "7.2 h/day (30%, default)"}
+
+
 class SettingsDialog(QDialog):
     """Edits Settings (settings.json), cloud keys (the OS keyring) and offline mode."""
 
@@ -151,17 +155,19 @@ class SettingsDialog(QDialog):
         for name, label, maximum, decimals, suffix in (
                 ("kwh_usd", "Electricity tariff", 10.0, 3, " $/kWh"),
                 ("hardware_usd", "Hardware price", 1_000_000.0, 0, " $"),
-                ("amortize_months", "Amortize over", 240, 0, " months"),
+                ("amortize_months", "Expected life", 240, 0, " months"),
+                ("busy_hours_per_day", "Expected use", 24.0, 1, " h/day"),
                 ("cpu_tdp_watts", "CPU TDP (for the estimate)", 2000.0, 0, " W")):
             if name not in names:
                 continue
             box = QSpinBox() if decimals == 0 and name == "amortize_months" \
                 else QDoubleSpinBox()
-            box.setRange(0, maximum)
+            # The life is required: at least a month. The others' 0 means "not set".
+            box.setRange(1 if name == "amortize_months" else 0, maximum)
             if isinstance(box, QDoubleSpinBox):
                 box.setDecimals(decimals)
             box.setSuffix(suffix)
-            box.setSpecialValueText("not set")
+            box.setSpecialValueText(_UNSET_TEXT.get(name, "not set"))
             box.setAccessibleName(label)
             box.setValue(getattr(settings, name) or 0)
             cost_form.addRow(label, box)
@@ -249,6 +255,7 @@ class SettingsDialog(QDialog):
         privacy_layout.addWidget(self.offline)
         privacy_layout.addWidget(QLabel("Enforced for the whole app at the socket layer; "
                                         "local chat keeps working."))
+        privacy_layout.addLayout(self._judge_form(settings, models))
         privacy_layout.addStretch()
         tabs.addTab(privacy, "Privacy")
 
@@ -346,6 +353,61 @@ class SettingsDialog(QDialog):
             return
         self._refresh_keys()
 
+    def _judge_form(self, settings: Settings, models: list[ModelInfo]) -> QFormLayout:
+        """The local judge: a second opinion on cloud-bound text (app/turn/judge_step.py)."""
+        form = QFormLayout()
+        self.judge_mode = QComboBox()
+        self.judge_mode.setAccessibleName("Judge cloud-bound text")
+        for label, mode in (("Auto (when a model fit to judge is installed)", "auto"),
+                            ("On", "on"), ("Off", "off")):
+            self.judge_mode.addItem(label, mode)
+        self.judge_mode.setCurrentIndex(max(0, self.judge_mode.findData(settings.judge)))
+        form.addRow("Judge cloud-bound text", self.judge_mode)
+        self.judge_model = QComboBox()
+        self.judge_model.setAccessibleName("Judge model")
+        self.judge_model.addItem("The largest installed instruct model that fits", None)
+        self._judge_models = {m.id: m for m in models if m.format == "gguf"}
+        for model in self._judge_models.values():
+            self.judge_model.addItem(model.name, model.id)
+        if settings.judge_model:
+            self.judge_model.setCurrentIndex(max(0, self.judge_model.findData(
+                settings.judge_model)))
+        form.addRow("Judge model", self.judge_model)
+        self.judge_timeout = QDoubleSpinBox()
+        self.judge_timeout.setAccessibleName("Judge timeout")
+        self.judge_timeout.setRange(0.5, 600)
+        self.judge_timeout.setDecimals(1)
+        self.judge_timeout.setSuffix(" s")
+        self.judge_timeout.setValue(settings.judge_timeout_s)
+        form.addRow("Judge timeout", self.judge_timeout)
+        self.judge_warning = QLabel()
+        self.judge_warning.setWordWrap(True)
+        self.judge_warning.setAccessibleName("Judge warning")
+        form.addRow("", self.judge_warning)
+        self.judge_model.currentIndexChanged.connect(self._show_judge_warning)
+        self.judge_mode.currentIndexChanged.connect(self._show_judge_warning)
+        self._show_judge_warning()
+        return form
+
+    def _show_judge_warning(self) -> None:
+        """Warn where the judge would be a model too small to judge (by its parameter count
+        as the library knows it; no model file is read on the UI thread)."""
+        from app.turn.judge_step import unfit_warning
+
+        chosen = self.judge_model.currentData()
+        candidates = [self._judge_models[chosen]] if chosen in self._judge_models \
+            else list(self._judge_models.values())
+        warnings = [unfit_warning(m, m.parameters) for m in candidates if m.parameters]
+        text = ""
+        if self.judge_mode.currentData() == "off":
+            text = "Text the gate lets through goes to the cloud without a second opinion."
+        elif candidates and len(warnings) == len(candidates) and all(warnings):
+            text = warnings[0] if chosen else (
+                f"No installed model is fit to judge ({warnings[0]})"
+                + ("; with Auto the judge does not run" if self.judge_mode.currentData()
+                   == "auto" else ""))
+        self.judge_warning.setText(text)
+
     def apply_to(self, settings: Settings) -> None:
         settings.default_model = self.default_model.currentData()
         settings.system_prompt = self.system_prompt.toPlainText().strip() or None
@@ -357,6 +419,9 @@ class SettingsDialog(QDialog):
             settings.reference_cloud_model = self.reference.text().strip() or None
         if hasattr(settings, "offline"):
             settings.offline = self.offline.isChecked()
+        settings.judge = self.judge_mode.currentData()
+        settings.judge_model = self.judge_model.currentData()
+        settings.judge_timeout_s = self.judge_timeout.value()
 
 
 class PolicyDialog(QDialog):

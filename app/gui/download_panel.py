@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 
 from app.cli.render import human_bytes
 from app.gui.background import Relay, run_in_background
+from app.gui.empty_hint import EmptyHint
 from app.services import Services
 
 if TYPE_CHECKING:
@@ -74,6 +75,9 @@ class DownloadPanel(QWidget):
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
         self.table.itemSelectionChanged.connect(self._update_buttons)
         layout.addWidget(self.table, 1)
+        self.empty_hint = EmptyHint(self.table, "No downloads yet. Search Hugging Face above, "
+                                    "pick a file that fits and press Download; it resumes "
+                                    "if you close Stillroom.")
         row = QHBoxLayout()
         self.pause_button = self._button("Pause", "Pause the selected download; it resumes "
                                          "where it stopped", "pause")

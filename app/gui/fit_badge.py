@@ -68,6 +68,6 @@ def set_badge(item: QTableWidgetItem, verdict: str | None, why: str = "") -> Non
         return
     word = badge_text(verdict)
     item.setText(word)
-    item.setToolTip(why or word)
+    item.setToolTip(f"{word}: {why}" if why else word)
     item.setForeground(QBrush(QColor(COLOURS.get(verdict, COLOURS["unknown"]))))
     item.setData(Qt.ItemDataRole.UserRole, verdict)  # the raw verdict, for tests

@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 
 from app.cli.render import human_bytes
 from app.gui.background import run_in_background
+from app.gui.empty_hint import EmptyHint
 from app.gui.fit_badge import installed_fit, set_badge
 from app.gui.import_button import ImportButton
 from app.services import Services
@@ -86,6 +87,8 @@ class InstalledModels(QWidget):
         self.table.itemSelectionChanged.connect(self._update_buttons)
         self.table.itemActivated.connect(lambda _item: self.chat_with_selected())
         layout.addWidget(self.table, 1)
+        self.empty_hint = EmptyHint(self.table, "No models installed. Search Hugging Face "
+                                    "below, or Import… a GGUF file you already have.")
 
         row = QHBoxLayout()
         self.chat_button = self._button("Chat with it", "Use the selected model in the chat",

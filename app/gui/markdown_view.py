@@ -81,6 +81,7 @@ class CodeBlock(QFrame):
         header.addWidget(self.language)
         header.addStretch()
         self.copy_button = QPushButton("Copy")
+        self.copy_button.setToolTip("Copy the code")
         self.copy_button.setAccessibleName("Copy code")
         self.copy_button.setFlat(True)
         self.copy_button.clicked.connect(self.copy)
@@ -106,7 +107,15 @@ class CodeBlock(QFrame):
         self._text = text
         lines = min(text.count("\n") + 1, MAX_CODE_LINES)
         metrics = self.editor.fontMetrics()
-        self.editor.setFixedHeight(lines * metrics.lineSpacing() + 16)
+        # The lines, plus the document's margins and the frame and padding around them,
+        # so a short block shows whole without a scroll bar.
+        margins = self.editor.contentsMargins()
+        chrome = int(2 * self.editor.document().documentMargin()) + margins.top() \
+            + margins.bottom() + 2 * self.editor.frameWidth() + 8
+        self.editor.setFixedHeight(lines * metrics.lineSpacing() + chrome)
+        self.editor.setVerticalScrollBarPolicy(
+            Qt.ScrollBarPolicy.ScrollBarAsNeeded if text.count("\n") + 1 > MAX_CODE_LINES
+            else Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
 
     def text(self) -> str:
         return self._text

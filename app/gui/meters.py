@@ -16,12 +16,25 @@ from decimal import Decimal
 
 import psutil
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
-from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtGui import QShowEvent
+from PySide6.QtWidgets import (
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QScrollArea,
+    QVBoxLayout,
+    QWidget,
+)
 
-from app.cli.render import human_bytes
+from app.cli.render import human_bytes, prompt_split
+from app.gui.theme import SPACE_M, SPACE_S, SPACE_XS
+from app.gui.throughput_chart import create_chart, with_gaps
+from inference.power import PowerConfig
 from routing.pricing.money import format_usd
 
 CHART_SECONDS = 300
+CHART_AFTER_SHOW_MS = 400
 TOUR = ("<b>What these figures mean.</b> <i>Decode</i> is how fast the answer is written; "
         "<i>prefill</i> how fast your prompt is read; <i>TTFT</i> the wait before the first "
         "word. Power and energy come from a hardware sensor when this machine has one, an "
@@ -36,12 +49,30 @@ class _SensorLoader(QObject):
 class MetersPanel(QWidget):
     sig_tour_dismissed = Signal()
 
-    def __init__(self, reference_model: str, show_tour: bool) -> None:
+    def __init__(self, reference_model: str, show_tour: bool,
+                 power_config: PowerConfig | None = None) -> None:
         super().__init__()
+        # The user's power settings (TDP, estimates allowed); set_power_config applies edits.
+        self.power_config = power_config or PowerConfig()
         self.setAccessibleName("Live meters")
         self.setMaximumWidth(420)
+        # Wide enough for a figure and its name side by side; the sources wrap below them.
+        self.setMinimumWidth(self.fontMetrics().averageCharWidth() * 26)
         self.reference_model = reference_model
-        layout = QVBoxLayout(self)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        # The figures scroll when the window is short; they are never squeezed or cut.
+        scroll = QScrollArea()
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setWidgetResizable(True)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        content = QWidget()
+        content.setObjectName("metersContent")
+        scroll.setWidget(content)
+        outer.addWidget(scroll)
+        layout = QVBoxLayout(content)
+        layout.setContentsMargins(SPACE_M, SPACE_S, SPACE_M, SPACE_S)
+        layout.setSpacing(SPACE_S)
         self.tour = QFrame()
         self.tour.setObjectName("tour")
         tour_layout = QVBoxLayout(self.tour)
@@ -55,30 +86,37 @@ class MetersPanel(QWidget):
         self.tour.setVisible(show_tour)
         layout.addWidget(self.tour)
 
-        grid = QGridLayout()
-        grid.setColumnStretch(1, 1)
+        # The chart first: the trend is what a glance looks for; the figures scroll below.
+        self.chart_holder = QVBoxLayout()
+        layout.addLayout(self.chart_holder)
         self.values: dict[str, QLabel] = {}
         self.sources: dict[str, QLabel] = {}
         rows = [("decode", "Decode"), ("prefill", "Prefill"), ("ttft", "Time to first token"),
                 ("tokens", "Tokens in / out"), ("cpu", "CPU"), ("ram", "RAM"),
                 ("gpu", "GPU / VRAM"), ("power", "Power"), ("energy", "Energy per token"),
                 ("local_cost", "This answer, local"), ("cloud_cost", "Same tokens, cloud")]
-        for index, (key, title) in enumerate(rows):
+        for key, title in rows:
+            # A box per figure (not one grid): a wrapped source gets the height it needs.
+            row = QVBoxLayout()
+            row.setSpacing(SPACE_XS // 2)
+            line = QHBoxLayout()
             name = QLabel(title)
+            name.setObjectName("meterName")
             value = QLabel("—")
             value.setObjectName("meterValue")
             value.setAccessibleName(title)
+            value.setWordWrap(True)
+            value.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
             value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
             source = QLabel("")
             source.setObjectName("meterSource")
             source.setWordWrap(True)
-            grid.addWidget(name, index * 2, 0)
-            grid.addWidget(value, index * 2, 1)
-            grid.addWidget(source, index * 2 + 1, 0, 1, 2)
+            line.addWidget(name)
+            line.addWidget(value, 1)
+            row.addLayout(line)
+            row.addWidget(source)
+            layout.addLayout(row)
             self.values[key], self.sources[key] = value, source
-        layout.addLayout(grid)
-        self.chart_holder = QVBoxLayout()
-        layout.addLayout(self.chart_holder)
         layout.addStretch()
 
         self._set("power", "…", "looking for power sensors")
@@ -102,7 +140,13 @@ class MetersPanel(QWidget):
         self._loader.sig_ready.connect(self._on_sensors)
         threading.Thread(target=self._discover_sensors, name="sensor-discovery",
                          daemon=True).start()
-        QTimer.singleShot(300, self._create_chart)  # pyqtgraph loads after the first paint
+
+    def showEvent(self, event: QShowEvent) -> None:
+        # pyqtgraph (numpy and all, ~0.5 s) loads once the window has painted, not before:
+        # the first paint follows the show within a frame or two.
+        if self._chart is None:
+            QTimer.singleShot(CHART_AFTER_SHOW_MS, self._create_chart)
+        super().showEvent(event)
 
     # -- figure helpers ----------------------------------------------------------------
     def _set(self, key: str, value: str, source: str) -> None:
@@ -122,9 +166,10 @@ class MetersPanel(QWidget):
                                  figures.get("ttft_s"))
         clock = "measured: Stillroom's clock around the engine"
         self._set("decode", f"{decode:.1f} tok/s" if decode else "—", clock)
+        split = prompt_split(figures.get("prompt_tokens_evaluated"),
+                             figures.get("prompt_tokens_reused") or 0)
         self._set("prefill", f"{prefill:.0f} tok/s" if prefill else "—",
-                  clock + (f"; {figures.get('prompt_tokens_reused')} prompt tokens reused"
-                           if figures.get("prompt_tokens_reused") else ""))
+                  clock + (f"; {split}" if split else ""))
         self._set("ttft", f"{ttft * 1000:.0f} ms" if ttft is not None else "—", clock)
         prompt, completion = figures.get("prompt_tokens", 0), figures.get("completion_tokens", 0)
         self._set("tokens", f"{prompt} / {completion}", "counted by the model's tokenizer")
@@ -142,11 +187,15 @@ class MetersPanel(QWidget):
             if joules is None:
                 self._set("energy", "not measured", energy.get("source") or "")
             else:
+                # The ledger's source line already begins with its kind ("estimated: ...").
                 self._set("energy", f"{joules / generated:.3f} J/token ({joules:.1f} J)",
-                          f"{energy.get('kind')}: {energy.get('source')}")
+                          energy.get("source") or energy.get("kind") or "")
         if cost is None:
             return
         notes = cost.get("notes") or {}
+        # How each part was priced (the hardware share's method) on hover.
+        self.values["local_cost"].setToolTip("\n".join(
+            f"{part}: {notes[part]}" for part in ("electricity", "hardware") if notes.get(part)))
         parts = [cost.get("local_energy_usd"), cost.get("local_hardware_usd")]
         if None in parts:
             why = "; ".join(v for k, v in notes.items() if k in ("electricity", "hardware")
@@ -189,11 +238,27 @@ class MetersPanel(QWidget):
     def _discover_sensors(self) -> None:
         from inference.power import probe_sensors
 
+        config = self.power_config
         try:
-            probe = probe_sensors()
+            probe = probe_sensors(config)
+            if config != self.power_config:  # edited meanwhile: a newer search is under way
+                probe.close()
+                return
             self._loader.sig_ready.emit(probe.sensors, probe.statuses)
         except Exception as exc:  # a broken driver must not take the panel down
             self._loader.sig_ready.emit([], [f"sensor discovery failed: {exc}"])
+
+    def set_power_config(self, config: PowerConfig) -> None:
+        """Use edited power settings (a new TDP) now: the sensors are found again."""
+        if config == self.power_config:
+            return
+        self.power_config = config
+        self.close_sensors()
+        self._last_energy = None
+        self._set("power", "…", "looking for power sensors")
+        threading.Thread(target=self._discover_sensors, name="sensor-discovery",
+                         daemon=True).start()
+        self.timer.start()
 
     def _on_sensors(self, sensors: list, statuses: list) -> None:
         self.sensors = sensors
@@ -229,20 +294,12 @@ class MetersPanel(QWidget):
 
     # -- chart -------------------------------------------------------------------------
     def _create_chart(self) -> None:
+        if self._chart is not None:
+            return
         try:
-            import pyqtgraph
+            plot, self._tps_curve, self._watts_curve = create_chart(CHART_SECONDS)
         except ImportError:
             return
-        pyqtgraph.setConfigOptions(antialias=True)
-        plot = pyqtgraph.PlotWidget()
-        plot.setAccessibleName("Throughput and power over the last five minutes")
-        plot.setMinimumHeight(140)
-        plot.setLabel("left", "tok/s")
-        plot.setLabel("bottom", "seconds ago")
-        plot.addLegend(offset=(5, 5))
-        self._tps_curve = plot.plot([], [], name="decode tok/s", pen=pyqtgraph.mkPen(width=2))
-        self._watts_curve = plot.plot([], [], name="watts",
-                                      pen=pyqtgraph.mkPen(width=2, style=Qt.PenStyle.DashLine))
         self.chart_holder.addWidget(plot)
         self._chart = plot
 
@@ -253,10 +310,10 @@ class MetersPanel(QWidget):
                 history.popleft()
         if self._chart is None:
             return
-        self._tps_curve.setData([t - now for t, _ in self.tps_history],
-                                [v for _, v in self.tps_history])
-        self._watts_curve.setData([t - now for t, _ in self.watts_history],
-                                  [v for _, v in self.watts_history])
+        self._tps_curve.setData(*with_gaps(self.tps_history, now))
+        self._watts_curve.setData(*with_gaps(self.watts_history, now))
+        top = max((v for _, v in (*self.tps_history, *self.watts_history)), default=1.0)
+        self._chart.setYRange(0, max(1.0, top * 1.15), padding=0)
 
     def close_sensors(self) -> None:
         self.timer.stop()

@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
 
 from app.cli.render import human_bytes
 from app.gui.background import run_in_background
+from app.gui.empty_hint import EmptyHint
 from app.gui.fit_badge import explain, set_badge
 from app.services import Services
 
@@ -137,6 +138,9 @@ class HubSearch(QWidget):
                                                              "and a token")
         self.result_table.itemSelectionChanged.connect(self._repo_selected)
         splitter.addWidget(self.result_table)
+        self.results_hint = EmptyHint(self.result_table, "Search for a model by name, e.g. "
+                                      "“qwen2.5 7b” or “llama 3.2”. Each file says whether "
+                                      "it fits this machine.")
 
         files = QWidget()
         files_layout = QVBoxLayout(files)
@@ -145,6 +149,8 @@ class HubSearch(QWidget):
         self.file_table.itemSelectionChanged.connect(self._update_download)
         self.file_table.itemActivated.connect(lambda _item: self.download_selected())
         files_layout.addWidget(self.file_table, 1)
+        self.files_hint = EmptyHint(self.file_table, "Pick a repository on the left to see "
+                                    "its model files.")
         self.hint = QLabel()
         self.hint.setAccessibleName("Token hint")
         self.hint.setWordWrap(True)

@@ -1,5 +1,6 @@
-"""The Quantize dialog: pick a type and an output file, watch it run, cancel it, and get the
-result registered in the library.
+"""The Quantize dialog: pick a type and an output file (and an importance matrix for the
+very-low-bit types), see the equivalent `stillroom models quantize` command, watch it run,
+cancel it, and get the result registered in the library.
 
 inference.convert.quantize runs llama.cpp's quantizer in a child process; progress is what can be
 seen from outside (time elapsed, bytes written), shown against the expected output size.
@@ -9,11 +10,13 @@ come from the llama.cpp bindings) run off the UI thread.
 
 from __future__ import annotations
 
+import shlex
 import threading
+from html import escape
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -65,6 +68,8 @@ class QuantizeDialog(QDialog):
         self.result_model_id: str | None = None
         self.expected_bytes: int | None = None
         self._output_edited = False
+        # (types without an importance matrix, types with one), read off the UI thread.
+        self._offered: tuple[list[str], list[str]] | None = None
 
         layout = QVBoxLayout(self)
         form = QFormLayout()
@@ -88,6 +93,20 @@ class QuantizeDialog(QDialog):
         output_row.addWidget(self.output, 1)
         output_row.addWidget(self.browse)
         form.addRow("Output", output_row)
+        imatrix_row = QHBoxLayout()
+        self.imatrix = QLineEdit()
+        self.imatrix.setAccessibleName("Importance matrix file")
+        self.imatrix.setPlaceholderText("optional: a .gguf or .dat file from llama-imatrix")
+        self.imatrix.setToolTip("An importance matrix improves every type and is needed by "
+                                "the 1- to 2-bit ones (IQ1, IQ2, IQ3_XXS, Q2_K_S), which "
+                                "are listed once you give one.")
+        self.imatrix.textChanged.connect(self._imatrix_changed)
+        self.browse_imatrix = QPushButton("Browse…")
+        self.browse_imatrix.setAccessibleName("Choose the importance matrix file")
+        self.browse_imatrix.clicked.connect(self._browse_imatrix)
+        imatrix_row.addWidget(self.imatrix, 1)
+        imatrix_row.addWidget(self.browse_imatrix)
+        form.addRow("Importance matrix", imatrix_row)
         self.requantize = QCheckBox(f"Re-quantize this {model.quantization or 'quantized'} "
                                     f"model anyway")
         self.requantize.setAccessibleName("Allow re-quantizing")
@@ -97,7 +116,16 @@ class QuantizeDialog(QDialog):
         # Only offered when it matters: a full-precision source needs no permission.
         self.requantize.setVisible((model.quantization or "") not in FULL_PRECISION_TYPES)
         form.addRow("", self.requantize)
+        self.requantize.toggled.connect(self._show_command)
+        self.output.textChanged.connect(self._show_command)
         layout.addLayout(form)
+        # The same job from a terminal, to copy into a script.
+        self.command = QLabel()
+        self.command.setObjectName("cliCommand")
+        self.command.setAccessibleName("The same quantization as a command")
+        self.command.setWordWrap(True)
+        self.command.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        layout.addWidget(self.command)
 
         self.progress = QProgressBar()
         self.progress.setAccessibleName("Quantization progress")
@@ -123,25 +151,65 @@ class QuantizeDialog(QDialog):
 
     # -- set-up ----------------------------------------------------------------------------
     @staticmethod
-    def _types() -> list[str]:
+    def _types() -> tuple[list[str], list[str]]:
         from inference.convert.quantize import quantization_types
 
-        offered = quantization_types()
-        return [t for t in COMMON_TYPES if t in offered] + sorted(
-            t for t in offered if t not in COMMON_TYPES)
+        def ordered(offered: dict[str, int]) -> list[str]:
+            return [t for t in COMMON_TYPES if t in offered] + sorted(
+                t for t in offered if t not in COMMON_TYPES)
 
-    def _show_types(self, types: list[str]) -> None:
+        return (ordered(quantization_types()),
+                ordered(quantization_types(with_imatrix=True)))
+
+    def _show_types(self, offered: tuple[list[str], list[str]]) -> None:
+        from inference.convert.quant_types import BITS_PER_WEIGHT
         from inference.convert.quantize import estimated_output_bytes
 
+        self._offered = offered
+        chosen = self.type_name() or DEFAULT_TYPE
+        with_imatrix = bool(self.imatrix.text().strip())
+        self.type_box.blockSignals(True)
         self.type_box.clear()
-        for name in types:
+        for name in offered[1 if with_imatrix else 0]:
+            # Sized from the type's bits per weight (llama.cpp's figures), not guessed.
             size = estimated_output_bytes(self.model.parameters or 0, name)
-            self.type_box.addItem(f"{name}  (about {human_bytes(size)})" if size else name,
+            about = f"about {human_bytes(size)}, " if size else ""
+            self.type_box.addItem(f"{name}  ({about}{BITS_PER_WEIGHT[name]:g} bits/weight)",
                                   name)
-        self.type_box.setCurrentIndex(max(0, self.type_box.findData(DEFAULT_TYPE)))
-        self.type_box.setEnabled(True)
-        self.start_button.setEnabled(True)
+        found = self.type_box.findData(chosen)
+        self.type_box.setCurrentIndex(found if found >= 0 else
+                                      max(0, self.type_box.findData(DEFAULT_TYPE)))
+        self.type_box.blockSignals(False)
+        self.type_box.setEnabled(not self.running)
+        self.start_button.setEnabled(not self.running)
         self._type_changed()
+
+    def _imatrix_changed(self) -> None:
+        if self._offered is not None:
+            self._show_types(self._offered)  # the types that need one come and go with it
+        self._show_command()
+
+    def _browse_imatrix(self) -> None:
+        chosen, _filter = QFileDialog.getOpenFileName(
+            self, "Choose an importance matrix", self.imatrix.text(),
+            "Importance matrix (*.gguf *.dat);;All files (*)")
+        if chosen:
+            self.imatrix.setText(chosen)
+
+    def cli_command(self) -> str:
+        """`stillroom models quantize ...` doing what the dialog would do now."""
+        parts = ["stillroom", "models", "quantize", self.model.path, "--type",
+                 self.type_name() or DEFAULT_TYPE]
+        if self.output.text().strip():
+            parts += ["--output", self.output.text().strip()]
+        if self.imatrix.text().strip():
+            parts += ["--imatrix", self.imatrix.text().strip()]
+        if self.requantize.isVisibleTo(self) and self.requantize.isChecked():
+            parts.append("--allow-requantize")
+        return shlex.join(parts)
+
+    def _show_command(self) -> None:
+        self.command.setText(f"Same from a terminal: <code>{escape(self.cli_command())}</code>")
 
     def type_name(self) -> str | None:
         return self.type_box.currentData()
@@ -150,10 +218,10 @@ class QuantizeDialog(QDialog):
         from inference.convert.quantize import default_output_path
 
         name = self.type_name()
-        if name is None or self._output_edited:
-            return  # the user's own output path stays as they wrote it
-        folder = self.services.data_dir / "models"
-        self.output.setText(str(default_output_path(Path(self.model.path), name, folder)))
+        if name is not None and not self._output_edited:  # the user's own path stays
+            folder = self.services.data_dir / "models"
+            self.output.setText(str(default_output_path(Path(self.model.path), name, folder)))
+        self._show_command()
 
     def _browse(self) -> None:
         chosen, _filter = QFileDialog.getSaveFileName(self, "Save the quantized model as",
@@ -173,17 +241,19 @@ class QuantizeDialog(QDialog):
         self.running = True
         self._cancel_requested.clear()
         self.start_button.setEnabled(False)
-        for widget in (self.type_box, self.output, self.browse, self.requantize):
+        for widget in (self.type_box, self.output, self.browse, self.requantize,
+                       self.imatrix, self.browse_imatrix):
             widget.setEnabled(False)
         self.progress.setRange(0, 0)  # busy until the first size is known
         self.progress.show()
         self.status.setText(f"Starting llama.cpp's quantizer ({name})…")
         allow = self.requantize.isChecked()
-        run_in_background(self, lambda report: self._run(name, output, allow, report),
+        imatrix = self.imatrix.text().strip() or None
+        run_in_background(self, lambda report: self._run(name, output, allow, imatrix, report),
                           self._finished, self._fail, on_progress=self._show_progress,
                           name="quantize-wait")
 
-    def _run(self, name: str, output: str, allow: bool,
+    def _run(self, name: str, output: str, allow: bool, imatrix: str | None,
              report: Callable[[object], None]) -> tuple[QuantizeResult, ModelInfo]:
         """On a worker thread: check, run and wait for the job, then register its file."""
         from inference.convert.quantize import (
@@ -193,7 +263,7 @@ class QuantizeDialog(QDialog):
         )
 
         job = QuantizeJob(self.model.path, output, name, allow_requantize=allow,
-                          on_progress=report)
+                          imatrix=imatrix, on_progress=report)
         expected = estimated_output_bytes(self.model.parameters or 0, job.type_name) or None
         report(("expected", expected))
         # Under the lock a Cancel either lands before the child starts (and nothing runs)
@@ -245,7 +315,8 @@ class QuantizeDialog(QDialog):
         self.status.setText(message)
         self.start_button.setEnabled(self.type_name() is not None)
         self.type_box.setEnabled(self.type_box.count() > 0 and self.type_name() is not None)
-        for widget in (self.output, self.browse, self.requantize):
+        for widget in (self.output, self.browse, self.requantize, self.imatrix,
+                       self.browse_imatrix):
             widget.setEnabled(True)
 
     def cancel(self) -> None:

@@ -5,7 +5,9 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
+    QAbstractItemView,
     QInputDialog,
+    QLabel,
     QLineEdit,
     QListWidget,
     QListWidgetItem,
@@ -15,6 +17,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.gui.icons import icon
+from app.gui.theme import SPACE_M, SPACE_S
+from app.redaction import redact
 from app.store.conversations import ConversationStore, ConversationSummary
 
 UNDO_SECONDS = 10
@@ -31,9 +36,14 @@ class ConversationSidebar(QWidget):
         super().__init__()
         self.store = store
         self.setAccessibleName("Conversations")
+        self.setObjectName("sidebar")
+        self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground)
         layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setContentsMargins(SPACE_M, SPACE_M, SPACE_S, SPACE_M)
+        layout.setSpacing(SPACE_S)
         self.new_button = QPushButton("New chat")
+        self.new_button.setIcon(icon("new", on_accent=True))
+        self.new_button.setProperty("primary", True)
         self.new_button.setAccessibleName("New chat")
         self.new_button.setToolTip("New chat (Ctrl+N)")
         self.new_button.clicked.connect(self.sig_new_chat)
@@ -46,11 +56,24 @@ class ConversationSidebar(QWidget):
         layout.addWidget(self.search)
         self.list = QListWidget()
         self.list.setAccessibleName("Conversation list")
+        # Titles are cut to the sidebar's width ("…"), never scrolled sideways; the
+        # tooltip holds the whole title.
+        self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.list.setTextElideMode(Qt.TextElideMode.ElideRight)
+        self.list.setWordWrap(False)
+        self.list.setUniformItemSizes(True)
+        self.list.setHorizontalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
         self.list.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.list.customContextMenuRequested.connect(self._context_menu)
         self.list.itemActivated.connect(self._open)
         self.list.itemClicked.connect(self._open)
-        layout.addWidget(self.list)
+        layout.addWidget(self.list, 1)
+        # What to do next when there is nothing to list (no chats yet, or no match).
+        self.empty = QLabel()
+        self.empty.setObjectName("caption")
+        self.empty.setWordWrap(True)
+        self.empty.setAccessibleName("No conversations")
+        layout.addWidget(self.empty)
         self._search_timer = QTimer(self, singleShot=True, interval=200)
         self._search_timer.timeout.connect(self.refresh)
         self.pending_deletes: dict[str, QTimer] = {}
@@ -73,15 +96,26 @@ class ConversationSidebar(QWidget):
                 continue
             item = QListWidgetItem(self._label(conversation))
             item.setData(Qt.ItemDataRole.UserRole, conversation.id)
-            item.setToolTip(f"{conversation.message_count} messages · "
+            item.setToolTip(f"{item.text()}\n{conversation.message_count} messages · "
                             f"{conversation.updated_at:%Y-%m-%d %H:%M} · {conversation.id}")
             self.list.addItem(item)
             if conversation.id == current:
                 self.list.setCurrentItem(item)
+        self._show_empty(query)
+
+    def _show_empty(self, query: str) -> None:
+        if self.list.count():
+            self.empty.hide()
+            return
+        self.empty.setText(f"No conversation mentions “{query}”. Clear the search to see "
+                           f"them all." if query else "No conversations yet. Ask a question "
+                           "on the right to start one; it is saved on this machine only.")
+        self.empty.show()
 
     @staticmethod
     def _label(conversation: ConversationSummary) -> str:
-        return conversation.title or "(untitled)"
+        # Titles stored before they were made redacted are redacted when shown.
+        return redact(conversation.title or "") or "(untitled)"
 
     def current_id(self) -> str | None:
         item = self.list.currentItem()
@@ -108,7 +142,7 @@ class ConversationSidebar(QWidget):
                                                text=item.text())
         if accepted and title.strip():
             self.store.update(item.data(Qt.ItemDataRole.UserRole), title=title.strip()[:200])
-            item.setText(title.strip()[:200])
+            item.setText(redact(title.strip()[:200]))
 
     def delete_current(self) -> None:
         item = self.list.currentItem()

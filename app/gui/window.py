@@ -6,9 +6,8 @@ import itertools
 from dataclasses import replace
 
 from PySide6.QtCore import QSettings, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QKeyEvent, QKeySequence
+from PySide6.QtGui import QAction, QCloseEvent, QKeyEvent, QKeySequence, QShowEvent
 from PySide6.QtWidgets import (
-    QComboBox,
     QDockWidget,
     QDoubleSpinBox,
     QHBoxLayout,
@@ -30,22 +29,37 @@ from app.gui.background import run_in_background
 from app.gui.chat_view import ChatView, MessageWidget
 from app.gui.dialogs import SettingsDialog, SystemPromptDialog
 from app.gui.documents_tab import DocumentsTab
+from app.gui.elided import ElidingComboBox
 from app.gui.fit_badge import badge_text, installed_fit
+from app.gui.icons import icon
 from app.gui.meters import MetersPanel
 from app.gui.models_tab import ModelsTab
 from app.gui.problems_banner import ProblemsBanner
 from app.gui.server_tab import ServerTab
 from app.gui.sidebar import ConversationSidebar
+from app.gui.theme import SPACE_L, SPACE_M, SPACE_S
 from app.gui.worker import TurnRequest, WorkerThread
+from app.metering.energy_meter import power_config
 from app.services import Services
 from app.turn.chat_turn import ChatOptions
 
 REPAINT_MS = 33  # ~30 frames a second: smooth text without a repaint per token
 METERS_EVERY = 8  # repaints between meter refreshes (~4 a second): readable, and cheap
 DEFAULT_REFERENCE_MODEL = "gpt-4o-mini"
-EMPTY_STATE = ("<h2>Private chat, on this machine</h2><p>{model} is ready. Nothing you type "
-               "leaves this computer.</p><p><small>Enter sends · Shift+Enter adds a line · "
-               "Esc stops · Ctrl+N new chat · Ctrl+F search</small></p>")
+MODELS_TAB_AFTER_SHOW_MS = 300
+MODELS_TIP = "Models: installed, Hugging Face search, downloads (Ctrl+2)"
+EMPTY_STATE = ("<h2>Private chat, on this machine</h2><p>{model} is ready. Type a question "
+               "below and press Enter; nothing you type leaves this computer.</p>"
+               "<p>To try another model, open the Models tab (Ctrl+2).</p>"
+               "<p><small>Enter sends · Shift+Enter adds a line · Esc stops · Ctrl+N new "
+               "chat · Ctrl+F search</small></p>")
+
+
+def tip(widget: QWidget, text: str, keys: str | None = None) -> None:
+    """A tooltip that names the keyboard shortcut too, the way the menus show it."""
+    shortcut = QKeySequence(keys).toString(QKeySequence.SequenceFormat.NativeText) \
+        if keys else ""
+    widget.setToolTip(f"{text} ({shortcut})" if shortcut else text)
 
 
 class Composer(QPlainTextEdit):
@@ -115,29 +129,41 @@ class MainWindow(QMainWindow):
         self.sidebar.sig_deleted.connect(self._on_deleted)
 
         centre = QWidget()
+        centre.setObjectName("chatColumn")
         column = QVBoxLayout(centre)
+        column.setContentsMargins(SPACE_M, SPACE_M, SPACE_L, SPACE_M)
+        column.setSpacing(SPACE_S)
         toolbar = QHBoxLayout()
-        self.model_picker = QComboBox()
+        toolbar.setSpacing(SPACE_S)
+        # Model names can be long (a Hub file name, a quantization, a size, the fit word):
+        # the picker cuts them to its width and lists them in full when opened.
+        self.model_picker = ElidingComboBox(min_chars=6, hug_text=False)
         self.model_picker.setAccessibleName("Model")
-        self.model_picker.setMinimumWidth(150)
         toolbar.addWidget(self.model_picker, 1)
-        self.load_button = QPushButton("Load")
+        # Icon buttons, named for screen readers, their shortcut in the tooltip: the row
+        # must leave the picker room on a small screen.
+        self.load_button = QPushButton()
+        self.load_button.setIcon(icon("load"))
         self.load_button.setAccessibleName("Load model")
-        self.load_button.clicked.connect(
-            lambda: self.sig_load_model.emit(self.model_picker.currentData()))
-        self.unload_button = QPushButton("Unload")
+        tip(self.load_button, "Load the model now instead of at the first message",
+            "Ctrl+Shift+L")
+        self.load_button.clicked.connect(self.load_model)
+        self.unload_button = QPushButton()
+        self.unload_button.setIcon(icon("unload"))
         self.unload_button.setAccessibleName("Unload model")
-        self.unload_button.clicked.connect(
-            lambda: self.sig_unload_model.emit(self.model_picker.currentData()))
+        tip(self.unload_button, "Free the memory the model uses", "Ctrl+Shift+U")
+        self.unload_button.clicked.connect(self.unload_model)
         toolbar.addWidget(self.load_button)
         toolbar.addWidget(self.unload_button)
         self.temperature = QDoubleSpinBox(decimals=2, minimum=0.0, maximum=2.0, singleStep=0.1)
         self.temperature.setPrefix("temp ")
         self.temperature.setAccessibleName("Temperature")
+        self.temperature.setToolTip("Temperature: 0 answers the same way every time")
         self.max_tokens = QSpinBox(minimum=16, maximum=32768, singleStep=64)
         self.max_tokens.setPrefix("max ")
         self.max_tokens.setSuffix(" tok")
         self.max_tokens.setAccessibleName("Maximum answer tokens")
+        self.max_tokens.setToolTip("The longest answer, in tokens")
         self.context = QSpinBox(minimum=256, maximum=131072, singleStep=1024)
         self.context.setPrefix("ctx ")
         self.context.setAccessibleName("Context length")
@@ -145,27 +171,29 @@ class MainWindow(QMainWindow):
         self.context.setValue(self.services.settings.context_length or 4096)
         self.context.editingFinished.connect(self._context_changed)
         self.system_button = QPushButton("System…")
-        self.system_button.setToolTip("System prompt and saved presets")
+        self.system_button.setIcon(icon("system"))
+        tip(self.system_button, "System prompt and saved presets", "Ctrl+Shift+S")
         self.system_button.setAccessibleName("System prompt and presets")
         self.system_button.clicked.connect(self.edit_system_prompt)
         self.problems_banner = ProblemsBanner(self.edit_policy)
         self.problems_banner.set_problems(self.services.warnings)
         column.addWidget(self.problems_banner)
         column.addLayout(toolbar)
-        self.route_pin = QComboBox()
+        # Long provider names must not widen the window past a small laptop screen: the
+        # pin is cut to its width, the list shows each route in full.
+        self.route_pin = ElidingComboBox(min_chars=6)
         self.route_pin.setAccessibleName("Where this conversation may run")
-        self.route_pin.setToolTip("Pin this conversation to a route; sensitive text stays on "
-                                  "this machine whatever you choose")
         self.route_pin.activated.connect(self._route_pin_changed)
-        # Long provider names must not widen the window past a small laptop screen.
-        self.route_pin.setSizeAdjustPolicy(
-            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-        self.route_pin.setMinimumContentsLength(6)
+        self.route_pin.currentTextChanged.connect(lambda text: self.route_pin.setToolTip(
+            f"{text}. Pin this conversation to a route; sensitive text stays on this "
+            f"machine whatever you choose"))
         self.pending_route_pin: str | None = None
         self._fill_route_pins()
         parameters = QHBoxLayout()
+        parameters.setSpacing(SPACE_S)
         toolbar.addWidget(self.route_pin)
-        for widget in (self.temperature, self.max_tokens, self.context, self.system_button):
+        toolbar.addWidget(self.system_button)
+        for widget in (self.temperature, self.max_tokens, self.context):
             parameters.addWidget(widget)
         parameters.addStretch()
         column.addLayout(parameters)
@@ -173,7 +201,9 @@ class MainWindow(QMainWindow):
         self.chat_view = ChatView()
         column.addWidget(self.chat_view, 1)
         composer_row = QHBoxLayout()
+        composer_row.setSpacing(SPACE_S)
         self.composer = Composer()
+        self.composer.setObjectName("composer")
         self.composer.setAccessibleName("Message")
         self.composer.setPlaceholderText("Ask anything — it stays on this machine")
         self.composer.setMaximumHeight(110)
@@ -181,10 +211,15 @@ class MainWindow(QMainWindow):
         composer_row.addWidget(self.composer, 1)
         buttons = QVBoxLayout()
         self.send_button = QPushButton("Send")
+        self.send_button.setIcon(icon("send", on_accent=True))
+        self.send_button.setProperty("primary", True)
         self.send_button.setAccessibleName("Send")
+        tip(self.send_button, "Send the message", "Return")
         self.send_button.clicked.connect(self.send)
         self.stop_button = QPushButton("Stop")
+        self.stop_button.setIcon(icon("stop"))
         self.stop_button.setAccessibleName("Stop answer")
+        tip(self.stop_button, "Stop the answer; what was written so far is kept", "Esc")
         self.stop_button.clicked.connect(self.stop)
         self.stop_button.setEnabled(False)
         buttons.addWidget(self.send_button)
@@ -193,6 +228,8 @@ class MainWindow(QMainWindow):
         column.addLayout(composer_row)
 
         splitter = QSplitter()
+        splitter.setHandleWidth(1)
+        splitter.setChildrenCollapsible(False)
         splitter.addWidget(self.sidebar)
         splitter.addWidget(centre)
         splitter.setStretchFactor(1, 1)
@@ -200,26 +237,37 @@ class MainWindow(QMainWindow):
         self.splitter = splitter
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
-        self.tabs.addTab(splitter, "Chat")
-        self.models_tab = ModelsTab(self.services)
-        self.models_tab.sig_chat_with.connect(self.chat_with_model)
-        self.models_tab.sig_library_changed.connect(self._populate_models)
-        self.models_tab.sig_open_settings.connect(self.open_settings)
-        self.tabs.addTab(self.models_tab, "Models")
+        self.tabs.addTab(splitter, icon("system"), "Chat")
+        # The Models tab (three panels, the download queue) is built just after the first
+        # paint, or at once when asked for: a placeholder holds its place until then.
+        self._models_tab: ModelsTab | None = None
+        self._models_placeholder = QWidget()
+        self.tabs.addTab(self._models_placeholder, icon("model"), "Models")
+        self.tabs.setTabToolTip(0, "Chat (Ctrl+1)")
+        self.tabs.setTabToolTip(1, MODELS_TIP)
+        self.tabs.currentChanged.connect(
+            lambda index: self.models_tab if self.tabs.widget(index)
+            is self._models_placeholder else None)
         self.documents_tab = DocumentsTab(self.services)
-        self.tabs.addTab(self.documents_tab, "Documents")
+        self.tabs.addTab(self.documents_tab, icon("folder"), "Documents")
+        self.tabs.setTabToolTip(2, "Documents: ask about files, batch jobs over folders "
+                                   "(Ctrl+3)")
         self.server_tab = ServerTab(self.services)
-        self.tabs.addTab(self.server_tab, "Server")
+        self.tabs.addTab(self.server_tab, icon("settings"), "Server")
+        self.tabs.setTabToolTip(3, "Office server: the OpenAI API for your office (Ctrl+4)")
         self.setCentralWidget(self.tabs)
 
         reference = getattr(self.services.settings, "reference_cloud_model", None) \
             or DEFAULT_REFERENCE_MODEL
         self.meters = MetersPanel(reference, show_tour=not self.ui_state.value(
-            "tour/dismissed", False, type=bool))
+            "tour/dismissed", False, type=bool),
+            power_config=power_config(self.services.settings))
         self.meters.sig_tour_dismissed.connect(
             lambda: self.ui_state.setValue("tour/dismissed", True))
         dock = QDockWidget("Meters")
         dock.setObjectName("metersDock")
+        dock.setAccessibleName("Meters")
+        self.meters_dock = dock
         dock.setWidget(self.meters)
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
 
@@ -233,6 +281,7 @@ class MainWindow(QMainWindow):
         self.offline_status = QLabel()
         self.offline_status.setAccessibleName("Network status")
         self.undo_button = QPushButton("Undo delete")
+        tip(self.undo_button, "Bring the deleted conversation back", "Ctrl+Z")
         self.undo_button.hide()
         self.undo_button.clicked.connect(self._undo_delete)
         status.addPermanentWidget(self.undo_button)
@@ -252,26 +301,73 @@ class MainWindow(QMainWindow):
 
         file_menu = self.menuBar().addMenu("&File")
         action(file_menu, "New chat", QKeySequence.StandardKey.New, self.new_chat)
-        action(file_menu, "Models…", QKeySequence("Ctrl+Shift+M"),
-               lambda: self.tabs.setCurrentWidget(self.models_tab))
-        action(file_menu, "Documents…", QKeySequence("Ctrl+Shift+D"),
-               lambda: self.tabs.setCurrentWidget(self.documents_tab))
-        action(file_menu, "Office server…", QKeySequence("Ctrl+Shift+S"),
-               lambda: self.tabs.setCurrentWidget(self.server_tab))
         action(file_menu, "Settings…", QKeySequence("Ctrl+,"), self.open_settings)
         action(file_menu, "Costs and savings…", QKeySequence("Ctrl+Shift+C"),
                self.open_costs)
         action(file_menu, "Routing policy…", QKeySequence("Ctrl+Shift+P"), self.edit_policy)
         action(file_menu, "Audit trail…", QKeySequence("Ctrl+Shift+A"), self.open_audit)
+        file_menu.addSeparator()
         action(file_menu, "Quit", QKeySequence.StandardKey.Quit, self.close)
         chat_menu = self.menuBar().addMenu("&Chat")
         action(chat_menu, "Send", QKeySequence("Ctrl+Return"), self.send)
         action(chat_menu, "Stop", QKeySequence(Qt.Key.Key_Escape), self.stop)
         action(chat_menu, "Regenerate", QKeySequence("Ctrl+R"), self.regenerate_last)
+        action(chat_menu, "Undo delete", QKeySequence.StandardKey.Undo, self._undo_delete)
+        chat_menu.addSeparator()
+        action(chat_menu, "System prompt…", QKeySequence("Ctrl+Shift+S"),
+               self.edit_system_prompt)
+        action(chat_menu, "Load model", QKeySequence("Ctrl+Shift+L"), self.load_model)
+        action(chat_menu, "Unload model", QKeySequence("Ctrl+Shift+U"), self.unload_model)
+        chat_menu.addSeparator()
         action(chat_menu, "Search conversations", QKeySequence.StandardKey.Find,
                lambda: self.sidebar.search.setFocus())
         action(chat_menu, "Focus message", QKeySequence("Ctrl+L"),
                lambda: self.composer.setFocus())
+        view_menu = self.menuBar().addMenu("&View")
+        action(view_menu, "Chat", QKeySequence("Ctrl+1"), lambda: self.tabs.setCurrentIndex(0))
+        action(view_menu, "Models", QKeySequence("Ctrl+2"),
+               lambda: self.tabs.setCurrentWidget(self.models_tab))
+        action(view_menu, "Documents", QKeySequence("Ctrl+3"),
+               lambda: self.tabs.setCurrentWidget(self.documents_tab))
+        action(view_menu, "Office server", QKeySequence("Ctrl+4"),
+               lambda: self.tabs.setCurrentWidget(self.server_tab))
+        meters = self.meters_dock.toggleViewAction()
+        meters.setText("Meters")
+        meters.setShortcut(QKeySequence("Ctrl+Shift+M"))
+        view_menu.addAction(meters)
+
+    @property
+    def models_tab(self) -> ModelsTab:
+        if self._models_tab is None:
+            tab = ModelsTab(self.services)
+            tab.sig_chat_with.connect(self.chat_with_model)
+            tab.sig_library_changed.connect(self._populate_models)
+            tab.sig_open_settings.connect(self.open_settings)
+            self._models_tab = tab  # before the swap: currentChanged asks for it again
+            index = self.tabs.indexOf(self._models_placeholder)
+            showing = self.tabs.currentIndex() == index
+            self.tabs.blockSignals(True)
+            self.tabs.insertTab(index, tab, icon("model"), "Models")
+            self.tabs.removeTab(index + 1)
+            self.tabs.setTabToolTip(index, MODELS_TIP)
+            if showing:
+                self.tabs.setCurrentIndex(index)
+            self.tabs.blockSignals(False)
+            self._models_placeholder.deleteLater()
+        return self._models_tab
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if self._models_tab is None:  # after the first paint: the downloads resume then
+            # With self as the context, Qt drops the timer if the window is destroyed first
+            # (a window closed within the delay: its tab widget is gone by then).
+            QTimer.singleShot(MODELS_TAB_AFTER_SHOW_MS, self, lambda: self.models_tab)
+
+    def load_model(self) -> None:
+        self.sig_load_model.emit(self.model_picker.currentData())
+
+    def unload_model(self) -> None:
+        self.sig_unload_model.emit(self.model_picker.currentData())
 
     # -- models ------------------------------------------------------------------------
     def _populate_models(self) -> None:
@@ -427,6 +523,33 @@ class MainWindow(QMainWindow):
             if streaming_here and message.status == "streaming":
                 self.active["widget"] = widget
                 widget.set_text(self.active["text"])
+
+    def _sync_last_turn(self) -> None:
+        """Give the widgets of the turn that just ended their stored ids, statuses and
+        routes, in place: rebuilding the whole conversation after every answer re-laid out
+        every message, which grows with the conversation. Falls back to a rebuild when the
+        view and the store disagree."""
+        stored = self.services.store.messages(self.conversation_id)
+        shown = self.chat_view.messages
+        if len(stored) != len(shown):
+            self._show_messages()
+            return
+        for widget, message in zip(reversed(shown), reversed(stored), strict=True):
+            if widget.role != message.role:
+                self._show_messages()
+                return
+            if widget.message_id == message.id and message.status == "complete":
+                break  # older messages were synced when their own turn ended
+            widget.message_id = message.id
+            widget.set_status(message.status)
+            if message.role == "assistant":
+                widget.set_route({"target": message.route_target, "rule": message.route_rule,
+                                  "reason": message.route_reason,
+                                  "model": self._model_name(message.model_id)})
+                if message.error:
+                    widget.set_text(f"{message.content}\n\n> ⚠ {message.error}")
+                elif widget.text() != message.content:
+                    widget.set_text(message.content)
 
     def _model_name(self, model_id: str | None) -> str:
         try:
@@ -620,7 +743,7 @@ class MainWindow(QMainWindow):
         if figures.get("finish_reason") == "length":
             self.statusBar().showMessage("The answer reached its token limit.", 4000)
         if self.conversation_id == finished["conversation_id"]:
-            self._show_messages()  # ids, statuses and routes as stored
+            self._sync_last_turn()  # ids, statuses and routes as stored
         self.sidebar.refresh(select=self.conversation_id)
 
     def _on_turn_failed(self, request_id: int, message: str) -> None:
@@ -665,7 +788,9 @@ class MainWindow(QMainWindow):
         if dialog.exec():
             dialog.apply_to(self.services.settings)
             save_settings(self.services.settings_path, self.services.settings)
-            self.services.set_offline(self.services.settings.offline)
+            # Live, no restart: offline mode, the power sensors (a new TDP), the pricer.
+            self.services.apply_settings()
+            self.meters.set_power_config(power_config(self.services.settings))
             self._refresh_offline_status()
             if dialog.providers_changed:
                 self._reload_router("Settings and providers saved.")
@@ -698,7 +823,8 @@ class MainWindow(QMainWindow):
             self.workers.worker.cancel(self.active["request_id"])
         self.workers.stop()
         self.sidebar.flush_deletes()
-        self.models_tab.shutdown()
+        if self._models_tab is not None:
+            self._models_tab.shutdown()
         self.documents_tab.shutdown()
         self.server_tab.shutdown()
         self.meters.close_sensors()

@@ -130,6 +130,7 @@ class ChatWorker(QObject):
                 "completion_tokens": chunk.completion_tokens,
                 "ttft_s": t.ttft_s, "prefill_tps": t.prefill_tps,
                 "decode_tps": t.decode_tps, "total_s": t.total_s,
+                "prompt_tokens_evaluated": t.prompt_tokens_evaluated,
                 "prompt_tokens_reused": t.prompt_tokens_reused})
             pending.clear()
         if pending:

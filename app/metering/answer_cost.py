@@ -1,19 +1,19 @@
 """What one local answer cost, and what the reference cloud model would have charged.
 
 The formulas are routing.pricing's (docs/COST_MATH.md); this module feeds them the user's
-settings, the ledger's recent busy time and the price catalog, and keeps every unknown part
-unknown with its reason.
+settings and the price catalog, and keeps every unknown part unknown with its reason.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date
 from decimal import Decimal
 
 from app.config import Settings
 from routing.pricing import (
+    DAYS_PER_MONTH,
     Money,
     PriceCatalog,
     PricingError,
@@ -24,12 +24,13 @@ from routing.pricing import (
     local_answer_cost,
 )
 
-# The hardware's monthly amortization is shared over the hours the machine actually
-# generated in this many recent days.
-BUSY_WINDOW_DAYS = 30
-_SECONDS_PER_DAY = Decimal(86_400)
-_SECONDS_PER_HOUR = Decimal(3_600)
-_MAX_BUSY_HOURS = Decimal(24)
+# The hardware is amortised over its expected life (amortize_months) at the hours a day it
+# is expected to generate. Without a busy_hours_per_day setting: seed 001's "realistic 30%
+# utilization" (7.2 h a day). The ledger's usage so far is no guide: on the first day it is
+# a few seconds, and sharing a whole day's amortisation over them billed a 67-token answer
+# $0.92 of hardware (issue 17).
+DEFAULT_BUSY_HOURS_PER_DAY = Decimal("7.2")
+_HOURS_PER_DAY = Decimal(24)
 
 UNKNOWN_PREFIX = "unknown: "
 # Before a prompt is tokenized by the provider, its size can only be estimated; four
@@ -38,9 +39,6 @@ ESTIMATED_CHARS_PER_TOKEN = 4
 COST_PARTS = ("electricity", "hardware", "cloud_equivalent")
 
 CatalogLoader = Callable[[], PriceCatalog]
-# (seconds generated since a moment, when the first of those answers came)
-BusySecondsSince = Callable[[datetime], tuple[float, datetime | None]]
-Clock = Callable[[], datetime]
 
 
 @dataclass(frozen=True)
@@ -67,22 +65,19 @@ def _decimal(value: float) -> Decimal:
 
 
 class AnswerPricer:
-    """Prices answers for the ledger with the settings the app started with."""
+    """Prices answers for the ledger with the current settings (the object is shared with
+    the settings dialog, so an edit applies to the next answer)."""
 
-    def __init__(self, settings: Settings, *, catalog: CatalogLoader,
-                 busy_seconds_since: BusySecondsSince,
-                 clock: Clock = lambda: datetime.now(UTC)) -> None:
+    def __init__(self, settings: Settings, *, catalog: CatalogLoader) -> None:
         self.settings = settings
         self._load_catalog = catalog
         self._catalog: PriceCatalog | None = None
         self._catalog_error: str | None = None
-        self._busy_seconds_since = busy_seconds_since
-        self._clock = clock
 
     def price_local(self, *, joules: float | None, seconds: float, prompt_tokens: int,
                     completion_tokens: int) -> AnswerCost:
         settings = self.settings
-        busy_hours, busy_basis = self._busy_hours_per_day(seconds)
+        busy_hours, busy_basis = self._busy_hours_per_day()
         local = local_answer_cost(
             energy_joules=None if joules is None else _decimal(joules),
             kwh_usd=None if settings.kwh_usd is None else _decimal(settings.kwh_usd),
@@ -94,7 +89,8 @@ class AnswerPricer:
         cloud, model, as_of, cloud_basis = self._cloud_equivalent(prompt_tokens,
                                                                   completion_tokens)
         notes = {"electricity": _describe(local.energy_usd, self._energy_basis()),
-                 "hardware": _describe(local.amortization_usd, self._hardware_basis(busy_basis)),
+                 "hardware": _describe(local.amortization_usd,
+                                       self._hardware_basis(busy_hours, busy_basis, seconds)),
                  "cloud_equivalent": _describe(cloud, cloud_basis)}
         return AnswerCost(local.energy_usd, local.amortization_usd, cloud, model, as_of, notes)
 
@@ -143,32 +139,25 @@ class AnswerPricer:
             return ""
         return f"energy x {format_usd(_decimal(self.settings.kwh_usd))}/kWh"
 
-    def _hardware_basis(self, busy_basis: str) -> str:
+    def _hardware_basis(self, busy_hours: Decimal, busy_basis: str, seconds: float) -> str:
+        """The method in one line (the meters' tooltip, the ledger's note): price over the
+        life's busy hours, times this answer's busy time."""
         settings = self.settings
         if settings.hardware_usd is None:
             return ""
-        return (f"{format_usd(_decimal(settings.hardware_usd))} over "
-                f"{settings.amortize_months:g} months, shared over {busy_basis}")
+        months = _decimal(settings.amortize_months)
+        life_hours = months * DAYS_PER_MONTH * busy_hours
+        return (f"{format_usd(_decimal(settings.hardware_usd))} over {months:g} months "
+                f"({months / 12:g} years) at {busy_basis} = {life_hours:,.0f} busy hours; "
+                f"this answer {seconds:.2f} s")
 
-    def _busy_hours_per_day(self, this_answer_s: float) -> tuple[Decimal | None, str]:
-        """The setting, or the ledger's recent generating hours a day, this answer included.
-
-        Days are counted from the first answer in the window (at least one), so a new
-        install is not treated as idle for the days before it existed.
-        """
-        if self.settings.hardware_usd is None:
-            return None, ""  # nothing to share, so the ledger need not be read
-        if self.settings.busy_hours_per_day is not None:
-            hours = _decimal(self.settings.busy_hours_per_day)
-            return hours, f"{hours:g} busy h/day (settings)"
-        now = self._clock()
-        seconds, first = self._busy_seconds_since(now - timedelta(days=BUSY_WINDOW_DAYS))
-        total = _decimal(seconds) + _decimal(this_answer_s)
-        elapsed = _decimal((now - first).total_seconds()) if first else Decimal(0)
-        days = max(elapsed / _SECONDS_PER_DAY, Decimal(1))
-        hours = min(total / days / _SECONDS_PER_HOUR, _MAX_BUSY_HOURS)
-        return hours, (f"{hours:.3f} busy h/day (ledger, last "
-                       f"{min(days, Decimal(BUSY_WINDOW_DAYS)):.1f} days)")
+    def _busy_hours_per_day(self) -> tuple[Decimal, str]:
+        """The expected generating hours a day, and how to say where they came from."""
+        setting = self.settings.busy_hours_per_day
+        hours = DEFAULT_BUSY_HOURS_PER_DAY if setting is None else _decimal(setting)
+        share = hours / _HOURS_PER_DAY * 100
+        origin = "default" if setting is None else "settings"
+        return hours, f"{hours:g} busy h/day ({share:.0f}% use, {origin})"
 
     def _catalog_or_error(self) -> PriceCatalog | None:
         if self._catalog is None and self._catalog_error is None:

@@ -118,6 +118,22 @@ class EnergyMeter:
             sensor.close()
         self._sensors = []
 
+    def reconfigure(self, config: PowerConfig) -> None:
+        """Use changed power settings (a new TDP, estimates on or off) from the next answer:
+        the sensors are found again in the background, as at start-up. Nothing happens when
+        the settings are the same, so saving an unrelated setting costs nothing."""
+        if config == self.config:
+            return
+        started = self._thread is not None
+        self.close()
+        self.config = config
+        self._statuses, self._baseline = [], None
+        for event in (self._discovered, self._finished, self._stopping):
+            event.clear()
+        self._thread = None
+        if started:
+            self.start()
+
     # -- what the chat path uses -------------------------------------------------------
     @contextmanager
     def busy(self) -> Iterator[None]:

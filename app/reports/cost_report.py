@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import Engine
 
 from app.config import Settings
+from app.metering.answer_cost import DEFAULT_BUSY_HOURS_PER_DAY
 from app.reports.ledger_sums import (
     EnergySum,
     LedgerSum,
@@ -216,9 +217,10 @@ def _period_figures(period: list[LedgerEntry], local: list[LedgerEntry],
                       f"ledger: each answer's energy x the tariff when it ran "
                       f"(now: kwh_usd {_setting_usd(settings.kwh_usd)})"),
         _money_figure("hardware_share", "hardware share (local)", hardware,
-                      f"ledger: each answer's busy time's share of the hardware's monthly "
-                      f"amortization (now: hardware_usd {_setting_usd(settings.hardware_usd)}, "
-                      f"amortize_months {settings.amortize_months:g})"),
+                      f"ledger: price / (expected life x busy hours a day) x each answer's "
+                      f"busy time (now: hardware_usd {_setting_usd(settings.hardware_usd)}, "
+                      f"amortize_months {settings.amortize_months:g}, busy_hours_per_day "
+                      f"{_busy_hours(settings)})"),
         _money_figure("local_cost", "local cost", local_cost,
                       "electricity + hardware share, answer by answer"),
         _money_figure("cloud_equivalent", "cloud equivalent", cloud_equivalent,
@@ -428,3 +430,9 @@ def _breakeven_date(entries: list[LedgerEntry], result: Breakeven, settings: Set
             f"{format_usd(saving)}/month saved)")
     return Figure(key, label, when.isoformat(), "date", text,
                   f"{source}; months = hardware / (cloud bill - electricity)")
+
+
+def _busy_hours(settings: Settings) -> str:
+    if settings.busy_hours_per_day is None:
+        return f"{DEFAULT_BUSY_HOURS_PER_DAY:g} (default, 30%)"
+    return f"{settings.busy_hours_per_day:g}"

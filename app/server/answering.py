@@ -12,9 +12,9 @@ from __future__ import annotations
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from app.server.errors import ApiError
 from app.turn.chat_turn import ChatOptions
@@ -41,6 +41,8 @@ class AnswerRequest:
     seed: int | None = None
     user: str | None = None
     allowed_targets: frozenset[str] | None = None
+    # The answer must be JSON following this schema (response_format); None: free text.
+    json_schema: Mapping[str, Any] | None = None
 
 
 class StartedAnswer(Protocol):
@@ -98,7 +100,8 @@ class TurnAnswerer:
                     model=request.model, system_prompt=request.system_prompt,
                     max_tokens=request.max_tokens, temperature=request.temperature,
                     top_p=request.top_p, stop=request.stop, seed=request.seed,
-                    user=request.user, allowed_targets=request.allowed_targets))
+                    user=request.user, allowed_targets=request.allowed_targets,
+                    json_schema=request.json_schema))
         except BaseException:
             self._release()
             raise

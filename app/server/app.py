@@ -12,7 +12,8 @@ import threading
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from functools import partial
 from pathlib import Path
 
 import anyio
@@ -63,13 +64,17 @@ class ServerParts:
     users: UserStore
     default_model: str
     is_loaded: Callable[[], bool]  # whether the default model is in memory
+    # The turn's defaults where a request names none (settings.json): the answer is capped
+    # to max_tokens, and a quota's hold counts both.
+    max_tokens: int = 512
+    system_prompt: str | None = None
 
 
 def create_app(parts: ServerParts) -> LimitsMiddleware:
     """The ASGI application uvicorn runs: the routes inside the size limit and counter."""
     metrics = ServerMetrics()
     auth = Authenticator(parts.users)
-    quotas = QuotaGate(parts.users)
+    quotas = QuotaGate(parts.users, system_prompt=parts.system_prompt)
     app = FastAPI(title="Stillroom office server", docs_url=None, redoc_url=None)
 
     @app.exception_handler(ApiError)
@@ -117,14 +122,23 @@ def create_app(parts: ServerParts) -> LimitsMiddleware:
         model = _model_for(parts.library, body.model, caller)
         wanted = answer_request(body.model_copy(update={"model": model.id}),
                                 user=caller.name, allowed_targets=caller.allowed_targets)
+        # Explicit, so the cap the engine applies is the one a quota's hold counted.
+        wanted = replace(wanted, max_tokens=wanted.max_tokens or parts.max_tokens)
+        hold = None
         if caller.user is not None:
-            await anyio.to_thread.run_sync(quotas.admit, caller.user)
+            hold = await anyio.to_thread.run_sync(quotas.admit, caller.user, wanted)
+        release = partial(quotas.release, hold)
         cancel = threading.Event()
-        answer = await anyio.to_thread.run_sync(_start, parts.answerer, wanted, cancel)
+        try:
+            answer = await anyio.to_thread.run_sync(_start, parts.answerer, wanted, cancel)
+        except BaseException:
+            with anyio.CancelScope(shield=True):
+                await anyio.to_thread.run_sync(release)
+            raise
         metrics.queue_wait.observe(answer.queue_wait_s)
         metrics.answers.labels(answer.route_target).inc()
         headers = {"X-Stillroom-Route": _route_header(answer)}
-        stream = _Stream(answer, metrics, arrived, cancel)
+        stream = _Stream(answer, metrics, arrived, cancel, on_end=release)
         # The first chunk before any byte is sent: a prompt too long for the context, or a
         # provider that fails with nowhere to fail over to, is then a status code.
         try:
@@ -227,8 +241,10 @@ class _Stream:
     """One answer, read on worker threads (the turn blocks between tokens)."""
 
     def __init__(self, answer: StartedAnswer, metrics: ServerMetrics, arrived: float,
-                 cancel: threading.Event) -> None:
+                 cancel: threading.Event, on_end: Callable[[], None]) -> None:
         self.answer = answer
+        # Once the answer's usage row is written (its iteration ended), exactly once.
+        self._on_end: Callable[[], None] | None = on_end
         self.metrics = metrics
         self.arrived = arrived
         self.cancel = cancel
@@ -252,6 +268,7 @@ class _Stream:
         if chunk is None:
             self.done = True
             self._observe_end()
+            self._ended()
             return None
         if self.first_at is None:
             self.first_at = time.monotonic()
@@ -350,4 +367,10 @@ class _Stream:
         finally:
             self.done = True
             self.answer.close()
+            self._ended()
+
+    def _ended(self) -> None:
+        on_end, self._on_end = self._on_end, None
+        if on_end is not None:
+            on_end()
 

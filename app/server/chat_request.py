@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import SchemaError
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.server.answering import AnswerRequest
@@ -20,6 +22,20 @@ class MessageIn(BaseModel):
 
 class StreamOptions(BaseModel):
     include_usage: bool = False
+
+
+class JsonSchemaFormat(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    name: str = Field(min_length=1, max_length=64)
+    # Named "schema" on the wire; an attribute of that name would shadow BaseModel's.
+    json_schema: dict[str, Any] = Field(default_factory=dict, alias="schema")
+    strict: bool | None = None
+
+
+class ResponseFormat(BaseModel):
+    type: Literal["text", "json_object", "json_schema"]
+    json_schema: JsonSchemaFormat | None = None
 
 
 class ChatRequest(BaseModel):
@@ -39,6 +55,7 @@ class ChatRequest(BaseModel):
     seed: int | None = None
     n: int | None = Field(default=None, ge=1)
     tools: list[Any] | None = None
+    response_format: ResponseFormat | None = None
 
 
 def _text(message: MessageIn, index: int) -> str:
@@ -53,6 +70,32 @@ def _text(message: MessageIn, index: int) -> str:
                                 f"(got {part.get('type')!r}).", param=f"messages[{index}]")
         texts.append(part["text"])
     return "\n".join(texts)
+
+
+# json_object asks only for "some JSON object"; llama.cpp's grammar for this schema allows any.
+_ANY_OBJECT: dict[str, Any] = {"type": "object"}
+
+
+def _answer_schema(response_format: ResponseFormat | None) -> dict[str, Any] | None:
+    """The JSON schema the answer must follow (the engine turns it into a grammar)."""
+    if response_format is None or response_format.type == "text":
+        return None
+    if response_format.type == "json_object":
+        return _ANY_OBJECT
+    if response_format.json_schema is None:
+        raise ApiError(400, "response_format.json_schema: required when type is "
+                            "'json_schema' (give its name and schema).",
+                       param="response_format")
+    schema = response_format.json_schema.json_schema
+    if not schema:
+        raise ApiError(400, "response_format.json_schema.schema: give the JSON schema the "
+                            "answer must follow.", param="response_format")
+    try:
+        Draft202012Validator.check_schema(schema)
+    except SchemaError as exc:
+        raise ApiError(400, f"response_format.json_schema.schema is not a valid JSON schema: "
+                            f"{exc.message}", param="response_format") from None
+    return schema
 
 
 def answer_request(body: ChatRequest, *, user: str | None,
@@ -86,4 +129,5 @@ def answer_request(body: ChatRequest, *, user: str | None,
         system_prompt="\n\n".join(system) if system else None, model=body.model,
         max_tokens=body.max_completion_tokens or body.max_tokens,
         temperature=body.temperature, top_p=body.top_p, stop=stop, seed=body.seed,
-        user=user, allowed_targets=allowed_targets)
+        user=user, allowed_targets=allowed_targets,
+        json_schema=_answer_schema(body.response_format))

@@ -8,7 +8,7 @@ import json
 from collections.abc import Iterable
 from typing import IO, Any
 
-from sqlalchemy import Engine, inspect, select
+from sqlalchemy import Engine, inspect, select, text
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
@@ -20,14 +20,18 @@ from routing.audit import ROW_FIELDS, AuditRecord, export_jsonl, seal
 
 # Two processes appending at once both read the same head; the unique seq makes the second
 # insert fail, and it seals again on the new head. A handful of tries is plenty for a
-# desktop app with a CLI beside it.
+# desktop app with a CLI beside it. On PostgreSQL, where several office-server boxes append
+# to one log, appends also queue on an advisory lock, so none runs out of tries.
 _APPEND_TRIES = 5
+_APPEND_LOCK = 0x5711_1201  # any fixed number, the same on every box
 
 
 def _row_dict(row: AuditRow) -> dict[str, Any]:
     values = {name: getattr(row, name) for name in ROW_FIELDS}
     if row.user is not None:
         values["user"] = row.user
+    if row.judge is not None:
+        values["judge"] = json.loads(row.judge)
     values["categories"] = json.loads(row.categories)
     values["refused"], values["sensitive"] = bool(row.refused), bool(row.sensitive)
     return values
@@ -78,14 +82,20 @@ class AuditLog:
         written: list[dict[str, Any]] = []
         key = self.key()
         with Session(self.engine) as session, session.begin():
+            if self.engine.dialect.name == "postgresql":
+                # Held to the end of this transaction: the head read below stays the head.
+                session.execute(text("SELECT pg_advisory_xact_lock(:key)"),
+                                {"key": _APPEND_LOCK})
             head = session.scalars(select(AuditRow).order_by(AuditRow.seq.desc())
                                    .limit(1)).first()
             previous = _row_dict(head) if head is not None else None
             first = session.scalars(select(AuditRow.hash).where(AuditRow.seq == 1)).first()
             for record in records:
                 row = seal(record, previous, key=key)
-                session.add(AuditRow(**{**row, "categories": json.dumps(row["categories"],
-                                                                        sort_keys=True)}))
+                stored = {**row, "categories": json.dumps(row["categories"], sort_keys=True)}
+                if row.get("judge") is not None:
+                    stored["judge"] = json.dumps(row["judge"], sort_keys=True)
+                session.add(AuditRow(**stored))
                 written.append(row)
                 previous = row
         return written, first or (written[0]["hash"] if written else "")

@@ -12,6 +12,7 @@ from decimal import Decimal
 from sqlalchemy import ColumnElement, Engine, func, select, update
 from sqlalchemy.orm import Session
 
+from app.redaction import redact
 from app.store.ledger import usd_to_nanos
 from app.store.schema import Conversation, Message, Usage, utcnow
 
@@ -93,7 +94,9 @@ def _summary(row: Conversation, count: int = 0) -> ConversationSummary:
 
 
 def _title_from(text: str) -> str:
-    line = " ".join(text.split())
+    """The first prompt on one line, shortened, with what the sensitivity gate finds
+    replaced: a title is shown where the conversation is not (sidebar, window title)."""
+    line = " ".join(redact(text).split())
     return line if len(line) <= TITLE_LENGTH else line[: TITLE_LENGTH - 1].rstrip() + "…"
 
 
@@ -101,11 +104,16 @@ class ConversationStore:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
 
-    def recover_interrupted(self) -> int:
-        """Mark answers that were streaming when the app last died; their text is kept."""
+    def recover_interrupted(self, started_before: datetime | None = None) -> int:
+        """Mark answers that were streaming when the app last died; their text is kept.
+        `started_before`: only answers begun before then (a database shared by several
+        boxes: the others' answers in progress are not this start's to close)."""
+        condition = Message.status == "streaming"
+        if started_before is not None:
+            condition = condition & (Message.created_at < started_before)
         with Session(self.engine) as session, session.begin():
             result = session.execute(
-                update(Message).where(Message.status == "streaming")
+                update(Message).where(condition)
                 .values(status="interrupted", finished_at=utcnow()))
             return result.rowcount or 0
 

@@ -6,16 +6,16 @@ import contextlib
 import sqlite3
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, event, inspect, make_url, text
+from sqlalchemy import URL, Connection, Engine, create_engine, event, inspect, make_url, text
 from sqlalchemy.exc import DatabaseError, OperationalError
 from sqlalchemy.orm import sessionmaker
 
-from app.store import encryption
+from app.store import db_url, encryption
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 # The newest revision in migrations/versions/; tests check it matches Alembic's head.
 # Comparing against it lets a normal start skip importing Alembic at all.
-HEAD_REVISION = "0006"
+HEAD_REVISION = "0008"
 
 
 class StoreError(Exception):
@@ -35,7 +35,15 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:  # noqa: ANN001
 
 def open_engine(url: str) -> Engine:
     """Raise StoreError (worded for the user) when the database cannot be opened. A SQLite
-    file is encrypted at rest where an OS keyring exists (app/store/encryption.py)."""
+    file is encrypted at rest where an OS keyring exists (app/store/encryption.py); a
+    PostgreSQL database takes its password from the URL or the OS keyring (db_url.py) and
+    is kept safe at rest by its server."""
+    try:
+        target = db_url.with_keyring_password(db_url.parse(url))
+    except db_url.DatabaseUrlError as exc:
+        raise StoreError(f"Stillroom cannot open its database: {exc}") from None
+    if db_url.is_postgresql(target):
+        return _open_postgresql(target)
     try:
         setup = encryption.prepare(url)
     except (encryption.KeyUnavailableError, ValueError) as exc:
@@ -43,12 +51,11 @@ def open_engine(url: str) -> Engine:
                          f"{exc}.") from None
     engine = create_engine(url, **setup.options)
     encryption.remember(engine, setup.at_rest)
-    if engine.dialect.name == "sqlite":
-        event.listen(engine, "connect", _sqlite_pragmas)
+    event.listen(engine, "connect", _sqlite_pragmas)
     try:
         migrate(engine)
     except (OperationalError, DatabaseError) as exc:
-        where = engine.url.database or engine.url.render_as_string(hide_password=True)
+        where = engine.url.database or db_url.shown(engine.url)
         raise StoreError(
             f"Stillroom cannot open its database {where}: {exc.orig}. If the file is damaged, "
             f"move it aside and Stillroom will start a new one."
@@ -56,8 +63,30 @@ def open_engine(url: str) -> Engine:
     return engine
 
 
-def current_revision(engine: Engine) -> str | None:
-    with engine.connect() as connection:
+def _open_postgresql(url: URL) -> Engine:
+    # pre_ping: several boxes share the server, which may restart or drop idle connections;
+    # a dead pooled connection is then replaced instead of failing a request.
+    engine = create_engine(url, pool_pre_ping=True)
+    encryption.remember(engine, encryption.describe(url.render_as_string(hide_password=True)))
+    try:
+        migrate(engine)
+    except (OperationalError, DatabaseError) as exc:
+        engine.dispose()
+        reason = db_url.scrub(_first_line(exc), url)
+        raise StoreError(f"Stillroom cannot open its database {db_url.shown(url)}: {reason}."
+                         ) from None
+    return engine
+
+
+# Any fixed number: the PostgreSQL advisory lock every Stillroom box takes while it brings
+# the schema up to date, so two boxes started at once do not both create the tables.
+_MIGRATION_LOCK = 0x5711_1200
+
+
+def current_revision(engine: Engine | Connection) -> str | None:
+    with contextlib.ExitStack() as stack:
+        connection = engine if isinstance(engine, Connection) else \
+            stack.enter_context(engine.connect())
         if not inspect(connection).has_table("alembic_version"):
             return None
         return connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
@@ -72,6 +101,12 @@ def migrate(engine: Engine) -> None:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            # Held to the end of this transaction; the box that waited finds the work done.
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"),
+                               {"key": _MIGRATION_LOCK})
+            if current_revision(connection) == HEAD_REVISION:
+                return
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
 

@@ -25,9 +25,9 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 
-from app.store import sqlite_files
+from app.store import db_url, sqlite_files
 from app.store.sqlite_files import DatabaseInUseError
 
 KEYRING_SERVICE = "stillroom"
@@ -123,6 +123,8 @@ def describe(url: str) -> AtRest:
         backend = make_url(url).get_backend_name()
         if backend == "sqlite":
             return AtRest(False, "not on disk: the database is in memory")
+        if db_url.is_postgresql(url):
+            return AtRest(False, postgresql_at_rest(make_url(url)))
         return AtRest(False, f"not managed here: the database is {backend} (its server's own "
                              f"encryption applies)")
     if sqlite_files.is_encrypted(path):
@@ -139,6 +141,24 @@ def describe(url: str) -> AtRest:
         return AtRest(False, NO_KEYRING)
     when = "at the next start" if path.exists() else "when it is created"
     return AtRest(False, f"not encrypted yet: it will be encrypted {when}")
+
+
+def postgresql_at_rest(url: URL) -> str:
+    """What Stillroom can say about a PostgreSQL database's safety: SQLCipher is SQLite's,
+    so at rest it is the database server's (its administrator's) job; on the wire it is TLS
+    when the URL's sslmode demands it."""
+    mode = url.query.get("sslmode")
+    mode = mode[0] if isinstance(mode, tuple) else mode
+    if mode in db_url.TLS_SSLMODES:
+        wire = f"the connection is TLS (sslmode={mode})"
+    elif url.host in (None, "", "localhost", "127.0.0.1", "::1"):
+        wire = "the connection stays on this machine"
+    else:
+        wire = (f"the connection may be unencrypted (sslmode={mode or 'prefer'}): add "
+                f"?sslmode=verify-full to the URL")
+    return (f"not encrypted by Stillroom: PostgreSQL at {url.host or 'localhost'} keeps the "
+            f"conversations; encryption at rest is the database server's job (its "
+            f"administrator's disk or volume encryption); {wire}")
 
 
 def _no_key() -> str:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_EVEN, Decimal
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from app.store.schema import Usage
@@ -116,15 +116,6 @@ def read_ledger(engine: Engine, since: datetime | None = None,
         query = query.where(Usage.created_at < as_utc(until))
     with Session(engine) as session:
         return [_entry(row) for row in session.scalars(query)]
-
-
-def busy_seconds_since(engine: Engine, since: datetime) -> tuple[float, datetime | None]:
-    """Seconds spent generating since `since`, and when the first of those answers came."""
-    with engine.connect() as connection:
-        seconds, first = connection.execute(
-            select(func.coalesce(func.sum(Usage.total_s), 0.0), func.min(Usage.created_at))
-            .where(Usage.created_at >= as_utc(since))).one()
-    return float(seconds), as_utc(first) if first is not None else None
 
 
 def cloud_spend(engine: Engine, now: datetime) -> Spend:

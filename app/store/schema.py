@@ -145,6 +145,9 @@ class AuditRow(Base):
     # The office server's user (revision 0005); MAC-covered only when set, so rows from
     # before it verify unchanged (routing.audit.OPTIONAL_FIELDS).
     user: Mapped[str | None] = mapped_column(String(64))
+    # The local judge's verdict on cloud-bound text (revision 0007), JSON: model, verdict,
+    # category, redacted reason, latency. NULL where no judge ran (MAC-covered only when set).
+    judge: Mapped[str | None] = mapped_column(Text)
     prev_hash: Mapped[str] = mapped_column(String(64), nullable=False)
     hash: Mapped[str] = mapped_column(String(64), nullable=False)
 
@@ -161,13 +164,44 @@ class ServerUser(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     name: Mapped[str] = mapped_column(String(64), nullable=False, unique=True)
     key_sha256: Mapped[str] = mapped_column(String(64), nullable=False, unique=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # Nullable in the database since revision 0005 made it so; always written (utcnow).
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow,
+                                                 nullable=True)
     tokens_per_day: Mapped[int | None] = mapped_column(Integer)
     requests_per_minute: Mapped[int | None] = mapped_column(Integer)
     budget_usd_month_nanos: Mapped[int | None] = mapped_column(BigInteger)
     routes: Mapped[str] = mapped_column(String(64), nullable=False)  # "local,onprem,cloud"
     models: Mapped[str] = mapped_column(Text, nullable=False)  # JSON list of fnmatch patterns
     admin: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+
+
+class QuotaHold(Base):
+    """Tokens set aside for an answer in flight (revision 0007), so that requests admitted
+    at once, by one box or by several sharing a PostgreSQL, cannot together overspend a
+    user's tokens per day: admission counts the ledger's tokens plus the live holds, and
+    the hold is deleted once the answer's usage row is written. A box killed mid-answer
+    leaves its holds; they stop counting at `expires_at`."""
+
+    __tablename__ = "quota_holds"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    user: Mapped[str] = mapped_column(String(64), nullable=False, index=True)
+    tokens: Mapped[int] = mapped_column(Integer, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False,
+                                                 default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+
+
+class ServerRequest(Base):
+    """One admitted request of the last minute (revision 0007), for requests per minute
+    that hold across every box sharing the database; older rows are deleted as it counts."""
+
+    __tablename__ = "server_requests"
+    __table_args__ = (Index("ix_server_requests_user_at", "user", "at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    user: Mapped[str] = mapped_column(String(64), nullable=False)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
 
 
 
@@ -191,8 +225,13 @@ class DocumentJob(Base):
     runner_pid: Mapped[int | None] = mapped_column(Integer)
     # JSON: the sampling settings every document of the job is answered with.
     options: Mapped[str] = mapped_column(Text, nullable=False, default="{}")
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # Nullable in the database since revision 0006 made them so; always written (utcnow).
+    # Not tightened by a migration: SQLite would rebuild the table, and dropping the old one
+    # with foreign keys on would cascade into document_job_items.
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow,
+                                                 nullable=True)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow,
+                                                 nullable=True)
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     total: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     done: Mapped[int] = mapped_column(Integer, nullable=False, default=0)

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from inference.engines.types import ChatMessage, Chunk, FinishReason, Timings
 from routing.cloud import CloudBadRequestError, CloudMissingKeyError, stream_chat
@@ -39,7 +40,8 @@ def estimate_tokens(text: str) -> int:
 def stream_cloud_answer(router: Router, keys: KeyStore, decision: RouteDecision,
                         messages: Sequence[ChatMessage], *, temperature: float | None,
                         max_tokens: int | None, cancel: threading.Event | None,
-                        tokens_out: list[CloudTokens]) -> Iterator[Chunk]:
+                        tokens_out: list[CloudTokens],
+                        json_schema: Mapping[str, Any] | None = None) -> Iterator[Chunk]:
     """Stream the decision's provider. Raises CloudError (retries already spent) for the
     caller to fail over; appends the final token counts to ``tokens_out``."""
     provider = router.provider(decision.provider)
@@ -56,7 +58,8 @@ def stream_cloud_answer(router: Router, keys: KeyStore, decision: RouteDecision,
     chunks = stream_chat(provider, decision.model or "", messages, api_key=api_key,
                          timeout=failover.timeout_s, max_retries=failover.max_retries,
                          cancel=cancel, temperature=temperature, max_tokens=max_tokens,
-                         custom_terms=router.policy.sensitivity.custom_terms)
+                         custom_terms=router.policy.sensitivity.custom_terms,
+                         json_schema=json_schema)
     first_at: float | None = None
     answer_chars = 0
     for piece in chunks:

@@ -77,7 +77,8 @@ class RemoteTurn(ChatTurn):
             yield from stream_cloud_answer(
                 self._router, self._keys, decision, self.request.messages,
                 temperature=self.request.temperature, max_tokens=self.request.max_tokens,
-                cancel=self._cancel, tokens_out=self._tokens)
+                cancel=self._cancel, tokens_out=self._tokens,
+                json_schema=self.request.json_schema)
             return
         with self._energy.busy():
             chunks = self._start_local()

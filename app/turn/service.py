@@ -21,6 +21,7 @@ from app.turn.chat_turn import (
     RouteRefusedError,
     TurnAudit,
 )
+from app.turn.judge_step import judge_decision
 from app.turn.remote_turn import EscalatedTurn, RemoteTurn
 from inference.engines.types import ChatMessage, Chunk, Engine, GenerationRequest, ModelInfo
 from routing.decision import RouteDecision, RouteRequest, RouteState
@@ -119,6 +120,11 @@ class ChatService:
                                               *(m.content for m in earlier)))
         decision = _within_allowed(router.decide(route_request, state, local_model=model.id),
                                    options.allowed_targets)
+        # Text about to leave for the cloud that the gate let through: the local judge has
+        # a second look at everything that would be sent (this history), and may keep it
+        # here. Any other decision returns unchanged, without running a model.
+        decision, _judge = judge_decision(self.parts, decision,
+                                          [m.content for m in history], cancel)
         if decision.sticky and not conversation.sensitive:
             store.mark_sensitive(conversation.id)
         audit = TurnAudit(self.parts.audit, conversation.id, decision, user=options.user)
@@ -178,6 +184,16 @@ class ChatService:
         if decision is None or decision.target == "local" or check is None:
             return None
         conversation = turn.conversation
+        # Re-asking in the cloud sends the question off the machine: the judge looks first.
+        decision, _judge = judge_decision(self.parts, decision,
+                                          [m.content for m in turn.request.messages], cancel)
+        if decision.target == "local":
+            turn.escalation = decision  # the local answer stands; the reason says why
+            if decision.sticky and not conversation.sensitive:
+                self.parts.store.mark_sensitive(conversation.id)
+            TurnAudit(self.parts.audit, conversation.id, decision, first_event="escalation",
+                      user=turn.user).write()
+            return None
         writer = self.parts.store.start_answer(
             conversation.id, model_id=decision.model or "", route_target=decision.target,
             route_rule=decision.rule, route_reason=decision.reason, user=turn.user)

@@ -23,6 +23,8 @@ from inference.convert.child_job import (
     QuantizeResult,
     check_free_space,
 )
+from inference.convert.imatrix import ImatrixError, c_imatrix, read_imatrix
+from inference.convert.quant_types import NEEDS_IMATRIX, estimated_bytes, offered
 from inference.models.gguf_file import GGUFError, read_summary
 
 __all__ = ["QuantizeCancelled", "QuantizeError", "QuantizeJob", "QuantizeProgress",
@@ -31,33 +33,28 @@ __all__ = ["QuantizeCancelled", "QuantizeError", "QuantizeJob", "QuantizeProgres
 # File types a model can be quantized *from* without allow_requantize: full precision.
 FULL_PRECISION_TYPES = frozenset({"F32", "F16", "BF16"})
 
-# Approximate bits per weight of each output type, for the free-disk check before a run.
-# Small tensors fall back to wider types, so the estimate is padded where it is used.
-_BITS_PER_WEIGHT = {
-    "F32": 32.0, "F16": 16.0, "BF16": 16.0, "Q8_0": 8.5, "Q6_K": 6.6, "Q5_K_M": 5.7,
-    "Q5_K_S": 5.5, "Q5_1": 6.0, "Q5_0": 5.5, "Q4_K_M": 4.9, "Q4_K_S": 4.6, "Q4_1": 5.0,
-    "Q4_0": 4.5, "Q3_K_L": 4.3, "Q3_K_M": 3.9, "Q3_K_S": 3.5, "Q2_K": 3.4, "Q2_K_S": 3.0,
-    "IQ4_NL": 4.5, "IQ4_XS": 4.3,
-}
-# Types llama.cpp refuses without an importance matrix, which we do not compute.
-_NEEDS_IMATRIX = frozenset({"IQ1_S", "IQ1_M", "IQ2_XXS", "IQ2_XS", "IQ2_S", "Q2_K_S"})
-
-
-def quantization_types() -> dict[str, int]:
-    """Every output type this llama.cpp build offers, by name (Q4_K_M -> its ftype id)."""
+def quantization_types(*, with_imatrix: bool = False) -> dict[str, int]:
+    """The output types offered, by name (Q4_K_M -> its ftype id): those this llama.cpp
+    build has and Stillroom knows the size of (inference.convert.quant_types); the ones that
+    need an importance matrix only `with_imatrix`."""
     import llama_cpp
 
-    types: dict[str, int] = {}
+    available: dict[str, int] = {}
     for attr in dir(llama_cpp):
         match = re.fullmatch(r"LLAMA_FTYPE_(?:MOSTLY|ALL)_(\w+)", attr)
-        if match and match.group(1) not in _NEEDS_IMATRIX:
-            types[match.group(1)] = int(getattr(llama_cpp, attr))
-    return types
+        if match:
+            available[match.group(1)] = int(getattr(llama_cpp, attr))
+    return {name: available[name]
+            for name in offered(set(available), with_imatrix=with_imatrix)}
 
 
-def resolve_type(name: str) -> tuple[str, int]:
-    types = quantization_types()
+def resolve_type(name: str, *, with_imatrix: bool = False) -> tuple[str, int]:
     wanted = name.strip().upper()
+    if wanted in NEEDS_IMATRIX and not with_imatrix:
+        raise QuantizeError(
+            f"{wanted} needs an importance matrix: give --imatrix FILE (made by llama.cpp's "
+            f"llama-imatrix from text like yours). Without one, Q2_K or larger works.")
+    types = quantization_types(with_imatrix=with_imatrix)
     if wanted not in types:
         raise QuantizeError(f"Unknown quantization type '{name}'. Valid types: "
                             f"{', '.join(sorted(types))}.")
@@ -72,19 +69,21 @@ def default_output_path(source: Path, type_name: str, directory: Path) -> Path:
 
 
 def estimated_output_bytes(parameters: int, type_name: str) -> int:
-    bits = _BITS_PER_WEIGHT.get(type_name, 16.0)
-    return int(parameters * bits / 8)
+    """From the type's bits per weight (quant_types.BITS_PER_WEIGHT); 0 when unknown."""
+    return estimated_bytes(parameters, type_name) or 0
 
 
 class QuantizeJob(ChildJob):
     """One quantization in a child process (see inference/convert/child_job.py)."""
 
     def __init__(self, source: str | Path, output: str | Path, type_name: str, *,
-                 allow_requantize: bool = False,
+                 allow_requantize: bool = False, imatrix: str | Path | None = None,
                  on_progress: Callable[[QuantizeProgress], None] | None = None) -> None:
         self.source = Path(source).expanduser().resolve()
         self.output = Path(output).expanduser().resolve()
-        self.type_name, self._ftype = resolve_type(type_name)
+        self.imatrix = Path(imatrix).expanduser().resolve() if imatrix else None
+        self.type_name, self._ftype = resolve_type(type_name,
+                                                   with_imatrix=self.imatrix is not None)
         self.allow_requantize = allow_requantize
         self.on_progress = on_progress
         self._source_bytes = 0
@@ -97,6 +96,11 @@ class QuantizeJob(ChildJob):
         except GGUFError as exc:
             raise QuantizeError(f"Cannot quantize: {exc}") from exc
         self._source_bytes = summary.size_bytes
+        if self.imatrix is not None:
+            try:  # read here too, so a bad file is one line before the child starts
+                read_imatrix(self.imatrix)
+            except ImatrixError as exc:
+                raise QuantizeError(str(exc)) from exc
         current = summary.file_type or "unknown"
         if current not in FULL_PRECISION_TYPES and not self.allow_requantize:
             raise QuantizeError(
@@ -114,14 +118,15 @@ class QuantizeJob(ChildJob):
 
     def _command(self) -> list[str]:
         return ["inference.convert.quantize", str(self.source), str(self._partial),
-                str(self._ftype), "1" if self.allow_requantize else "0"]
+                str(self._ftype), "1" if self.allow_requantize else "0",
+                str(self.imatrix or "")]
 
 
 def quantize(source: str | Path, output: str | Path, type_name: str, *,
-             allow_requantize: bool = False,
+             allow_requantize: bool = False, imatrix: str | Path | None = None,
              on_progress: Callable[[QuantizeProgress], None] | None = None) -> QuantizeResult:
     return QuantizeJob(source, output, type_name, allow_requantize=allow_requantize,
-                       on_progress=on_progress).run()
+                       imatrix=imatrix, on_progress=on_progress).run()
 
 
 def _child_main(argv: list[str]) -> int:
@@ -130,14 +135,27 @@ def _child_main(argv: list[str]) -> int:
 
     import llama_cpp
 
-    source, output, ftype, allow = argv
+    from inference.engines.llama_native import NativeLog
+
+    NativeLog.install(llama_cpp)  # its errors say why a run failed; the status does not
+    source, output, ftype, allow, imatrix = argv
     params = llama_cpp.llama_model_quantize_default_params()
     params.ftype = int(ftype)
     params.allow_requantize = allow == "1"
+    if imatrix:
+        entries, _buffers = c_imatrix(read_imatrix(imatrix),  # kept alive through the call
+                                      llama_cpp.llama_model_imatrix_data)
+        params.imatrix = ctypes.cast(entries, ctypes.POINTER(llama_cpp.llama_model_imatrix_data))
     status = llama_cpp.llama_model_quantize(os.fsencode(source), os.fsencode(output),
                                             ctypes.byref(params))
     if status != 0:
-        print(f"llama_model_quantize returned {status}", file=sys.stderr)
+        # The parent shows the last line: llama.cpp's reason ("Missing importance matrix
+        # for tensor blk.0.ffn_down.weight ..."), else the bare status.
+        marker = "failed to quantize: "
+        reasons = [line.split(marker, 1)[1] for line in NativeLog.recent_errors
+                   if marker in line]
+        print(reasons[-1] if reasons else f"llama_model_quantize returned {status}",
+              file=sys.stderr)
     return 0 if status == 0 else 1
 
 

@@ -8,6 +8,7 @@ Everything here runs on the model's owner thread.
 from __future__ import annotations
 
 import codecs
+import json
 import time
 from collections.abc import Callable
 from typing import Any
@@ -39,10 +40,19 @@ class Failure:
         self.error = error
 
 
-def sampler_chain(llama_cpp: Any, request: GenerationRequest, seed: int) -> Any:
-    """A llama.cpp sampler chain for one sequence (freed with llama_sampler_free)."""
+def sampler_chain(llama_cpp: Any, request: GenerationRequest, seed: int,
+                  vocab: Any = None) -> Any:
+    """A llama.cpp sampler chain for one sequence (freed with llama_sampler_free).
+
+    A request with a JSON schema gets llama.cpp's grammar sampler first in the chain, so
+    every later sampler only sees tokens the grammar allows (the same constraint the
+    single-stream engine applies through LlamaGrammar). Raises ValueError for a schema
+    llama.cpp cannot turn into a grammar."""
+    grammar = json_schema_grammar(llama_cpp, request, vocab)
     chain = llama_cpp.llama_sampler_chain_init(llama_cpp.llama_sampler_chain_default_params())
     add = llama_cpp.llama_sampler_chain_add
+    if grammar is not None:
+        add(chain, grammar)
     if request.temperature == 0:
         add(chain, llama_cpp.llama_sampler_init_greedy())
     elif request.temperature < 0:
@@ -55,6 +65,24 @@ def sampler_chain(llama_cpp: Any, request: GenerationRequest, seed: int) -> Any:
         add(chain, llama_cpp.llama_sampler_init_temp(request.temperature))
         add(chain, llama_cpp.llama_sampler_init_dist(seed))
     return chain
+
+
+def json_schema_grammar(llama_cpp: Any, request: GenerationRequest, vocab: Any) -> Any:
+    """llama.cpp's grammar sampler for the request's JSON schema, or None for free text."""
+    if request.json_schema is None:
+        return None
+    from llama_cpp.llama_grammar import json_schema_to_gbnf
+
+    try:
+        gbnf = json_schema_to_gbnf(json.dumps(request.json_schema))
+    # llama-cpp-python's converter asserts on schemas it does not know.
+    except (ValueError, RuntimeError, KeyError, TypeError, AssertionError) as exc:
+        raise ValueError(f"llama.cpp cannot turn this JSON schema into a grammar: {exc}") \
+            from exc
+    grammar = llama_cpp.llama_sampler_init_grammar(vocab, gbnf.encode(), b"root")
+    if not grammar:  # llama.cpp returns NULL when it cannot parse the grammar
+        raise ValueError("llama.cpp rejected the grammar made from this JSON schema.")
+    return grammar
 
 
 class LiveSequence:

@@ -358,7 +358,12 @@ class BatchedLlamaEngine:
             if seed is None:
                 seed = time.time_ns() & 0x7FFFFFFF
             try:
-                sampler = sampler_chain(self._native, waiting.job.request, seed)
+                sampler = sampler_chain(self._native, waiting.job.request, seed,
+                                        self._llama_model.vocab)
+            except ValueError as exc:
+                _fail(waiting.job, EngineError(str(exc)))
+                free.append(slot)
+                continue
             except Exception as exc:
                 _fail(waiting.job, EngineError(f"llama.cpp could not make a sampler: {exc}"))
                 free.append(slot)

@@ -237,7 +237,8 @@ def _json_grammar(schema: Mapping[str, Any] | None) -> Any:
 
     try:
         return LlamaGrammar.from_json_schema(json.dumps(schema), verbose=False)
-    except (ValueError, RuntimeError, KeyError, TypeError) as exc:
+    # llama-cpp-python's converter asserts on schemas it does not know.
+    except (ValueError, RuntimeError, KeyError, TypeError, AssertionError) as exc:
         raise EngineError(f"llama.cpp cannot turn this JSON schema into a grammar: {exc}") \
             from exc
 

@@ -14,6 +14,10 @@ from typing import Any, ClassVar
 
 from inference.engines.types import ModelLoadError
 
+# ggml.h's enum ggml_log_level: NONE 0, DEBUG 1, INFO 2, WARN 3, ERROR 4, CONT 5.
+GGML_LOG_LEVEL_WARN = 3
+GGML_LOG_LEVEL_ERROR = 4
+
 
 class NativeLog:
     """Routes llama.cpp's own log lines to `logging` and keeps the last errors.
@@ -37,8 +41,10 @@ class NativeLog:
             line = text.decode("utf-8", errors="replace").rstrip()
             if not line:
                 return
-            if level == 3:  # GGML_LOG_LEVEL_ERROR
+            if level == GGML_LOG_LEVEL_ERROR:
                 cls.recent_errors.append(line)
+                native.error(line)
+            elif level == GGML_LOG_LEVEL_WARN:
                 native.warning(line)
             else:
                 native.debug(line)

@@ -31,6 +31,10 @@ from inference.user_files import MISSING, FileProblem, file_problem, read_json_f
 REGISTRY_VERSION = 1
 EMBEDDED_DIR = Path(__file__).resolve().parents[2] / "resources" / "models"
 EMBEDDED_MANIFEST = EMBEDDED_DIR / "embedded.json"
+# A checkout gets the file from setup.sh; a wheel install (pipx) never carried it.
+EMBEDDED_RESTORE_HINT = ("Restore it with packaging/setup.sh in a source checkout, or "
+                         "`python -m inference.models.embedded_install` with Stillroom's Python "
+                         "after a wheel install")
 
 
 class ModelNotFoundError(EngineError):
@@ -134,7 +138,7 @@ class ModelLibrary:
         is known) the same bytes that were registered."""
         path = Path(model.path)
         if not path.exists():
-            hint = (" Run packaging/setup.sh to reinstall it." if model.builtin else
+            hint = (f" {EMBEDDED_RESTORE_HINT}." if model.builtin else
                     " Re-download it or remove it with `stillroom models rm`.")
             raise ModelNotFoundError(
                 f"The file of {model.name} is missing: {path}.{hint}") from None
@@ -149,7 +153,7 @@ class ModelLibrary:
                 raise ModelIntegrityError(
                     f"{path.name} is corrupt: its SHA-256 is {actual[:12]}…, expected "
                     f"{model.sha256[:12]}…. Download it again"
-                    + (" (packaging/setup.sh restores the embedded model)." if model.builtin
+                    + (f" ({EMBEDDED_RESTORE_HINT})." if model.builtin
                        else ".")
                 )
             data["verified"][str(path)] = stamp

@@ -12,6 +12,7 @@ import argparse
 import json
 import sys
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from functools import partial
 from typing import Any
@@ -36,6 +37,51 @@ EXIT_BAD_INPUT = 2
 NEVER = "never"
 
 CatalogLoader = Callable[[], PriceCatalog]
+
+
+@dataclass(frozen=True)
+class SettingDefault:
+    """A flag's value from the user's settings, when the flag is not given."""
+
+    value: float | None  # None: the setting is not set either
+    setting: str  # its name, e.g. "kwh_usd"
+    note: str = ""  # e.g. "default 30% use"
+
+
+# Flag dest -> its setting; the app reads the user's settings only when a command runs.
+SettingsDefaults = Callable[[], dict[str, SettingDefault]]
+
+
+@dataclass(frozen=True)
+class _Defaults:
+    read: SettingsDefaults
+    where: str  # where the user sets them, for the "missing" line
+
+
+def _fill_from_settings(args: argparse.Namespace, dests: Sequence[str],
+                        defaults: _Defaults | None) -> list[str]:
+    """Give each missing flag its setting's value; what was filled, one phrase each.
+    A flag neither given nor set is one line naming both."""
+    if defaults is None:
+        return []
+    settings = defaults.read()
+    filled = []
+    for dest in dests:
+        if getattr(args, dest) is not None or dest not in settings:
+            continue
+        default = settings[dest]
+        if default.value is None:
+            raise PricingInputError(
+                f"missing {_flag(dest)} (or set {default.setting} in {defaults.where})")
+        value = format(Decimal(repr(default.value)).normalize(), "f")
+        setattr(args, dest, value)
+        note = f", {default.note}" if default.note else ""
+        filled.append(f"{_flag(dest)} {value} ({default.setting}{note})")
+    return filled
+
+
+def _settings_row(filled: list[str]) -> list[tuple[str, str]]:
+    return [("from your settings", ", ".join(filled))] if filled else []
 
 
 def _amount(text: str, flag: str) -> Decimal:
@@ -202,7 +248,11 @@ def _amortization_text(result: LocalCost, hardware: Decimal, months: Decimal) ->
     )
 
 
-def run_local(args: argparse.Namespace) -> int:
+def run_local(args: argparse.Namespace, *, defaults: _Defaults | None = None) -> int:
+    filled = _fill_from_settings(args, ("hardware_usd", *LOCAL_FLAGS[:-1]), defaults)
+    for dest in ("hardware_usd", *LOCAL_FLAGS[:-1]):  # argparse requires them without settings
+        if getattr(args, dest) is None:
+            raise PricingInputError(f"missing {_flag(dest)}")
     hardware = _amount(args.hardware_usd, "--hardware-usd")
     months = _amount(args.amortize_months, "--amortize-months")
     inputs = _local_inputs(args)
@@ -220,6 +270,7 @@ def run_local(args: argparse.Namespace) -> int:
                 ),
                 ("total", f"{format_usd(result.monthly_usd)} / month"),
                 ("per 1M tokens", _per_million_text(result, inputs)),
+                *_settings_row(filled),
             ],
         )
     return EXIT_OK
@@ -281,13 +332,19 @@ def _breakeven_local_rows(
     return rows
 
 
-def run_breakeven(args: argparse.Namespace, *, load_catalog: CatalogLoader) -> int:
+def run_breakeven(args: argparse.Namespace, *, load_catalog: CatalogLoader,
+                  defaults: _Defaults | None = None) -> int:
     given_local_flags = [d for d in LOCAL_FLAGS if getattr(args, d) is not None]
     if args.local_monthly_usd is not None and given_local_flags:
         raise PricingInputError(
             f"give either --local-monthly-usd or the `cost local` flags, not both "
             f"(got --local-monthly-usd and {_flag(given_local_flags[0])})"
         )
+    # The running cost from the settings only when no figure for it is given.
+    local = LOCAL_FLAGS[:-1] if args.local_monthly_usd is None else ()
+    filled = _fill_from_settings(args, ("hardware_usd", *local), defaults)
+    if args.hardware_usd is None:
+        raise PricingInputError("missing --hardware-usd")
     hardware = _amount(args.hardware_usd, "--hardware-usd")
     if args.local_monthly_usd is not None:
         running = _amount(args.local_monthly_usd, "--local-monthly-usd")
@@ -336,6 +393,7 @@ def run_breakeven(args: argparse.Namespace, *, load_catalog: CatalogLoader) -> i
     rows += [
         ("break-even", months_text),
         ("verdict", f"{result.verdict}: {result.verdict_reason}"),
+        *_settings_row(filled),
     ]
     _print_rows(
         f"Break-even: {result.cloud.model_id}, {format_token_count(usage.input_tokens)} input + "
@@ -371,15 +429,21 @@ def add_cost_commands(
     *,
     load_catalog: CatalogLoader | None = None,
     add_more: Callable[[argparse._SubParsersAction], None] | None = None,
+    settings_defaults: SettingsDefaults | None = None,
+    settings_where: str = "your settings",
 ) -> argparse.ArgumentParser:
     """Add `cost estimate|local|breakeven` to an argparse sub-command set; returns `cost`.
 
     ``load_catalog`` supplies the price catalog (the app passes one with the user's overrides
     and LiteLLM import laid over the shipped catalog); by default the shipped one.
     ``add_more`` receives the `cost` sub-command set, for commands that need more than this
-    package (the app's `cost report` reads the usage ledger).
+    package (the app's `cost report` reads the usage ledger). ``settings_defaults`` gives
+    `cost local` and `cost breakeven` the user's own figures for the flags left out (a
+    flag wins); ``settings_where`` says where to set one that is missing.
     """
     loader = load_catalog or load_default_catalog
+    defaults = _Defaults(settings_defaults, settings_where) if settings_defaults else None
+    flags_required = defaults is None
     cost = subparsers.add_parser(
         "cost", help="price answers: cloud estimate, local cost, break-even"
     )
@@ -397,10 +461,10 @@ def add_cost_commands(
     estimate.set_defaults(func=partial(_guarded, partial(run_estimate, load_catalog=loader)))
 
     local = commands.add_parser("local", help="monthly cost of owned hardware and $/1M tokens")
-    local.add_argument("--hardware-usd", required=True, metavar="X")
-    _add_local_flags(local, required=True)
+    local.add_argument("--hardware-usd", required=flags_required, metavar="X")
+    _add_local_flags(local, required=flags_required)
     local.add_argument("--json", action="store_true", help="print one JSON object")
-    local.set_defaults(func=partial(_guarded, run_local))
+    local.set_defaults(func=partial(_guarded, partial(run_local, defaults=defaults)))
 
     payback = commands.add_parser(
         "breakeven", help="when local hardware pays for itself against a cloud model"
@@ -408,7 +472,7 @@ def add_cost_commands(
     payback.add_argument("--cloud-model", required=True, metavar="ID")
     payback.add_argument("--input-tokens-per-month", required=True, metavar="N")
     payback.add_argument("--output-tokens-per-month", required=True, metavar="N")
-    payback.add_argument("--hardware-usd", required=True, metavar="X")
+    payback.add_argument("--hardware-usd", required=flags_required, metavar="X")
     payback.add_argument(
         "--local-monthly-usd",
         metavar="Y",
@@ -416,7 +480,8 @@ def add_cost_commands(
     )
     _add_local_flags(payback, required=False)
     payback.add_argument("--json", action="store_true", help="print one JSON object")
-    payback.set_defaults(func=partial(_guarded, partial(run_breakeven, load_catalog=loader)))
+    payback.set_defaults(func=partial(_guarded, partial(run_breakeven, load_catalog=loader,
+                                                        defaults=defaults)))
     if add_more is not None:
         add_more(commands)
     return cost

@@ -236,8 +236,8 @@ def local_answer_cost(
 ) -> LocalAnswerCost:
     """Energy x tariff, plus the hardware's monthly amortization shared by busy time.
 
-    ``busy_hours_per_day`` is how long the machine actually generates per day (from the
-    ledger, averaged): the month's amortization is spread over only those hours, so an idle
+    ``busy_hours_per_day`` is how long the machine is expected to generate per day over its
+    life: the month's amortization is spread over only those hours, so an idle
     machine makes each answer dearer ("an idle GPU is the most expensive hardware", seed 000;
     "at 30% utilization, your effective per-token cost triples", seed 002).
     ``energy_joules=None`` (no sensor, estimates off) or ``kwh_usd=None`` (tariff not set)

@@ -42,17 +42,6 @@ CARD_RANGES: tuple[tuple[str, int, int, frozenset[int]], ...] = (
     ("mir", 2200, 2204, frozenset(range(16, 20))),
 )
 
-# Numbers printed in payment providers' public documentation. Finding one in a prompt means
-# someone is writing or testing code, not handling a customer's card.
-PUBLISHED_TEST_NUMBERS: frozenset[str] = frozenset({
-    "4242424242424242", "4111111111111111", "4012888888881881", "4000056655665556",
-    "5555555555554444", "5105105105105100", "2223003122003222", "378282246310005",
-    "371449635398431", "6011111111111117", "6011000990139424", "3056930009020004",
-    "36227206271667", "3566002020360505", "6200000000000005",
-    "DE89370400440532013000", "GB82WEST12345698765432", "GB29NWBK60161331926819",
-})  # fmt: skip
-
-
 def luhn_valid(digits: str) -> bool:
     if len(digits) < 2 or not digits.isascii() or not digits.isdigit():
         return False
@@ -80,11 +69,10 @@ def card_brand(digits: str) -> str | None:
 
 
 def is_payment_card(digits: str) -> bool:
-    return (
-        digits not in PUBLISHED_TEST_NUMBERS
-        and card_brand(digits) is not None
-        and luhn_valid(digits)
-    )
+    # No exemption for the numbers printed in payment providers' documentation (4242 4242
+    # 4242 4242): a valid number in a request is treated as real; a false alarm costs one
+    # local answer, a real card sent out costs far more (issue 16).
+    return card_brand(digits) is not None and luhn_valid(digits)
 
 
 def iban_valid(compact: str) -> bool:
@@ -92,7 +80,9 @@ def iban_valid(compact: str) -> bool:
     iban = compact.upper()
     if IBAN_LENGTHS.get(iban[:2]) != len(iban) or not iban.isascii() or not iban.isalnum():
         return False
-    if not iban[2:4].isdigit() or iban in PUBLISHED_TEST_NUMBERS:
+    # The IBAN printed in documentation (DE89 3704 0044 0532 0130 00) is not exempt either:
+    # the blind testers found it in a real "wire the retainer here" request.
+    if not iban[2:4].isdigit():
         return False
     rearranged = iban[4:] + iban[:4]
     remainder = 0

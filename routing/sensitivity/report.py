@@ -5,12 +5,20 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
+if TYPE_CHECKING:
+    from routing.sensitivity.context import ContextAssessment
+
+# hr, litigation and client_confidence come from the contextual layer only (context.py): text
+# that is sensitive for its situation rather than for an identifier or a stamp.
 CATEGORIES: tuple[str, ...] = (
+    "client_confidence",
     "custom",
     "financial",
     "health",
+    "hr",
+    "litigation",
     "mnpi",
     "personal",
     "privilege",
@@ -37,22 +45,41 @@ class SensitivityReport:
     sensitive: bool
     categories: tuple[str, ...]
     spans: tuple[Span, ...]
+    # What the contextual layer read, when any of its cues fired (whether or not it reached
+    # the threshold): the explanation of a "context" span, or of why there is none.
+    context: ContextAssessment | None = None
 
     @classmethod
-    def from_spans(cls, spans: Iterable[Span]) -> SensitivityReport:
+    def from_spans(cls, spans: Iterable[Span], context: ContextAssessment | None = None
+                   ) -> SensitivityReport:
         kept = _drop_nested(spans)
         categories = tuple(sorted({span.category for span in kept}))
-        return cls(sensitive=bool(kept), categories=categories, spans=tuple(kept))
+        return cls(sensitive=bool(kept), categories=categories, spans=tuple(kept),
+                   context=context)
+
+    def explain(self) -> str:
+        """In words: what was found, and what the contextual layer read."""
+        if self.spans:
+            kinds = ", ".join(f"{span.category}/{span.kind}" for span in self.spans)
+            words = f"sensitive: {kinds}"
+        else:
+            words = "not sensitive"
+        if self.context is not None:
+            words += f"; {self.context.explain()}"
+        return words
 
     def category_counts(self) -> dict[str, int]:
         return dict(sorted(Counter(span.category for span in self.spans).items()))
 
     def to_json(self) -> dict:
-        return {
+        document = {
             "sensitive": self.sensitive,
             "categories": list(self.categories),
             "spans": [[span.start, span.end, span.category] for span in self.spans],
         }
+        if self.context is not None:
+            document["context"] = self.context.to_json()
+        return document
 
 
 def _drop_nested(spans: Iterable[Span]) -> list[Span]:

@@ -9,14 +9,17 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import replace
 
 from routing.sensitivity import (
+    context,
     credentials,
     custom,
     financial,
     health,
     mnpi,
     mnpi_signals,
+    mrz,
     personal,
     privilege,
 )
@@ -40,12 +43,17 @@ _ASCII_LONG_NUMBER = re.compile(r"[0-9](?:[ \-.()/]?[0-9]){5}")
 # earlier, so their searches begin that far before the text's first digit and skip the prose
 # in front of it.
 _NUMBER_LEAD = 3
+# Categories that describe a situation rather than an identifier.
+_SITUATIONS = frozenset({"privilege", "mnpi", "health", "hr", "litigation", "client_confidence"})
 _NOTHING_FOUND = SensitivityReport(sensitive=False, categories=(), spans=())
 
 
-def scan(text: str, *, custom_terms: Sequence[str] = ()) -> SensitivityReport:
+def scan(text: str, *, custom_terms: Sequence[str] = (),
+         context_threshold: float = context.DEFAULT_THRESHOLD) -> SensitivityReport:
     """Decide, offline, whether text holds privileged, personal or otherwise sensitive data.
 
+    context_threshold: the score at which the contextual layer's cues make text sensitive
+    (the policy's `[sensitivity] context_threshold`; see context.py).
     Pure and deterministic: no I/O, no network, no global state beyond compiled patterns.
     """
     if not isinstance(text, str):
@@ -76,6 +84,8 @@ def scan(text: str, *, custom_terms: Sequence[str] = ()) -> SensitivityReport:
         has_long_number=has_long_number,
         gates=gates,
     )
+    if "<" in text:  # every machine-readable zone has fillers
+        mrz.find(text, spans)
     identifies_person = len(spans) > before_personal
     health.find(
         text,
@@ -93,5 +103,26 @@ def scan(text: str, *, custom_terms: Sequence[str] = ()) -> SensitivityReport:
     if len(spans) == before_mnpi:  # the broad rules, for what the phrases above did not name
         mnpi_signals.find(folded, spans, gates)
     custom.find(text, custom_terms, spans)
-    return SensitivityReport.from_spans(spans) if spans else _NOTHING_FOUND
+    situation = context.assess(text, folded, gates, context_threshold, has_digits=has_digits)
+    if any(_is_soft(span) for span in spans):
+        says = context.invented(text, gates)
+        if says is not None:
+            spans = [span for span in spans if not _is_soft(span)]
+            if situation is None:
+                situation = context.ContextAssessment(0.0, context_threshold, (), (says,), "")
+            elif says not in situation.lowered_by:
+                situation = replace(situation, lowered_by=(*situation.lowered_by, says))
+    if situation is None:
+        return SensitivityReport.from_spans(spans) if spans else _NOTHING_FOUND
+    if situation.sensitive and not any(span.category in _SITUATIONS for span in spans):
+        # The situation is the whole text's, not one phrase's: the span covers all of it. Only
+        # where no detector described the situation already (a legend, a diagnosis next to a
+        # name): their exact spans say more than a second, broader category would.
+        spans.append(Span(0, len(text), situation.category, "context"))
+    return SensitivityReport.from_spans(spans, situation)
 
+
+def _is_soft(span: Span) -> bool:
+    """A keyword finding about a situation, which invented text only imitates (see
+    context.invented): clinical words next to a person, an unannounced event."""
+    return span.category == "mnpi" or span.kind == "clinical_context"

@@ -84,3 +84,15 @@ def test_cost_settings_are_validated(tmp_path: Path) -> None:
     assert settings.reference_cloud_model is None and settings.kwh_usd is None
     assert settings.amortize_months == 36 and settings.allow_power_estimates is True
     assert len(warnings) == 2
+
+
+def test_a_bad_value_of_an_unset_setting_is_said_plainly_never_using_none(
+        tmp_path: Path) -> None:
+    path = tmp_path / "settings.json"
+    path.write_text(json.dumps({"default_model": 5, "kwh_usd": "cheap"}))
+    settings, problems = load_settings(path)
+    messages = [problem.message for problem in problems]
+    assert settings.default_model is None and settings.kwh_usd is None
+    assert not any("None" in message for message in messages), messages
+    assert messages[0].endswith("'default_model' = 5 is not valid; left unset.")
+    assert messages[1].endswith("'kwh_usd' = 'cheap' is not valid; left unset.")

@@ -322,8 +322,11 @@ def test_databases_other_than_a_sqlite_file_are_described_not_touched(tmp_path: 
     from app.store.encryption import describe, prepare
 
     server = "postgresql://stillroom@db.office.example/chats"
-    assert describe(server).line() == ("not managed here: the database is postgresql (its "
-                                       "server's own encryption applies)")
+    assert describe(server).line() == (
+        "not encrypted by Stillroom: PostgreSQL at db.office.example keeps the "
+        "conversations; encryption at rest is the database server's job (its administrator's "
+        "disk or volume encryption); the connection may be unencrypted (sslmode=prefer): add "
+        "?sslmode=verify-full to the URL")
     assert prepare(server).options == {}
     assert describe("sqlite://").line() == "not on disk: the database is in memory"
 

@@ -88,27 +88,27 @@ def test_with_a_configured_tdp_energy_is_estimated_and_priced(stillroom_home: Pa
     assert usd_to_nanos(entry.local_hardware_usd) == usd_to_nanos(share)
     assert entry.cost_notes["electricity"] == "energy x $0.30/kWh"
     assert entry.cost_notes["hardware"] == (
-        "$1,500.00 over 36 months, shared over 2 busy h/day (settings)")
+        f"$1,500.00 over 36 months (3 years) at 2 busy h/day (8% use, settings) = "
+        f"2,160 busy hours; this answer {entry.total_s:.2f} s")
     assert turn.result.cost is not None and turn.result.cost.local_usd.is_known
 
 
-def test_busy_hours_come_from_the_ledger_when_not_set(stillroom_home: Path) -> None:
+def test_the_first_answers_carry_the_share_of_the_machines_life(stillroom_home: Path) -> None:
+    # Issue 17: on day one the ledger held a few seconds of use, and each answer carried a
+    # whole day's amortisation ($0.92 for a 67-token answer). The share is the price over
+    # the expected life (36 months) at the expected use (30%: 7.2 h a day), per busy second.
     services = _open(stillroom_home, hardware_usd=1000)
     try:
-        first = _chat(services)
-        second = _chat(services, "Say goodbye.")
+        _chat(services)
+        _chat(services, "Say goodbye.")
         entries = read_ledger(services.store.engine)
     finally:
         services.close()
-    # Within the first day the day counts as one: the first answer carries the whole day's
-    # share of the month's amortization, the second shares it with the first.
-    day_share = Decimal(1000) / 36 / 30
-    assert usd_to_nanos(entries[0].local_hardware_usd) == usd_to_nanos(day_share)
-    seconds = [Decimal(repr(e.total_s)) for e in entries]
-    expected = day_share * seconds[1] / (seconds[0] + seconds[1])
-    assert usd_to_nanos(entries[1].local_hardware_usd) == usd_to_nanos(expected)
-    assert "busy h/day (ledger, last 1.0 days)" in entries[1].cost_notes["hardware"]
-    assert first.result.cost.hardware_usd.is_known and second.result.cost.hardware_usd.is_known
+    per_second = Decimal(1000) / (36 * 30 * Decimal("7.2") * 3600)
+    for entry in entries:
+        expected = per_second * Decimal(repr(entry.total_s))
+        assert usd_to_nanos(entry.local_hardware_usd) == usd_to_nanos(expected)
+        assert "at 7.2 busy h/day (30% use, default)" in entry.cost_notes["hardware"]
 
 
 def test_an_unpriced_reference_model_stays_unknown_in_the_ledger(stillroom_home: Path) -> None:

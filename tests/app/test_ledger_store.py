@@ -12,7 +12,6 @@ from sqlalchemy import create_engine, text
 from app.store.conversations import ConversationStore, UsageFigures
 from app.store.db import HEAD_REVISION, MIGRATIONS_DIR, current_revision, open_engine
 from app.store.ledger import (
-    busy_seconds_since,
     confidence_history,
     nanos_to_usd,
     read_ledger,
@@ -76,13 +75,10 @@ def test_unknown_money_is_stored_as_null_not_zero(store: ConversationStore) -> N
     assert entry.cost_notes == {"electricity": "unknown: electricity price per kWh not set"}
 
 
-def test_busy_seconds_add_up_the_recent_answers(store: ConversationStore) -> None:
+def test_the_ledger_reads_a_period(store: ConversationStore) -> None:
     before = datetime.now(UTC) - timedelta(minutes=1)
     _answer(store, total_s=1.5)
     _answer(store, total_s=2.25)
-    seconds, first = busy_seconds_since(store.engine, before)
-    assert seconds == 3.75 and first is not None and first >= before
-    assert busy_seconds_since(store.engine, datetime.now(UTC) + timedelta(days=1)) == (0.0, None)
     assert [e.total_s for e in read_ledger(store.engine, since=before)] == [1.5, 2.25]
     assert read_ledger(store.engine, until=before) == []
 

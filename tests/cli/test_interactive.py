@@ -68,3 +68,47 @@ def test_ctrl_c_stops_an_answer_and_keeps_the_session(stillroom_home: Path) -> N
         child.expect(pexpect.EOF)
     finally:
         child.close(force=True)
+
+
+def _stored_conversation(home: Path, title: str) -> str:
+    """A conversation saved by an earlier session (as an older version titled it)."""
+    from app.config import database_url
+    from app.store.conversations import ConversationStore
+    from app.store.db import open_engine
+
+    home.mkdir(parents=True, exist_ok=True)
+    store = ConversationStore(open_engine(database_url(home)))
+    conversation = store.create(model_id=None, system_prompt=None, title=title)
+    store.engine.dispose()
+    return conversation.id
+
+
+def test_history_shows_titles_redacted(stillroom_home: Path) -> None:
+    card = "5500 0000 0000 0004"
+    conversation = _stored_conversation(stillroom_home, f"Charge card {card}")
+    env = {**os.environ, "STILLROOM_HOME": str(stillroom_home), "TERM": "dumb"}
+    child = pexpect.spawn(sys.executable, ["-m", "app.cli.main", "chat"], cwd=str(REPO_ROOT),
+                          env=env, encoding="utf-8", timeout=120)
+    try:
+        child.expect_exact(PROMPT)
+        listing = _ask(child, "/history")
+        assert "Charge card [card]" in listing and card not in listing
+        shown = _ask(child, f"/history {conversation}")
+        assert "Charge card [card]" in shown and card not in shown
+    finally:
+        child.close(force=True)
+
+
+def test_new_keeps_the_system_prompt_set_in_the_session(stillroom_home: Path) -> None:
+    conversation = _stored_conversation(stillroom_home, "Earlier chat")
+    env = {**os.environ, "STILLROOM_HOME": str(stillroom_home), "TERM": "dumb"}
+    child = pexpect.spawn(sys.executable, ["-m", "app.cli.main", "chat"], cwd=str(REPO_ROOT),
+                          env=env, encoding="utf-8", timeout=120)
+    try:
+        child.expect_exact(PROMPT)
+        _ask(child, f"/history {conversation}")
+        assert "System prompt set." in _ask(child, "/system Answer in French.")
+        assert "New conversation." in _ask(child, "/new")
+        assert "System prompt: Answer in French." in _ask(child, "/system")
+    finally:
+        child.close(force=True)

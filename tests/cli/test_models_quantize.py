@@ -63,3 +63,24 @@ def test_a_full_disk_is_reported_before_any_work(stillroom_home: Path, f16_model
         pytest.skip("this machine does not allow unprivileged mount namespaces")
     assert result.returncode == 2, result.stderr
     assert "Not enough disk space" in result.stderr
+
+
+def test_a_type_that_needs_an_imatrix_takes_one_with_imatrix(stillroom_home: Path,
+                                                             f16_model: Path,
+                                                             tmp_path: Path) -> None:
+    from tests.inference.test_quantize_imatrix import write_legacy_imatrix
+
+    refused = run_cli("models", "quantize", str(f16_model), "--type", "q2_k_s",
+                      home=stillroom_home)
+    assert refused.returncode == 2
+    assert refused.stderr.strip().endswith(
+        "Q2_K_S needs an importance matrix: give --imatrix FILE (made by llama.cpp's "
+        "llama-imatrix from text like yours). Without one, Q2_K or larger works.")
+    imatrix = write_legacy_imatrix(f16_model, tmp_path / "imatrix.dat")
+    made = run_cli("models", "quantize", str(f16_model), "--type", "Q2_K_S", "--imatrix",
+                   str(imatrix), "--json", home=stillroom_home)
+    assert made.returncode == 0, made.stderr
+    assert json.loads(made.stdout)["type"] == "Q2_K_S"
+    missing = run_cli("models", "quantize", str(f16_model), "--type", "Q2_K_S", "--imatrix",
+                      str(tmp_path / "nope.dat"), home=stillroom_home)
+    assert missing.returncode == 2 and "Cannot read the importance matrix" in missing.stderr

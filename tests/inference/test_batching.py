@@ -17,6 +17,7 @@ from inference.engines.types import (
     Chunk,
     ContextOverflowError,
     EngineBusyError,
+    EngineError,
     GenerationRequest,
     ModelInfo,
     ModelLoadError,
@@ -376,3 +377,41 @@ def test_wait_limits_count_and_release() -> None:
     limits.release("a")
     limits.reserve("c")
     assert limits.waiting == 2
+
+
+_PERSON_SCHEMA = {
+    "type": "object",
+    "properties": {"name": {"type": "string", "maxLength": 12},
+                   "age": {"type": "integer"}},
+    "required": ["name", "age"],
+    "additionalProperties": False,
+}
+
+
+def test_a_json_schema_constrains_each_sequence_beside_free_text_streams(
+        batched: BatchedLlamaEngine) -> None:
+    import json
+
+    import jsonschema
+
+    constrained = [
+        batched.stream(_request(f"Describe person number {n} as JSON.", max_tokens=48,
+                                json_schema=_PERSON_SCHEMA), threading.Event())
+        for n in range(2)
+    ]
+    free = batched.stream(_request("Say hello."), threading.Event())
+    results = _drain_all([*constrained, free])
+    for chunks in results[:2]:
+        assert chunks[-1].finish_reason == "stop", _text(chunks)
+        jsonschema.validate(json.loads(_text(chunks)), _PERSON_SCHEMA)
+    assert not _text(results[2]).lstrip().startswith("{")
+
+
+def test_a_schema_llama_cpp_cannot_use_fails_that_stream_only(small_engine) -> None:
+    engine = small_engine(slots=2)
+    bad = engine.stream(_request("Anything.", json_schema={"type": "no-such-type"}),
+                        threading.Event())
+    good = engine.stream(_request("Say hello."), threading.Event())
+    with pytest.raises(EngineError, match="JSON schema"):
+        list(bad)
+    assert _text(list(good))

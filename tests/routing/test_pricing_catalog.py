@@ -77,10 +77,16 @@ def test_unknown_prices_are_null_never_zero(raw_catalog):
             assert entry[field] != 0, f"{model_id}.{field} is 0: write null for unknown"
 
 
-def test_every_entry_names_its_source(raw_catalog):
+def test_every_entry_names_its_public_source_and_date(raw_catalog):
+    # The source is shown to users (`cost estimate`, its JSON): the public page a price can
+    # be checked on and the date, never a file name of ours.
     for model_id, entry in raw_catalog["models"].items():
         source = entry["source"]
-        assert "seed 00" in source or "https://" in source, model_id
+        assert "https://" in source, model_id
+        assert f"as of {entry['as_of']}" in source, model_id
+        assert "shared/seeds" not in source and ".txt" not in source, model_id
+    for name, text in raw_catalog["sources"].items():
+        assert "shared/seeds" not in text and ".txt" not in text, name
 
 
 def test_seed_prices_are_carried_exactly():

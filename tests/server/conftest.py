@@ -25,6 +25,10 @@ class ServeProcess:
 
     def __init__(self, home: Path, *args: str, env: dict[str, str] | None = None) -> None:
         self.home = home
+        # Where its store lives: the URL every `stillroom` process of the test is given
+        # (tests/conftest.py store_url), else the data directory's SQLite file.
+        self.database_url = os.environ.get("STILLROOM_DATABASE_URL") or \
+            f"sqlite:///{home / 'stillroom.db'}"
         environment = {key: value for key, value in os.environ.items() if key not in PROXIES}
         environment.update({"STILLROOM_HOME": str(home), **(env or {})})
         self.process = subprocess.Popen(
@@ -52,8 +56,9 @@ class ServeProcess:
         return result.stdout.strip().splitlines()[-1]
 
     def query(self, sql: str) -> list[tuple]:
-        """Read the server's database (plaintext: no keyring in these tests)."""
-        engine = create_engine(f"sqlite:///{self.home / 'stillroom.db'}")
+        """Read the server's database (plaintext: no keyring in these tests). Quote the
+        column "user": it is a reserved word in PostgreSQL."""
+        engine = create_engine(self.database_url)
         try:
             with engine.connect() as connection:
                 return [tuple(row) for row in connection.execute(text(sql))]
@@ -69,8 +74,9 @@ class ServeProcess:
 
 
 @pytest.fixture
-def serve(stillroom_home: Path) -> Iterator[type[ServeProcess]]:
-    """Start servers with ``serve(home, *args)``; every one started is stopped after."""
+def serve(stillroom_home: Path, store_url: str) -> Iterator[type[ServeProcess]]:
+    """Start servers with ``serve(home, *args)``; every one started is stopped after. On
+    SQLite unless the test is marked ``on_both_databases`` (tests/conftest.py)."""
     started: list[ServeProcess] = []
 
     def start(*args: str, env: dict[str, str] | None = None,

@@ -9,6 +9,7 @@ import json
 import socket
 
 import openai
+import pydantic
 import pytest
 
 from tests.server.conftest import MODEL, ServeProcess
@@ -28,7 +29,7 @@ def test_an_answer_has_text_usage_and_its_route(open_server: ServeProcess) -> No
     assert usage is not None and usage.prompt_tokens > 0 and 0 < usage.completion_tokens <= 8
     assert usage.total_tokens == usage.prompt_tokens + usage.completion_tokens
     # The ledger holds the same figures as the response (the desktop's turn path wrote it).
-    rows = open_server.query("SELECT prompt_tokens, completion_tokens, user FROM usage")
+    rows = open_server.query("SELECT prompt_tokens, completion_tokens, \"user\" FROM usage")
     assert (usage.prompt_tokens, usage.completion_tokens, None) in rows
 
 
@@ -212,3 +213,45 @@ def test_an_unknown_path_is_404_in_openai_shape(open_server: ServeProcess) -> No
     response = connection.getresponse()
     assert response.status == 404
     assert "/v1/chat/completions" in json.loads(response.read())["error"]["message"]
+
+
+class Person(pydantic.BaseModel):
+    name: str = pydantic.Field(max_length=12)
+    age: int
+
+
+def test_a_json_schema_response_format_parses_into_the_clients_model(
+        open_server: ServeProcess) -> None:
+    """The SDK's own structured-output path: it sends the model's schema (strict) and parses
+    the answer; the engine's grammar is what makes the 135M model's answer valid."""
+    completion = open_server.client().chat.completions.parse(
+        model=MODEL, messages=[{"role": "user", "content": "Invent a person."}],
+        response_format=Person, max_tokens=48, temperature=0)
+    (choice,) = completion.choices
+    assert choice.finish_reason == "stop", choice.message.content
+    assert isinstance(choice.message.parsed, Person)
+
+
+def test_json_object_streams_one_json_object(open_server: ServeProcess) -> None:
+    stream = open_server.client().chat.completions.create(
+        model=MODEL, messages=[{"role": "user", "content": "Reply in JSON."}],
+        response_format={"type": "json_object"}, max_tokens=40, temperature=0, stream=True)
+    chunks = list(stream)
+    text = "".join(chunk.choices[0].delta.content or "" for chunk in chunks if chunk.choices)
+    if chunks[-1].choices[0].finish_reason == "stop":
+        assert isinstance(json.loads(text), dict)
+    else:  # cut at max_tokens: still the start of an object, never prose
+        assert text.lstrip().startswith("{")
+
+
+@pytest.mark.parametrize("response_format", [
+    {"type": "json_schema"},
+    {"type": "json_schema", "json_schema": {"name": "x", "schema": {"type": 12}}},
+    {"type": "yaml"},
+])
+def test_an_unusable_response_format_is_a_bad_request_naming_it(
+        open_server: ServeProcess, response_format: dict) -> None:
+    with pytest.raises(openai.BadRequestError) as caught:
+        open_server.client().chat.completions.create(
+            model=MODEL, messages=HELLO, response_format=response_format)  # type: ignore[arg-type]
+    assert caught.value.body["param"].startswith("response_format")  # type: ignore[index]

@@ -14,7 +14,7 @@ import pytest
 
 from routing.providers import ProviderStore, make_provider
 from routing.router import PROVIDERS_FILE
-from tests.conftest import run_cli
+from tests.conftest import on_both_databases, run_cli
 from tests.routing.fake_openai_server import FakeOpenAIServer, Reply
 from tests.server.conftest import MODEL, ServeProcess
 
@@ -63,7 +63,7 @@ def test_a_sensitive_question_from_a_cloud_user_stays_here(
     route, _answer = _ask(alice, f"My card is {CARD}; write a haiku about it.")
     assert route.startswith("local; rule=sensitivity")
     assert len(cloud.requests) == 1 and "4539" not in _sent_text(cloud)
-    rows = server.query("SELECT route_target, user FROM usage ORDER BY id")
+    rows = server.query('SELECT route_target, "user" FROM usage ORDER BY id')
     assert rows == [("cloud", "alice"), ("local", "alice")]
     # The ledger per user: one cloud answer billed, one local answer metered.
     report = run_cli("cost", "report", "--by-user", "--json", home=server.home)
@@ -86,6 +86,7 @@ def test_sensitive_earlier_messages_keep_the_question_here(
     assert cloud.requests == []
 
 
+@on_both_databases
 def test_a_users_routes_narrow_the_policy(
         office: tuple[ServeProcess, FakeOpenAIServer]) -> None:
     server, cloud = office
@@ -99,5 +100,5 @@ def test_a_users_routes_narrow_the_policy(
         _ask(carol, f"My card is {CARD}.")
     assert caught.value.body["code"] == "route_not_allowed"  # type: ignore[index]
     assert cloud.requests == []
-    audit = server.query("SELECT user, target, refused FROM audit ORDER BY seq")
+    audit = server.query('SELECT "user", target, refused FROM audit ORDER BY seq')
     assert audit == [("bob", "local", 0), ("carol", "local", 1)]
