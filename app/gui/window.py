@@ -28,12 +28,14 @@ from app.config import save_settings
 from app.gui.background import run_in_background
 from app.gui.chat_view import ChatView, MessageWidget
 from app.gui.dialogs import SettingsDialog, SystemPromptDialog
+from app.gui.documents_tab import DocumentsTab
 from app.gui.elided import ElidingComboBox
 from app.gui.fit_badge import badge_text, installed_fit
 from app.gui.icons import icon
 from app.gui.meters import MetersPanel
 from app.gui.models_tab import ModelsTab
 from app.gui.problems_banner import ProblemsBanner
+from app.gui.server_tab import ServerTab
 from app.gui.sidebar import ConversationSidebar
 from app.gui.theme import SPACE_L, SPACE_M, SPACE_S
 from app.gui.worker import TurnRequest, WorkerThread
@@ -246,6 +248,13 @@ class MainWindow(QMainWindow):
         self.tabs.currentChanged.connect(
             lambda index: self.models_tab if self.tabs.widget(index)
             is self._models_placeholder else None)
+        self.documents_tab = DocumentsTab(self.services)
+        self.tabs.addTab(self.documents_tab, icon("folder"), "Documents")
+        self.tabs.setTabToolTip(2, "Documents: ask about files, batch jobs over folders "
+                                   "(Ctrl+3)")
+        self.server_tab = ServerTab(self.services)
+        self.tabs.addTab(self.server_tab, icon("settings"), "Server")
+        self.tabs.setTabToolTip(3, "Office server: the OpenAI API for your office (Ctrl+4)")
         self.setCentralWidget(self.tabs)
 
         reference = getattr(self.services.settings, "reference_cloud_model", None) \
@@ -318,6 +327,10 @@ class MainWindow(QMainWindow):
         action(view_menu, "Chat", QKeySequence("Ctrl+1"), lambda: self.tabs.setCurrentIndex(0))
         action(view_menu, "Models", QKeySequence("Ctrl+2"),
                lambda: self.tabs.setCurrentWidget(self.models_tab))
+        action(view_menu, "Documents", QKeySequence("Ctrl+3"),
+               lambda: self.tabs.setCurrentWidget(self.documents_tab))
+        action(view_menu, "Office server", QKeySequence("Ctrl+4"),
+               lambda: self.tabs.setCurrentWidget(self.server_tab))
         meters = self.meters_dock.toggleViewAction()
         meters.setText("Meters")
         meters.setShortcut(QKeySequence("Ctrl+Shift+M"))
@@ -812,5 +825,7 @@ class MainWindow(QMainWindow):
         self.sidebar.flush_deletes()
         if self._models_tab is not None:
             self._models_tab.shutdown()
+        self.documents_tab.shutdown()
+        self.server_tab.shutdown()
         self.meters.close_sensors()
         super().closeEvent(event)
