@@ -86,6 +86,9 @@ class Settings:
     # the fair comparison for the small open models run locally; a frontier model would
     # inflate the savings.
     reference_cloud_model: str | None = "gpt-4o-mini"
+    # `stillroom serve` in front of other boxes: their base URLs (Stillroom servers,
+    # llama-server, vLLM); `--replica URL` on the command line replaces the list.
+    replicas: list[str] | None = None
 
 
 def load_settings(path: Path) -> tuple[Settings, list[FileProblem]]:
@@ -173,6 +176,9 @@ _RULES: dict[str, Callable[[object], bool]] = {
     "amortize_months": lambda v: _is_number(v) and v > 0,
     "busy_hours_per_day": lambda v: _is_number(v) and 0 < v <= 24,
     "reference_cloud_model": lambda v: isinstance(v, str) and bool(v.strip()),
+    "replicas": lambda v: isinstance(v, list) and all(
+        isinstance(url, str) and url.strip().startswith(("http://", "https://"))
+        for url in v),
 }
 # Settings that must always have a value; the others accept null (unknown / not set).
 _REQUIRED = {"temperature", "max_tokens", "allow_power_estimates", "amortize_months",
