@@ -87,7 +87,8 @@ class ReplicaEngine:
                         full += 1
                     continue
                 yield first
-                yield from answer.rest()
+                if first.finish_reason is None:  # else it ended before any text
+                    yield from answer.rest()
                 return
             finally:
                 self.pool.end(replica)
@@ -155,7 +156,10 @@ class _ReplicaAnswer:
         except (openai.APIError, ValueError) as exc:
             self._close()
             raise _Unusable(_failure(exc)) from None
-        return chunk if chunk is not None else self._last()
+        if chunk is None:
+            self._close()
+            return self._last()
+        return chunk
 
     def rest(self) -> Iterator[Chunk]:
         try:
