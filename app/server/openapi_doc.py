@@ -76,11 +76,17 @@ _ROUTE_HEADER = {"X-Stillroom-Route": {
     "description": "local / onprem / cloud, the policy rule and the router's reason",
     "schema": {"type": "string"}}}
 
+_SSE_EVENT = {"type": "object", "required": ["data"],
+              "properties": {"data": {"type": "string"}, "event": {"type": "string"},
+                             "id": {"type": "string"}, "retry": {"type": "integer"}}}
+
 CHAT_RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {"model": ChatCompletion, "headers": _ROUTE_HEADER,
           "description": "The answer (application/json), or with `stream: true` a stream of "
                          "`data: <ChatCompletionChunk>` events ending `data: [DONE]`",
-          "content": {"text/event-stream": {"schema": {"type": "string"}}}},
+          # OpenAPI 3.1 (what FastAPI writes): the schema of a text/event-stream describes
+          # each event; `data` holds a ChatCompletionChunk as JSON, or the last `[DONE]`.
+          "content": {"text/event-stream": {"schema": _SSE_EVENT}}},
     **_errors(400, 401, 403, 404, 413, 429, 502, 503)}
 MODELS_RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {"model": ModelList, "description": "The models this user may use"},
