@@ -144,10 +144,14 @@ class ReplicaPool:
         with self._lock:
             replica.open += 1
             replica.sent += 1
+            replica.busy += 1  # its report counts ours too, from the next probe on
 
     def end(self, replica: Replica) -> None:
+        # The last report may have counted this request; it is gone now, so a stale report
+        # must not keep the replica looking busier than an idle one until the next probe.
         with self._lock:
             replica.open -= 1
+            replica.busy = max(0, replica.busy - 1)
 
     def mark_down(self, replica: Replica, problem: str) -> None:
         """A request to it failed: skip it until a probe finds it well again."""
