@@ -98,6 +98,9 @@ class Settings:
     judge_model: str | None = None
     # Longer than this (from the request reaching the loaded model) and the text stays local.
     judge_timeout_s: float = 8.0
+    # `stillroom serve` in front of other boxes: their base URLs (Stillroom servers,
+    # llama-server, vLLM); `--replica URL` on the command line replaces the list.
+    replicas: list[str] | None = None
 
 
 def load_settings(path: Path) -> tuple[Settings, list[FileProblem]]:
@@ -194,6 +197,9 @@ _RULES: dict[str, Callable[[object], bool]] = {
     "judge": lambda v: v in JUDGE_MODES,
     "judge_model": lambda v: isinstance(v, str) and bool(v.strip()),
     "judge_timeout_s": lambda v: _is_number(v) and 0 < v <= 600,
+    "replicas": lambda v: isinstance(v, list) and all(
+        isinstance(url, str) and url.strip().startswith(("http://", "https://"))
+        for url in v),
 }
 # Settings that must always have a value; the others accept null (unknown / not set).
 _REQUIRED = {"temperature", "max_tokens", "allow_power_estimates", "amortize_months",

@@ -15,8 +15,10 @@ from typing import TYPE_CHECKING
 from app.cli.arguments import positive_int
 
 if TYPE_CHECKING:
+    from app.server.replicas import ReplicaPool
     from app.server.tls import TlsIdentity
     from app.services import Services
+    from app.turn.service import ChatService
 
 
 def add_serve_command(commands: argparse._SubParsersAction) -> None:
@@ -43,7 +45,14 @@ def add_serve_command(commands: argparse._SubParsersAction) -> None:
                        help="requests that may wait in all before 429 (default: 16)")
     serve.add_argument("--slots", type=positive_int, default=4, metavar="N",
                        help="requests decoded together on one copy of the model (continuous "
-                            "batching; default: 4; 1 answers one at a time)")
+                            "batching; default: 4; 1 answers one at a time); with "
+                            "replicas, requests each replica is sent at once")
+    serve.add_argument("--replica", action="append", metavar="URL", default=None,
+                       help="answer on this server instead of here (repeat for several: "
+                            "each request goes to the least-busy healthy one). Stillroom, "
+                            "llama.cpp's llama-server or vLLM; users, quotas and the ledger "
+                            "stay here. Default: the settings' `replicas` list. Its key: "
+                            "`stillroom keys set replica-<host>-<port>`")
 
 
 def _port(text: str) -> int:
@@ -157,6 +166,7 @@ def run_serve(args: argparse.Namespace) -> int:
     batch = BatchSettings(slots=args.slots, max_waiting=args.max_waiting,
                           max_running_per_owner=args.slots - 1 if args.slots > 1 else None)
     services = Services.open(batch=batch)
+    stack = contextlib.ExitStack()
     try:
         for problem in services.warnings:
             print_error(str(problem))
@@ -167,11 +177,15 @@ def run_serve(args: argparse.Namespace) -> int:
             raise ValueError(f"--host {args.host} would let anyone on the network use this "
                              f"machine without a key: add a user first (`stillroom users add "
                              f"NAME`), or serve on 127.0.0.1.")
-        chat = services.chat()
+        pool = _replica_pool(args, services)
+        if pool is not None:
+            stack.callback(pool.close)
+        chat = services.chat() if pool is None else _front_chat(services, pool)
         model = chat.resolve_model(args.model)
         with services.energy.busy():  # the first request should not wait for the load
             services.library.verify(model)
-            services.engines.engine_for(model)
+            if pool is None:
+                services.engines.engine_for(model)
         sock = _bind(args.host, args.port)
         host, port = sock.getsockname()[:2]
         tls = _tls_files(args, services.data_dir, args.host)
@@ -179,12 +193,16 @@ def run_serve(args: argparse.Namespace) -> int:
             print(f"stillroom: warning: serving on {host} without TLS: keys, questions and "
                   f"answers cross the network in plain text, readable by anyone on it. Put "
                   f"a TLS proxy in front, or serve on 127.0.0.1.", file=sys.stderr)
+        answering = args.slots * (len(pool.replicas) if pool is not None else 1)
+        is_loaded = pool.any_healthy if pool is not None else (
+            lambda: any(m.id == model.id for m in services.engines.loaded()))
         app = create_app(ServerParts(
-            answerer=TurnAnswerer(chat, max_answering=args.slots, max_waiting=args.max_waiting),
+            answerer=TurnAnswerer(chat, max_answering=answering, max_waiting=args.max_waiting),
             library=services.library, users=users, default_model=model.id,
             max_tokens=services.settings.max_tokens,
             system_prompt=services.settings.system_prompt,
-            is_loaded=lambda: any(m.id == model.id for m in services.engines.loaded())))
+            is_loaded=is_loaded, slots=answering,
+            replicas=pool.status if pool is not None else None))
         with tls as files:
             config = uvicorn.Config(app, log_level="warning", access_log=False,
                                     timeout_graceful_shutdown=5,
@@ -202,5 +220,37 @@ def run_serve(args: argparse.Namespace) -> int:
               flush=True)
         uvicorn.Server(config).run(sockets=[sock])
     finally:
+        stack.close()
         services.close()
     return 0
+
+
+def _replica_pool(args: argparse.Namespace, services: Services) -> ReplicaPool | None:
+    """The replicas from --replica (or the settings' list), probed once, or None."""
+    from app.server.replicas import (
+        ReplicaPool,
+        describe_keys,
+        normalize_url,
+        replica_keys,
+    )
+
+    given = args.replica if args.replica is not None else services.settings.replicas
+    if not given:
+        return None
+    urls = list(dict.fromkeys(normalize_url(url) for url in given))
+    keys = replica_keys(urls, services.keys)
+    for line in describe_keys(urls, keys):
+        print(f"stillroom: {line}", file=sys.stderr)
+    pool = ReplicaPool(urls, keys)
+    pool.start()
+    if not pool.any_healthy():
+        print(f"stillroom: warning: no replica answers yet ({pool.summary()}); requests "
+              f"get 503 until one does.", file=sys.stderr)
+    return pool
+
+
+def _front_chat(services: Services, pool: ReplicaPool) -> ChatService:
+    from app.server.front import FrontParts
+    from app.turn.service import ChatService
+
+    return ChatService(FrontParts(services, pool))  # type: ignore[arg-type]

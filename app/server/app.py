@@ -17,7 +17,7 @@ from functools import partial
 from pathlib import Path
 
 import anyio
-from fastapi import FastAPI, Request
+from fastapi import Body, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 from openai.types import CompletionUsage, Model
@@ -27,6 +27,7 @@ from openai.types.chat.chat_completion_chunk import Choice as ChunkChoice
 from openai.types.chat.chat_completion_chunk import ChoiceDelta
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from app.server import openapi_doc
 from app.server.answering import (
     Answerer,
     AnswerRequest,
@@ -68,6 +69,9 @@ class ServerParts:
     # to max_tokens, and a quota's hold counts both.
     max_tokens: int = 512
     system_prompt: str | None = None
+    slots: int = 1  # requests answered at once (a front in front of replicas reads it)
+    # With --replica: each replica's health and load, shown on /health.
+    replicas: Callable[[], list[dict[str, object]]] | None = None
 
 
 def create_app(parts: ServerParts) -> LimitsMiddleware:
@@ -76,6 +80,8 @@ def create_app(parts: ServerParts) -> LimitsMiddleware:
     auth = Authenticator(parts.users)
     quotas = QuotaGate(parts.users, system_prompt=parts.system_prompt)
     app = FastAPI(title="Stillroom office server", docs_url=None, redoc_url=None)
+    openapi_doc.install(app)
+    examples = openapi_doc.chat_examples(parts.default_model)
 
     @app.exception_handler(ApiError)
     async def api_error(_request: Request, exc: ApiError) -> JSONResponse:
@@ -91,14 +97,17 @@ def create_app(parts: ServerParts) -> LimitsMiddleware:
                                                f"/v1/chat/completions, /v1/models, /health "
                                                f"and /metrics.")
 
-    @app.get("/health")
+    @app.get("/health", responses=openapi_doc.HEALTH_RESPONSES)
     async def health() -> dict[str, object]:
         depth = parts.answerer.queue_depth()
-        return {"status": "ok", "model": parts.default_model,
-                "model_loaded": parts.is_loaded(),
-                "queue_depth": depth}
+        shown: dict[str, object] = {"status": "ok", "model": parts.default_model,
+                                    "model_loaded": parts.is_loaded(),
+                                    "queue_depth": depth, "slots": parts.slots}
+        if parts.replicas is not None:
+            shown["replicas"] = parts.replicas()
+        return shown
 
-    @app.get("/metrics")
+    @app.get("/metrics", responses=openapi_doc.METRICS_RESPONSES)
     async def metrics_text(request: Request) -> Response:
         caller = await auth.caller(request)
         if caller.user is not None and not caller.user.limits.admin:
@@ -107,7 +116,7 @@ def create_app(parts: ServerParts) -> LimitsMiddleware:
         metrics.queue_depth.set(parts.answerer.queue_depth())
         return Response(metrics.text(), media_type="text/plain; version=0.0.4")
 
-    @app.get("/v1/models")
+    @app.get("/v1/models", responses=openapi_doc.MODELS_RESPONSES)
     async def models(request: Request) -> JSONResponse:
         caller = await auth.caller(request)
         listed = [Model(id=m.id, created=_created(m), object="model", owned_by="stillroom")
@@ -115,8 +124,10 @@ def create_app(parts: ServerParts) -> LimitsMiddleware:
         data = [m.model_dump(mode="json", exclude_unset=True) for m in listed]
         return JSONResponse({"object": "list", "data": data})
 
-    @app.post("/v1/chat/completions")
-    async def chat_completions(body: ChatRequest, request: Request) -> Response:
+    @app.post("/v1/chat/completions", responses=openapi_doc.CHAT_RESPONSES)
+    async def chat_completions(request: Request,
+                               body: ChatRequest = Body(openapi_examples=examples)  # noqa: B008
+                               ) -> Response:
         arrived = time.monotonic()
         caller = await auth.caller(request)
         model = _model_for(parts.library, body.model, caller)

@@ -126,7 +126,7 @@ def test_models_health_and_metrics(open_server: ServeProcess) -> None:
     connection.request("GET", "/health")
     health = json.loads(connection.getresponse().read())
     assert health == {"status": "ok", "model": MODEL, "model_loaded": True,
-                      "queue_depth": 0}
+                      "queue_depth": 0, "slots": 4}
     client.chat.completions.create(model=MODEL, messages=HELLO, max_tokens=2)
     # A fresh connection: uvicorn closes an idle keep-alive one after 5 s, and the answer
     # above can take longer on a loaded machine.
