@@ -92,14 +92,15 @@ def test_the_front_spreads_by_load_and_survives_a_replica_dying(
     # answered by one instead, and so are the requests after it.
     with open_long_stream(one.port, front_key, tokens=3):
         _wait_for(front, one, "busy", lambda r: r["busy"] >= 1)
+        before = _answers(one)
         os.kill(two.process.pid, signal.SIGKILL)
         two.process.wait(timeout=60)
         for _ in range(3):
             answered.append(client.chat.completions.create(model=MODEL, messages=HELLO,
                                                            max_tokens=6))
-        # At least the three (one run saw a seventh row here, not yet explained: see the
-        # branch's report).
-        assert _answers(one) >= 6
+        # All three went to one; its own held-open answer may also have ended by itself
+        # meanwhile (a usage row is written when an answer ends), so one row more at most.
+        assert before + 3 <= _answers(one) <= before + 4
         down = _replica(front, two)
         assert down["healthy"] is False and down["problem"]
 
