@@ -19,6 +19,7 @@ from tests.server.load_run import run_load
 CLIENTS = 16
 REQUESTS = 64
 USERS = ("ana", "ben", "chloe", "dev")
+SLOTS, MAX_WAITING = 4, 8
 # The KV cache and the model are allocated at load; what a request may add (Python objects,
 # HTTP buffers, rows) is small and freed. A leak of a few hundred kilobytes per request
 # would pass this cap over 64 requests only just; the point is catching growth that does
@@ -39,7 +40,7 @@ def test_sixteen_clients_get_answers_or_429_and_the_ledger_adds_up(
         serve: type[ServeProcess], stillroom_home: Path) -> None:
     keys = _add_users(stillroom_home)
     # Fewer places to wait than clients: the overflow must be 429, not a growing queue.
-    server = serve("--slots", "4", "--max-waiting", "8")
+    server = serve("--slots", str(SLOTS), "--max-waiting", str(MAX_WAITING))
     pid = server.process.pid
 
     warm = asyncio.run(run_load(server.base_url, MODEL, keys, clients=CLIENTS,
@@ -52,7 +53,10 @@ def test_sixteen_clients_get_answers_or_429_and_the_ledger_adds_up(
         assert result.errors == []
         assert set(result.statuses) <= {200, 429}
     assert sum(run.statuses.values()) == REQUESTS
-    assert run.statuses[200] >= CLIENTS  # the queue turns over; most are answered
+    # Clients here do not wait out Retry-After, so how many of the 64 find a place depends on
+    # the machine's speed; every place offered (4 slots + 8 waiting) is taken at least once,
+    # and what finds none is answered 429 (above), never queued beyond the bound.
+    assert run.statuses[200] >= SLOTS + MAX_WAITING
     assert run.peak_rss - settled_rss < RSS_GROWTH_CAP, (
         f"RSS grew {(run.peak_rss - settled_rss) >> 20} MiB under load")
 
