@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from app.cli.arguments import positive_int
 from app.cli.errors import print_error, print_start_report
+from app.documents.jobs.eta import duration
 
 if TYPE_CHECKING:
     from app.documents.jobs.runner import Progress
@@ -148,22 +149,11 @@ def _drive(services: Services, job: JobInfo, template: Template, out: Path | Non
 
 def _print_progress(progress: Progress) -> None:
     speed = f"{progress.tokens_per_s:.1f} tok/s" if progress.tokens_per_s else "- tok/s"
-    eta = _duration(progress.eta_s) if progress.eta_s is not None else "-"
+    eta = duration(progress.eta_s) if progress.eta_s is not None else "-"
     failed = f", {progress.failed} failed" if progress.failed else ""
     name = Path(progress.last_path).name if progress.last_path else ""
     print(f"{progress.done}/{progress.total} done{failed} · {speed} · ETA {eta} · "
           f"{name}: {progress.last_status}", file=sys.stderr, flush=True)
-
-
-def _duration(seconds: float) -> str:
-    seconds = round(seconds)
-    if seconds < 60:
-        return f"{seconds}s"
-    minutes, seconds = divmod(seconds, 60)
-    if minutes < 60:
-        return f"{minutes}m{seconds:02d}s"
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours}h{minutes:02d}m"
 
 
 def _job_json(job: JobInfo) -> dict:

@@ -39,6 +39,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.documents.exports import FORMATS, export
+from app.documents.jobs.eta import duration
 from app.documents.jobs.runner import JobRunner, Progress, check_route
 from app.documents.templates import TemplateCatalog, load_templates
 from app.gui.background import run_in_background
@@ -87,17 +88,6 @@ class JobRates:
         if first is None or last is None or last[0] <= first[0]:
             return None
         return (last[1] - first[1]) * 60 / (last[0] - first[0])
-
-
-def duration(seconds: float) -> str:
-    seconds = round(seconds)
-    if seconds < 60:
-        return f"{seconds}s"
-    minutes, seconds = divmod(seconds, 60)
-    if minutes < 60:
-        return f"{minutes}m{seconds:02d}s"
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours}h{minutes:02d}m"
 
 
 def _cell(text: str, tip: str = "") -> QTableWidgetItem:

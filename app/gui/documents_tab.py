@@ -13,7 +13,6 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import (
     QFrame,
-    QGroupBox,
     QHBoxLayout,
     QLabel,
     QScrollArea,
@@ -25,14 +24,8 @@ from PySide6.QtWidgets import (
 from app.gui.documents_ask import DocumentQuestion
 from app.gui.documents_files import AttachedFiles
 from app.gui.documents_jobs import JobsPanel
+from app.gui.elided import titled_group
 from app.services import Services
-
-
-def _group(title: str, widget: QWidget) -> QGroupBox:
-    box = QGroupBox(title)
-    layout = QVBoxLayout(box)
-    layout.addWidget(widget)
-    return box
 
 
 class DocumentsTab(QWidget):
@@ -51,8 +44,8 @@ class DocumentsTab(QWidget):
         ask_row.addWidget(self.files, 2)
         ask_row.addWidget(self.question, 3)
         splitter = QSplitter(Qt.Orientation.Vertical)
-        splitter.addWidget(_group("Ask about documents", ask_area))
-        splitter.addWidget(_group("Batch jobs", self.jobs))
+        splitter.addWidget(titled_group("Ask about documents", ask_area))
+        splitter.addWidget(titled_group("Batch jobs", self.jobs))
         splitter.setSizes([300, 400])
 
         self.message = QLabel()

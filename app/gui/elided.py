@@ -11,11 +11,13 @@ from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QPainter, QPaintEvent, QResizeEvent
 from PySide6.QtWidgets import (
     QComboBox,
+    QGroupBox,
     QLabel,
     QSizePolicy,
     QStyle,
     QStyleOptionComboBox,
     QStylePainter,
+    QVBoxLayout,
     QWidget,
 )
 
@@ -126,3 +128,11 @@ class ElidingComboBox(QComboBox):
             option.currentText, Qt.TextElideMode.ElideRight, max(0, field.width() - 2))
         painter.setRenderHint(QPainter.RenderHint.TextAntialiasing)
         painter.drawControl(QStyle.ControlElement.CE_ComboBoxLabel, option)
+
+
+def titled_group(title: str, widget: QWidget) -> QGroupBox:
+    """``widget`` in a group box with a title (the panels of the Models and Documents tabs)."""
+    box = QGroupBox(title)
+    layout = QVBoxLayout(box)
+    layout.addWidget(widget)
+    return box

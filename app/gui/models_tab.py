@@ -11,7 +11,6 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QFrame,
-    QGroupBox,
     QScrollArea,
     QSplitter,
     QVBoxLayout,
@@ -19,18 +18,12 @@ from PySide6.QtWidgets import (
 )
 
 from app.gui.download_panel import DownloadPanel
+from app.gui.elided import titled_group
 from app.gui.installed_models import InstalledModels
 from app.gui.models_search import HubSearch
 from app.gui.quantize_dialog import QuantizeDialog
 from app.services import Services
 from inference.engines.types import ModelInfo
-
-
-def _group(title: str, widget: QWidget) -> QGroupBox:
-    box = QGroupBox(title)
-    layout = QVBoxLayout(box)
-    layout.addWidget(widget)
-    return box
 
 
 class ModelsTab(QWidget):
@@ -54,9 +47,9 @@ class ModelsTab(QWidget):
         self.search.sig_download.connect(self.downloads.add)
         self.downloads.sig_model_added.connect(self._registered)
         self.splitter = QSplitter(Qt.Orientation.Vertical)
-        self.splitter.addWidget(_group("Installed", self.installed))
-        self.splitter.addWidget(_group("Search Hugging Face", self.search))
-        self.splitter.addWidget(_group("Downloads", self.downloads))
+        self.splitter.addWidget(titled_group("Installed", self.installed))
+        self.splitter.addWidget(titled_group("Search Hugging Face", self.search))
+        self.splitter.addWidget(titled_group("Downloads", self.downloads))
         self.splitter.setSizes([200, 340, 200])
         # Scrolls rather than growing the window's minimum height: three panels of tables
         # and buttons would not fit a small laptop screen otherwise.
