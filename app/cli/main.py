@@ -257,7 +257,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     # The window's own start skips building every command's parser: that imports the
     # store, audit and Hub modules, most of a second before the first paint.
     if arguments in ([], ["gui"]):
-        args = argparse.Namespace(command=arguments[0] if arguments else None)
+        args = argparse.Namespace(command=arguments[0] if arguments else None, database=None)
     else:
         args = _parser().parse_args(arguments)
     command = args.command
