@@ -317,7 +317,9 @@ class JobsPanel(QWidget):
         self.refresh()
 
     def control(self, action: str) -> None:
-        job = self.selected_job()
+        # The ledger's row, not the last refreshed list: a job started a moment ago may not
+        # be in that list yet, and Pause must not silently do nothing.
+        job = self.ledger.get(self._selected) if self._selected else None
         if job is None:
             return
         if job.status in ("done", "cancelled"):

@@ -5,6 +5,7 @@ resumes and exports, and a job started from the CLI shows up."""
 from __future__ import annotations
 
 import csv
+import threading
 from pathlib import Path
 
 import pytest
@@ -147,10 +148,29 @@ def test_batch_job_runs_pauses_resumes_and_exports(qtbot, window, tmp_path: Path
     panel.template.setCurrentIndex(panel.template.findData("summary"))
     panel.max_tokens.setValue(6)
 
-    # Pause as soon as the first document is in: the runner stops after the one in flight.
+    # Pause with the button's own path as soon as the first document is in: the runner
+    # stops after the one in flight. The runner's next look at the job's control waits for
+    # that click (on a quiet machine it would otherwise finish all six before the GUI
+    # thread handles the first progress signal).
+    first_result, clicked = threading.Event(), threading.Event()
+    record, control = panel.ledger.record, panel.ledger.control
+
+    def record_first(item_id, outcome):
+        record(item_id, outcome)
+        first_result.set()
+
+    def control_after_the_click(job_id):
+        if first_result.is_set() and threading.current_thread() is not threading.main_thread():
+            clicked.wait(timeout=600)  # only a guard against a hang, never a measure
+        return control(job_id)
+
+    monkeypatch.setattr(panel.ledger, "record", record_first)
+    monkeypatch.setattr(panel.ledger, "control", control_after_the_click)
+
     def pause_once(_progress) -> None:
         panel.sig_progress.disconnect(pause_once)
         panel.control("pause")
+        clicked.set()
 
     panel.sig_progress.connect(pause_once)
     panel.start_button.click()
