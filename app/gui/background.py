@@ -18,7 +18,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QObject, Signal, Slot
+from PySide6.QtCore import QObject, Qt, Signal, Slot
 
 from app.cli.errors import user_facing_errors
 
@@ -41,6 +41,19 @@ class Relay(QObject):
                  on_error: Callable[[str], None] | None = None,
                  on_progress: Callable[[Any], None] | None = None) -> None:
         super().__init__(owner)
+        # A worker thread must not emit while the UI thread is destroying this relay (Qt
+        # gives no safety there: a crash in the event loop). The owner's `destroyed` comes
+        # before its children are deleted; it waits for an emit in progress, then stops
+        # further ones. A plain closure, not a slot of this object, as it is being deleted.
+        self._gate = threading.Lock()
+        self._gone = [False]
+        gate, gone = self._gate, self._gone
+
+        def owner_destroyed(*_args: object) -> None:
+            with gate:
+                gone[0] = True
+
+        owner.destroyed.connect(owner_destroyed, Qt.ConnectionType.DirectConnection)
         self._on_value = on_value
         self._on_error = on_error
         self._on_progress = on_progress
@@ -67,8 +80,9 @@ class Relay(QObject):
     def _emit(self, name: str, value: object) -> None:
         # RuntimeError: the owner and this relay are gone (even reading the signal off a
         # deleted object raises), so nobody is listening.
-        with contextlib.suppress(RuntimeError):
-            getattr(self, name).emit(value)
+        with self._gate, contextlib.suppress(RuntimeError):
+            if not self._gone[0]:
+                getattr(self, name).emit(value)
 
     def send(self, value: object) -> None:
         """Thread-safe; a no-op once the owner (and so this relay) was deleted."""
