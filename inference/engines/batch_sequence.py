@@ -8,13 +8,19 @@ Everything here runs on the model's owner thread.
 from __future__ import annotations
 
 import codecs
-import json
 import time
 from collections.abc import Callable
 from typing import Any
 
+from inference.engines.llama_native import json_schema_gbnf
 from inference.engines.owned_engine import StreamJob, answer_timings, split_at_stop
-from inference.engines.types import Chunk, FinishReason, GenerationRequest, TokenLogprob
+from inference.engines.types import (
+    Chunk,
+    EngineError,
+    FinishReason,
+    GenerationRequest,
+    TokenLogprob,
+)
 
 # llama-cpp-python's Llama.generate samples with min_p 0.05 and typical_p 1.0 unless told
 # otherwise; the batched engine builds the same chain so a seed means the same thing in both.
@@ -46,7 +52,7 @@ def sampler_chain(llama_cpp: Any, request: GenerationRequest, seed: int,
 
     A request with a JSON schema gets llama.cpp's grammar sampler first in the chain, so
     every later sampler only sees tokens the grammar allows (the same constraint the
-    single-stream engine applies through LlamaGrammar). Raises ValueError for a schema
+    single-stream engine applies through LlamaGrammar). Raises EngineError for a schema
     llama.cpp cannot turn into a grammar."""
     grammar = json_schema_grammar(llama_cpp, request, vocab)
     chain = llama_cpp.llama_sampler_chain_init(llama_cpp.llama_sampler_chain_default_params())
@@ -68,20 +74,14 @@ def sampler_chain(llama_cpp: Any, request: GenerationRequest, seed: int,
 
 
 def json_schema_grammar(llama_cpp: Any, request: GenerationRequest, vocab: Any) -> Any:
-    """llama.cpp's grammar sampler for the request's JSON schema, or None for free text."""
+    """llama.cpp's grammar sampler for the request's JSON schema, or None for free text.
+    Raises EngineError for a schema llama.cpp cannot use."""
     if request.json_schema is None:
         return None
-    from llama_cpp.llama_grammar import json_schema_to_gbnf
-
-    try:
-        gbnf = json_schema_to_gbnf(json.dumps(request.json_schema))
-    # llama-cpp-python's converter asserts on schemas it does not know.
-    except (ValueError, RuntimeError, KeyError, TypeError, AssertionError) as exc:
-        raise ValueError(f"llama.cpp cannot turn this JSON schema into a grammar: {exc}") \
-            from exc
+    gbnf = json_schema_gbnf(request.json_schema)
     grammar = llama_cpp.llama_sampler_init_grammar(vocab, gbnf.encode(), b"root")
     if not grammar:  # llama.cpp returns NULL when it cannot parse the grammar
-        raise ValueError("llama.cpp rejected the grammar made from this JSON schema.")
+        raise EngineError("llama.cpp rejected the grammar made from this JSON schema.")
     return grammar
 
 

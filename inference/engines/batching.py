@@ -360,8 +360,8 @@ class BatchedLlamaEngine:
             try:
                 sampler = sampler_chain(self._native, waiting.job.request, seed,
                                         self._llama_model.vocab)
-            except ValueError as exc:
-                _fail(waiting.job, EngineError(str(exc)))
+            except EngineError as exc:
+                _fail(waiting.job, exc)
                 free.append(slot)
                 continue
             except Exception as exc:

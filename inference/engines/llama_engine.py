@@ -9,14 +9,18 @@ and the model never waits on the consumer.
 from __future__ import annotations
 
 import codecs
-import json
 import logging
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from inference.engines.llama_native import NativeLog, eog_checker, import_for_load
+from inference.engines.llama_native import (
+    NativeLog,
+    eog_checker,
+    import_for_load,
+    json_schema_gbnf,
+)
 from inference.engines.owned_engine import (
     DEFAULT_CONTEXT,
     FALLBACK_TEMPLATE,
@@ -30,7 +34,6 @@ from inference.engines.types import (
     ChatMessage,
     Chunk,
     ContextOverflowError,
-    EngineError,
     FinishReason,
     ModelInfo,
     ModelLoadError,
@@ -235,10 +238,4 @@ def _json_grammar(schema: Mapping[str, Any] | None) -> Any:
         return None
     from llama_cpp import LlamaGrammar
 
-    try:
-        return LlamaGrammar.from_json_schema(json.dumps(schema), verbose=False)
-    # llama-cpp-python's converter asserts on schemas it does not know.
-    except (ValueError, RuntimeError, KeyError, TypeError, AssertionError) as exc:
-        raise EngineError(f"llama.cpp cannot turn this JSON schema into a grammar: {exc}") \
-            from exc
-
+    return LlamaGrammar.from_string(json_schema_gbnf(schema), verbose=False)

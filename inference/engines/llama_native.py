@@ -7,12 +7,13 @@ llama_cpp for a load, llama.cpp's own log routed to `logging`, and the end-of-ge
 from __future__ import annotations
 
 import ctypes
+import json
 import logging
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, ClassVar
 
-from inference.engines.types import ModelLoadError
+from inference.engines.types import EngineError, ModelLoadError
 
 # ggml.h's enum ggml_log_level: NONE 0, DEBUG 1, INFO 2, WARN 3, ERROR 4, CONT 5.
 GGML_LOG_LEVEL_WARN = 3
@@ -72,3 +73,16 @@ def import_for_load() -> Any:
     NativeLog.install(llama_cpp)
     NativeLog.recent_errors.clear()
     return llama_cpp
+
+
+def json_schema_gbnf(schema: Mapping[str, Any]) -> str:
+    """llama.cpp's grammar (GBNF) for a JSON schema, for either llama.cpp engine; an
+    EngineError naming the problem for a schema it cannot convert."""
+    from llama_cpp.llama_grammar import json_schema_to_gbnf
+
+    try:
+        return json_schema_to_gbnf(json.dumps(schema))
+    # llama-cpp-python's converter asserts on schemas it does not know.
+    except (ValueError, RuntimeError, KeyError, TypeError, AssertionError) as exc:
+        raise EngineError(f"llama.cpp cannot turn this JSON schema into a grammar: {exc}") \
+            from exc
