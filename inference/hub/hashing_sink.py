@@ -5,11 +5,14 @@ A download spends its time in three places: receiving, hashing (SHA-256 runs at 
 up. Here the reading thread receives into reused buffers (readinto: no allocation per
 block) and writes them — the two cheap steps, in order, as a plain download does — and a
 second thread hashes each buffer in order and gives it back for reuse. hashlib, file
-writes and socket reads all release the GIL, so hashing overlaps the transfer.
+writes and socket reads all release the GIL, so hashing overlaps the transfer when a core
+is free for it (when none is, its CPU time adds to the download's: nothing can hide it).
 
-The last fsync of a large file waits for all its dirty pages; on Linux we ask the kernel
-to start writing each stretch back as it goes (sync_file_range, no wait), so that fsync
-finds little left to do. Durability is unchanged: finish() fsyncs before it returns.
+The last fsync of a large file waits for all its dirty pages; on Linux the hashing thread
+asks the kernel to start writing each hashed stretch back as it goes (sync_file_range, no
+wait), so that fsync finds little left to do. That call can block for milliseconds while
+the disk is busy, which is why the socket thread never makes it. Durability is unchanged:
+finish() fsyncs before it returns.
 """
 
 from __future__ import annotations
@@ -25,10 +28,13 @@ import threading
 from pathlib import Path
 
 # 1 MiB buffers stay in the CPU cache between the socket copy, the write and the hash;
-# 4 MiB ones measured slower here. DEPTH of them let the reader run 8 MiB ahead of the hash.
+# 4 MiB ones measured slower here. Up to DEPTH of them let the reader run 8 MiB ahead of the
+# hash; they are made as the reader gets ahead, so a hash that keeps up needs two or three.
 BLOCK_BYTES = 1 << 20
 DEPTH = 8
-WRITEBACK_EVERY = 16 << 20
+# Writeback is started every 4 MiB: the closing fsync then waits for about that much (16 MiB
+# left a 98 MB download's fsync three times longer, see bench/download.py).
+WRITEBACK_EVERY = 4 << 20
 _HASH_CHUNK = 4 << 20
 
 
@@ -66,19 +72,24 @@ class HashingWriter:
         self._fd = os.open(path, os.O_WRONLY | os.O_CREAT | (os.O_TRUNC if truncate else 0),
                            0o644)
         os.lseek(self._fd, 0, os.SEEK_END)
-        self._written = self._prefix  # where the file ends, for the writeback ranges
+        self._hashed_to = self._prefix  # written and hashed up to here (the hash thread's)
         self._synced_to = self._prefix
         self._free: queue.SimpleQueue[bytearray] = queue.SimpleQueue()
-        for _ in range(DEPTH):
-            self._free.put(bytearray(BLOCK_BYTES))
+        self.buffers_made = 0  # the reader's alone: at most DEPTH
         self._work: queue.SimpleQueue[tuple[bytearray, int] | None] = queue.SimpleQueue()
         self._error: BaseException | None = None
         self._thread = threading.Thread(target=self._run, name="sha256", daemon=True)
         self._thread.start()
 
     def buffer(self) -> bytearray:
-        """A free buffer to fill (waits while all are queued: the disk sets the pace)."""
+        """A free buffer to fill (waits while all DEPTH are queued: the hash sets the pace)."""
         self._raise_if_failed()
+        try:
+            return self._free.get_nowait()
+        except queue.Empty:
+            if self.buffers_made < DEPTH:
+                self.buffers_made += 1
+                return bytearray(BLOCK_BYTES)
         return self._free.get()
 
     def submit(self, buffer: bytearray, length: int) -> None:
@@ -124,6 +135,9 @@ class HashingWriter:
                 buffer, length = item
                 self.digest.update(memoryview(buffer)[:length])
                 self._free.put(buffer)
+                self._hashed_to += length
+                if self._hashed_to - self._synced_to >= WRITEBACK_EVERY:
+                    self._start_writeback()
         except BaseException as exc:  # handed to the reading thread
             self._error = exc
             # Keep the reader from waiting forever for a buffer.
@@ -143,10 +157,11 @@ class HashingWriter:
 
     def _write(self, view: memoryview) -> None:
         while view:
-            written = os.write(self._fd, view)
-            view = view[written:]
-            self._written += written
-        if _SYNC_FILE_RANGE is not None and self._written - self._synced_to >= WRITEBACK_EVERY:
-            _SYNC_FILE_RANGE(self._fd, self._synced_to, self._written - self._synced_to,
+            view = view[os.write(self._fd, view):]
+
+    def _start_writeback(self) -> None:
+        """Every hashed byte was written first (submit writes, then queues the buffer)."""
+        if _SYNC_FILE_RANGE is not None:  # advisory: a failure only leaves more for fsync
+            _SYNC_FILE_RANGE(self._fd, self._synced_to, self._hashed_to - self._synced_to,
                              _SYNC_FILE_RANGE_WRITE)
-            self._synced_to = self._written
+        self._synced_to = self._hashed_to

@@ -3,7 +3,9 @@ failed write reaches the reading thread."""
 
 import errno
 import hashlib
+import itertools
 import os
+import threading
 from pathlib import Path
 
 import pytest
@@ -57,3 +59,45 @@ def test_a_full_disk_reaches_the_reader(tmp_path: Path, monkeypatch: pytest.Monk
         _feed(writer, b"x" * 10, 10)
     monkeypatch.undo()
     writer.close()
+
+
+def test_buffers_are_made_as_the_reader_gets_ahead_and_never_more_than_depth(
+        tmp_path: Path) -> None:
+    empty = HashingWriter(tmp_path / "empty.incomplete", truncate=True)
+    assert empty.finish() == hashlib.sha256(b"").hexdigest()
+    assert empty.buffers_made == 0  # nothing was asked for, nothing was allocated
+
+    data = os.urandom(3 * hashing_sink.DEPTH * 1000)
+    writer = HashingWriter(tmp_path / "blob.incomplete", truncate=True)
+    _feed(writer, data, 1000)  # far more blocks than DEPTH
+    assert writer.finish() == hashlib.sha256(data).hexdigest()
+    assert 1 <= writer.buffers_made <= hashing_sink.DEPTH
+
+
+@pytest.mark.skipif(hashing_sink._SYNC_FILE_RANGE is None, reason="sync_file_range is Linux's")
+def test_writeback_is_started_by_the_hash_thread_over_written_bytes(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The socket thread must not make the call: it can block while the disk is busy."""
+    real = hashing_sink._SYNC_FILE_RANGE
+    calls: list[tuple[str, int, int, int]] = []
+
+    def recording(fd: int, offset: int, count: int, flags: int) -> int:
+        path = tmp_path / "blob.incomplete"
+        calls.append((threading.current_thread().name, offset, count, path.stat().st_size))
+        return real(fd, offset, count, flags)
+
+    monkeypatch.setattr(hashing_sink, "_SYNC_FILE_RANGE", recording)
+    prefix = 100_000
+    data = os.urandom(prefix + 3 * hashing_sink.WRITEBACK_EVERY + 5)
+    path = tmp_path / "blob.incomplete"
+    path.write_bytes(data[:prefix])
+    writer = HashingWriter(path, prefix_bytes=prefix)
+    _feed(writer, data[prefix:], hashing_sink.BLOCK_BYTES)
+    assert writer.finish() == hashlib.sha256(data).hexdigest()
+
+    assert calls and {name for name, *_ in calls} == {"sha256"}
+    assert calls[0][1] == prefix  # the ranges follow each other from the resumed end
+    for (_, offset, count, _), (_, following, _, _) in itertools.pairwise(calls):
+        assert offset + count == following
+    for _, offset, count, size_then in calls:
+        assert count >= hashing_sink.WRITEBACK_EVERY and offset + count <= size_then
