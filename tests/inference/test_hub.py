@@ -140,3 +140,17 @@ def test_references_are_checked() -> None:
     assert parse_reference("a/b") == ("a/b", None)
     with pytest.raises(HubError, match="ORG/REPO"):
         parse_reference("just-a-name")
+
+
+def test_refs_main_is_rewritten_only_when_the_commit_changes(hub: FakeHub,
+                                                             model: ModelInfo) -> None:
+    download(choose_file(REPO, repo_files(REPO), FILE))
+    refs = cache_dir() / "models--acme--Smol-GGUF" / "refs" / "main"
+    first = refs.stat()
+    download(choose_file(REPO, repo_files(REPO), "README.md"))  # same repository, same commit
+    assert refs.stat().st_ino == first.st_ino  # not replaced
+    hub.commit = "f" * 40
+    download(choose_file(REPO, repo_files(REPO), FILE))  # cached blob, a new commit
+    assert refs.read_text() == "f" * 40
+    assert (refs.parent.parent / "snapshots" / ("f" * 40) / FILE).resolve() == \
+        Path(cache_dir() / "models--acme--Smol-GGUF" / "blobs" / model.sha256)
