@@ -217,6 +217,22 @@ def report(args: argparse.Namespace, size: int, wall: dict[str, list[float]],
               f"{statistics.median(ratios):5.2f}x ({spread}){'':<{16 - len(spread)}}"
               f"{1000 * statistics.median(cpu[name]):8.0f}")
     print("target: download() and queue >= 0.90x plain (the paired median)")
+    plain_s, sha_s = statistics.median(wall["plain"]), sha256_seconds(args.file)
+    print(f"bounds: SHA-256 alone runs at {size / 1e6 / sha_s:.0f} MB/s on one core here, so "
+          f"with a core idle for it download() can reach {min(1.0, plain_s / sha_s):.2f}x; "
+          f"with none, about plain's CPU time / its own = "
+          f"{statistics.median(cpu['plain']) / statistics.median(cpu['download()']):.2f}x")
+
+
+def sha256_seconds(path: Path) -> float:
+    """The best of three SHA-256 passes over the file in memory: one core's hash speed."""
+    data = path.read_bytes()
+    best = float("inf")
+    for _ in range(3):
+        start = time.perf_counter()
+        hashlib.sha256(data).digest()
+        best = min(best, time.perf_counter() - start)
+    return best
 
 
 if __name__ == "__main__":
