@@ -13,6 +13,11 @@ asks the kernel to start writing each hashed stretch back as it goes (sync_file_
 wait), so that fsync finds little left to do. That call can block for milliseconds while
 the disk is busy, which is why the socket thread never makes it. Durability is unchanged:
 finish() fsyncs before it returns.
+
+A resumed download hashes the bytes already on disk first (SHA-256 is one sequence), which
+takes a second or more for gigabytes. The reader does not wait for it: while the prefix is
+being hashed and every buffer is queued, it fills a spare buffer of its own, writes it, and
+leaves that stretch for the hash thread to read back from the file (the page cache).
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ import queue
 import sys
 import threading
 from pathlib import Path
+from typing import BinaryIO
 
 # 1 MiB buffers stay in the CPU cache between the socket copy, the write and the hash;
 # 4 MiB ones measured slower here. Up to DEPTH of them let the reader run 8 MiB ahead of the
@@ -76,7 +82,12 @@ class HashingWriter:
         self._synced_to = self._prefix
         self._free: queue.SimpleQueue[bytearray] = queue.SimpleQueue()
         self.buffers_made = 0  # the reader's alone: at most DEPTH
-        self._work: queue.SimpleQueue[tuple[bytearray, int] | None] = queue.SimpleQueue()
+        self._spare: bytearray | None = None  # the reader's, while the prefix is hashed
+        self._prefix_hashed = threading.Event()
+        self._scratch = memoryview(bytearray(0))  # the hash thread's, to read the file back
+        # (buffer, length), or (None, length): that stretch is read back from the file.
+        self._work: queue.SimpleQueue[tuple[bytearray | None, int] | None] = \
+            queue.SimpleQueue()
         self._error: BaseException | None = None
         self._thread = threading.Thread(target=self._run, name="sha256", daemon=True)
         self._thread.start()
@@ -90,14 +101,19 @@ class HashingWriter:
             if self.buffers_made < DEPTH:
                 self.buffers_made += 1
                 return bytearray(BLOCK_BYTES)
+            if not self._prefix_hashed.is_set():
+                if self._spare is None:
+                    self._spare = bytearray(BLOCK_BYTES)
+                return self._spare
         return self._free.get()
 
     def submit(self, buffer: bytearray, length: int) -> None:
         self._raise_if_failed()
+        spare = buffer is self._spare
         if length:
             self._write(memoryview(buffer)[:length])
-            self._work.put((buffer, length))
-        else:
+            self._work.put((None, length) if spare else (buffer, length))
+        elif not spare:
             self._free.put(buffer)
 
     def finish(self) -> str:
@@ -128,32 +144,44 @@ class HashingWriter:
             raise self._error
 
     def _run(self) -> None:
+        stream = None  # the file, read back: the prefix, and blocks the reader did not queue
         try:
             if self._prefix:
-                self._hash_prefix()
+                stream = self.path.open("rb")
+                self._hash_from_file(stream, self._prefix)
+            self._prefix_hashed.set()
             while (item := self._work.get()) is not None:
                 buffer, length = item
-                self.digest.update(memoryview(buffer)[:length])
-                self._free.put(buffer)
+                if buffer is None:
+                    stream = stream or self.path.open("rb")
+                    stream.seek(self._hashed_to)  # where this stretch starts: hashed in order
+                    self._hash_from_file(stream, length)
+                else:
+                    self.digest.update(memoryview(buffer)[:length])
+                    self._free.put(buffer)
                 self._hashed_to += length
                 if self._hashed_to - self._synced_to >= WRITEBACK_EVERY:
                     self._start_writeback()
         except BaseException as exc:  # handed to the reading thread
             self._error = exc
+            self._prefix_hashed.set()
             # Keep the reader from waiting forever for a buffer.
             for _ in range(DEPTH):
                 self._free.put(bytearray(0))
+        finally:
+            if stream is not None:
+                stream.close()
 
-    def _hash_prefix(self) -> None:
-        with self.path.open("rb") as stream:
-            remaining = self._prefix
-            buffer = bytearray(_HASH_CHUNK)
-            while remaining:
-                count = stream.readinto(memoryview(buffer)[:min(_HASH_CHUNK, remaining)])
-                if not count:
-                    raise OSError(f"{self.path.name} shrank while being resumed")
-                self.digest.update(memoryview(buffer)[:count])
-                remaining -= count
+    def _hash_from_file(self, stream: BinaryIO, count: int) -> None:
+        if len(self._scratch) < min(_HASH_CHUNK, count):
+            self._scratch = memoryview(bytearray(min(_HASH_CHUNK, max(count, BLOCK_BYTES))))
+        buffer = self._scratch
+        while count:
+            read = stream.readinto(buffer[:min(len(buffer), count)])
+            if not read:
+                raise OSError(f"{self.path.name} shrank while being downloaded")
+            self.digest.update(buffer[:read])
+            count -= read
 
     def _write(self, view: memoryview) -> None:
         while view:

@@ -13,6 +13,9 @@ import pytest
 from inference.hub import hashing_sink
 from inference.hub.hashing_sink import HashingWriter
 
+# A guard against a hang, not a performance limit: every wait below ends far sooner.
+HANG_GUARD_S = 60
+
 
 def _feed(writer: HashingWriter, data: bytes, step: int) -> None:
     for start in range(0, len(data), step):
@@ -101,3 +104,33 @@ def test_writeback_is_started_by_the_hash_thread_over_written_bytes(
         assert offset + count == following
     for _, offset, count, size_then in calls:
         assert count >= hashing_sink.WRITEBACK_EVERY and offset + count <= size_then
+
+
+def test_the_reader_does_not_wait_while_a_resumed_prefix_is_hashed(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Hashing gigabytes already on disk takes seconds: the transfer goes on meanwhile, and
+    the blocks no buffer was free for are read back from the file."""
+    hash_may_go = threading.Event()
+    real = HashingWriter._hash_from_file
+
+    def held_back(self: HashingWriter, stream: object, count: int) -> None:
+        hash_may_go.wait(HANG_GUARD_S)  # the prefix hash, slow as a large file's
+        real(self, stream, count)
+
+    monkeypatch.setattr(HashingWriter, "_hash_from_file", held_back)
+    prefix, step = 100_000, 64 * 1024
+    data = os.urandom(prefix + (3 * hashing_sink.DEPTH + 5) * step)
+    path = tmp_path / "blob.incomplete"
+    path.write_bytes(data[:prefix])
+    writer = HashingWriter(path, prefix_bytes=prefix)
+    feeder = threading.Thread(target=_feed, args=(writer, data[prefix:], step))
+    feeder.start()
+    try:
+        feeder.join(HANG_GUARD_S)
+        assert not feeder.is_alive(), "the reader waited for the prefix's hash"
+        assert path.read_bytes() == data
+    finally:
+        hash_may_go.set()
+        feeder.join()
+    assert writer.finish() == hashlib.sha256(data).hexdigest()
+    assert writer.buffers_made == hashing_sink.DEPTH
