@@ -61,6 +61,10 @@ _SYNC_FILE_RANGE = _sync_file_range()
 _SYNC_FILE_RANGE_WRITE = 2  # start writeback of dirty pages; do not wait
 
 
+class _Abandoned(Exception):
+    """close() was called: the digest will not be asked for."""
+
+
 class HashingWriter:
     """Appends blocks to `path` (truncating it first when `truncate`) and hashes the whole
     file, including the `prefix_bytes` already there (hashed on the writer thread too,
@@ -89,6 +93,7 @@ class HashingWriter:
         self._work: queue.SimpleQueue[tuple[bytearray | None, int] | None] = \
             queue.SimpleQueue()
         self._error: BaseException | None = None
+        self._abandoned = threading.Event()
         self._thread = threading.Thread(target=self._run, name="sha256", daemon=True)
         self._thread.start()
 
@@ -129,7 +134,9 @@ class HashingWriter:
 
     def close(self) -> None:
         """After a failure or a stop: what was submitted is in the file (its length is
-        where a resume continues); stop hashing and close it."""
+        where a resume continues); stop hashing and close it. A hash still reading a
+        resumed prefix is abandoned within one chunk, so a pause does not wait for it."""
+        self._abandoned.set()
         with contextlib.suppress(Exception):
             self._stop()
         os.close(self._fd)
@@ -177,6 +184,8 @@ class HashingWriter:
             self._scratch = memoryview(bytearray(min(_HASH_CHUNK, max(count, BLOCK_BYTES))))
         buffer = self._scratch
         while count:
+            if self._abandoned.is_set():
+                raise _Abandoned
             read = stream.readinto(buffer[:min(len(buffer), count)])
             if not read:
                 raise OSError(f"{self.path.name} shrank while being downloaded")

@@ -134,3 +134,29 @@ def test_the_reader_does_not_wait_while_a_resumed_prefix_is_hashed(
         feeder.join()
     assert writer.finish() == hashlib.sha256(data).hexdigest()
     assert writer.buffers_made == hashing_sink.DEPTH
+
+
+def test_close_abandons_the_hash_of_a_resumed_prefix(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A pause right after resuming a large partial must not wait until it is hashed."""
+    hashing, hash_may_go = threading.Event(), threading.Event()
+    real = HashingWriter._hash_from_file
+
+    def held_back(self: HashingWriter, stream: object, count: int) -> None:
+        hashing.set()
+        hash_may_go.wait(HANG_GUARD_S)
+        real(self, stream, count)
+
+    monkeypatch.setattr(HashingWriter, "_hash_from_file", held_back)
+    path = tmp_path / "blob.incomplete"
+    path.write_bytes(os.urandom(3 * hashing_sink._HASH_CHUNK))
+    writer = HashingWriter(path, prefix_bytes=path.stat().st_size)
+    assert hashing.wait(HANG_GUARD_S)
+    closing = threading.Thread(target=writer.close)
+    closing.start()
+    assert writer._abandoned.wait(HANG_GUARD_S)  # close() has begun: let the hash go on
+    hash_may_go.set()
+    closing.join(HANG_GUARD_S)
+    assert not closing.is_alive()
+    assert writer.digest.hexdigest() == hashlib.sha256().hexdigest()  # none of it hashed
+    assert path.stat().st_size == 3 * hashing_sink._HASH_CHUNK  # the partial is kept
