@@ -390,13 +390,22 @@ def _link_snapshot(remote: RemoteFile, blob: Path) -> None:
     if link is None:
         return
     refs = _repo_cache(remote.repo_id) / "refs" / "main"
-    write_text_atomic(refs, check_commit(remote.revision))  # another tool may read it any time
+    commit = check_commit(remote.revision)
+    if _current_ref(refs) != commit:  # unchanged: no rewrite (an fsync on each pull)
+        write_text_atomic(refs, commit)  # another tool may read it any time
     link.parent.mkdir(parents=True, exist_ok=True)
     if link.is_symlink() or link.exists():
         return
     # Without symlinks (Windows without developer mode) the blob path still works.
     with contextlib.suppress(OSError):
         link.symlink_to(os.path.relpath(blob, link.parent))
+
+
+def _current_ref(refs: Path) -> str | None:
+    try:
+        return refs.read_text(encoding="ascii").strip()
+    except (OSError, UnicodeDecodeError):
+        return None
 
 
 def _snapshot_link(remote: RemoteFile) -> Path | None:

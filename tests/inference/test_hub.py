@@ -1,5 +1,6 @@
 """Downloads through huggingface-hub from a loopback Hub: resume, retries, verification."""
 
+import sys
 from pathlib import Path
 
 import pytest
@@ -140,3 +141,43 @@ def test_references_are_checked() -> None:
     assert parse_reference("a/b") == ("a/b", None)
     with pytest.raises(HubError, match="ORG/REPO"):
         parse_reference("just-a-name")
+
+
+def test_refs_main_is_rewritten_only_when_the_commit_changes(hub: FakeHub,
+                                                             model: ModelInfo) -> None:
+    download(choose_file(REPO, repo_files(REPO), FILE))
+    refs = cache_dir() / "models--acme--Smol-GGUF" / "refs" / "main"
+    first = refs.stat()
+    download(choose_file(REPO, repo_files(REPO), "README.md"))  # same repository, same commit
+    assert refs.stat().st_ino == first.st_ino  # not replaced
+    hub.commit = "f" * 40
+    download(choose_file(REPO, repo_files(REPO), FILE))  # cached blob, a new commit
+    assert refs.read_text() == "f" * 40
+    assert (refs.parent.parent / "snapshots" / ("f" * 40) / FILE).resolve() == \
+        Path(cache_dir() / "models--acme--Smol-GGUF" / "blobs" / model.sha256)
+
+
+_audited: list[str] | None = None  # collecting while a list; the hook cannot be removed
+
+
+def _count_audit_events(event: str, args: tuple[object, ...]) -> None:
+    if _audited is not None:
+        _audited.append(event)
+
+
+def test_the_transfer_raises_no_audit_events_per_block(hub: FakeHub, model: ModelInfo) -> None:
+    """The offline guard's audit hook (routing/offline.py) runs on every audit event of the
+    process: a transfer must raise its events per connection, never per block."""
+    global _audited
+    sys.addaudithook(_count_audit_events)
+    files = {f.filename: f for f in repo_files(REPO)}
+    counts = []
+    for name in ("README.md", FILE):  # 7 bytes, then ~94 blocks of 1 MiB
+        _audited = []
+        try:
+            download(files[name], on_progress=lambda update: None)
+        finally:
+            events, _audited = _audited, None
+        counts.append(len(events))
+    assert model.size_bytes > 50 * (1 << 20)
+    assert counts[1] <= counts[0] + 5, counts
