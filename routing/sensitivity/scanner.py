@@ -125,7 +125,8 @@ def scan(text: str, *, custom_terms: Sequence[str] = (),
                 # News and general questions quote privilege as a subject; an event "not
                 # announced until the 14th" in either is still news before it is public, so
                 # only a lesson (a course, a textbook) drops the event findings too.
-                dropped = _DISCUSSED if dampener.name == "policy" else {"privilege"}
+                dropped = _DISCUSSED if dampener.name in ("policy", "training") \
+                    else {"privilege"}
                 spans = [span for span in spans if span.category not in dropped]
                 says = dampener.says
         if says is not None:
