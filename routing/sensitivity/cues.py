@@ -521,8 +521,11 @@ DAMPENERS = (
         " romance ", " ficção", " fictício", " conto ", " powieść", " opowiadani", " fikcyjn",
         "小説", "物語", "脚本", "架空", "小说", "故事", "剧本", "虚构")),
     Dampener("template", "reads as a template with blanks", 0.3, (
-        " template", " lorem ipsum", " generic", " boilerplate", " vorlage", " muster",
-        " modèle", " plantilla", " générique", " genérico", " generico", " generiek",
+        # "generic" as a text to write, not a generic drug.
+        " template", " lorem ipsum", " boilerplate", "write a generic", "draft a generic",
+        "wants a generic", "need a generic", " generic checklist", " generic letter",
+        " generic email", " generic message", " generic notice", " generic clause",
+        " vorlage", " muster", " modèle", " plantilla",
         " modello", " sjabloon", " modelo", " szablon", " wzór", "テンプレート", "雛形", "模板")),
     # Blanks ([CLIENT NAME], ____, {{x}}) are punctuation, which the automaton reads as
     # spaces: context.py looks for them with a pattern.

@@ -164,3 +164,18 @@ def test_litigation_positions_are_sensitive(text):
 )
 def test_litigation_near_misses_stay_ordinary(text):
     assert not scan(text).sensitive, explain(text)
+
+
+# --- dampener words that a case uses too -------------------------------------------------------
+def test_generic_is_a_template_only_as_a_text_to_write():
+    drug = ("My mom Linda takes the generic version of lisinopril since her stroke; which brand "
+            "is it?")
+    assert scan(drug).sensitive, explain(drug)
+    checklist = "Our HR team wants a generic checklist for a fair disciplinary hearing."
+    assert not scan(checklist).sensitive, explain(checklist)
+
+
+def test_of_course_is_not_a_course():
+    text = ("notes for the Henley memo: our weak spot is the email chain; of course the course "
+            "of dealing helps. dont put the estoppel theory in writing to the sales team yet")
+    assert scan(text).sensitive, explain(text)
