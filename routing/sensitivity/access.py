@@ -80,17 +80,17 @@ _PIN = re.compile(
     r"(?!\s*(?:-\s*)?(?:digits?|chiffres?|ziffern?|stellig|cijfers?|dígitos?|cifre|cyfr|"
     r"characters?|times|tries|attempts|桁|位))"
 )
-_PIN_WORD = GATES.any_of(
-    "pin", "geheimzahl", "code secret", "code confidentiel", "暗証番号", "pin码"
-)
+# Whole words: "pin" is inside "opinion", "shipping" and "happening".
+_PIN_WORD = GATES.words(
+    "pin", "pins", "pincode", "pin-code", "pin-nummer", "pinnummer", "geheimzahl"
+) | GATES.any_of("code secret", "code confidentiel", "暗証番号", "pin码")
 # What a PIN opens: a card, an account, a bank, a SIM, a phone.
 _PIN_OWNER = GATES.any_of(
-    "card", "karte", "carte", "tarjeta", "carta", "cartão", "kaart", "pinpas", "bankpas",
-    "karta", "account", "konto", "compte", "cuenta", "conto", "rekening", "conta", "bank",
-    "banque", "banco", "banca", "sim", "phone", "handy", "téléphone", "teléfono", "telefono",
-    "telefoon", "celular", "cellulare", "debit", "credit", "atm", "girocard", "ec-karte",
-    "カード", "口座", "银行", "卡",
-)  # fmt: skip
+    "card", "karte", "carte", "tarjeta", "cartão", "kaart", "pinpas", "bankpas", "karta",
+    "account", "konto", "compte", "cuenta", "rekening", "bank", "banque", "banco", "phone",
+    "téléphone", "teléfono", "telefono", "telefoon", "celular", "cellulare", "debit",
+    "girocard", "カード", "口座", "银行", "卡",
+) | GATES.words("carta", "conto", "conta", "banca", "sim", "handy", "credit", "atm")  # fmt: skip
 # Defaults and sequences printed in every manual are nobody's PIN.
 _TRIVIAL_PINS = frozenset({"1234", "12345", "123456", "4321", "1111", "0000", "00000", "000000"})
 

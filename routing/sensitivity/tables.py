@@ -61,9 +61,8 @@ _HEADER_WORD = GATES.any_of(
     "id number", "id no", "tax id", "licence", "license",
     "dob", "d.o.b", "birth", "geburtsdatum", "nacimiento", "naissance", "nascita", "routing",
     "aba", "rtn", "account", "acct", "acc no", "acc_no", "sort code", "sort_code", "sortcode",
-    "bsb", "konto", "compte", "cuenta", "conto", "rekening", "conta", "a/c", "口座番号", "账号",
-    "帳號",
-)  # fmt: skip
+    "konto", "compte", "cuenta", "rekening", "口座番号", "账号", "帳號",
+) | GATES.words("bsb", "conto", "conta", "konta")  # not "contact", "contain"  # fmt: skip
 _DATE_VALUE = re.compile(
     r"\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}|\d{1,2}\s+[A-Za-z]{3,9}\.?\s+\d{4}|[A-Za-z]{3,9}\.?\s+\d{1,2},?\s+\d{4}"
 )
