@@ -331,9 +331,7 @@ def assess(text: str, folded: str, gates: int, threshold: float = DEFAULT_THRESH
             fired.append(_CUE_OF_BIT[bit])
         present ^= bit
     fired.sort(key=_ORDER.__getitem__)
-    if _VIEW in fired and not any(cue is _LEGAL_RISK or (cue.family == "role" and
-                                                       cue.category == "privilege")
-                                  for cue in fired):
+    if _VIEW in fired and not _legal_view(fired):
         fired.remove(_VIEW)  # "my colleague recommended a dentist": nobody's legal advice
     if any(cue.family == "marker" for cue in fired):
         # "confidential" inside a stamp ("strictly confidential") is the stamp, not a second cue.
@@ -432,6 +430,16 @@ def _particulars(text: str, folded: str, gates: int, has_digits: bool, has_role:
     if _HEADER.search(folded):
         found.append("a forwarded message")
     return found
+
+
+def _legal_view(fired: list) -> bool:
+    """Whether a view or recommendation is legal advice: beside a legal risk, or beside counsel
+    and another matter ("our lawyer thinks the dismissal won't hold", not "our lawyer thinks we
+    should change coffee supplier")."""
+    if _LEGAL_RISK in fired:
+        return True
+    counsel = any(cue.family == "role" and cue.category == "privilege" for cue in fired)
+    return counsel and any(cue.family == "matter" and cue is not _VIEW for cue in fired)
 
 
 def _listed_people(text: str) -> bool:

@@ -359,7 +359,7 @@ MATTERS = (
          " investigation", " investigate", " formal complaint", " complaint against",
          " complaints against", " filed a complaint", " hr complaint", " complaint about him",
          " complaint about her", " complaints about him", " complaints about her",
-         " allegation", " accused", " exit interview", " whistleblow", " suspend him",
+         " allegation", " accused", " exit interview", " suspend him",
          " suspend her", " suspended him", " suspended her", " suspended without pay",
          " suspension without pay", " investigación", " acoso", " se le suspende",
          " suspenderle", " suspensión de empleo", " untersuchung", " beschwerde gegen",
@@ -548,7 +548,10 @@ DAMPENERS = (
         " released yesterday", " released last", " already public", " publicly available",
         " announced", " publicly", " press release", " reported",
         " reuters", " bloomberg", " headline", " in the news", " news article",
-        " public record", " was published", " bekannt gegeben", "報道", "据报道", "公开报道")),
+        " public record", " was published", " bekannt gegeben", "報道", "据报道", "公开报道",
+        # A reported judgment: its citation is public ("[2019] EWCA Civ 12", "545 F.3d 1").
+        " ewca ", " ewhc ", " uksc ", " ukhl ", " f 3d ", " f 4th ", " f supp ", " s ct ",
+        " ecli ", " bverfg", " this judgment", " the judgment in", " case law")),
     # "According to": the news's words, and also how counsel's view is passed on ("secondo
     # lui, la clausola è nulla"). Not applied where the text is a particular case or names
     # counsel (context.py).

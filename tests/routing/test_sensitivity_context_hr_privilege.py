@@ -57,6 +57,10 @@ def test_a_named_persons_employment_matter_is_sensitive(text):
         "Zrób tabelkę: Poniedziałek – 8 godzin, Wtorek – 6 godzin, Środa – 7 godzin.",
         "Name | Team | Favourite snack\nAnna Berg | Design | crisps\nTom Reyes | Ops | apples",
         "Write a short story where the new hire finds out her manager is embezzling and tells HR.",
+        "We're hiring! Senior backend engineer, Berlin. We offer visa sponsorship, a competitive "
+        "salary band, 30 days leave and parental leave.",
+        "Reuters: Acme's CFO Jane Miller was placed on leave pending an internal investigation "
+        "into expense claims, the company said on Tuesday.",
     ],
 )
 def test_hr_near_misses_stay_ordinary(text):
@@ -113,6 +117,14 @@ def test_counsels_view_passed_on_is_privileged(text):
         "Lawyer jokes: give me three clean ones about a solicitor who always says it's illegal.",
         "Selon Le Monde, le gouvernement prépare une réforme des retraites. Résume l'article.",
         "Laut Handelsblatt hat die Bank gestern ihre Zahlen veröffentlicht. Fass es zusammen.",
+        # Counsel's view on something that is no legal matter.
+        "Nuestra abogada opina que deberíamos cambiar de proveedor de café. ¿Qué marca "
+        "recomiendas?",
+        "Draft an email inviting the team to a lunch-and-learn where our GC will explain the "
+        "new whistleblowing policy.",
+        # A reported judgment is public, whatever it held.
+        "Summarise this judgment: In Smith v. Jones [2019] EWCA Civ 12, the Court of Appeal held "
+        "that the exclusion clause was unenforceable.",
     ],
 )
 def test_privilege_near_misses_stay_ordinary(text):
