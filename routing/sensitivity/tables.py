@@ -187,7 +187,7 @@ def _column_kind(cell: str, bare_account_is_bank: bool = True) -> str | None:
     if _BANK_ACCOUNT_HEADER.search(cell):
         return "account_number"
     if bare_account_is_bank and _ACCOUNT_HEADER.search(cell):
-        return "account_number"
+        return "bare_account"
     return None
 
 
@@ -201,6 +201,7 @@ def _cells(cells: list[tuple[int, str]], start: int, wanted: dict[int, str],
         if _cell_matches(kind, value):
             begin = start + offset + cell.find(value)
             category = "personal" if kind in ("id_in_table", "date_of_birth") else "financial"
+            kind = "account_number" if kind == "bare_account" else kind
             found.append(Span(begin, begin + len(value), category, kind))
 
 
@@ -215,4 +216,8 @@ def _cell_matches(kind: str, value: str) -> bool:
         return checksums.aba_valid(digits)
     if kind in ("sort_code", "bsb"):
         return len(digits) == 6 and digits.isdigit()
+    if kind == "bare_account":
+        # "Account" alone also heads a ledger's account codes (400100): a bank account number
+        # has seven digits or more, except where the header says it is one.
+        return digits.isdigit() and 7 <= len(digits) <= 17
     return digits.isdigit() and 6 <= len(digits) <= 17

@@ -68,6 +68,9 @@ def test_a_routing_cell_still_needs_its_checksum():
         "Hi team, the account number is in the portal, not here.\nThanks, Priya, 12345678",
         # A row that does not have the header's shape is prose, not a record.
         "Sort code, account and amount are below, as discussed.\nwe paid 40116271 in total",
+        # A ledger's account codes beside a payee: six digits, not a bank account.
+        "Invoice,Payee,Account,Amount\nINV-2291,Acme Ltd,400100,120.00\n"
+        "INV-2292,Globex,620300,80.00",
         # Numbers under a banking header that are not account numbers.
         "Payee,Sort code,Account no,Amount\nBright Ltd,n/a,pending,£12.00",
         "Passport photos, sizes, prices\n35x45 mm, 2 photos, 12.50",
