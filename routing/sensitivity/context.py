@@ -148,7 +148,7 @@ _NOT_TOLD = tuple((GATES.any_of(*anchors), re.compile(pattern)) for anchors, pat
      r"(?:don['’]?t|do not|didn['’]?t|did not|haven['’]?t|have not|hasn['’]?t|has not|not yet|"
      r"won['’]t|will not|shouldn['’]?t|mustn['’]?t|never)\s+" + _WORDS + r"{0,3}?"
      r"(?:tell|told|inform|informed|mention|share|shared|put|post|forward|say|said|know|knows|"
-     r"aware|disclose|announce|circulate|spread|produce|produced)\b"
+     r"aware|disclose|announce|circulate|spread|produce|produced|concede|admit)\b"
      r"|(?:should|must|can)\s*(?:not|n['’]t)\s+go\s+to\b|not\s+" + _WORDS + r"{0,5}?yet\b"),
     ((" only ", " asked that ", "nobody", "no one", "noone", " keep ", " before "),
      r"only\s+(?:i|me|you|we|us|the\s+\w+)\s+(?:\w+\s+)?(?:know|knows)\b(?!\s+how)"

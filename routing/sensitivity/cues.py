@@ -199,6 +199,10 @@ ROLES = (
          " studio legale", " advocatenkantoor", " escritório de advocacia", " kancelari",
          "弁護士", "律师",
          # In-house: the general counsel and the legal department, as colleagues name them.
+         # Advisers whose view on the firm's exposure is as confidential: accountants, tax.
+         " accountant", " tax adviser", " tax advisor", " steuerberater", " expert-comptable",
+         " asesor fiscal", " commercialista", " belastingadviseur", " doradca podatkow",
+         "税理士", "会计师",
          " gc ", "general counsel", " legal team", " legal dept", " legal department",
          " legal said", " legal says", " legal looked", " legal thinks", " legal advised",
          " legal flagged", " legal reviewed", " rechtsabteilung", " service juridique",
@@ -276,6 +280,8 @@ MATTERS = (
          " enforceable", " unenforceable", " void ", " voidable", " won't hold up",
          # Not "illegal": it is as often hyperbole ("illegal levels of spicy").
          " on the hook", " in breach", " breach of", " violat", " unlawful",
+         " under-report", " underreport", " underpaid tax", " back taxes", " owe penalties",
+         " penalties", " nachzahlung", " redressement", " recargo", " sanzioni",
          " non-compliant", " noncompliant", " liable", " waiver", " estoppel", " infring",
          " confusingly similar", " statute", " statutory", " requalifi", " rechtswidrig",
          " unwirksam", " unzulässig", " haltbar", " illégal", " illicite", " abusif",
@@ -297,7 +303,10 @@ MATTERS = (
          " expert report", " expert's report", " discovery", " sommation", " assignation",
          " on assigne", " assigner", " référé", " mise en demeure", " biegł", " perito",
          " gutachter",
-         " claim", " counterclaim", " sue ", " suing", " their lawyer", " injunction", " trial",
+         # Not "claim" alone: expense and insurance claims are no dispute.
+         " claim against", " claims against", " legal claim", " the claim", " their claim",
+         " our claim", " his claim", " her claim", " claim for damages", " counterclaim",
+         " sue ", " suing", " their lawyer", " injunction", " trial",
          " hearing", " subpoena", " damages",
          " vergleich", " klage", " prozess", " schiedsverfahren", " verhandlung",
          " règlement amiable", " procès", " litige", " contentieux", " arbitrage",
@@ -465,6 +474,11 @@ STAKES = (
     _cue("stake", "the writer's firm's counsel", None,
          " our lawyer", " our counsel", " our attorney", " our solicitor", " our gc",
          " our general counsel", " our legal team", " our outside counsel", " our in-house",
+         " our accountant", " our tax adviser", " our tax advisor", " our auditor ",
+         # The writer's own side of a dispute.
+         " our strategy", " our litigation", " our case ", " our defence", " our defense",
+         " our side", " notre stratégie", " unsere strategie", " nuestra estrategia",
+         " la nostra strategia", " onze strategie", " nossa estratégia", " nasza strategia",
          " notre avocat", " nos avocats", " unsere anwältin", " unser anwalt",
          " unsere anwälte", " unseren anwalt", " nuestro abogado", " nuestra abogada",
          " nuestros abogados", " il nostro avvocato", " la nostra avvocata",

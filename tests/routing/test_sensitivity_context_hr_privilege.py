@@ -158,8 +158,12 @@ def test_according_to_counsel_is_not_news_but_according_to_a_paper_is():
         "cancellation action. Keep this internal.",
         "the expert report says damages of 1.2M, not the 4M we pled, and we havent produced it "
         "yet. outline options",
+        "Our litigation strategy: delay the deposition until after the expert's report, and "
+        "don't concede the causation point. Summarise for the team.",
+        "quick q — our accountant thinks we under-reported VAT for 2022 and might owe "
+        "penalties. how do I explain this to my business partner?",
     ],
-    ids=["caption-v", "caption-c", "argument", "pled"],
+    ids=["caption-v", "caption-c", "argument", "pled", "our-strategy", "accountant"],
 )
 def test_litigation_positions_are_sensitive(text):
     assert scan(text).sensitive, explain(text)
@@ -172,6 +176,10 @@ def test_litigation_positions_are_sensitive(text):
         "Can you summarise the plot of Kramer vs. Kramer in three lines?",
         "What's a reasonable bottom line price for a used Golf 2017 with 90k km?",
         "Explain discovery in US civil litigation to a first-year student.",
+        "Our strategy for the Q3 marketing push: more video, fewer webinars. Make it a slide.",
+        "Our accountant is on holiday until Monday; who can approve the expense claims?",
+        "Why do football referees give so few penalties in the last minutes? Explain.",
+        "Don't admit defeat: write a motivational quote for our sales team.",
     ],
 )
 def test_litigation_near_misses_stay_ordinary(text):
