@@ -56,16 +56,41 @@ _AMOUNT = re.compile(
     r"tys\b|eur\b|usd\b|gbp\b|chf\b|pln\b|jpy\b|cny\b|万|億|亿))"
 )
 _HONORIFIC_NAME = re.compile(
-    r"\b(?:Mr|Mrs|Ms|Dr|[Hh]err|[Ff]rau|M|Mme|Mlle|[Ss]r|[Ss]ra|[Dd]hr|[Mm]evr|[Pp]an|[Pp]ani|"
+    r"\b(?:Mr|Mrs|Ms|Dr|[Hh]err|[Hh]errn|Hr|[Ff]rau|M|Mme|Mlle|[Ss]r|[Ss]ra|[Dd]hr|[Mm]evr|[Pp]an|[Pp]ani|"
     r"[Ss]ig|[Ss]ig\.ra|[Ss]ignor|[Ss]ignora|[Dd]on|[Dd]oña|[Ss]enhor|[Ss]enhora)\.?\s"
     r"[A-ZÀ-Ý][\w'\-]+"
 )
 _MID_SENTENCE_NAME = re.compile(
-    r"(?<=[a-zà-ÿ,] )[A-ZÀ-Ý][a-zà-ÿ'\-]+ (?:(?:van|von|de|da|del|di|le|la)\s)?[A-ZÀ-Ý][a-zà-ÿ'\-]+"
+    r"(?<=[a-zà-ÿ,:] )[A-ZÀ-Ý][a-zà-ÿ'\-]+ (?:(?:van|von|de|da|del|di|le|la)\s)?"
+    r"[A-ZÀ-Ý][a-zà-ÿ'\-]+"
 )
 # The honorifics as whole words for the automaton: most texts have none and skip the pattern.
-_HONORIFIC_WORD = GATES.words("mr", "mrs", "ms", "dr", "herr", "frau", "m", "mme", "mlle", "sr",
-                              "sra", "dhr", "mevr", "pan", "pani", "sig")
+_HONORIFIC_WORD = GATES.words("mr", "mrs", "ms", "dr", "herr", "herrn", "hr", "frau", "m", "mme",
+                              "mlle", "sr", "sra", "dhr", "mevr", "pan", "pani", "sig")
+# A list of people, one a line or entry: a pay table ("Teresa Gomez | Office Manager | $62,400"),
+# a roster, figures by surname ("Kowalska – 14 500; Zieliński – 11 200"). Two entries or more.
+_ROSTER = re.compile(
+    r"(?m)(?:^|[;:])[ \t|*•\-]*(?:[A-ZÀ-ÝĀ-Ž][^\W\d_]+[ \t][A-ZÀ-ÝĀ-Ž][^\W\d_]+[ \t]*[|\t,;:]"
+    r"|[A-ZÀ-ÝĀ-Ž][^\W\d_]+[ \t]+[–—\-:][ \t]*\d)"
+)
+# A case named by its parties: "Walsh v. Greenleaf", "Garnier c/ Banque Arvel", "Nowak przeciwko
+# Polmetal". A dispute between particular parties.
+_CAPTION = re.compile(
+    r"[A-ZÀ-ÝĀ-Ž][^\W\d_]+\s(?:v\.?|vs\.?|c/|c\.|contre|gegen|contra|contro|tegen|przeciwko)"
+    r"\s(?:[A-ZÀ-ÝĀ-Ž][^\W\d_]+\s)?[A-ZÀ-ÝĀ-Ž][^\W\d_]+"
+)
+_CAPTION_WORD = GATES.words("v", "vs", "c", "contre", "gegen", "contra", "contro", "tegen",
+                            "przeciwko")
+_DISPUTE = next(cue for cue in CUES if cue.label == "a dispute")
+_VIEW = next(cue for cue in CUES if cue.label == "a view or recommendation")
+_LEGAL_RISK = next(cue for cue in CUES if cue.label == "a legal risk assessed")
+# Letting somebody go: "we're letting Kevin go Friday", "let them go", a dismissal by idiom.
+_LET_GO = re.compile(r"[Ll]et(?:ting|s)?\s+(?:[A-ZÀ-Ý][a-zà-ÿ]+|him|her|them)\s+go\b")
+_LET = GATES.words("let", "lets", "letting")
+_DISMISSAL = next(cue for cue in CUES if cue.label == "a dismissal or discipline")
+# Chinese and Japanese pronouns stand inside words (no spaces): "她本人还不知道". Not 他
+# alone, which is also "other" (其他).
+_CJK_THIRD_PERSON = GATES.any_of("她", "彼女", "他的", "他本人", "彼は", "彼の")
 # Somebody in particular, by pronoun: "he asked why his bonus was cut", "sie ist krank".
 _THIRD_PERSON = GATES.words(
     # Not the words that mean something else as often: "on" (Polish he), "il" (Italian the),
@@ -119,10 +144,11 @@ _HEADER = re.compile(
 _WORDS = r"(?:[\w'’]+\s+)"
 _NOT_TOLD = tuple((GATES.any_of(*anchors), re.compile(pattern)) for anchors, pattern in (
     (("don", "didn", "haven", "hasn", "won", "shouldn", "mustn", "n’t", " not ", " never "),
-     r"(?:don['’]t|do not|didn['’]t|did not|haven['’]t|have not|hasn['’]t|has not|not yet|"
-     r"won['’]t|will not|shouldn['’]t|mustn['’]t|never)\s+" + _WORDS + r"{0,3}?"
+     # The apostrophe is optional: chat is typed "dont", "havent".
+     r"(?:don['’]?t|do not|didn['’]?t|did not|haven['’]?t|have not|hasn['’]?t|has not|not yet|"
+     r"won['’]t|will not|shouldn['’]?t|mustn['’]?t|never)\s+" + _WORDS + r"{0,3}?"
      r"(?:tell|told|inform|informed|mention|share|shared|put|post|forward|say|said|know|knows|"
-     r"aware|disclose|announce|circulate|spread)\b"
+     r"aware|disclose|announce|circulate|spread|produce|produced|concede|admit)\b"
      r"|(?:should|must|can)\s*(?:not|n['’]t)\s+go\s+to\b|not\s+" + _WORDS + r"{0,5}?yet\b"),
     ((" only ", " asked that ", "nobody", "no one", "noone", " keep ", " before "),
      r"only\s+(?:i|me|you|we|us|the\s+\w+)\s+(?:\w+\s+)?(?:know|knows)\b(?!\s+how)"
@@ -196,7 +222,7 @@ _WEAK_INVENTION = frozenset({"template", "example"})
 # situations (a privilege stamp quoted in a course, results the news reported) are nobody's;
 # an identifier in it still is somebody's, so personal findings stay.
 _DISCUSSION = tuple((dampener, bit) for dampener, bit in _DAMPENER_BITS
-                    if dampener.name in ("policy", "public", "general"))
+                    if dampener.name in ("policy", "training", "public", "hearsay", "general"))
 
 
 def invented(text: str, gates: int, situation: ContextAssessment | None = None) -> str | None:
@@ -290,14 +316,23 @@ def assess(text: str, folded: str, gates: int, threshold: float = DEFAULT_THRESH
     the score over the threshold, the pattern dampeners where the score is over it.
     """
     present = gates & _ANY_CUE
-    if not present:
+    # Two situations told by a pattern rather than a stem: letting somebody go, a case caption.
+    by_pattern = []
+    if gates & _LET and _LET_GO.search(text):
+        by_pattern.append(_DISMISSAL)
+    if gates & _CAPTION_WORD and _CAPTION.search(text):
+        by_pattern.append(_DISPUTE)
+    if not present and not by_pattern:
         return None
-    fired = []
+    fired = by_pattern
     while present:  # only the bits that are set: usually one to five of the forty cues
         bit = present & -present
-        fired.append(_CUE_OF_BIT[bit])
+        if _CUE_OF_BIT[bit] not in by_pattern:
+            fired.append(_CUE_OF_BIT[bit])
         present ^= bit
     fired.sort(key=_ORDER.__getitem__)
+    if _VIEW in fired and not _legal_view(fired):
+        fired.remove(_VIEW)  # "my colleague recommended a dentist": nobody's legal advice
     if any(cue.family == "marker" for cue in fired):
         # "confidential" inside a stamp ("strictly confidential") is the stamp, not a second cue.
         fired = [cue for cue in fired if cue.label != "confidential"]
@@ -307,6 +342,7 @@ def assess(text: str, folded: str, gates: int, threshold: float = DEFAULT_THRESH
     cues = [(cue.family, cue.label) for cue in fired]
     raw = sum(_family_weight(family, shares) for family, shares in by_family.items())
     particular: list[str] = []
+    private_matter = False
     could_add_secrecy = 0.0 if "secrecy" in by_family else WEIGHTS["secrecy"]
     if raw + _MOST_FROM_PARTICULARS + could_add_secrecy >= threshold:
         particular = _particulars(text, folded, gates, has_digits, "role" in by_family)
@@ -314,9 +350,12 @@ def assess(text: str, folded: str, gates: int, threshold: float = DEFAULT_THRESH
             by_family["particular"] = [1.0] * len(particular)
             cues += [("particular", label) for label in particular]
             raw += _family_weight("particular", by_family["particular"])
+            # Only a plainly private matter: an investigation may be of a missing pallet.
             if _PERSONS & set(particular) and any(
-                    cue.family == "matter" and cue.category in PERSONAL_MATTERS for cue in fired):
+                    cue.family == "matter" and cue.category in PERSONAL_MATTERS
+                    and cue.weight == 1.0 for cue in fired):
                 raw += PERSONAL_BONUS
+                private_matter = True
                 cues.append(("particular", "a particular person's private matter"))
     if "secrecy" not in by_family and raw + WEIGHTS["secrecy"] >= threshold \
             and _not_told(folded, gates):
@@ -326,6 +365,7 @@ def assess(text: str, folded: str, gates: int, threshold: float = DEFAULT_THRESH
     # A general question is about no particular person or matter: no stake, nobody named as
     # a person, no amount, no forwarded message, nothing said in confidence.
     stakes = {cue.label for cue in fired if cue.family == "stake"}
+    counsel = any(cue.family == "role" and cue.category == "privilege" for cue in fired)
     # A weak secrecy cue ("confidential", "discreet") is also what a general question is about.
     told = any(share == 1.0 for share in by_family.get("secrecy", ()))
     particular_case = told or bool(stakes - {_OWN_SITUATION}) or bool(
@@ -336,10 +376,14 @@ def assess(text: str, folded: str, gates: int, threshold: float = DEFAULT_THRESH
     for dampener, bit in _DAMPENER_BITS:
         if not gates & bit:
             continue
-        if dampener.name == "public" and "secrecy" in by_family:
+        if dampener.name in ("public", "hearsay") and "secrecy" in by_family:
             continue  # "hasn't been announced" is the opposite of news
+        if dampener.name == "hearsay" and (particular_case or counsel):
+            continue  # "according to our lawyer", "secondo lui (l'avvocato)": advice passed on
         if dampener.name in ("general", "example") and particular_case:
             continue  # a question about our client, or about a named person, is particular
+        if dampener.name == "training" and private_matter:
+            continue  # "Lauren hasn't completed the training": her file, not a course
         if dampener.name == "template" and particular_case and not _BLANK.search(text):
             continue  # "use this template to reply to our client, who told us ...": a case
         factor *= dampener.factor
@@ -373,17 +417,34 @@ def _particulars(text: str, folded: str, gates: int, has_digits: bool, has_role:
             or (gates & _DEPARTMENT_WORD and _NAME_FROM_DEPARTMENT.search(text)) \
             or (gates & _GREETING_WORD and _GREETING_NAME.search(text)) \
             or _VOCATIVE.search("\n" + text) \
-            or (not text.isascii() and _CJK_NAME.search(text)):
+            or (not text.isascii() and _CJK_NAME.search(text)) \
+            or (("\n" in text or ";" in text) and _listed_people(text)):
         found.append("a named person")
-    elif _MID_SENTENCE_NAME.search(text) or _POSSESSIVE_NAME.search(text):
+    elif _MID_SENTENCE_NAME.search(text) or _POSSESSIVE_NAME.search(text) \
+            or (gates & _CAPTION_WORD and _CAPTION.search(text)):
         found.append("a named party")  # a person, a company or a case: anyone particular
-    elif gates & _THIRD_PERSON:
+    elif gates & (_THIRD_PERSON | _CJK_THIRD_PERSON):
         found.append("a particular person (he, she)")
     if has_digits and _AMOUNT.search(folded):
         found.append("an amount")
     if _HEADER.search(folded):
         found.append("a forwarded message")
     return found
+
+
+def _legal_view(fired: list) -> bool:
+    """Whether a view or recommendation is legal advice: beside a legal risk, or beside counsel
+    and another matter ("our lawyer thinks the dismissal won't hold", not "our lawyer thinks we
+    should change coffee supplier")."""
+    if _LEGAL_RISK in fired:
+        return True
+    counsel = any(cue.family == "role" and cue.category == "privilege" for cue in fired)
+    return counsel and any(cue.family == "matter" and cue is not _VIEW for cue in fired)
+
+
+def _listed_people(text: str) -> bool:
+    entries = _ROSTER.finditer(text)
+    return next(entries, None) is not None and next(entries, None) is not None
 
 
 def _category(fired: list, by_family: dict[str, list[float]]) -> str:

@@ -203,11 +203,11 @@ _FOREIGN_PASSWORD_WORDS = GATES.words(
 _TRAILING = "'\"“”‘’«».,;:!?)"
 # A password stated with no possessive or verb: "user is 'papa', password is pi3a745XBmEV9",
 # "mot de passe provisoire jG4nVcjpFIJ3", "pw: Xk9#mv2Lq". Without the grammar the other
-# patterns need, only a value that looks machine-made counts (_is_strong_password).
+# patterns need, only a value that looks machine-made counts (is_strong_password).
 # The word, then within _STATED_REACH characters on its line a separator (space, ":", "=", a
 # bracket or CJK text: "密码是Xk9mv2Lq7") and a run of eight or more characters up to a space,
 # comma or semicolon that holds a digit or a symbol (runs without one are skipped in the
-# engine). The rest of _is_strong_password is checked in code. Searched in the folded text.
+# engine). The rest of is_strong_password is checked in code. Searched in the folded text.
 _STATED_REACH = 40
 _STATED_TAIL = (
     # A line without a digit or symbol soon after the word is given up at once.
@@ -417,7 +417,7 @@ def _stated_after(pattern: re.Pattern[str], text: str, folded: str, found: list[
         value = value.rstrip(_STATED_TRAILING)
         value_start += lead
         value_end = value_start + len(value)
-        if not _is_strong_password(value):
+        if not is_strong_password(value):
             continue
         if reported is None:
             reported = [(span.start, span.end) for span in found if span.category == "secret"]
@@ -426,7 +426,7 @@ def _stated_after(pattern: re.Pattern[str], text: str, folded: str, found: list[
             found.append(Span(value_start, value_end, "secret", "stated_password"))
 
 
-def _is_strong_password(value: str) -> bool:
+def is_strong_password(value: str) -> bool:
     """Machine-made, or made to a password policy (letters, a digit and a symbol), and not a
     word, version, URL or placeholder: "pi3a745XBmEV9", "Xk9#mv2Lq", "Robin1948!", not
     "argon2id", "Summer2024", "SP800-63B" or "https://…"."""

@@ -209,7 +209,8 @@ def find(
     if has_long_number:
         _phones(text, folded, found, numbers_from, gates)
         _national_ids(text, folded, found, numbers_from, gates)
-    if ("|" in text or "\t" in text) and tables.has_header_word(gates):
+    if tables.has_header_word(gates) and "\n" in text and (
+            "|" in text or "\t" in text or "," in text or ";" in text):
         tables.find(text, folded, found)
 
 

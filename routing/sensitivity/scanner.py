@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from routing.sensitivity import (
+    access,
     context,
     credentials,
     custom,
@@ -48,7 +49,8 @@ _SITUATIONS = frozenset({"privilege", "mnpi", "health", "hr", "litigation", "cli
 # Personal details with no checksum: in a story, a fixture or an example they are nobody's.
 # Everything with a check digit or a fixed national format (national ids, passports, SSNs,
 # NHS numbers, machine-readable zones), and every card, account and key, always counts.
-_SOFT_PERSONAL = frozenset({"phone", "address", "date_of_birth", "email"})
+# PINs and access codes (access.py) are as short and unchecked: a story's alarm code is nobody's.
+_SOFT_PERSONAL = frozenset({"phone", "address", "date_of_birth", "email", "pin", "access_code"})
 # Keyword findings that a lesson or the news quotes as its subject (context.discussed). Not
 # a clinical word next to a person: that is somebody's health whatever the text is for.
 _DISCUSSED = frozenset({"mnpi", "privilege"})
@@ -105,6 +107,7 @@ def scan(text: str, *, custom_terms: Sequence[str] = (),
     if has_long_number and numbers_from is not None:
         financial.find(text, folded, spans, numbers_from, gates)
     credentials.find(text, folded, spans, gates)
+    access.find(text, folded, spans, gates)
     before_mnpi = len(spans)
     mnpi.find(folded, spans, gates)
     if len(spans) == before_mnpi:  # the broad rules, for what the phrases above did not name
@@ -122,7 +125,8 @@ def scan(text: str, *, custom_terms: Sequence[str] = (),
                 # News and general questions quote privilege as a subject; an event "not
                 # announced until the 14th" in either is still news before it is public, so
                 # only a lesson (a course, a textbook) drops the event findings too.
-                dropped = _DISCUSSED if dampener.name == "policy" else {"privilege"}
+                dropped = _DISCUSSED if dampener.name in ("policy", "training") \
+                    else {"privilege"}
                 spans = [span for span in spans if span.category not in dropped]
                 says = dampener.says
         if says is not None:
