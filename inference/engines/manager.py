@@ -47,6 +47,13 @@ class EngineManager:
                 n_threads_batch=self.settings.n_threads_batch or self.settings.n_threads))
         if model.format == "gguf":
             return LlamaCppEngine(model, self.settings)
+        if model.format == "mlx" and self.batch is not None:
+            # Imports no mlx itself either: the engine does that on load.
+            from inference.engines.mlx_batching import BatchedMlxEngine
+
+            return BatchedMlxEngine(model, replace(
+                self.batch, context_per_slot=self.batch.context_per_slot
+                or self.settings.context_length))
         if model.format == "mlx":
             # Imports no mlx itself: the engine does that on load, and says how to install it.
             from inference.engines.mlx_engine import MlxEngine
