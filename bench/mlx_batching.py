@@ -29,8 +29,8 @@ import threading
 import time
 from pathlib import Path
 
-# The repo root instead of bench/ itself: bench/packaging.py would otherwise shadow the
-# `packaging` library, which transformers (under mlx_lm) imports.
+# The repo root instead of bench/ itself: no bench script may shadow a library that
+# transformers (under mlx_lm) imports.
 sys.path[0] = str(Path(__file__).resolve().parent.parent)
 
 TOPICS = ["a lighthouse keeper", "a lost robot", "a desert caravan", "a mountain village",

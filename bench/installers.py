@@ -1,7 +1,7 @@
 """The installer's figures: its size, the installed size, and how fast the frozen app starts
 compared with running from source.
 
-    .venv/bin/python bench/packaging.py [--reps 5] [--frozen dist/stillroom/stillroom]
+    .venv/bin/python bench/installers.py [--reps 5] [--frozen dist/stillroom/stillroom]
 
 Needs `bash packaging/build-deb.sh` first (or --frozen pointing at an installed app, e.g.
 /opt/stillroom/stillroom). Measures, each over --reps fresh processes with a brand-new data
