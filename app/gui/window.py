@@ -44,7 +44,7 @@ AFTER_FIRST_PAINT = ("app.gui.sidebar", "app.gui.meters", "app.gui.documents_tab
                      "app.gui.dialogs", "app.gui.problems_banner", "app.gui.fit_badge",
                      "app.metering.energy_meter")
 REPAINT_MS = 33  # ~30 frames a second: smooth text without a repaint per token
-METERS_EVERY = 8  # repaints between meter refreshes (~4 a second): readable, and cheap
+METERS_EVERY = 15  # repaints between meter refreshes (~2 a second): readable, and cheap
 DEFAULT_REFERENCE_MODEL = "gpt-4o-mini"
 MODELS_TAB_AFTER_SHOW_MS = 300
 MODELS_TIP = "Models: installed, Hugging Face search, downloads (Ctrl+2)"
@@ -594,7 +594,7 @@ class MainWindow(QMainWindow):
                     widget.set_text(f"{message.content}\n\n> ⚠ {message.error}")
             if streaming_here and message.status == "streaming":
                 self.active["widget"] = widget
-                widget.set_text(self.active["text"])
+                widget.set_text(self.active["text"], final=False)
 
     def _sync_last_turn(self) -> None:
         """Give the widgets of the turn that just ended their stored ids, statuses and
@@ -769,7 +769,7 @@ class MainWindow(QMainWindow):
         the policy escalates to streams below it, its badge saying why."""
         if not self._is_active(request_id):
             return
-        self._repaint_stream()
+        self._repaint_stream(final=True)
         self.meters.show_turn(details.get("local") or {}, final=True)
         local = self.active.get("widget")
         confidence = details.get("confidence") or {}
@@ -791,14 +791,16 @@ class MainWindow(QMainWindow):
         if figures:
             self.active["figures"] = figures
 
-    def _repaint_stream(self) -> None:
+    def _repaint_stream(self, *, final: bool = False) -> None:
+        """One frame: the text that arrived since the last one, in one render. `final`:
+        the answer (or this part of it) is complete; its last paragraph becomes markdown."""
         active = self.active
         if active is None:
             return
-        if active["dirty"] and self.conversation_id == active["conversation_id"]:
+        if (active["dirty"] or final) and self.conversation_id == active["conversation_id"]:
             widget = active.get("widget")
             if widget is not None:
-                widget.set_text(active["text"])
+                widget.set_text(active["text"], final=final)
             active["dirty"] = False
         active["frames"] = active.get("frames", 0) + 1
         if active["figures"] is not None and active["frames"] % METERS_EVERY == 0:
@@ -806,7 +808,7 @@ class MainWindow(QMainWindow):
             active["figures"] = None
 
     def _finish(self) -> dict | None:
-        self._repaint_stream()
+        self._repaint_stream(final=True)
         finished, self.active = self.active, None
         self.repaint_timer.stop()
         self.send_button.setEnabled(True)
