@@ -99,6 +99,12 @@ class CodeBlock(QFrame):
         layout.addWidget(self.editor)
         self._text = ""
 
+    def set_language(self, language: str) -> None:
+        """The fence's language as it streams in ("p", "pyt", "python"): relabelled, not
+        rebuilt (a new block per character was most of a code answer's UI time)."""
+        self.language.setText(language or "code")
+        self.editor.setAccessibleName(f"{language or 'Code'} block")
+
     def set_text(self, text: str) -> None:
         if text == self._text:
             return
@@ -156,9 +162,7 @@ class MarkdownView(QWidget):
             if index < len(self._segments) and self._segments[index] == segment \
                     and self._settled[index] == settled:
                 continue
-            if index < len(self._widgets) and self._segments[index].kind == segment.kind \
-                    and (segment.kind == "prose"
-                         or self._segments[index].language == segment.language):
+            if index < len(self._widgets) and self._segments[index].kind == segment.kind:
                 self._update(self._widgets[index], segment, settled)
                 self._segments[index], self._settled[index] = segment, settled
             else:
@@ -194,6 +198,7 @@ class MarkdownView(QWidget):
     @staticmethod
     def _update(widget: QWidget, segment: Segment, settled: bool) -> None:
         if isinstance(widget, CodeBlock):
+            widget.set_language(segment.language)
             widget.set_text(segment.text)
         elif isinstance(widget, QLabel):
             widget.setTextFormat(Qt.TextFormat.MarkdownText if settled
