@@ -106,7 +106,15 @@ class OpeningView(QWidget):
         self.send_button.setToolTip("Send works once your conversations are open")
         row.addWidget(self.send_button, 0, Qt.AlignmentFlag.AlignTop)
         column.addLayout(row)
+        self.send_when_open = False
+        self.composer.sig_submit.connect(self._queue_send)
         self.composer.setFocus()
+
+    def _queue_send(self) -> None:
+        """Enter before the services are open: the message goes as soon as they are."""
+        if self.composer.toPlainText().strip():
+            self.send_when_open = True
+            self.send_button.setText("Sends when open")
 
 
 class MainWindow(QMainWindow):
@@ -160,6 +168,7 @@ class MainWindow(QMainWindow):
         worker.sig_unloaded.connect(self._on_unloaded)
 
         typed = self.opening.composer.toPlainText() if self.opening is not None else ""
+        send_now = self.opening is not None and self.opening.send_when_open
         self._build()
         self._build_menus()
         self.repaint_timer = QTimer(self, interval=REPAINT_MS)
@@ -175,6 +184,8 @@ class MainWindow(QMainWindow):
         self.opening = None  # _build's setCentralWidget deletes it
         if self.isVisible():
             self._build_models_tab_soon()
+        if send_now:
+            self.send()
 
     # -- layout ------------------------------------------------------------------------
     def _build(self) -> None:

@@ -10,12 +10,13 @@ import sys
 import time
 from pathlib import Path
 
-from PySide6.QtCore import QSettings
+from PySide6.QtCore import QSettings, Qt
 
 from app.gui.app import open_services
 from app.gui.window import MainWindow
 from app.services import Services
 from tests.conftest import REPO_ROOT
+from tests.gui.conftest import wait_idle
 
 # What costs seconds to import on two cores, and so must wait for the first paint.
 HEAVY = ("app.services", "app.store.conversations", "sqlalchemy", "llama_cpp", "keyring",
@@ -49,6 +50,29 @@ def test_text_typed_while_opening_is_kept_and_sends_once_open(qtbot, stillroom_h
         assert window.composer.toPlainText() == "What is WAL mode?"
         assert window.send_button.isEnabled()
         assert window.sidebar is not None and window.meters is not None
+    finally:
+        window.close()
+        services.close()
+
+
+def test_enter_pressed_while_opening_sends_once_open(qtbot, stillroom_home: Path) -> None:
+    state = QSettings(str(stillroom_home / "ui-state.ini"), QSettings.Format.IniFormat)
+    window = MainWindow(None, state)
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.keyClicks(window.opening.composer, "Hello")
+    qtbot.keyClick(window.opening.composer, Qt.Key.Key_Return)
+    assert window.opening.send_when_open
+
+    services = open_services()
+    assert isinstance(services, Services)
+    try:
+        window.attach(services)
+        assert window.generating  # sent, not left in the box
+        assert window.composer.toPlainText() == ""
+        assert window.chat_view.messages[0].text() == "Hello"
+        window.stop()
+        wait_idle(qtbot, window)
     finally:
         window.close()
         services.close()
