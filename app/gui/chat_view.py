@@ -106,8 +106,9 @@ class MessageWidget(QFrame):
     def text(self) -> str:
         return self.body.text()
 
-    def set_text(self, text: str) -> None:
-        self.body.set_text(text)
+    def set_text(self, text: str, *, final: bool = True) -> None:
+        """`final=False` while the answer streams (markdown_view.MarkdownView.set_text)."""
+        self.body.set_text(text, final=final)
 
     def set_route(self, route: dict) -> None:
         self.badge.setText(route_badge_text(route))

@@ -35,6 +35,9 @@ from routing.pricing.money import format_usd
 
 CHART_SECONDS = 300
 CHART_AFTER_SHOW_MS = 400
+# One decode sample a second: five minutes over the panel's width is about a pixel a
+# second, and each point drawn (antialiased, with a symbol) is UI time taken from decode.
+CHART_SAMPLE_S = 1.0
 TOUR = ("<b>What these figures mean.</b> <i>Decode</i> is how fast the answer is written; "
         "<i>prefill</i> how fast your prompt is read; <i>TTFT</i> the wait before the first "
         "word. Power and energy come from a hardware sensor when this machine has one, an "
@@ -173,8 +176,10 @@ class MetersPanel(QWidget):
         self._set("ttft", f"{ttft * 1000:.0f} ms" if ttft is not None else "—", clock)
         prompt, completion = figures.get("prompt_tokens", 0), figures.get("completion_tokens", 0)
         self._set("tokens", f"{prompt} / {completion}", "counted by the model's tokenizer")
-        if decode:
-            self.tps_history.append((time.monotonic(), float(decode)))
+        now = time.monotonic()
+        if decode and (final or not self.tps_history
+                       or now - self.tps_history[-1][0] >= CHART_SAMPLE_S):
+            self.tps_history.append((now, float(decode)))
         if final:
             self._show_costs(figures)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeyEvent, QKeySequence, QShowEvent
@@ -24,30 +25,31 @@ from PySide6.QtWidgets import (
 )
 
 from app.cli.render import human_bytes
-from app.config import save_settings
 from app.gui.background import run_in_background
 from app.gui.chat_view import ChatView, MessageWidget
-from app.gui.dialogs import SettingsDialog, SystemPromptDialog
-from app.gui.documents_tab import DocumentsTab
 from app.gui.elided import ElidingComboBox
-from app.gui.fit_badge import badge_text, installed_fit
 from app.gui.icons import icon
-from app.gui.meters import MetersPanel
-from app.gui.models_tab import ModelsTab
-from app.gui.problems_banner import ProblemsBanner
-from app.gui.server_tab import ServerTab
-from app.gui.sidebar import ConversationSidebar
 from app.gui.theme import SPACE_L, SPACE_M, SPACE_S
-from app.gui.worker import TurnRequest, WorkerThread
-from app.metering.energy_meter import power_config
-from app.services import Services
-from app.turn.chat_turn import ChatOptions
 
+if TYPE_CHECKING:
+    from app.gui.models_tab import ModelsTab
+    from app.services import Services
+    from app.turn.chat_turn import ChatOptions
+
+# The window paints before the services open (app.py): what follows the first paint, the
+# store, the tabs, the meters and the worker (seconds of imports on 2 cores), is imported
+# where it is used, and app.py loads it on a worker thread meanwhile (AFTER_FIRST_PAINT).
+AFTER_FIRST_PAINT = ("app.gui.sidebar", "app.gui.meters", "app.gui.documents_tab",
+                     "app.gui.server_tab", "app.gui.models_tab", "app.gui.worker",
+                     "app.gui.dialogs", "app.gui.problems_banner", "app.gui.fit_badge",
+                     "app.metering.energy_meter")
 REPAINT_MS = 33  # ~30 frames a second: smooth text without a repaint per token
-METERS_EVERY = 8  # repaints between meter refreshes (~4 a second): readable, and cheap
+METERS_EVERY = 15  # repaints between meter refreshes (~2 a second): readable, and cheap
 DEFAULT_REFERENCE_MODEL = "gpt-4o-mini"
 MODELS_TAB_AFTER_SHOW_MS = 300
 MODELS_TIP = "Models: installed, Hugging Face search, downloads (Ctrl+2)"
+OPENING_TEXT = ("<h2>Opening your conversations…</h2><p>You can start typing; the message "
+                "is sent once Stillroom is ready.</p>")
 EMPTY_STATE = ("<h2>Private chat, on this machine</h2><p>{model} is ready. Type a question "
                "below and press Enter; nothing you type leaves this computer.</p>"
                "<p>To try another model, open the Models tab (Ctrl+2).</p>"
@@ -75,14 +77,56 @@ class Composer(QPlainTextEdit):
         super().keyPressEvent(event)
 
 
+class OpeningView(QWidget):
+    """What the window shows in the moment before the conversations open: the layout of
+    the chat, a message box that already takes typing, Send saying why it waits."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setObjectName("chatColumn")
+        column = QVBoxLayout(self)
+        column.setContentsMargins(SPACE_L, SPACE_L, SPACE_L, SPACE_M)
+        column.setSpacing(SPACE_S)
+        self.message = QLabel(OPENING_TEXT)
+        self.message.setObjectName("emptyState")
+        self.message.setWordWrap(True)
+        self.message.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        column.addWidget(self.message, 1)
+        row = QHBoxLayout()
+        row.setSpacing(SPACE_S)
+        self.composer = Composer()
+        self.composer.setObjectName("composer")
+        self.composer.setAccessibleName("Message")
+        self.composer.setPlaceholderText("Ask anything — it stays on this machine")
+        self.composer.setMaximumHeight(110)
+        row.addWidget(self.composer, 1)
+        self.send_button = QPushButton("Opening…")
+        self.send_button.setEnabled(False)
+        self.send_button.setAccessibleName("Send")
+        self.send_button.setToolTip("Send works once your conversations are open")
+        row.addWidget(self.send_button, 0, Qt.AlignmentFlag.AlignTop)
+        column.addLayout(row)
+        self.send_when_open = False
+        self.composer.sig_submit.connect(self._queue_send)
+        self.composer.setFocus()
+
+    def _queue_send(self) -> None:
+        """Enter before the services are open: the message goes as soon as they are."""
+        if self.composer.toPlainText().strip():
+            self.send_when_open = True
+            self.send_button.setText("Sends when open")
+
+
 class MainWindow(QMainWindow):
     sig_run_turn = Signal(object)
     sig_load_model = Signal(str)
     sig_unload_model = Signal(str)
 
-    def __init__(self, services: Services, ui_state: QSettings) -> None:
+    def __init__(self, services: Services | None, ui_state: QSettings) -> None:
+        """With services None the window shows at once with its opening view (a message
+        box the user may already type in); `attach(services)` then fills it in."""
         super().__init__()
-        self.services = services
+        self.services: Services | None = None
         self.ui_state = ui_state
         self.setWindowTitle("Stillroom")
         self.conversation_id: str | None = None
@@ -90,7 +134,24 @@ class MainWindow(QMainWindow):
         self._request_ids = itertools.count(1)
         self.active: dict | None = None  # the turn being generated, if any
         self._deleted_banner: str | None = None
+        self._models_tab: ModelsTab | None = None
+        self.opening: OpeningView | None = None
+        geometry = ui_state.value("window/geometry")
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        else:
+            self.resize(1280, 800)
+        if services is None:
+            self.opening = OpeningView()
+            self.setCentralWidget(self.opening)
+        else:
+            self.attach(services)
 
+    def attach(self, services: Services) -> None:
+        """Build the window over the opened services; text typed meanwhile is kept."""
+        from app.gui.worker import WorkerThread
+
+        self.services = services
         self.workers = WorkerThread(services)
         worker = self.workers.worker
         self.sig_run_turn.connect(worker.run_turn)
@@ -106,23 +167,35 @@ class MainWindow(QMainWindow):
         worker.sig_turn_failed.connect(self._on_turn_failed)
         worker.sig_unloaded.connect(self._on_unloaded)
 
+        typed = self.opening.composer.toPlainText() if self.opening is not None else ""
+        send_now = self.opening is not None and self.opening.send_when_open
         self._build()
         self._build_menus()
         self.repaint_timer = QTimer(self, interval=REPAINT_MS)
         self.repaint_timer.timeout.connect(self._repaint_stream)
         self.sidebar.refresh()
         self.new_chat()
-        geometry = ui_state.value("window/geometry")
-        if geometry is not None:
-            self.restoreGeometry(geometry)
-        else:
-            self.resize(1280, 800)
-        state = ui_state.value("window/state")
+        if typed:
+            self.composer.setPlainText(typed)
+            self.composer.moveCursor(self.composer.textCursor().MoveOperation.End)
+        state = self.ui_state.value("window/state")
         if state is not None:
             self.restoreState(state)
+        self.opening = None  # _build's setCentralWidget deletes it
+        if self.isVisible():
+            self._build_models_tab_soon()
+        if send_now:
+            self.send()
 
     # -- layout ------------------------------------------------------------------------
     def _build(self) -> None:
+        from app.gui.documents_tab import DocumentsTab
+        from app.gui.meters import MetersPanel
+        from app.gui.problems_banner import ProblemsBanner
+        from app.gui.server_tab import ServerTab
+        from app.gui.sidebar import ConversationSidebar
+        from app.metering.energy_meter import power_config
+
         self.sidebar = ConversationSidebar(self.services.store)
         self.sidebar.sig_selected.connect(self.open_conversation)
         self.sidebar.sig_new_chat.connect(self.new_chat)
@@ -240,7 +313,6 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(splitter, icon("system"), "Chat")
         # The Models tab (three panels, the download queue) is built just after the first
         # paint, or at once when asked for: a placeholder holds its place until then.
-        self._models_tab: ModelsTab | None = None
         self._models_placeholder = QWidget()
         self.tabs.addTab(self._models_placeholder, icon("model"), "Models")
         self.tabs.setTabToolTip(0, "Chat (Ctrl+1)")
@@ -339,6 +411,8 @@ class MainWindow(QMainWindow):
     @property
     def models_tab(self) -> ModelsTab:
         if self._models_tab is None:
+            from app.gui.models_tab import ModelsTab
+
             tab = ModelsTab(self.services)
             tab.sig_chat_with.connect(self.chat_with_model)
             tab.sig_library_changed.connect(self._populate_models)
@@ -358,6 +432,10 @@ class MainWindow(QMainWindow):
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
+        if self.services is not None:
+            self._build_models_tab_soon()
+
+    def _build_models_tab_soon(self) -> None:
         if self._models_tab is None:  # after the first paint: the downloads resume then
             # With self as the context, Qt drops the timer if the window is destroyed first
             # (a window closed within the delay: its tab widget is gone by then).
@@ -384,6 +462,7 @@ class MainWindow(QMainWindow):
         # Headers are read off the UI thread; the picker labels each model when its answer
         # arrives (an answer after the window closed is dropped with the relay).
         models, context = self.services.library.list(), self.services.settings.context_length
+        from app.gui.fit_badge import installed_fit
 
         def estimate(report) -> None:  # noqa: ANN001
             from inference.hardware import detect_gpus
@@ -396,6 +475,8 @@ class MainWindow(QMainWindow):
                           on_progress=lambda fit: self._show_fit(*fit), name="fit-estimates")
 
     def _show_fit(self, model_id: str, verdict: str, why: str) -> None:
+        from app.gui.fit_badge import badge_text
+
         index = self.model_picker.findData(model_id)
         if index < 0:
             return
@@ -429,6 +510,8 @@ class MainWindow(QMainWindow):
         self.model_status.setText(f"Model: {model_id} · unloaded")
 
     def _context_changed(self) -> None:
+        from app.config import save_settings
+
         value = self.context.value()
         if value == (self.services.settings.context_length or 4096):
             return
@@ -522,7 +605,7 @@ class MainWindow(QMainWindow):
                     widget.set_text(f"{message.content}\n\n> ⚠ {message.error}")
             if streaming_here and message.status == "streaming":
                 self.active["widget"] = widget
-                widget.set_text(self.active["text"])
+                widget.set_text(self.active["text"], final=False)
 
     def _sync_last_turn(self) -> None:
         """Give the widgets of the turn that just ended their stored ids, statuses and
@@ -588,6 +671,8 @@ class MainWindow(QMainWindow):
         current = self.services.store.get(self.conversation_id).system_prompt \
             if self.conversation_id else (self.pending_system_prompt
                                           or self.services.settings.system_prompt)
+        from app.gui.dialogs import SystemPromptDialog
+
         dialog = SystemPromptDialog(current, self.ui_state, self)
         if dialog.exec():
             if self.conversation_id:
@@ -601,6 +686,8 @@ class MainWindow(QMainWindow):
         return self.active is not None
 
     def _options(self) -> ChatOptions:
+        from app.turn.chat_turn import ChatOptions
+
         system = None if self.conversation_id else (self.pending_system_prompt
                                                     or self.services.settings.system_prompt)
         # A new conversation's pin rides on its first message; the store keeps it after.
@@ -623,6 +710,8 @@ class MainWindow(QMainWindow):
         self._message_widget("user", text)
         answer = self._message_widget("assistant", "", status="streaming",
                                       model_id=self.model_picker.currentData())
+        from app.gui.worker import TurnRequest
+
         request = TurnRequest(next(self._request_ids), text, self.conversation_id,
                               self._options(), truncate_from)
         self.active = {"request_id": request.request_id, "widget": answer, "text": "",
@@ -691,7 +780,7 @@ class MainWindow(QMainWindow):
         the policy escalates to streams below it, its badge saying why."""
         if not self._is_active(request_id):
             return
-        self._repaint_stream()
+        self._repaint_stream(final=True)
         self.meters.show_turn(details.get("local") or {}, final=True)
         local = self.active.get("widget")
         confidence = details.get("confidence") or {}
@@ -713,14 +802,16 @@ class MainWindow(QMainWindow):
         if figures:
             self.active["figures"] = figures
 
-    def _repaint_stream(self) -> None:
+    def _repaint_stream(self, *, final: bool = False) -> None:
+        """One frame: the text that arrived since the last one, in one render. `final`:
+        the answer (or this part of it) is complete; its last paragraph becomes markdown."""
         active = self.active
         if active is None:
             return
-        if active["dirty"] and self.conversation_id == active["conversation_id"]:
+        if (active["dirty"] or final) and self.conversation_id == active["conversation_id"]:
             widget = active.get("widget")
             if widget is not None:
-                widget.set_text(active["text"])
+                widget.set_text(active["text"], final=final)
             active["dirty"] = False
         active["frames"] = active.get("frames", 0) + 1
         if active["figures"] is not None and active["frames"] % METERS_EVERY == 0:
@@ -728,7 +819,7 @@ class MainWindow(QMainWindow):
             active["figures"] = None
 
     def _finish(self) -> dict | None:
-        self._repaint_stream()
+        self._repaint_stream(final=True)
         finished, self.active = self.active, None
         self.repaint_timer.stop()
         self.send_button.setEnabled(True)
@@ -779,6 +870,9 @@ class MainWindow(QMainWindow):
 
     # -- settings and shutdown ---------------------------------------------------------
     def open_settings(self) -> None:
+        from app.config import save_settings
+        from app.gui.dialogs import SettingsDialog
+        from app.metering.energy_meter import power_config
         from routing.keys import KeyStore
 
         dialog = SettingsDialog(self.services.settings, self.services.library.list(),
@@ -815,8 +909,12 @@ class MainWindow(QMainWindow):
                                        "offline mode also blocks everything else")
 
     def closeEvent(self, event: QCloseEvent) -> None:
-        self._save_parameters()
         self.ui_state.setValue("window/geometry", self.saveGeometry())
+        if self.services is None:  # closed while opening: nothing else was started
+            self.ui_state.sync()
+            super().closeEvent(event)
+            return
+        self._save_parameters()
         self.ui_state.setValue("window/state", self.saveState())
         self.ui_state.sync()
         if self.active is not None:

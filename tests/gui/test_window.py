@@ -262,7 +262,7 @@ def test_providers_added_in_settings_become_routes(qtbot, window) -> None:
 
 def test_settings_say_whether_conversations_are_encrypted(qtbot, window, monkeypatch) -> None:
     """No keyring in this process: the settings dialog says the store is plaintext and why."""
-    import app.gui.window as window_module
+    import app.gui.dialogs as dialogs_module  # the window imports it when the menu is used
     from app.gui.dialogs import SettingsDialog
 
     shown: list[SettingsDialog] = []
@@ -272,7 +272,7 @@ def test_settings_say_whether_conversations_are_encrypted(qtbot, window, monkeyp
             shown.append(self)
             return 0
 
-    monkeypatch.setattr(window_module, "SettingsDialog", Recorded)
+    monkeypatch.setattr(dialogs_module, "SettingsDialog", Recorded)
     window.open_settings()
     (dialog,) = shown
     qtbot.addWidget(dialog)
