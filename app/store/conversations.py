@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import secrets
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -91,6 +92,12 @@ def _summary(row: Conversation, count: int = 0) -> ConversationSummary:
     return ConversationSummary(row.id, row.title, row.model_id, row.system_prompt,
                                row.created_at, row.updated_at, count,
                                sensitive=bool(row.sensitive), route_pin=row.route_pin)
+
+
+def _stored(row: Message) -> StoredMessage:
+    return StoredMessage(row.id, row.role, row.content, row.status, row.model_id,
+                         row.route_target, row.route_rule, row.route_reason, row.error,
+                         row.created_at)
 
 
 def _title_from(text: str) -> str:
@@ -204,9 +211,7 @@ class ConversationStore:
         with Session(self.engine) as session:
             rows = session.scalars(select(Message).where(Message.conversation_id ==
                                                          conversation_id).order_by(Message.id))
-            return [StoredMessage(r.id, r.role, r.content, r.status, r.model_id, r.route_target,
-                                  r.route_rule, r.route_reason, r.error, r.created_at)
-                    for r in rows]
+            return [_stored(row) for row in rows]
 
     def delete_messages_from(self, conversation_id: str, message_id: int) -> int:
         """Drop a message and everything after it (regenerate, edit-and-resend).
@@ -221,16 +226,48 @@ class ConversationStore:
 
     def add_user_message(self, conversation_id: str, content: str) -> int:
         with Session(self.engine) as session, session.begin():
-            conversation = session.get(Conversation, conversation_id)
-            if conversation is None:
-                raise ConversationNotFoundError(f"Conversation '{conversation_id}' is gone.")
-            if conversation.title is None:
-                conversation.title = _title_from(content)
-            conversation.updated_at = utcnow()
-            message = Message(conversation_id=conversation_id, role="user", content=content)
-            session.add(message)
+            return self._add_user_message(session, conversation_id, content).id
+
+    @staticmethod
+    def _add_user_message(session: Session, conversation_id: str, content: str) -> Message:
+        conversation = session.get(Conversation, conversation_id)
+        if conversation is None:
+            raise ConversationNotFoundError(f"Conversation '{conversation_id}' is gone.")
+        if conversation.title is None:
+            conversation.title = _title_from(content)
+        conversation.updated_at = utcnow()
+        message = Message(conversation_id=conversation_id, role="user", content=content)
+        session.add(message)
+        session.flush()
+        return message
+
+    def start_conversation(self, *, model_id: str | None, system_prompt: str | None,
+                           question: str, earlier: Sequence[tuple[str, str]] = ()
+                           ) -> tuple[ConversationSummary, list[StoredMessage]]:
+        """A new conversation holding `earlier` (role, content) messages and the question,
+        committed together: one commit stands between a first question and its answer.
+        Returns the conversation and its messages, the question last."""
+        row = Conversation(id=secrets.token_hex(6), title=_title_from(question),
+                           model_id=model_id, system_prompt=system_prompt)
+        with Session(self.engine, expire_on_commit=False) as session, session.begin():
+            session.add(row)
+            session.flush()  # the conversation's row before its messages' foreign keys
+            rows = [Message(conversation_id=row.id, role=role, content=content)
+                    for role, content in earlier]
+            rows.append(Message(conversation_id=row.id, role="user", content=question))
+            session.add_all(rows)
             session.flush()
-            return message.id
+            messages = [_stored(message) for message in rows]
+        return _summary(row, len(messages)), messages
+
+    def add_question(self, conversation_id: str, content: str) -> list[StoredMessage]:
+        """Save (commit) the user's question and return the conversation's messages, the
+        question last, read in the same transaction."""
+        with Session(self.engine) as session, session.begin():
+            self._add_user_message(session, conversation_id, content)
+            rows = session.scalars(select(Message).where(
+                Message.conversation_id == conversation_id).order_by(Message.id))
+            return [_stored(row) for row in rows]
 
     def add_earlier_message(self, conversation_id: str, role: str, content: str) -> int:
         """A message the asker sent as history (the office server's clients send the whole
@@ -265,16 +302,23 @@ class AnswerWriter:
         self.user = user  # the office server's user: recorded on the usage row
         self._parts: list[str] = []
         self._flushed_parts = 0
-        self._last_flush = time.monotonic()
+        # When the oldest text not yet on disk arrived: the flush is due FLUSH_INTERVAL_S
+        # later. Timed from the text, not from the row, so a long prompt evaluation never
+        # puts a database write between the first token and its reader.
+        self._unflushed_since: float | None = None
 
     @property
     def text(self) -> str:
         return "".join(self._parts)
 
     def append(self, text: str) -> None:
+        now = time.monotonic()
         if text:
             self._parts.append(text)
-        if time.monotonic() - self._last_flush >= FLUSH_INTERVAL_S:
+            if self._unflushed_since is None:
+                self._unflushed_since = now
+        if self._unflushed_since is not None and \
+                now - self._unflushed_since >= FLUSH_INTERVAL_S:
             self.flush()
 
     def reroute(self, *, model_id: str | None, route_target: str, route_rule: str,
@@ -286,13 +330,13 @@ class AnswerWriter:
                 route_reason=route_reason))
 
     def flush(self) -> None:
-        self._last_flush = time.monotonic()
         if self._flushed_parts == len(self._parts):
             return
         with self.engine.begin() as connection:
             connection.execute(update(Message).where(Message.id == self.message_id)
                                .values(content=self.text))
         self._flushed_parts = len(self._parts)
+        self._unflushed_since = None
 
     def finish(self, status: str, usage: UsageFigures | None = None,
                error: str | None = None) -> None:
@@ -308,6 +352,7 @@ class AnswerWriter:
                                   conversation_id=self.conversation_id,
                                   user=self.user, **_fields(usage)))
         self._flushed_parts = len(self._parts)
+        self._unflushed_since = None
 
 
 def _fields(usage: UsageFigures) -> dict[str, object]:

@@ -124,7 +124,8 @@ class ChatTurn:
     def __init__(self, *, conversation: ConversationSummary, model: ModelInfo,
                  decision: RouteDecision, request: GenerationRequest, writer: AnswerWriter,
                  chunks: Iterator[Chunk], energy: EnergyMeter, pricer: AnswerPricer,
-                 audit: TurnAudit, escalation_check: EscalationCheck | None = None) -> None:
+                 audit: TurnAudit, escalation_check: EscalationCheck | None = None,
+                 window: EnergyWindow | None = None) -> None:
         self.conversation = conversation
         self.model = model
         self.decision = decision
@@ -141,6 +142,8 @@ class ChatTurn:
         self._energy = energy
         self._pricer = pricer
         self._audit = audit
+        # Opened by whoever started the engine, so the window spans the whole prompt.
+        self._started_window = window
         # Set when the answer is recorded; TurnResult hands them to the surface.
         self._energy_report: EnergyReport | None = None
         self._energy_source: str | None = None
@@ -173,9 +176,9 @@ class ChatTurn:
         scoring = self.escalation_check is not None
         token_logprobs: list[TokenLogprob] = []
         with self._energy.busy():
-            # Read the sensors once here and once at the end; nothing runs between tokens
-            # but the first-token mark.
-            window = self._energy.open_window()
+            # Read the sensors once at the start and once at the end; nothing runs between
+            # tokens but the first-token mark.
+            window = self._started_window or self._energy.open_window()
             try:
                 for chunk in self._chunks:
                     if last is None:

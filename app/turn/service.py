@@ -24,14 +24,14 @@ from app.turn.chat_turn import (
 from app.turn.judge_step import judge_decision
 from app.turn.remote_turn import EscalatedTurn, RemoteTurn
 from inference.engines.types import ChatMessage, Chunk, Engine, GenerationRequest, ModelInfo
-from routing.decision import RouteDecision, RouteRequest, RouteState
+from routing.decision import RouteDecision, RouteRequest, RouteState, Spend
 
 if TYPE_CHECKING:
     from app.config import Settings
     from app.metering.answer_cost import AnswerPricer
     from app.metering.energy_meter import EnergyMeter
     from app.store.audit_log import AuditLog
-    from app.store.conversations import ConversationStore, ConversationSummary
+    from app.store.conversations import ConversationStore, ConversationSummary, StoredMessage
     from inference.engines.manager import EngineManager
     from inference.models.library import ModelLibrary
     from routing.keys import KeyStore
@@ -93,23 +93,24 @@ class ChatService:
             if options.system_prompt is not None:
                 store.update(conversation.id, system_prompt=options.system_prompt)
                 conversation = store.get(conversation.id)
+            stored = store.add_question(conversation.id, prompt)
         else:
             model = self.resolve_model(options.model)
-            conversation = store.create(
+            conversation, stored = store.start_conversation(
                 model_id=model.id,
                 system_prompt=options.system_prompt if options.system_prompt is not None
-                else settings.system_prompt)
-            for message in earlier:
-                store.add_earlier_message(conversation.id, message.role, message.content)
-        store.add_user_message(conversation.id, prompt)
+                else settings.system_prompt, question=prompt,
+                earlier=[(message.role, message.content) for message in earlier])
         router = self.parts.router
         max_tokens = options.max_tokens or settings.max_tokens
-        history = self.history(conversation)  # read once: the budget estimate and the request
+        # Read with the question's commit: the budget estimate and the request use it.
+        history = _history_of(conversation, stored)
         prompt_chars = sum(len(m.content) for m in history)
         state = RouteState(conversation_sensitive=conversation.sensitive,
                            offline=settings.offline,
                            local_queue_depth=self.parts.engines.queue_depth(model.id),
-                           spend=cloud_spend(store.engine, datetime.now(UTC)),
+                           spend=cloud_spend(store.engine, datetime.now(UTC))
+                           if _budget_can_block(router) else Spend(),
                            estimate_usd=lambda _provider, cloud_model: (
                                self.parts.pricer.cloud_ceiling_usd(
                                    cloud_model, prompt_chars=prompt_chars,
@@ -146,18 +147,29 @@ class ChatService:
             json_schema=options.json_schema,
         )
         start_local = self._local_starter(model, request, cancel, options.user or "local")
-        # A local answer loads its model before the answer row exists (as it always did);
-        # a cloud answer loads it only if it has to fail over.
-        engine = self._load_local(model) if decision.target == "local" else None
-        writer = store.start_answer(
-            conversation.id, model_id=model.id if decision.target == "local"
-            else decision.model or model.id, route_target=decision.target,
-            route_rule=decision.rule, route_reason=decision.reason, user=options.user)
         # The asker is the owner a batched engine is fair between (the server's users).
         owner = options.user or "local"
-        chunks = engine.stream(request, cancel, owner) if engine is not None else iter(())
+        window, chunks = None, None
+        if decision.target == "local":
+            # A local answer loads its model before the answer row exists (as it always
+            # did); a cloud answer loads it only if it has to fail over.
+            engine = self._load_local(model)
+            # Metering starts before the prompt is evaluated, and the prompt is evaluated
+            # on the model's owner thread while the answer row is written here.
+            window = self.parts.energy.open_window()
+            chunks = engine.stream(request, cancel, owner)
+        try:
+            writer = store.start_answer(
+                conversation.id, model_id=model.id if decision.target == "local"
+                else decision.model or model.id, route_target=decision.target,
+                route_rule=decision.rule, route_reason=decision.reason, user=options.user)
+        except BaseException:
+            if chunks is not None:
+                chunks.close()  # nobody will read this answer: free the model
+            raise
         parts = {"conversation": conversation, "model": model, "decision": decision,
-                 "request": request, "writer": writer, "chunks": chunks,
+                 "request": request, "writer": writer,
+                 "chunks": chunks if chunks is not None else iter(()),
                  "energy": self.parts.energy, "pricer": self.parts.pricer,
                  "audit": audit}
         if decision.target == "local":
@@ -165,7 +177,8 @@ class ChatService:
             if judged:
                 check = EscalationCheck(router, route_request, state, partial(
                     confidence_history, store.engine, model.id))
-            return ChatTurn(**parts, escalation_check=check)  # type: ignore[arg-type]
+            return ChatTurn(**parts, escalation_check=check,  # type: ignore[arg-type]
+                            window=window)
         return RemoteTurn(**parts, router=router, state=state,  # type: ignore[arg-type]
                           keys=self.parts.keys, start_local=start_local, cancel=cancel)
 
@@ -217,23 +230,41 @@ class ChatService:
         return lambda: self._load_local(model).stream(request, cancel, owner)
 
     def history(self, conversation: ConversationSummary) -> list[ChatMessage]:
-        messages = []
-        if conversation.system_prompt:
-            messages.append(ChatMessage("system", conversation.system_prompt))
-        for stored in self.parts.store.messages(conversation.id):
-            if stored.role == "user":
-                messages.append(ChatMessage("user", stored.content))
-            elif stored.role == "assistant" and stored.status in _HISTORY_STATUSES \
-                    and stored.content:
-                answer = ChatMessage("assistant", stored.content)
-                if messages and messages[-1].role == "assistant":
-                    # A second answer to one question (an escalation) supersedes the first:
-                    # later turns see it alone, and roles keep alternating, which some
-                    # chat templates require.
-                    messages[-1] = answer
-                else:
-                    messages.append(answer)
-        return messages
+        return _history_of(conversation, self.parts.store.messages(conversation.id))
+
+
+def _history_of(conversation: ConversationSummary,
+                stored: Sequence[StoredMessage]) -> list[ChatMessage]:
+    """The messages the model sees: the system prompt, the questions and the answers that
+    hold text."""
+    messages = []
+    if conversation.system_prompt:
+        messages.append(ChatMessage("system", conversation.system_prompt))
+    for message in stored:
+        if message.role == "user":
+            messages.append(ChatMessage("user", message.content))
+        elif message.role == "assistant" and message.status in _HISTORY_STATUSES \
+                and message.content:
+            answer = ChatMessage("assistant", message.content)
+            if messages and messages[-1].role == "assistant":
+                # A second answer to one question (an escalation) supersedes the first:
+                # later turns see it alone, and roles keep alternating, which some
+                # chat templates require.
+                messages[-1] = answer
+            else:
+                messages.append(answer)
+    return messages
+
+
+def _budget_can_block(router: Router) -> bool:
+    """Whether a budget cap could stop a cloud answer, so the router needs this month's
+    cloud spending (a ledger query a purely local setup should not pay for each turn)."""
+    budget = router.policy.budget
+    capped = any(cap is not None for cap in (budget.total.daily_usd,
+                                             budget.total.monthly_usd)) or any(
+        cap.daily_usd is not None or cap.monthly_usd is not None
+        for cap in budget.providers.values())
+    return capped and any(provider.tier == "cloud" for provider in router.providers)
 
 
 def _within_allowed(decision: RouteDecision,

@@ -205,12 +205,14 @@ class LlamaCppEngine(OwnedEngine):
 
     def _reusable_prefix(self, prompt: list[int]) -> int:
         """How many prompt tokens llama-cpp-python will take from the KV cache, not re-run."""
+        import numpy as np  # llama_cpp's own dependency, loaded with it
+
         llama = self._llama
-        cached = llama.input_ids[: llama.n_tokens]
-        limit = min(len(cached), len(prompt))
-        shared = 0
-        while shared < limit and cached[shared] == prompt[shared]:
-            shared += 1
+        limit = min(llama.n_tokens, len(prompt))
+        # One vectorised comparison: a long conversation's prompt has thousands of tokens,
+        # and this runs before the first one is evaluated.
+        differs = np.flatnonzero(llama.input_ids[:limit] != np.asarray(prompt[:limit]))
+        shared = int(differs[0]) if differs.size else limit
         # A fully cached prompt still replays its last token to get fresh logits.
         return shared - 1 if shared == len(prompt) and shared > 0 else shared
 

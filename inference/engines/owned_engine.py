@@ -10,6 +10,7 @@ import queue
 import threading
 import time
 from collections.abc import Iterator, Sequence
+from concurrent.futures import Future
 
 from inference.engines.owner_thread import OwnerThread
 from inference.engines.types import (
@@ -87,30 +88,54 @@ class OwnedEngine:
     def stream(
         self, request: GenerationRequest, cancel: threading.Event | None = None,
         owner: str = "local",  # one request at a time: every owner waits in turn
-    ) -> Iterator[Chunk]:
-        """Yield the answer chunk by chunk; stops between tokens once `cancel` is set.
+    ) -> ChunkStream:
+        """Start the answer now and return its chunks; stops between tokens once `cancel` is
+        set.
 
-        Closing the iterator early (a consumer that stops reading) stops the generation too.
+        The job reaches the owner thread before this returns, so the prompt is evaluated
+        while the caller finishes its own setup (the chat turn writes its answer row then).
+        Closing the stream, or dropping it unread, stops the generation at its next token.
         """
         self._require_loaded()
         assert self._owner is not None
         job = StreamJob(request, cancel)
-        done = self._owner.submit(lambda: self._generate_on_owner(job))
-        try:
-            while True:
-                item = job.chunks.get()
-                if item is END:
-                    break
-                yield item  # type: ignore[misc]
-            done.result()  # re-raises what went wrong on the owner thread
-        finally:
-            job.abandoned.set()
+        return ChunkStream(job, self._owner.submit(lambda: self._generate_on_owner(job)))
 
     def _generate_on_owner(self, job: StreamJob) -> None:
         try:
             self._generate(job)
         finally:
             job.chunks.put(END)
+
+
+class ChunkStream(Iterator[Chunk]):
+    """The chunks of one started answer, read from its job's queue.
+
+    Only the reader holds this object (the owner thread holds the job), so when the reader
+    drops it, closed or not, the job is marked abandoned and the owner moves on."""
+
+    def __init__(self, job: StreamJob, done: Future[None]) -> None:
+        self._job = job
+        self._done: Future[None] | None = done
+
+    def __next__(self) -> Chunk:
+        if self._done is None:
+            raise StopIteration
+        item = self._job.chunks.get()
+        if item is END:
+            done, self._done = self._done, None
+            self._job.abandoned.set()
+            done.result()  # re-raises what went wrong on the owner thread
+            raise StopIteration
+        return item  # type: ignore[return-value]
+
+    def close(self) -> None:
+        """Stop reading: the owner ends the answer at its next token."""
+        self._job.abandoned.set()
+        self._done = None
+
+    def __del__(self) -> None:
+        self._job.abandoned.set()
 
 
 def split_at_stop(text: str, stops: tuple[str, ...]) -> tuple[str, str, bool]:

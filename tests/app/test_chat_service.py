@@ -3,7 +3,7 @@ import threading
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import event, text
 
 from app.services import Services
 from app.turn.chat_turn import ChatOptions
@@ -91,3 +91,15 @@ def test_empty_message_is_refused_before_anything_is_saved(services: Services) -
     with pytest.raises(ValueError, match="empty"):
         services.chat().start("   ")
     assert services.store.list() == []
+
+
+def test_a_local_only_setup_reads_no_ledger_before_answering(services: Services) -> None:
+    # Cloud spending only matters to a budget cap on a cloud provider; with none, the
+    # ledger query would only delay the first token.
+    statements: list[str] = []
+    event.listen(services.store.engine, "before_cursor_execute",
+                 lambda _c, _cursor, statement, *_: statements.append(statement))
+    turn = services.chat().start("Say hello.", options=ChatOptions(temperature=0,
+                                                                   max_tokens=2))
+    assert not [s for s in statements if "FROM usage" in s]
+    list(turn)

@@ -3,12 +3,13 @@ from pathlib import Path
 import pytest
 from alembic.config import Config
 from alembic.script import ScriptDirectory
-from sqlalchemy import text
+from sqlalchemy import event, text
 
 from app.store.conversations import (
     FLUSH_INTERVAL_S,
     ConversationNotFoundError,
     ConversationStore,
+    StoredMessage,
     UsageFigures,
 )
 from app.store.db import HEAD_REVISION, MIGRATIONS_DIR, current_revision, open_engine
@@ -61,7 +62,6 @@ def test_answer_is_written_through_while_streaming(store: ConversationStore,
                                 route_rule="r", route_reason="why")
     clock = [0.0]
     monkeypatch.setattr("app.store.conversations.time.monotonic", lambda: clock[0])
-    writer._last_flush = 0.0
     writer.append("Hello")
     assert store.messages(conversation.id)[0].content == ""  # not yet due
     clock[0] = FLUSH_INTERVAL_S
@@ -71,6 +71,49 @@ def test_answer_is_written_through_while_streaming(store: ConversationStore,
     writer.finish("complete", _usage())
     (stored,) = store.messages(conversation.id)
     assert (stored.content, stored.status) == ("Hello, world", "complete")
+
+
+def test_write_through_is_timed_from_the_first_text_not_the_answer_row(
+        store: ConversationStore, monkeypatch: pytest.MonkeyPatch) -> None:
+    clock = [0.0]
+    monkeypatch.setattr("app.store.conversations.time.monotonic", lambda: clock[0])
+    conversation = store.create(model_id="m", system_prompt=None)
+    writer = store.start_answer(conversation.id, model_id="m", route_target="local",
+                                route_rule="r", route_reason="why")
+    clock[0] = 5.0  # a long prompt: the first token comes long after the row was written
+    writer.append("Once")
+    # Nothing of the answer was older than the flush interval: no write before the reader
+    # gets the first token.
+    assert store.messages(conversation.id)[0].content == ""
+    clock[0] += FLUSH_INTERVAL_S
+    writer.append(" upon")
+    assert store.messages(conversation.id)[0].content == "Once upon"
+
+
+def test_a_first_question_is_saved_with_its_conversation_in_one_commit(
+        store: ConversationStore) -> None:
+    commits = []
+    event.listen(store.engine, "commit", lambda _connection: commits.append(1))
+    conversation, messages = store.start_conversation(
+        model_id="m", system_prompt="Be brief.", question="And in German?",
+        earlier=[("user", "Say good morning in French."), ("assistant", "Bonjour.")])
+    assert len(commits) == 1
+    assert _fields(messages) == _fields(store.messages(conversation.id))
+    assert [(m.role, m.content, m.status) for m in messages] == [
+        ("user", "Say good morning in French.", "complete"),
+        ("assistant", "Bonjour.", "complete"), ("user", "And in German?", "complete")]
+    assert store.get(conversation.id).title == conversation.title == "And in German?"
+    commits.clear()
+    messages = store.add_question(conversation.id, "And in Polish?")
+    assert len(commits) == 1
+    assert messages == store.messages(conversation.id)
+    assert messages[-1].content == "And in Polish?"
+
+
+def _fields(messages: list[StoredMessage]) -> list[tuple]:
+    """All but created_at, which SQLite hands back without its time zone."""
+    return [(m.id, m.role, m.content, m.status, m.model_id, m.route_target, m.route_rule,
+             m.route_reason, m.error) for m in messages]
 
 
 def test_interrupted_answers_are_recovered_with_their_text(store: ConversationStore) -> None:

@@ -165,3 +165,23 @@ def test_a_context_that_is_not_a_multiple_of_256_is_the_limit(model: ModelInfo) 
         assert chunks[-1].finish_reason in ("length", "stop", "context")
     finally:
         engine.unload()
+
+
+def test_stream_starts_the_answer_before_it_is_read(engine: LlamaCppEngine) -> None:
+    # The prompt is evaluated while the caller finishes its own setup (the chat turn writes
+    # its answer row then), not once it asks for the first chunk.
+    cancel = threading.Event()
+    stream = engine.stream(GenerationRequest(messages=QUESTION, temperature=0, max_tokens=3),
+                           cancel)
+    engine.count_tokens(QUESTION)  # the owner serves calls in order: the answer came first
+    cancel.set()
+    assert list(stream)[-1].finish_reason == "length"
+
+
+def test_a_stream_dropped_unread_frees_the_model(engine: LlamaCppEngine) -> None:
+    n_prompt = engine.count_tokens(QUESTION)
+    stream = engine.stream(GenerationRequest(messages=QUESTION, temperature=0, max_tokens=400))
+    del stream  # started at once, then never read: the owner stops it at its next token
+    assert engine._owner is not None
+    evaluated = engine._owner.call(lambda: engine._llama.n_tokens)  # after the dropped answer
+    assert evaluated <= n_prompt + 2
