@@ -22,7 +22,7 @@ from app.store.db import open_engine
 from app.turn.service import ChatService
 from inference.engines.batching import BatchSettings
 from inference.engines.llama_engine import LlamaSettings
-from inference.engines.manager import EngineManager
+from inference.engines.manager import BatchShare, EngineManager
 from inference.hub.downloads import DownloadQueue, library_registrar
 from inference.models.created_files import CreatedFiles
 from inference.models.library import ModelLibrary
@@ -33,6 +33,9 @@ from routing.router import KEYS_INDEX_FILE, POLICY_FILE, PROVIDERS_FILE, Router
 # On a database several boxes share, an answer still 'streaming' may be another box's in
 # progress; one begun this long ago is not (no answer runs for an hour).
 SHARED_ANSWER_LIMIT = timedelta(hours=1)
+# Slots of the desktop's batched engine while a job shares it: three documents at once and
+# one slot always open for the desktop's own chat.
+DESKTOP_SLOTS = 4
 
 
 def _abandoned_before(store: ConversationStore) -> datetime | None:
@@ -127,6 +130,13 @@ class Services:
 
     def chat(self) -> ChatService:
         return ChatService(self)
+
+    def share_engines(self, slots: int = DESKTOP_SLOTS, max_waiting: int = 32) -> BatchShare:
+        """One scheduler for everyone while the share is held (the window's server, a job in
+        the window): GGUF models answer batched, each owner (the desktop chat, a job, an
+        office user) fairly, one slot kept for anyone but the heaviest. Alone, the desktop
+        answers one stream at a time again once the engine is idle."""
+        return self.engines.share(BatchSettings.shared(slots, max_waiting))
 
     @property
     def downloads(self) -> DownloadQueue:

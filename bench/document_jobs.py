@@ -1,12 +1,16 @@
 """Batch jobs over documents, measured: documents per minute and what prefix KV reuse buys.
 
     .venv/bin/python bench/document_jobs.py [--docs 200] [--max-tokens 32] [--ttft-docs 12]
+                                            [--parallel 4] [--rounds 1]
 
 1. Documents per minute: a mixed corpus (TXT / Markdown / HTML, English, German, Polish,
    Japanese, 1-40 lines each) written to a temporary folder, run as a real job (JobRunner
    with the `summary` template, greedy, the embedded model, a fresh data directory: the
    sensitivity gate, the store, the meters and the audit log included), wall clock over
-   the whole job.
+   the whole job. Once one document at a time (the single-stream engine, `docs run`'s
+   default) and once `--parallel N` at once (the batched engine with N slots, as
+   `docs run --parallel N`), in the same run; with `--rounds R` the two alternate which
+   goes first and the medians are compared (paired: same machine, same moment).
 2. Prefix reuse: per-document TTFT with the template's fixed prefix already in the KV cache
    (documents one after another, as a job runs them) against a cold prefix (the request
    before it had another system message, so only the chat template's first tokens are
@@ -59,18 +63,19 @@ def make_mixed_corpus(folder: Path, count: int) -> Path:
     return folder
 
 
-def documents_per_minute(count: int, max_tokens: int, template_name: str = "summary"
-                         ) -> dict[str, float]:
+def documents_per_minute(count: int, max_tokens: int, template_name: str = "summary",
+                         parallel: int = 1) -> dict[str, float]:
     from app.documents.jobs.runner import JobRunner
     from app.documents.templates import load_templates
     from app.services import Services
     from app.store.jobs import JobLedger
+    from inference.engines.batching import BatchSettings
 
     with tempfile.TemporaryDirectory() as scratch:
         root = Path(scratch)
         os.environ["STILLROOM_HOME"] = str(root / "home")
         folder = make_mixed_corpus(root / "corpus", count)
-        services = Services.open()
+        services = Services.open(batch=BatchSettings(slots=parallel) if parallel > 1 else None)
         try:
             template = load_templates(services.data_dir).get(template_name)
             chat = services.chat()
@@ -81,7 +86,7 @@ def documents_per_minute(count: int, max_tokens: int, template_name: str = "summ
                                 route="local", options={"max_tokens": max_tokens, "seed": 0,
                                                         "temperature": 0.0})
             started = time.perf_counter()
-            status = JobRunner(chat, ledger, template, job).run()
+            status = JobRunner(chat, ledger, template, job).run(parallel=parallel)
             elapsed = time.perf_counter() - started
             finished = ledger.get(job.id)
             items = ledger.items(job.id)
@@ -155,6 +160,10 @@ def main() -> None:
     parser.add_argument("--docs", type=int, default=200)
     parser.add_argument("--max-tokens", type=int, default=32)
     parser.add_argument("--ttft-docs", type=int, default=12)
+    parser.add_argument("--parallel", type=int, default=4,
+                        help="documents at once in the batched run (default: 4)")
+    parser.add_argument("--rounds", type=int, default=1,
+                        help="pairs of runs (1 and N at once), alternating which goes first")
     parser.add_argument("--only", choices=("ttft", "rate"), help="run one part")
     args = parser.parse_args()
     if args.only != "rate":
@@ -166,10 +175,21 @@ def main() -> None:
               f"tokens reused)", flush=True)
     if args.only == "ttft":
         return
-    rate = documents_per_minute(args.docs, args.max_tokens)
-    print(f"job over {rate['documents']:.0f} mixed documents (summary, max {args.max_tokens} "
-          f"tokens): {rate['seconds']:.1f} s, {rate['per_minute']:.1f} documents/minute, "
-          f"{rate['tokens_per_s']:.1f} generated tok/s, {rate['failed']:.0f} failed")
+    runs: dict[int, list[dict[str, float]]] = {1: [], args.parallel: []}
+    for round_index in range(args.rounds):
+        order = [1, args.parallel] if round_index % 2 == 0 else [args.parallel, 1]
+        for parallel in order:
+            rate = documents_per_minute(args.docs, args.max_tokens, parallel=parallel)
+            runs[parallel].append(rate)
+            print(f"job over {rate['documents']:.0f} mixed documents (summary, max "
+                  f"{args.max_tokens} tokens, {parallel} at once): {rate['seconds']:.1f} s, "
+                  f"{rate['per_minute']:.1f} documents/minute, {rate['tokens_per_s']:.1f} "
+                  f"generated tok/s, {rate['failed']:.0f} failed", flush=True)
+    single = statistics.median(r["per_minute"] for r in runs[1])
+    batched = statistics.median(r["per_minute"] for r in runs[args.parallel])
+    print(f"documents/minute, median of {args.rounds}: 1 at once {single:.1f}, "
+          f"{args.parallel} at once {batched:.1f} = {batched / single:.2f}x "
+          f"(load average {os.getloadavg()[0]:.2f})")
 
 
 if __name__ == "__main__":

@@ -21,6 +21,10 @@ if TYPE_CHECKING:
     from app.store.jobs import JobInfo, JobLedger
 
 
+PARALLEL_HELP = ("documents answered at once on one copy of a GGUF model (continuous "
+                 "batching: each of N slots holds its own context; default: 1, one at a time)")
+
+
 def add_docs_commands(commands: argparse._SubParsersAction) -> None:
     docs = commands.add_parser(
         "docs", help="run a template over a folder of documents; jobs, exports, templates",
@@ -44,6 +48,8 @@ def add_docs_commands(commands: argparse._SubParsersAction) -> None:
     run.add_argument("--seed", type=int, default=0, metavar="N", help="sampling seed (0)")
     run.add_argument("--temperature", type=float, default=0.0, metavar="T",
                      help="sampling temperature (0: the same answer every run)")
+    run.add_argument("--parallel", type=positive_int, default=1, metavar="N",
+                     help=PARALLEL_HELP)
     listing = actions.add_parser("jobs", help="every job, newest first")
     listing.add_argument("--json", action="store_true")
     status = actions.add_parser("status", help="one job and each of its documents")
@@ -58,6 +64,8 @@ def add_docs_commands(commands: argparse._SubParsersAction) -> None:
         if name == "resume":
             action.add_argument("--out", type=Path, metavar="DIR",
                                 help="also write the results there when the job ends")
+            action.add_argument("--parallel", type=positive_int, default=1, metavar="N",
+                                help=PARALLEL_HELP)
     export = actions.add_parser("export", help="write a job's results to a file")
     export.add_argument("job", metavar="JOB", help="job id or a unique prefix")
     export.add_argument("--format", required=True, choices=("csv", "jsonl", "docx", "xlsx"))
@@ -69,8 +77,12 @@ def add_docs_commands(commands: argparse._SubParsersAction) -> None:
 
 def run_docs(args: argparse.Namespace) -> int:
     from app.services import Services
+    from inference.engines.batching import BatchSettings
 
-    services = Services.open()
+    parallel = getattr(args, "parallel", 1)
+    # Several documents at once: GGUF models load batched, one slot per document (the job is
+    # the only owner here, so it may use them all).
+    services = Services.open(batch=BatchSettings(slots=parallel) if parallel > 1 else None)
     try:
         print_start_report(services)
         handler = {"run": _run, "jobs": _jobs, "status": _status, "pause": _control,

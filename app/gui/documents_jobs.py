@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -288,10 +289,17 @@ class JobsPanel(QWidget):
                            job)
         self.runners[job.id] = runner
         self.threads[job.id] = run_in_background(
-            self, runner.run, lambda status: self._run_ended(job.id, status),
+            self, lambda report: self._run_shared(runner, report),
+            lambda status: self._run_ended(job.id, status),
             lambda message: self._run_failed(job.id, message), on_progress=self._on_progress,
             name=f"job-{job.id}")
         self.refresh()
+
+    def _run_shared(self, runner: JobRunner, report: Callable[[Progress], None]) -> str:
+        # The job shares one scheduler with the chat (and the server, if it runs): its
+        # documents go several at once and a chat turn is answered beside them.
+        with self.services.share_engines():
+            return runner.run(report)
 
     def _on_progress(self, progress: Progress) -> None:
         speed = f"{progress.tokens_per_s:.1f} tok/s" if progress.tokens_per_s else "– tok/s"

@@ -1,21 +1,22 @@
 """The Server tab: start and stop the office server, its address, fingerprint and log, its
 users and its live figures.
 
-The server is `stillroom serve` in a child process, not a thread of the window: if it dies
-(or is killed) the desktop keeps running, its port and model are freed with it, and it is
-exactly the server the CLI runs (the same checks, warnings and one-line refusals, which
-reach the log below). It opens the same data directory, so the users added here are the
-ones it authenticates, and its answers land in the same ledger.
+The server runs in the window's own process, on the window's Services, in a worker thread
+(uvicorn's loop; never the UI thread): the desktop chat, the Documents tab and the office's
+clients share one loaded model and one scheduler (a batched engine while the server runs:
+`EngineManager.share`), and the desktop's turns are one more owner in its fairness. It is
+built as `stillroom serve` builds it (app/server/hosting.py: the same checks, warnings and
+one-line refusals, which reach the log below), so the users added here are the ones it
+authenticates, and its answers land in the same ledger.
 """
 
 from __future__ import annotations
 
-import os
-import sys
+import threading
+from collections.abc import Callable
 from datetime import UTC, datetime
-from pathlib import Path
 
-from PySide6.QtCore import QProcess, QProcessEnvironment, Qt, QTimer, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -36,13 +37,15 @@ from PySide6.QtWidgets import (
 from app.gui.background import run_in_background
 from app.gui.server_figures import Figures, ServerProbe
 from app.gui.server_users_panel import UsersPanel
+from app.server.hosting import Hosted, ServeOptions, prepare
 from app.services import Services
 from app.store.server_users import UserStore
+from inference.engines.manager import BatchShare
 
 FIGURES_MS = 2000
-STOP_GRACE_MS = 10_000  # uvicorn finishes open answers; after this the child is killed
+STOP_GRACE_S = 10.0  # closing the window waits this long for open answers (uvicorn's 5 s)
+MAX_WAITING = 16  # requests that may wait for a slot before 429, as `stillroom serve`
 LOG_LINES = 400
-SOURCE_ROOT = Path(__file__).resolve().parents[2]  # where `app` is importable from
 STOPPED = ("Stopped. Start lets apps on this computer use the model through the OpenAI "
            "API; add users to let your office in.")
 SNIPPET = '''from openai import OpenAI
@@ -71,10 +74,9 @@ class ServerTab(QWidget):
         self.probe: ServerProbe | None = None
         self.figures: Figures | None = None
         self._reading = False
-        self._stdout_tail = ""
-        self._stderr_tail = ""
         self.last_error = ""
-        self.process: QProcess | None = None
+        self.hosted: Hosted | None = None
+        self.thread: threading.Thread | None = None
         self.users = UsersPanel(UserStore(services.store.engine))
         self._build()
         self.figures_timer = QTimer(self, interval=FIGURES_MS)
@@ -199,93 +201,77 @@ class ServerTab(QWidget):
         else:
             self.start()
 
-    def arguments(self) -> list[str]:
-        args = ["-m", "app.cli.main", "serve", "--port", str(self.port.value()),
-                "--slots", str(self.slots.value())]
-        if self.network.isChecked():
-            args += ["--host", "0.0.0.0"]
-        if self.tls.isChecked():
-            args += ["--tls", "self-signed"]
-        return args
+    def options(self) -> ServeOptions:
+        return ServeOptions(host="0.0.0.0" if self.network.isChecked() else "127.0.0.1",
+                            port=self.port.value(), slots=self.slots.value(),
+                            max_waiting=MAX_WAITING,
+                            tls="self-signed" if self.tls.isChecked() else None)
 
     def start(self) -> None:
         if self.running:
             return
-        process = QProcess(self)
-        environment = QProcessEnvironment.systemEnvironment()
-        paths = [str(SOURCE_ROOT), environment.value("PYTHONPATH", "")]
-        environment.insert("PYTHONPATH", os.pathsep.join(p for p in paths if p))
-        environment.insert("STILLROOM_HOME", str(self.services.data_dir))
-        environment.insert("PYTHONUNBUFFERED", "1")  # the log as it is written
-        process.setProcessEnvironment(environment)
-        process.setWorkingDirectory(str(SOURCE_ROOT))
-        process.setProgram(sys.executable)
-        process.setArguments(self.arguments())
-        process.readyReadStandardOutput.connect(self._read_stdout)
-        process.readyReadStandardError.connect(self._read_stderr)
-        process.finished.connect(self._finished)
-        process.errorOccurred.connect(self._error)
-        self.process = process
+        options = self.options()
         self.url = self.fingerprint = self.model_id = None
         self.last_error = ""
-        self._stdout_tail = self._stderr_tail = ""
+        self.hosted = None
         self.fingerprint_label.hide()
-        self.log.appendPlainText(f"$ stillroom {' '.join(self.arguments()[2:])}")
+        shown = f"port {options.port or 'any free'}, {options.slots} slots" + (
+            f", {options.host}" if options.host != "127.0.0.1" else "") + (
+            ", TLS self-signed" if options.tls else "")
+        self.log.appendPlainText(f"Starting the server in this window ({shown})")
         self._set_state("starting", "Starting: loading the model…")
-        process.start()
+        # While the server runs, the desktop's chat and jobs share its scheduler: one model
+        # in memory, batched. The share ends with the server (in its thread, so it ends even
+        # when the window went first).
+        share = self.services.share_engines(options.slots, MAX_WAITING)
+        self.thread = run_in_background(
+            self, lambda report: self._serve(options, share, report), self._finished,
+            self._finished, on_progress=self._on_report, name="office-server")
+
+    def _serve(self, options: ServeOptions, share: BatchShare,
+               report: Callable[[object], None]) -> None:
+        """The server's thread: prepare (the model's load, the socket, TLS), then serve
+        until stopped."""
+        try:
+            hosted = prepare(self.services, options, report)
+            report(hosted)
+            hosted.run()
+        finally:
+            share.release()
+
+    def _on_report(self, value: object) -> None:
+        if isinstance(value, Hosted):
+            self.hosted = value
+            if self.state == "stopping":  # stopped while it was starting
+                value.stop()
+                return
+            self.model_id, self.url, self.fingerprint = value.model_id, value.url, \
+                value.fingerprint
+            self.log.appendPlainText(f"Serving {value.model_id} at {value.url}")
+            if value.fingerprint:
+                self.fingerprint_label.setText(f"TLS certificate SHA-256 fingerprint "
+                                               f"(clients pin it): {value.fingerprint}")
+                self.fingerprint_label.show()
+            self._running()
+            return
+        line = str(value)
+        self.log.appendPlainText(line)
+        self.last_error = line
 
     def stop(self) -> None:
-        process = self.process
-        if process is None or self.state == "stopping":
+        if self.state in ("stopped", "stopping"):
             return
         self._set_state("stopping", "Stopping: open answers finish first…")
-        process.terminate()  # SIGTERM: uvicorn stops gracefully, Services close
-        QTimer.singleShot(STOP_GRACE_MS, lambda: self._kill_if_running(process))
-
-    def _kill_if_running(self, process: QProcess) -> None:
-        if process is self.process and process.state() != QProcess.ProcessState.NotRunning:
-            process.kill()
+        if self.hosted is not None:
+            self.hosted.stop()  # uvicorn finishes open answers (its graceful time), then ends
 
     def shutdown(self) -> None:
-        """The window is closing: the server goes with it."""
+        """The window is closing: the server goes with it, open answers given their time."""
         self.figures_timer.stop()
-        process = self.process
-        if process is not None and process.state() != QProcess.ProcessState.NotRunning:
-            process.terminate()
-            if not process.waitForFinished(STOP_GRACE_MS):
-                process.kill()
-                process.waitForFinished(5000)
-
-    # -- the child's output ------------------------------------------------------------
-    def _lines(self, data: bytes, tail: str) -> tuple[list[str], str]:
-        text = tail + data.decode("utf-8", "replace")
-        *lines, rest = text.split("\n")
-        return lines, rest
-
-    def _read_stdout(self) -> None:
-        lines, self._stdout_tail = self._lines(
-            bytes(self.process.readAllStandardOutput()), self._stdout_tail)
-        for line in lines:
-            self.log.appendPlainText(line)
-            if line.startswith("Serving ") and " at " in line:
-                # "Serving MODEL at http://127.0.0.1:PORT/v1 (Ctrl+C stops)"
-                head, _, rest = line.partition(" at ")
-                self.model_id = head.removeprefix("Serving ").strip()
-                self.url = rest.split()[0]
-                self._running()
-
-    def _read_stderr(self) -> None:
-        lines, self._stderr_tail = self._lines(
-            bytes(self.process.readAllStandardError()), self._stderr_tail)
-        for line in lines:
-            self.log.appendPlainText(line)
-            if line.strip():
-                self.last_error = line.strip()
-            if "fingerprint:" in line:
-                self.fingerprint = line.split("fingerprint:", 1)[1].split()[0]
-                self.fingerprint_label.setText(
-                    f"TLS certificate SHA-256 fingerprint (clients pin it): {self.fingerprint}")
-                self.fingerprint_label.show()
+        if self.hosted is not None:
+            self.hosted.stop()
+        if self.thread is not None:
+            self.thread.join(STOP_GRACE_S)
 
     def _running(self) -> None:
         url = self.url or ""
@@ -311,23 +297,21 @@ class ServerTab(QWidget):
         if self.snippet.toPlainText() != text:
             self.snippet.setPlainText(text)
 
-    def _finished(self, code: int, _status: QProcess.ExitStatus) -> None:
-        expected = self.state == "stopping"
+    def _finished(self, failure: str | None) -> None:
+        """The server's thread ended: stopped, or it could not start (the one line why)."""
         self.figures_timer.stop()
-        self.process = None
+        self.thread = None
+        self.hosted = None
         self.url = None
         self.copy_button.setEnabled(False)
-        if expected:
+        if failure:
+            self.log.appendPlainText(failure)
+            self._set_state("stopped", f"The server stopped: {failure}")
+        elif self.state == "stopping":
             self._set_state("stopped", STOPPED)
         else:
-            why = self.last_error or f"it exited with status {code}"
+            why = self.last_error or "it ended by itself"
             self._set_state("stopped", f"The server stopped: {why}")
-
-    def _error(self, error: QProcess.ProcessError) -> None:
-        if error == QProcess.ProcessError.FailedToStart:
-            self.process = None
-            self._set_state("stopped", f"The server could not start: {sys.executable} "
-                                       f"cannot be run.")
 
     def _set_state(self, state: str, text: str) -> None:
         self.state = state

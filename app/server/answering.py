@@ -27,6 +27,10 @@ if TYPE_CHECKING:
 # How long a client told "queue full" should wait before trying again (seconds).
 QUEUE_FULL_RETRY_S = 5
 
+# Clients of a server without users (this computer only, no key): one owner in the engine's
+# fairness, apart from the desktop's own chat (no user name holds ":").
+ANONYMOUS_OWNER = "server:anonymous"
+
 
 @dataclass(frozen=True, slots=True)
 class AnswerRequest:
@@ -101,7 +105,8 @@ class TurnAnswerer:
                     max_tokens=request.max_tokens, temperature=request.temperature,
                     top_p=request.top_p, stop=request.stop, seed=request.seed,
                     user=request.user, allowed_targets=request.allowed_targets,
-                    json_schema=request.json_schema))
+                    json_schema=request.json_schema,
+                    queue_owner=None if request.user else ANONYMOUS_OWNER))
         except BaseException:
             self._release()
             raise

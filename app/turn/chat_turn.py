@@ -51,6 +51,9 @@ class ChatOptions:
     # The answer must be JSON following this schema (a structured document template); a
     # local llama.cpp model is constrained to it. None: free text.
     json_schema: Mapping[str, Any] | None = None
+    # Whom a batched engine's scheduler counts this turn under when it is not an office
+    # user's (a document job: "job:<id>"); None: the user, else the desktop.
+    queue_owner: str | None = None
 
 
 class RouteRefusedError(ValueError):

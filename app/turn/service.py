@@ -7,6 +7,7 @@ is one) and never imports the surfaces or the root itself."""
 from __future__ import annotations
 
 import dataclasses
+import getpass
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
@@ -39,6 +40,17 @@ if TYPE_CHECKING:
 
 # Answers that stopped early still hold text the model should see in the next turn.
 _HISTORY_STATUSES = {"complete", "cancelled", "interrupted"}
+
+
+def _desktop_owner() -> str:
+    try:
+        return f"desktop:{getpass.getuser()}"
+    except (KeyError, OSError):  # no login name in the environment or the password database
+        return "desktop:local"
+
+
+# The desktop's own turns in a batched engine's fairness (its chat, beside the office users).
+DESKTOP_OWNER = _desktop_owner()
 
 
 class TurnParts(Protocol):
@@ -146,9 +158,10 @@ class ChatService:
             **({"top_p": options.top_p} if options.top_p is not None else {}),
             json_schema=options.json_schema,
         )
-        start_local = self._local_starter(model, request, cancel, options.user or "local")
-        # The asker is the owner a batched engine is fair between (the server's users).
-        owner = options.user or "local"
+        # The asker is the owner a batched engine is fair between: an office user, a job, or
+        # the desktop (no user name holds ":", so neither of the others can be one).
+        owner = options.queue_owner or options.user or DESKTOP_OWNER
+        start_local = self._local_starter(model, request, cancel, owner)
         window, chunks = None, None
         if decision.target == "local":
             # A local answer loads its model before the answer row exists (as it always

@@ -73,6 +73,14 @@ class BatchSettings:
     n_gpu_layers: int = -1
     n_batch: int = 512  # tokens per llama_decode call: all decode tokens + prompt chunks
 
+    @classmethod
+    def shared(cls, slots: int, max_waiting: int = 32) -> BatchSettings:
+        """For an engine several owners use (the office server, the desktop beside a job):
+        one slot stays open for anyone but the heaviest owner, so a newcomer's first token
+        does not wait for someone else's long answers."""
+        return cls(slots=slots, max_waiting=max_waiting,
+                   max_running_per_owner=slots - 1 if slots > 1 else None)
+
 
 @dataclass(frozen=True, slots=True)
 class _Waiting:

@@ -63,11 +63,12 @@ def test_a_job_over_a_folder_stores_every_result_and_audits_every_document(
     assert listed.returncode == 0 and job in listed.stdout and "done" in listed.stdout
 
 
-@pytest.mark.parametrize("kill_after", [1, 4, 9])
+@pytest.mark.parametrize(("kill_after", "parallel"), [(1, 1), (4, 1), (9, 1), (4, 3)])
 def test_a_job_killed_with_sigkill_resumes_to_the_same_results_without_duplicates(
-        corpus: Path, uninterrupted: Path, stillroom_home: Path, kill_after: int) -> None:
+        corpus: Path, uninterrupted: Path, stillroom_home: Path, kill_after: int,
+        parallel: int) -> None:
     home = stillroom_home
-    runner = start_job(home, corpus, *FAST)
+    runner = start_job(home, corpus, *FAST, "--parallel", str(parallel))
     wait_for_done(home, runner, kill_after)
     runner.send_signal(signal.SIGKILL)
     runner.wait()
@@ -78,18 +79,19 @@ def test_a_job_killed_with_sigkill_resumes_to_the_same_results_without_duplicate
     job = only_job(home)
     assert f"{job}  interrupted" in docs(home, "jobs").stdout
 
-    resumed = docs(home, "run", str(corpus), *FAST)  # the same command continues the job
+    # The same command continues the job (several at once or not: the same results).
+    resumed = docs(home, "run", str(corpus), *FAST, "--parallel", str(parallel))
     assert resumed.returncode == 0, resumed.stderr
     assert f"Continuing job {job}" in resumed.stderr
     assert results(home) == results(uninterrupted)
-    # No result lost or rewritten, no document twice: only the one in flight at the kill
-    # (if any) was asked again.
+    # No result lost or rewritten, no document twice: only those in flight at the kill
+    # (if any: at most `parallel`) were asked again.
     now = dict(rows(home, "SELECT sha256, result FROM document_job_items"))
     assert {sha: now[sha] for sha in kept} == kept
     assert rows(home, "SELECT count(*), count(DISTINCT sha256) FROM document_job_items") == [
         (len(DOCUMENTS), len(DOCUMENTS))]
     (asked,) = rows(home, "SELECT count(*) FROM messages WHERE role = 'user'")[0]
-    assert len(DOCUMENTS) <= asked <= len(DOCUMENTS) + 1
+    assert len(DOCUMENTS) <= asked <= len(DOCUMENTS) + parallel
     assert rows(home, "SELECT status, done FROM document_jobs") == [("done", len(DOCUMENTS))]
 
 

@@ -1,5 +1,6 @@
-"""The Server tab over the real services: `stillroom serve` started from the tab as a child
-process on a free loopback port, users added and keys issued there, the official `openai`
+"""The Server tab over the real services: the office server started from the tab in the
+window's own process on a free loopback port (one model and one scheduler for the desktop's
+chat and the server's clients), users added and keys issued there, the official `openai`
 SDK as the client, the live figures moving, and the server stopped again."""
 
 from __future__ import annotations
@@ -7,7 +8,9 @@ from __future__ import annotations
 import openai
 import pytest
 
+from inference.engines.batching import BatchedLlamaEngine
 from tests.gui.conftest import ANSWER_TIMEOUT_MS
+from tests.gui.conftest import ask as ask_in_window
 from tests.server.conftest import MODEL, PROXIES
 
 
@@ -44,7 +47,8 @@ def test_serve_from_the_tab_with_a_user_and_a_key(qtbot, window) -> None:
     assert tab.url.startswith("http://127.0.0.1:") and tab.url.endswith("/v1")
     assert f"Serving {MODEL} at {tab.url}" in tab.log.toPlainText()
     assert tab.url in tab.snippet.toPlainText() and 'api_key="none"' in tab.snippet.toPlainText()
-    assert "$ stillroom serve --port 0 --slots 2" in tab.log.toPlainText()
+    assert "Starting the server in this window (port any free, 2 slots)" in \
+        tab.log.toPlainText()
     assert not tab.port.isEnabled()  # settings are fixed while it runs
 
     # No users yet: this computer may call it without a key, and /metrics is open. A
@@ -93,15 +97,48 @@ def test_serve_from_the_tab_with_a_user_and_a_key(qtbot, window) -> None:
 
     tab.start_button.click()  # Stop
     qtbot.waitUntil(lambda: tab.state == "stopped", timeout=ANSWER_TIMEOUT_MS)
-    assert tab.process is None and tab.status.text().startswith("Stopped")
+    assert tab.hosted is None and tab.status.text().startswith("Stopped")
     assert tab.port.isEnabled()
     with pytest.raises(openai.APIConnectionError):
         ask(f"http://127.0.0.1:{_port(tab.log.toPlainText())}/v1", fresh)
 
 
+def test_the_desktop_chat_and_the_server_share_one_model(qtbot, window) -> None:
+    tab = window.server_tab
+    tab.port.setValue(0)
+    tab.start_button.click()
+    qtbot.waitUntil(lambda: tab.state in ("running", "stopped"), timeout=ANSWER_TIMEOUT_MS)
+    assert tab.state == "running", tab.log.toPlainText()
+    ask_in_window(qtbot, window, "Hello there.", max_tokens=6)  # the desktop's own turn
+    assert ask(tab.url, "none").choices[0].message.content is not None
+    engines = window.services.engines
+    assert [m.id for m in engines.loaded()] == [MODEL]
+    assert isinstance(engines.engine_for(engines.loaded()[0]), BatchedLlamaEngine)
+    tab.start_button.click()
+    qtbot.waitUntil(lambda: tab.state == "stopped", timeout=ANSWER_TIMEOUT_MS)
+    assert engines.batching is None  # alone again: one stream at a time from the next turn
+
+
+def test_a_port_in_use_is_one_line_in_the_tab(qtbot, window) -> None:
+    import socket
+
+    taken = socket.socket()
+    taken.bind(("127.0.0.1", 0))
+    taken.listen(1)
+    try:
+        tab = window.server_tab
+        tab.port.setValue(taken.getsockname()[1])
+        tab.start_button.click()
+        qtbot.waitUntil(lambda: tab.state == "stopped", timeout=ANSWER_TIMEOUT_MS)
+        assert "cannot listen there" in tab.status.text() and "\n" not in tab.status.text()
+        assert window.services.engines.batching is None  # the share ended with the start
+    finally:
+        taken.close()
+
+
 def test_a_refusal_of_the_server_reaches_the_tab(qtbot, window) -> None:
     """The CLI's own one-line refusal (no users, yet the office network) is what the tab
-    says when the child exits."""
+    says when the server does not start."""
     tab = window.server_tab
     tab.port.setValue(0)
     tab.network.setChecked(True)

@@ -15,8 +15,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -29,11 +31,14 @@ from app.store.jobs import ItemOutcome, JobInfo, JobItem, JobLedger
 from app.store.ledger import cloud_spend
 from app.turn.chat_turn import ChatOptions, RouteRefusedError
 from app.turn.service import ChatService
-from inference.engines.types import EngineError
+from inference.engines.types import EngineBusyError, EngineError
 from inference.files import sha256_file
 from routing.decision import RouteRequest, RouteState
 
 LOCAL = "local"
+BUSY_PAUSE_S = 1.0  # before asking again when the engine's wait queue is full of others'
+# A document the engine could not take (its wait queue was full): claimed again later.
+_BUSY = ItemOutcome("pending", error="the model's wait queue was full")
 
 
 class JobRefusedError(ValueError):
@@ -138,49 +143,84 @@ class JobRunner:
         self._read = reader
         self._tokens = 0
         self._gen_s = 0.0
-        self._doc_s = 0.0
+        self._run_started = time.perf_counter()
         self._processed = 0
+        self._cancel = threading.Event()
 
     def options(self) -> ChatOptions:
         saved = self.job.options
         return ChatOptions(model=self.job.model_id, system_prompt=self.template.prefix,
                            max_tokens=saved.get("max_tokens") or self.template.max_tokens,
                            temperature=saved.get("temperature", 0.0), seed=saved.get("seed", 0),
-                           route=self.job.route, json_schema=self.template.schema)
+                           route=self.job.route, json_schema=self.template.schema,
+                           queue_owner=f"job:{self.job.id}")
 
-    def run(self, on_progress: Callable[[Progress], None] | None = None) -> str:
-        """Process every pending document; return the job's status at the end ("done",
-        "paused" or "cancelled"). Safe to kill at any point: `resume` continues."""
+    def parallelism(self) -> int:
+        """Documents answered at once when the caller names no number: what the engine's
+        scheduler lets one owner run (one while it answers one stream at a time)."""
+        batch = self.chat.parts.engines.batching
+        if batch is None:
+            return 1
+        return batch.max_running_per_owner or batch.slots
+
+    def run(self, on_progress: Callable[[Progress], None] | None = None,
+            parallel: int | None = None) -> str:
+        """Process every pending document, `parallel` at once (default: `parallelism()`);
+        return the job's status at the end ("done", "paused" or "cancelled"). Safe to kill
+        at any point: `resume` continues.
+
+        Documents are claimed and their results recorded on this thread, each in its own
+        transaction; only the turns run on worker threads. A document is claimed only when
+        a worker is free, so a pause or a kill leaves at most `parallel` documents to redo.
+        """
         ledger, job_id = self.ledger, self.job.id
+        width = max(1, parallel or self.parallelism())
         scan(ledger, self.job)
         ledger.start_run(job_id)
+        in_flight: dict[Future[ItemOutcome], JobItem] = {}
+        self._run_started = time.perf_counter()
+        busy_retry: list[JobItem] = []  # put back: the engine's wait queue was full
+        pool = ThreadPoolExecutor(max_workers=width, thread_name_prefix=f"job-{job_id}")
         try:
-            for item in self._pending():
-                started = time.perf_counter()
-                outcome = self._process(item)
-                ledger.record(item.id, outcome)
-                self._doc_s += time.perf_counter() - started
-                self._processed += 1
-                if on_progress is not None:
-                    on_progress(self._progress(item.path, outcome.status))
-        except KeyboardInterrupt:
-            ledger.finish_run(job_id, "paused")
+            while True:
+                while len(in_flight) < width and ledger.control(job_id) is None:
+                    item = busy_retry.pop() if busy_retry else ledger.claim_next(job_id)
+                    if item is None:
+                        break
+                    in_flight[pool.submit(self._process, item)] = item
+                if not in_flight:
+                    break
+                finished, _ = wait(in_flight, return_when=FIRST_COMPLETED)
+                for future in finished:
+                    item = in_flight.pop(future)
+                    outcome = future.result()
+                    if outcome is _BUSY:
+                        busy_retry.append(item)
+                        width = max(1, len(in_flight))  # others hold the engine: ask less
+                        continue
+                    ledger.record(item.id, outcome)
+                    self._tokens += outcome.completion_tokens or 0
+                    self._gen_s += outcome.total_s or 0.0
+                    self._processed += 1
+                    if on_progress is not None:
+                        on_progress(self._progress(item.path, outcome.status))
+                if busy_retry and not in_flight:
+                    time.sleep(BUSY_PAUSE_S)  # the engine is full of other owners' requests
+        except BaseException as exc:  # Ctrl+C, or a failure of the ledger or a reader
+            self._cancel.set()  # the turns in flight end at their next token
+            pool.shutdown(wait=True)
+            for item in [*busy_retry, *in_flight.values()]:
+                ledger.release(item.id)
+            if isinstance(exc, KeyboardInterrupt):
+                ledger.finish_run(job_id, "paused")
             raise
+        pool.shutdown(wait=True)
+        for item in busy_retry:  # paused or cancelled while it waited to be retried
+            ledger.release(item.id)
         control = ledger.control(job_id)
         status = {"pause": "paused", "cancel": "cancelled"}.get(control or "", "done")
         ledger.finish_run(job_id, status)
         return status
-
-    def _pending(self) -> Iterator[JobItem]:
-        while self.ledger.control(self.job.id) is None:
-            item = self.ledger.claim_next(self.job.id)
-            if item is None:
-                return
-            try:
-                yield item
-            except GeneratorExit:
-                self.ledger.release(item.id)
-                raise
 
     def _process(self, item: JobItem) -> ItemOutcome:
         path = Path(item.path)
@@ -199,9 +239,11 @@ class JobRunner:
                                           document.fields)
         pages = page_count(document)
         try:
-            turn = self.chat.start(prompt, options=self.options())
+            turn = self.chat.start(prompt, options=self.options(), cancel=self._cancel)
             for _chunk in turn:
                 pass
+        except EngineBusyError:
+            return _BUSY
         except (RouteRefusedError, EngineError) as exc:
             return ItemOutcome("failed", reader_status=document.status, pages=pages,
                                error=str(exc))
@@ -217,8 +259,6 @@ class JobRunner:
                            prompt_tokens_reused=timings.prompt_tokens_reused,
                            ttft_s=timings.ttft_s, decode_tps=timings.decode_tps,
                            total_s=timings.total_s)
-            self._tokens += result.completion_tokens
-            self._gen_s += timings.total_s
         parsed, error = self._result(turn.text, result.finish_reason if result else "error")
         if error is not None:
             return ItemOutcome("failed", error=error, **figures)
@@ -242,7 +282,9 @@ class JobRunner:
     def _progress(self, path: str, status: str) -> Progress:
         job = self.ledger.get(self.job.id)
         finished = job.done + job.failed
-        per_doc = self._doc_s / self._processed if self._processed else None
+        # Wall time per document: with several at once, each takes longer but they overlap.
+        elapsed = time.perf_counter() - self._run_started
+        per_doc = elapsed / self._processed if self._processed else None
         remaining = max(0, job.total - finished)
         return Progress(job_id=job.id, done=finished, failed=job.failed, total=job.total,
                         tokens_per_s=self._tokens / self._gen_s if self._gen_s > 0 else None,

@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import importlib
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -141,15 +142,23 @@ def _mib(size: int) -> str:
 
 
 _builtin_loaded = False
+_builtin_lock = threading.Lock()  # a job reads several documents at once, on its workers
 
 
 def _ensure_builtin_readers() -> None:
     """Register our readers on first use (imported lazily: pypdfium2 and python-docx are
-    only loaded when a document is read)."""
+    only loaded when a document is read). Marked loaded only once all are registered, so
+    a second thread never picks from a half-filled registry."""
     global _builtin_loaded
     if _builtin_loaded:
         return
-    _builtin_loaded = True
+    with _builtin_lock:
+        if not _builtin_loaded:
+            _register_builtin_readers()
+            _builtin_loaded = True
+
+
+def _register_builtin_readers() -> None:
     from app.documents.readers import docx, eml, image, ole, pdf
 
     for module in (pdf, docx, eml, image, ole):
