@@ -71,6 +71,10 @@ class FairQueue(Generic[T]):
         self._lines: dict[str, deque[T]] = {}
         self._last_served: dict[str, int] = {}
         self._clock = count()
+        # Every owner that ever asked. The per-owner cap keeps a slot open for someone else;
+        # while only one owner has ever asked (a server without users, a lone job) there is
+        # nobody to keep it for, and the cap would only leave a slot idle.
+        self._owners: set[str] = set()
 
     def __len__(self) -> int:
         return sum(len(line) for line in self._lines.values())
@@ -80,13 +84,16 @@ class FairQueue(Generic[T]):
             yield from line
 
     def put(self, owner: str, item: T) -> None:
+        self._owners.add(owner)
         self._lines.setdefault(owner, deque()).append(item)
 
     def pop_next(self, running: Mapping[str, int],
                  cap: int | None = None) -> tuple[str, T] | None:
         """The next item to admit: from the owner with the fewest `running` sequences,
         then the one served longest ago (never-served owners first). Owners already
-        running `cap` sequences wait."""
+        running `cap` sequences wait, once more than one owner has asked."""
+        if len(self._owners) < 2:
+            cap = None
         owners = [o for o in self._lines if cap is None or running.get(o, 0) < cap]
         if not owners:
             return None

@@ -241,6 +241,8 @@ def test_a_long_prompt_is_prefilled_in_chunks_while_a_live_stream_goes_on(
 
 def test_a_running_cap_keeps_a_slot_open_for_other_owners(small_engine) -> None:
     engine = small_engine(slots=2, max_running_per_owner=1)
+    # The cap holds once a second owner has asked (before that it would only idle a slot).
+    list(engine.stream(_request(PROMPTS[3], max_tokens=1), owner="light"))
     first = _Timed(engine, _request(PROMPTS[0], max_tokens=40), owner="heavy")
     second = _Timed(engine, _request(PROMPTS[1], max_tokens=4), owner="heavy")
     light = _Timed(engine, _request(PROMPTS[2], max_tokens=4), owner="light")
@@ -361,11 +363,25 @@ def test_fair_queue_prefers_the_owner_with_fewer_running_then_the_longest_unserv
 
 def test_fair_queue_holds_back_an_owner_at_its_running_cap() -> None:
     queue: FairQueue[str] = FairQueue()
+    queue.put("light", "l0")
+    assert queue.pop_next({}) == ("light", "l0")
     queue.put("heavy", "h0")
     assert queue.pop_next({"heavy": 3}, cap=3) is None
-    queue.put("light", "l0")
-    assert queue.pop_next({"heavy": 3}, cap=3) == ("light", "l0")
+    queue.put("light", "l1")
+    assert queue.pop_next({"heavy": 3}, cap=3) == ("light", "l1")
     assert queue.pop_next({"heavy": 2}, cap=3) == ("heavy", "h0")
+
+
+def test_a_lone_owner_may_fill_every_slot_until_another_owner_asks() -> None:
+    """A server without users (one anonymous owner) or a job alone: nobody to keep a slot
+    for, so the cap would only leave it idle."""
+    queue: FairQueue[str] = FairQueue()
+    queue.put("anonymous", "a0")
+    assert queue.pop_next({"anonymous": 3}, cap=3) == ("anonymous", "a0")
+    queue.put("other", "o0")
+    queue.put("anonymous", "a1")
+    assert queue.pop_next({"anonymous": 3, "other": 1}, cap=3) == ("other", "o0")
+    assert queue.pop_next({"anonymous": 3, "other": 1}, cap=3) is None
 
 
 def test_wait_limits_count_and_release() -> None:
