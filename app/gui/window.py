@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import replace
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QSettings, Qt, QTimer, Signal
@@ -26,6 +27,7 @@ from PySide6.QtWidgets import (
 
 from app.cli.render import human_bytes
 from app.gui.background import run_in_background
+from app.gui.chat_file_drop import ChatFileDrop
 from app.gui.chat_view import ChatView, MessageWidget
 from app.gui.elided import ElidingComboBox
 from app.gui.icons import icon
@@ -324,6 +326,9 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(self.documents_tab, icon("folder"), "Documents")
         self.tabs.setTabToolTip(2, "Documents: ask about files, batch jobs over folders "
                                    "(Ctrl+3)")
+        self.file_drop = ChatFileDrop(self.ask_about_files, self)
+        self.file_drop.watch(self.chat_view, self.chat_view.viewport(), self.composer,
+                             self.composer.viewport(), self.sidebar)
         self.server_tab = ServerTab(self.services)
         self.tabs.addTab(self.server_tab, icon("settings"), "Server")
         self.tabs.setTabToolTip(3, "Office server: the OpenAI API for your office (Ctrl+4)")
@@ -362,6 +367,14 @@ class MainWindow(QMainWindow):
         status.addPermanentWidget(self.offline_status)
         self._refresh_offline_status()
         self._populate_models()
+
+    def ask_about_files(self, paths: list[Path]) -> None:
+        """Files dropped on the chat: read in the Documents tab, its question box ready."""
+        self.documents_tab.files.add_paths(paths)
+        self.tabs.setCurrentWidget(self.documents_tab)
+        self.documents_tab.question.question.setFocus()
+        self.statusBar().showMessage(
+            f"{len(paths)} file(s) added to Documents: ask about them there (Ctrl+3).", 6000)
 
     def _build_menus(self) -> None:
         def action(menu, text: str, keys, slot) -> QAction:  # noqa: ANN001
