@@ -42,6 +42,7 @@ from inference.engines.owned_engine import (
     answer_timings,
 )
 from inference.engines.owner_thread import OwnerThread, start_owner
+from inference.engines.step_loop import StepLoop, fail_job
 from inference.engines.types import (
     ChatMessage,
     Chunk,
@@ -97,8 +98,10 @@ class BatchStats:
     waiting: int
 
 
-class BatchedLlamaEngine:
+class BatchedLlamaEngine(StepLoop):
     """One GGUF model serving many concurrent streams; the Engine protocol plus `owner`."""
+
+    ENGINE_NAME = "llama.cpp"
 
     def __init__(self, model: ModelInfo, settings: BatchSettings | None = None) -> None:
         self.model = model
@@ -286,41 +289,12 @@ class BatchedLlamaEngine:
             piece = self._pieces[token] = self._llama_model.detokenize([token])
         return piece
 
-    # -- the step loop (owner thread) ------------------------------------------------------
-    def _schedule_step(self) -> None:
-        with self._lock:
-            if self._step_queued or self._closed or self._owner is None:
-                return
-            self._step_queued = True
-            self._owner.submit(self._step)
+    # -- the step loop (owner thread; step_loop.py runs it) -------------------------------
+    def _can_step(self) -> bool:
+        return self._ctx is not None
 
-    def _step(self) -> None:
-        with self._lock:
-            self._step_queued = False
-        if self._ctx is None:
-            return
-        try:
-            self._take_arrivals()
-            self._end_stopped()
-            self._admit()
-            self._decode_once()
-        except Exception as exc:  # handed to every running consumer; the engine goes on
-            self._fail_running(exc if isinstance(exc, EngineError) else EngineError(
-                f"llama.cpp failed while generating: {exc}"))
-        if self._live or len(self._waiting) or not self._arrivals.empty():
-            self._schedule_step()
-
-    def _take_arrivals(self) -> None:
-        while True:
-            try:
-                job = self._arrivals.get_nowait()
-            except queue.Empty:
-                return
-            try:
-                self._waiting.put(job.owner, self._checked(job))
-            except Exception as exc:
-                self._limits.release(job.owner)
-                _fail(job, exc)
+    def _has_live(self) -> bool:
+        return bool(self._live)
 
     def _checked(self, job: BatchJob) -> _Waiting:
         """Tokenize the prompt and check it fits one slot's context."""
@@ -369,11 +343,11 @@ class BatchedLlamaEngine:
                 sampler = sampler_chain(self._native, waiting.job.request, seed,
                                         self._llama_model.vocab)
             except EngineError as exc:
-                _fail(waiting.job, exc)
+                fail_job(waiting.job, exc)
                 free.append(slot)
                 continue
             except Exception as exc:
-                _fail(waiting.job, EngineError(f"llama.cpp could not make a sampler: {exc}"))
+                fail_job(waiting.job, EngineError(f"llama.cpp could not make a sampler: {exc}"))
                 free.append(slot)
                 continue
             self._live[slot] = LiveSequence(
@@ -486,7 +460,7 @@ class BatchedLlamaEngine:
         self._take_arrivals_as_failed(error)
         for owner, waiting in self._waiting.remove_if(lambda _w: True):
             self._limits.release(owner)
-            _fail(waiting.job, error)
+            fail_job(waiting.job, error)
         self._fail_running(error)
 
     def _take_arrivals_as_failed(self, error: BaseException) -> None:
@@ -496,7 +470,7 @@ class BatchedLlamaEngine:
             except queue.Empty:
                 return
             self._limits.release(job.owner)
-            _fail(job, error)
+            fail_job(job, error)
 
 
 class ChunkStream(Iterator[Chunk]):
@@ -524,11 +498,6 @@ class ChunkStream(Iterator[Chunk]):
 
     def __del__(self) -> None:
         self._job.abandoned.set()
-
-
-def _fail(job: BatchJob, error: BaseException) -> None:
-    job.chunks.put(Failure(error))
-    job.chunks.put(END)
 
 
 def _common_prefix(a: list[int], b: list[int]) -> int:

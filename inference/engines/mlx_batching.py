@@ -50,6 +50,7 @@ from inference.engines.mlx_shared import (
 )
 from inference.engines.owned_engine import END
 from inference.engines.owner_thread import OwnerThread
+from inference.engines.step_loop import StepLoop, fail_job
 from inference.engines.types import (
     ChatMessage,
     Chunk,
@@ -88,12 +89,14 @@ class _KeptCache:
     cache: list[Any]
 
 
-class BatchedMlxEngine:
+class BatchedMlxEngine(StepLoop):
     """One MLX model serving many concurrent streams; the Engine protocol plus `owner`.
 
     Of BatchSettings it uses slots, context_per_slot, the waiting limits,
     max_running_per_owner, prefix_reuse and n_batch (prefill tokens per sequence per step);
     the thread and GPU-layer settings are llama.cpp's."""
+
+    ENGINE_NAME = "MLX"
 
     def __init__(self, model: ModelInfo, settings: BatchSettings | None = None) -> None:
         self.model = model
@@ -217,41 +220,12 @@ class BatchedMlxEngine:
         self._kept = []
         release_mlx_memory()
 
-    # -- the step loop (MLX thread) ------------------------------------------------------
-    def _schedule_step(self) -> None:
-        with self._lock:
-            if self._step_queued or self._closed or self._owner is None:
-                return
-            self._step_queued = True
-            self._owner.submit(self._step)
+    # -- the step loop (MLX thread; step_loop.py runs it) ---------------------------------
+    def _can_step(self) -> bool:
+        return self._generator is not None
 
-    def _step(self) -> None:
-        with self._lock:
-            self._step_queued = False
-        if self._generator is None:
-            return
-        try:
-            self._take_arrivals()
-            self._end_stopped()
-            self._admit()
-            self._decode_once()
-        except Exception as exc:  # handed to every running consumer; the engine goes on
-            self._fail_running(exc if isinstance(exc, EngineError) else EngineError(
-                f"MLX failed while generating: {exc}"))
-        if self._running or len(self._waiting) or not self._arrivals.empty():
-            self._schedule_step()
-
-    def _take_arrivals(self) -> None:
-        while True:
-            try:
-                job = self._arrivals.get_nowait()
-            except queue.Empty:
-                return
-            try:
-                self._waiting.put(job.owner, self._checked(job))
-            except Exception as exc:
-                self._limits.release(job.owner)
-                _fail(job, exc)
+    def _has_live(self) -> bool:
+        return bool(self._running)
 
     def _checked(self, job: BatchJob) -> _Waiting:
         """Tokenize the prompt and check the request can run and fits one slot's context."""
@@ -295,7 +269,7 @@ class BatchedMlxEngine:
                     caches=[cache], all_tokens=[waiting.prompt[:reused]],
                     samplers=[sampler], stop_sequences=[self._end_of_turn])
             except Exception as exc:
-                _fail(waiting.job, exc if isinstance(exc, EngineError) else EngineError(
+                fail_job(waiting.job, exc if isinstance(exc, EngineError) else EngineError(
                     f"MLX could not start this request: {exc}"))
                 continue
             answer = AnswerWriter(waiting.job, len(waiting.prompt), reused, waiting.budget)
@@ -395,13 +369,10 @@ class BatchedMlxEngine:
             except queue.Empty:
                 break
             self._limits.release(job.owner)
-            _fail(job, error)
+            fail_job(job, error)
         for owner, waiting in self._waiting.remove_if(lambda _w: True):
             self._limits.release(owner)
-            _fail(waiting.job, error)
+            fail_job(waiting.job, error)
         self._fail_running(error)
 
 
-def _fail(job: BatchJob, error: BaseException) -> None:
-    job.chunks.put(Failure(error))
-    job.chunks.put(END)
