@@ -43,7 +43,7 @@ def first_paint_seconds(command: list[str]) -> float:
     result = subprocess.run([*command, "gui"], cwd=cwd, env=env, capture_output=True,
                             text=True, timeout=180)
     for line in result.stdout.splitlines():
-        if line.startswith("first-paint-s "):
+        if line.startswith("window-paint-s "):
             return float(line.split()[1])
     raise RuntimeError(f"{command[0]}: no first paint reported:\n{result.stdout}\n"
                        f"{result.stderr[-2000:]}")

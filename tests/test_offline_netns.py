@@ -194,7 +194,7 @@ def test_offline_mode_makes_no_attempt_from_any_command(wire: Wire, tmp_path: Pa
         lines = refused.stderr.strip().splitlines()
         assert len(lines) == 1 and "Offline mode is on" in lines[0], refused.stderr
     assert window.returncode == 0, window.stderr
-    assert "first-paint-s" in window.stdout
+    assert "window-paint-s" in window.stdout
     assert recording.frames == []
 
     # Each refused host is in the audit log, once, and the chain still verifies.

@@ -12,7 +12,7 @@ import time
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Future
 
-from inference.engines.owner_thread import OwnerThread
+from inference.engines.owner_thread import SHUTTING_DOWN, OwnerThread
 from inference.engines.types import (
     ChatMessage,
     Chunk,
@@ -45,7 +45,7 @@ class StreamJob:
         self.started = time.perf_counter()
 
     def stopped(self) -> bool:
-        return self.cancel.is_set() or self.abandoned.is_set()
+        return self.cancel.is_set() or self.abandoned.is_set() or SHUTTING_DOWN.is_set()
 
 
 class OwnedEngine:

@@ -7,14 +7,24 @@ asks.
 
 from __future__ import annotations
 
+import atexit
 import queue
 import threading
+import time
+import weakref
 from collections.abc import Callable
 from concurrent.futures import Future
 from typing import TypeVar
 
 T = TypeVar("T")
 _STOP = object()
+
+# Set when the interpreter exits: answers still generating stop at their next token (the
+# engines' jobs check it). Owner threads are daemons; one left inside llama.cpp or MLX while
+# Python tears the models down crashes the process (a segfault at exit).
+SHUTTING_DOWN = threading.Event()
+_live: weakref.WeakSet[OwnerThread] = weakref.WeakSet()
+EXIT_WAIT_S = 10.0  # a model call in progress (one token, a prompt chunk) ends well within it
 
 
 class OwnerThread:
@@ -23,6 +33,7 @@ class OwnerThread:
         self._busy = False
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
         self._thread.start()
+        _live.add(self)
 
     def submit(self, function: Callable[[], T]) -> Future[T]:
         if not self._thread.is_alive():
@@ -67,6 +78,17 @@ class OwnerThread:
             else:
                 self._busy = False
                 future.set_result(result)
+
+
+@atexit.register
+def _quiesce_at_exit() -> None:
+    """Let every owner thread go idle before the interpreter frees the models it holds. The
+    threads are not stopped: MLX's must outlive its models (mlx_shared.mlx_owner says why)."""
+    SHUTTING_DOWN.set()
+    deadline = time.monotonic() + EXIT_WAIT_S
+    for owner in list(_live):
+        while owner._thread.is_alive() and owner.pending and time.monotonic() < deadline:
+            time.sleep(0.01)
 
 
 def start_owner(name: str, load: Callable[[], None]) -> OwnerThread:
