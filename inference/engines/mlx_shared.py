@@ -47,7 +47,11 @@ def mlx_owner() -> OwnerThread:
 
     MLX aborts the whole process at exit ("terminate called without an active exception",
     status 134; mlx 0.32.4, measured) when a thread that generated with it ended earlier.
-    So the thread outlives the models: unloading frees a model, not its thread. One thread
+    So the thread outlives the models: unloading frees a model, not its thread. No MLX call
+    may run on any other thread either: mlx-lm's compiled functions (activations, samplers)
+    used on the main thread after MLX was imported here leave entries in the main thread's
+    compile cache that MLX frees after Python has finalized (a segfault at exit, status 139;
+    measured). One thread
     for all MLX models also fits the hardware, where they would share one GPU anyway.
     """
     global _shared_owner

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from inference.engines.llama_engine import LlamaCppEngine
+from inference.engines.mlx_shared import mlx_owner
 from tests.conftest import requires_mlx
 
 TEXTS = [
@@ -42,15 +43,22 @@ def test_derived_weights_give_llama_cpp_logits(hf_checkpoint: Path, engine: Llam
                                                question: str) -> None:
     """Next-token logits after a chat prompt, MLX on the derived checkpoint vs llama.cpp on
     the GGUF: llama.cpp quantizes activations to 8 bits for its Q4_1 dot products, so they
-    are close, not equal (measured correlation 0.999)."""
-    import mlx.core as mx
-    from mlx_lm import load
+    are close, not equal (measured correlation 0.999).
 
-    model, tokenizer = load(str(hf_checkpoint))
-    prompt = tokenizer.apply_chat_template([{"role": "user", "content": question}],
-                                           add_generation_prompt=True, tokenize=False)
-    ids = tokenizer.encode(prompt, add_special_tokens=False)
-    ours = np.array(model(mx.array(ids)[None])[0, -1].astype(mx.float32))
+    MLX runs on the app's MLX thread, as in the app: mlx-lm's compiled functions used on
+    the main thread after MLX was imported on another crash the interpreter at exit."""
+
+    def mlx_forward() -> tuple[list[int], np.ndarray]:
+        import mlx.core as mx
+        from mlx_lm import load
+
+        model, tokenizer = load(str(hf_checkpoint))
+        prompt = tokenizer.apply_chat_template([{"role": "user", "content": question}],
+                                               add_generation_prompt=True, tokenize=False)
+        ids = tokenizer.encode(prompt, add_special_tokens=False)
+        return ids, np.array(model(mx.array(ids)[None])[0, -1].astype(mx.float32))
+
+    ids, ours = mlx_owner().call(mlx_forward)
 
     llama = engine._llama
 
