@@ -35,6 +35,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from inference.engines.llama_native import FLASH_ATTENTION
+
 TOPICS = ["a lighthouse keeper", "a lost robot", "a desert caravan", "a mountain village",
           "a clockmaker", "a deep-sea diver", "an old library", "a winter market",
           "a river pilot", "a night train", "a beekeeper"]
@@ -59,7 +61,8 @@ class RawModel:
 
         self.llama_cpp = llama_cpp
         self.llm = llama_cpp.Llama(model_path=model_path, n_ctx=n_ctx, n_threads=threads[0],
-                                   n_threads_batch=threads[1], n_batch=n_batch, verbose=False)
+                                   n_threads_batch=threads[1], n_batch=n_batch,
+                                   flash_attn=FLASH_ATTENTION, verbose=False)
         model = self.llm._model
         self.formatter = Jinja2ChatFormatter(
             template=self.llm.metadata["tokenizer.chat_template"],

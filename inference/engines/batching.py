@@ -34,7 +34,13 @@ from inference.engines.batch_sequence import (
     sampler_chain,
 )
 from inference.engines.fair_queue import FairQueue, WaitLimits
-from inference.engines.llama_native import NativeLog, eog_checker, import_for_load
+from inference.engines.llama_native import (
+    FLASH_ATTENTION,
+    NativeLog,
+    eog_checker,
+    flash_attn_type,
+    import_for_load,
+)
 from inference.engines.owned_engine import (
     DEFAULT_CONTEXT,
     END,
@@ -73,6 +79,7 @@ class BatchSettings:
     n_threads_batch: int | None = None
     n_gpu_layers: int = -1
     n_batch: int = 512  # tokens per llama_decode call: all decode tokens + prompt chunks
+    flash_attention: bool = FLASH_ATTENTION
 
     @classmethod
     def shared(cls, slots: int, max_waiting: int = 32) -> BatchSettings:
@@ -231,9 +238,8 @@ class BatchedLlamaEngine(StepLoop):
         params.n_ubatch = min(settings.n_batch, 512)
         params.n_threads = settings.n_threads or threads
         params.n_threads_batch = settings.n_threads_batch or batch_threads
-        # As llama-cpp-python's Llama does: the same attention path as the single-stream
-        # engine, so greedy answers agree token for token.
-        params.flash_attn_type = llama_cpp.LLAMA_FLASH_ATTN_TYPE_DISABLED
+        # The single-stream engine's attention path, so greedy answers agree token for token.
+        params.flash_attn_type = flash_attn_type(llama_cpp, settings.flash_attention)
         try:
             model = _internals.LlamaModel(path_model=self.model.path, params=model_params,
                                           verbose=False)

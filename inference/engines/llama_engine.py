@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from inference.engines.llama_native import (
+    FLASH_ATTENTION,
     NativeLog,
     eog_checker,
     import_for_load,
@@ -51,6 +52,7 @@ class LlamaSettings:
     n_threads_batch: int | None = None
     n_gpu_layers: int = -1  # all layers when the build can offload; ignored on CPU builds
     n_batch: int = 512
+    flash_attention: bool = FLASH_ATTENTION
 
 
 class LlamaCppEngine(OwnedEngine):
@@ -102,6 +104,7 @@ class LlamaCppEngine(OwnedEngine):
                 n_batch=settings.n_batch,
                 n_threads=settings.n_threads or threads,
                 n_threads_batch=settings.n_threads_batch or batch_threads,
+                flash_attn=settings.flash_attention,
                 n_gpu_layers=settings.n_gpu_layers if llama_cpp.llama_supports_gpu_offload()
                 else 0,
                 verbose=False,

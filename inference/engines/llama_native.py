@@ -19,6 +19,18 @@ from inference.engines.types import EngineError, ModelLoadError
 GGML_LOG_LEVEL_WARN = 3
 GGML_LOG_LEVEL_ERROR = 4
 
+# Flash attention by default in both engines (llama.cpp's server turns it on by default too).
+# Measured with the embedded model on the 2-core machine, batched engine, 64 tokens a stream:
+# 1.2x the aggregate decode at 1 and 4 streams, 1.45x at 8, and a shorter first token. Both
+# engines default alike so a greedy answer is the same token for token from either. Its sums
+# run in half precision, so answers differ slightly from the plain attention path's.
+FLASH_ATTENTION = True
+
+
+def flash_attn_type(llama_cpp: Any, enabled: bool) -> int:
+    return (llama_cpp.LLAMA_FLASH_ATTN_TYPE_ENABLED if enabled
+            else llama_cpp.LLAMA_FLASH_ATTN_TYPE_DISABLED)
+
 
 class NativeLog:
     """Routes llama.cpp's own log lines to `logging` and keeps the last errors.
