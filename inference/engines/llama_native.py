@@ -19,12 +19,14 @@ from inference.engines.types import EngineError, ModelLoadError
 GGML_LOG_LEVEL_WARN = 3
 GGML_LOG_LEVEL_ERROR = 4
 
-# Flash attention by default in both engines (llama.cpp's server turns it on by default too).
-# Measured with the embedded model on the 2-core machine, batched engine, 64 tokens a stream:
-# 1.2x the aggregate decode at 1 and 4 streams, 1.45x at 8, and a shorter first token. Both
-# engines default alike so a greedy answer is the same token for token from either. Its sums
-# run in half precision, so answers differ slightly from the plain attention path's.
-FLASH_ATTENTION = True
+# Flash attention is off by default in both engines, though it is faster: with the embedded
+# model on 2 cores it gave the batched engine 1.2x the aggregate decode at 1 and 4 streams and
+# 1.45x at 8. But its half-precision sums over the shared (unified) KV cache make a greedy
+# answer depend on what else is in the batch: a document job resumed with --parallel 3 gave
+# one document a different summary than the uninterrupted run (tests/documents/
+# test_jobs_cli.py). Same input, same answer matters more here; `flash_attention=True` in
+# LlamaSettings / BatchSettings turns it on.
+FLASH_ATTENTION = False
 
 
 def flash_attn_type(llama_cpp: Any, enabled: bool) -> int:
