@@ -1,7 +1,7 @@
 """Continuous batching on one loaded llama.cpp model: many requests decoded together.
 
 Each request gets a sequence slot (llama.cpp `seq_id`) in one context made with
-`n_seq_max` = slots and a unified KV cache. The owner thread runs steps; each step
+`n_seq_max` = slots and one KV stream per slot. The owner thread runs steps; each step
 
 1. takes new arrivals (tokenizes them; a prompt that does not fit fails at once),
 2. ends cancelled or abandoned requests (waiting or running) between tokens,

@@ -21,8 +21,8 @@ GGML_LOG_LEVEL_ERROR = 4
 
 # Flash attention is off by default in both engines, though it is faster: with the embedded
 # model on 2 cores it gave the batched engine 1.2x the aggregate decode at 1 and 4 streams and
-# 1.45x at 8. But its half-precision sums over the shared (unified) KV cache make a greedy
-# answer depend on what else is in the batch: a document job resumed with --parallel 3 gave
+# 1.45x at 8. But its half-precision sums depend on how a batch is split, so a greedy answer
+# depends on what else is in the batch: a document job resumed with --parallel 3 gave
 # one document a different summary than the uninterrupted run (tests/documents/
 # test_jobs_cli.py). Same input, same answer matters more here; `flash_attention=True` in
 # LlamaSettings / BatchSettings turns it on.
