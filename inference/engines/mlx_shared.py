@@ -51,8 +51,8 @@ def mlx_owner() -> OwnerThread:
     may run on any other thread either: mlx-lm's compiled functions (activations, samplers)
     used on the main thread after MLX was imported here leave entries in the main thread's
     compile cache that MLX frees after Python has finalized (a segfault at exit, status 139;
-    measured). One thread
-    for all MLX models also fits the hardware, where they would share one GPU anyway.
+    measured). One thread for all MLX models also fits the hardware, where they would share
+    one GPU anyway.
     """
     global _shared_owner
     with _shared_owner_lock:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from inference.engines.llama_engine import LlamaCppEngine, LlamaSettings
+from inference.engines.llama_engine import LlamaCppEngine
 from inference.engines.manager import EngineManager
 from inference.engines.mlx_engine import MlxEngine, _mlx_owner
 from inference.engines.types import (
@@ -54,15 +54,6 @@ def mlx16(hf_checkpoint: Path, tmp_path_factory: pytest.TempPathFactory) -> Iter
     yield from _engine(hf_checkpoint, tmp_path_factory)
 
 
-@pytest.fixture(scope="module")
-def exact_llama(model) -> Iterator[LlamaCppEngine]:
-    """llama.cpp with plain attention: full-precision sums, as MLX does them."""
-    loaded = LlamaCppEngine(model, LlamaSettings(flash_attention=False))
-    loaded.load()
-    yield loaded
-    loaded.unload()
-
-
 def greedy_tokens(engine, question: str, n: int) -> list[str]:
     chunks = engine.stream(ask(question, max_tokens=n, temperature=0.0, logprobs=True))
     return [c.logprobs[0].token for c in chunks if c.logprobs]
@@ -89,9 +80,10 @@ def test_4bit_answer_starts_like_llama_cpp(mlx4: MlxEngine, engine: LlamaCppEngi
 
 
 def test_float16_answers_like_llama_cpp_token_for_token(mlx16: MlxEngine,
-                                                        exact_llama: LlamaCppEngine) -> None:
+                                                        engine: LlamaCppEngine) -> None:
+    # The session engine runs the default, plain attention: full-precision sums, as MLX does.
     for question in ("Say hi.", "What is 2+2?"):
-        assert greedy_tokens(mlx16, question, 8) == greedy_tokens(exact_llama, question, 8)
+        assert greedy_tokens(mlx16, question, 8) == greedy_tokens(engine, question, 8)
 
 
 def test_the_next_turn_reuses_the_kv_cache(mlx16: MlxEngine) -> None:
